@@ -1,0 +1,13 @@
+/**
+ * Ring all-reduce between training ranks over TCP: rendezvous, an authenticated
+ * handshake, pipelined reduce-scatter + all-gather, broadcast, barrier and an
+ * asynchronous bucket API for overlapping communication with backward.
+ *
+ * <p>Entry point: {@link org.ringtrain.sync.RingCommunicator}. This package depends on the
+ * JDK and SLF4J only; Spark and ND4J are reached through the adapter packages
+ * {@code org.ringtrain.sync.spark} and {@code org.ringtrain.sync.nd4j}. The wire protocol
+ * is described in {@code docs/architecture.md}.
+ *
+ * <p>Stability: public API. Classes without {@code public} are internal.
+ */
+package org.ringtrain.sync;

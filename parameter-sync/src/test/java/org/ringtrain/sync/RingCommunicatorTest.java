@@ -1,0 +1,306 @@
+// Correctness of the ring collectives over real loopback TCP, every rank a
+// thread: all-reduce against a double-precision reference for many world sizes
+// and awkward lengths, bitwise equality across ranks, broadcast, barrier,
+// float[] and bucketed asynchronous use.
+package org.ringtrain.sync;
+
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.MethodSource;
+
+@Timeout(value = 120, unit = TimeUnit.SECONDS)
+class RingCommunicatorTest {
+
+  /** A value only (rank, i) determines, in [-1, 1), so any rank can recompute every other rank's input. */
+  static float input(int rank, int i) {
+    long h = (rank + 1) * 0x9E3779B97F4A7C15L ^ (i * 0xC2B2AE3D27D4EB4FL);
+    h ^= h >>> 31;
+    h *= 0xBF58476D1CE4E5B9L;
+    h ^= h >>> 29;
+    return ((h >>> 40) / (float) (1L << 24)) * 2f - 1f;
+  }
+
+  static ByteBuffer filled(int rank, int count) {
+    ByteBuffer buf = ByteBuffer.allocateDirect(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+    for (int i = 0; i < count; i++) {
+      buf.putFloat(i * 4, input(rank, i));
+    }
+    return buf;
+  }
+
+  static Stream<Arguments> worldSizesAndLengths() {
+    List<Arguments> cases = new ArrayList<>();
+    for (int n : new int[] {1, 2, 3, 4, 7}) {
+      for (int count : new int[] {0, 1, Math.max(1, n - 1), 13, 1021, 262_147}) {
+        cases.add(Arguments.of(n, count, 4096)); // small segments: many per chunk, ragged tails
+      }
+      cases.add(Arguments.of(n, 1_000_003, RingConfig.DEFAULT_SEGMENT_BYTES));
+    }
+    cases.add(Arguments.of(2, 10_000_019, RingConfig.DEFAULT_SEGMENT_BYTES));
+    cases.add(Arguments.of(4, 10_000_019, RingConfig.DEFAULT_SEGMENT_BYTES));
+    return cases.stream();
+  }
+
+  @ParameterizedTest(name = "world {0}, {1} floats, {2}-byte segments")
+  @MethodSource("worldSizesAndLengths")
+  void allReduceSumMatchesDoubleReferenceAndIsBitwiseEqualOnEveryRank(int n, int count, int segmentBytes)
+      throws Exception {
+    RingConfig config = RingHarness.config("sum-" + n + "-" + count).withSegmentBytes(segmentBytes);
+    List<ByteBuffer> results = RingHarness.run(n, config, ring -> {
+      ByteBuffer buf = filled(ring.rank(), count);
+      ring.allReduce(buf, ReduceOp.SUM);
+      return buf;
+    });
+    for (int i = 0; i < count; i++) {
+      double exact = 0;
+      double magnitude = 0;
+      for (int r = 0; r < n; r++) {
+        exact += input(r, i);
+        magnitude += Math.abs(input(r, i));
+      }
+      float got = results.get(0).getFloat(i * 4);
+      // n-1 float32 additions, each off by at most half an ulp of a partial sum <= magnitude.
+      double bound = n * Math.ulp((float) magnitude) + 1e-30;
+      if (Math.abs(got - exact) > bound) {
+        fail("index " + i + ": got " + got + ", exact " + exact + ", bound " + bound);
+      }
+    }
+    assertBitwiseEqual(results, count);
+  }
+
+  @Test
+  void rankFilledBuffersSumToTheClosedForm() throws Exception {
+    int n = 5;
+    int count = 77_777;
+    List<ByteBuffer> results = RingHarness.run(n, RingHarness.config("closed-form").withSegmentBytes(8192), ring -> {
+      ByteBuffer buf = ByteBuffer.allocateDirect(count * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < count; i++) {
+        buf.putFloat(i * 4, ring.rank());
+      }
+      ring.allReduce(buf, ReduceOp.SUM);
+      return buf;
+    });
+    float expected = n * (n - 1) / 2f;
+    for (int r = 0; r < n; r++) {
+      for (int i = 0; i < count; i++) {
+        float got = results.get(r).getFloat(i * 4);
+        if (got != expected) {
+          fail("rank " + r + " index " + i + ": expected " + expected + ", got " + got);
+        }
+      }
+    }
+  }
+
+  @Test
+  void averageDividesByWorldSizeAndFloatArraysWork() throws Exception {
+    int n = 4;
+    List<float[]> results = RingHarness.run(n, RingHarness.config("avg"), ring -> {
+      float[] values = new float[1000];
+      for (int i = 0; i < values.length; i++) {
+        values[i] = ring.rank() * 1000 + i;
+      }
+      ring.allReduce(values, ReduceOp.AVERAGE);
+      return values;
+    });
+    for (int i = 0; i < 1000; i++) {
+      assertEquals(1500f + i, results.get(0)[i], 1e-3f, "index " + i);
+    }
+    for (float[] r : results) {
+      assertArrayEquals(results.get(0), r);
+    }
+  }
+
+  @Test
+  void allReduceOfASubRangeLeavesTheRestOfTheBufferAlone() throws Exception {
+    List<ByteBuffer> results = RingHarness.run(3, RingHarness.config("range").withSegmentBytes(4096), ring -> {
+      ByteBuffer buf = ByteBuffer.allocateDirect(10_000 * 4).order(ByteOrder.LITTLE_ENDIAN);
+      for (int i = 0; i < 10_000; i++) {
+        buf.putFloat(i * 4, 1f);
+      }
+      buf.position(40).limit(400); // position and limit are ignored and preserved
+      ring.allReduce(buf, 1234, 5000, ReduceOp.SUM);
+      assertEquals(40, buf.position());
+      assertEquals(400, buf.limit());
+      return buf;
+    });
+    for (int i = 0; i < 10_000; i++) {
+      float expected = i >= 1234 && i < 6234 ? 3f : 1f;
+      assertEquals(expected, results.get(2).duplicate().clear().getFloat(i * 4), "index " + i);
+    }
+  }
+
+  @ParameterizedTest(name = "world {0}, root {1}")
+  @MethodSource("broadcastCases")
+  void broadcastCopiesTheRootsBytesToEveryRank(int n, int root) throws Exception {
+    int count = 300_001;
+    List<ByteBuffer> results = RingHarness.run(n, RingHarness.config("bcast").withSegmentBytes(65536), ring -> {
+      ByteBuffer buf = filled(ring.rank(), count);
+      ring.broadcast(buf, 0, count, root);
+      return buf;
+    });
+    ByteBuffer expected = filled(root, count);
+    for (ByteBuffer got : results) {
+      assertEquals(expected, got.clear());
+    }
+  }
+
+  static Stream<Arguments> broadcastCases() {
+    return Stream.of(Arguments.of(1, 0), Arguments.of(2, 0), Arguments.of(2, 1), Arguments.of(4, 0),
+        Arguments.of(4, 3), Arguments.of(7, 2));
+  }
+
+  @Test
+  void barrierHoldsEveryRankUntilTheLastArrives() throws Exception {
+    int n = 4;
+    long[] arrived = new long[n];
+    List<Long> left = RingHarness.run(n, RingHarness.config("barrier"), ring -> {
+      Thread.sleep(100L * ring.rank());
+      arrived[ring.rank()] = System.nanoTime();
+      ring.barrier();
+      return System.nanoTime();
+    });
+    long lastArrival = 0;
+    for (long a : arrived) {
+      lastArrival = Math.max(lastArrival, a);
+    }
+    for (int r = 0; r < n; r++) {
+      assertTrue(left.get(r) >= lastArrival, "rank " + r + " left the barrier before the last rank arrived");
+    }
+  }
+
+  @Test
+  void bucketsCompleteInSubmissionOrderWithCorrectSums() throws Exception {
+    int n = 3;
+    int[] sizes = new int[220];
+    for (int b = 0; b < sizes.length; b++) {
+      sizes[b] = b % 50 == 0 ? 700_000 : (b * 7919) % 3000; // many small (some empty), a few large
+    }
+    int total = 0;
+    for (int s : sizes) {
+      total += s;
+    }
+    int count = total;
+    List<Object[]> results = RingHarness.run(n, RingHarness.config("buckets").withSegmentBytes(65536), ring -> {
+      ByteBuffer flat = filled(ring.rank(), count);
+      List<Integer> completed = Collections.synchronizedList(new ArrayList<>());
+      List<CompletableFuture<Void>> futures = new ArrayList<>();
+      // Submit from the end of the buffer, as backward finishes layers.
+      int end = count;
+      for (int b = 0; b < sizes.length; b++) {
+        int bucket = b;
+        end -= sizes[b];
+        futures.add(ring.allReduceAsync(flat, end, sizes[b], ReduceOp.SUM).thenRun(() -> completed.add(bucket)));
+      }
+      CompletableFuture.allOf(futures.toArray(new CompletableFuture[0])).get(60, TimeUnit.SECONDS);
+      return new Object[] {flat, new ArrayList<>(completed)};
+    });
+    List<Integer> inOrder = new ArrayList<>();
+    for (int b = 0; b < sizes.length; b++) {
+      inOrder.add(b);
+    }
+    for (Object[] r : results) {
+      assertEquals(inOrder, r[1], "bucket completion order");
+    }
+    ByteBuffer flat = (ByteBuffer) results.get(0)[0];
+    for (int i = 0; i < count; i += 7) {
+      double exact = 0;
+      for (int r = 0; r < n; r++) {
+        exact += input(r, i);
+      }
+      assertEquals(exact, flat.getFloat(i * 4), 1e-5, "index " + i);
+    }
+    List<ByteBuffer> flats = new ArrayList<>();
+    results.forEach(r -> flats.add((ByteBuffer) r[0]));
+    assertBitwiseEqual(flats, count);
+  }
+
+  @ParameterizedTest(name = "world {0}")
+  @MethodSource("bf16Sizes")
+  void bf16WireStaysWithinItsDocumentedBoundAndRanksAgreeBitwise(int n) throws Exception {
+    int count = 200_003;
+    RingConfig config = RingHarness.config("bf16-" + n).withCodec(WireCodec.BF16).withSegmentBytes(16384);
+    List<ByteBuffer> results = RingHarness.run(n, config, ring -> {
+      ByteBuffer buf = filled(ring.rank(), count);
+      ring.allReduce(buf, ReduceOp.SUM);
+      return buf;
+    });
+    double worstRatio = 0;
+    for (int i = 0; i < count; i++) {
+      double exact = 0;
+      double magnitude = 0;
+      for (int r = 0; r < n; r++) {
+        exact += input(r, i);
+        magnitude += Math.abs(input(r, i));
+      }
+      double bound = n * Math.pow(2, -8) * magnitude; // WireCodec.BF16's documented bound
+      double err = Math.abs(results.get(0).getFloat(i * 4) - exact);
+      if (err > bound) {
+        fail("index " + i + ": error " + err + " exceeds the bf16 bound " + bound);
+      }
+      worstRatio = Math.max(worstRatio, err / (magnitude + 1e-30));
+    }
+    assertTrue(worstRatio > 0, "bf16 should lose some precision; is the codec applied?");
+    assertBitwiseEqual(results, count);
+  }
+
+  static Stream<Integer> bf16Sizes() {
+    return Stream.of(2, 3, 4);
+  }
+
+  @Test
+  void badArgumentsAreRejectedWithAHint() throws Exception {
+    RingHarness.run(1, RingHarness.config("args"), ring -> {
+      IllegalArgumentException heap = assertThrows(IllegalArgumentException.class,
+          () -> ring.allReduce(ByteBuffer.allocate(16), ReduceOp.SUM));
+      assertTrue(heap.getMessage().contains("heap buffer"), heap.getMessage());
+      IllegalArgumentException range = assertThrows(IllegalArgumentException.class,
+          () -> ring.allReduce(ByteBuffer.allocateDirect(16), 2, 3, ReduceOp.SUM));
+      assertTrue(range.getMessage().contains("does not fit"), range.getMessage());
+      assertThrows(IllegalArgumentException.class, () -> ring.broadcast(new float[1], 1));
+      return null;
+    });
+  }
+
+  @Test
+  void configRejectsInvalidValuesNamingThem() {
+    IllegalArgumentException seg = assertThrows(IllegalArgumentException.class,
+        () -> RingHarness.config("x").withSegmentBytes(1000));
+    assertTrue(seg.getMessage().contains("segmentBytes") && seg.getMessage().contains("1000"), seg.getMessage());
+    IllegalArgumentException secret = assertThrows(IllegalArgumentException.class,
+        () -> RingSecret.of(new byte[4]));
+    assertTrue(secret.getMessage().contains("at least 16"), secret.getMessage());
+    assertEquals("RingSecret[redacted]", RingHarness.SECRET.toString());
+    assertTrue(RingHarness.config("x").toString().contains("RingSecret[redacted]"));
+  }
+
+  static void assertBitwiseEqual(List<ByteBuffer> results, int count) {
+    ByteBuffer first = results.get(0);
+    for (int r = 1; r < results.size(); r++) {
+      ByteBuffer other = results.get(r);
+      for (int i = 0; i < count; i++) {
+        int a = first.getInt(i * 4);
+        int b = other.getInt(i * 4);
+        if (a != b) {
+          fail("rank " + r + " differs from rank 0 at index " + i + ": " + Float.intBitsToFloat(b) + " vs "
+              + Float.intBitsToFloat(a));
+        }
+      }
+    }
+  }
+}
