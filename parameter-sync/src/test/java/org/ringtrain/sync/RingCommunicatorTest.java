@@ -141,7 +141,7 @@ class RingCommunicatorTest {
     });
     for (int i = 0; i < 10_000; i++) {
       float expected = i >= 1234 && i < 6234 ? 3f : 1f;
-      assertEquals(expected, results.get(2).duplicate().clear().getFloat(i * 4), "index " + i);
+      assertEquals(expected, results.get(2).duplicate().order(ByteOrder.LITTLE_ENDIAN).clear().getFloat(i * 4), "index " + i);
     }
   }
 
