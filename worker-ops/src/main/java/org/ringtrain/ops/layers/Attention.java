@@ -1,0 +1,117 @@
+/*
+ * Attention: causal multi-head scaled dot-product self-attention on a packed qkv activation, as
+ * batched matmuls over [B, NH, T, HS]. It is not the qkv or output projection (those are Linear
+ * layers around it) and has no dropout. For one-token decoding with a KV cache see CachedAttention.
+ */
+package org.ringtrain.ops.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * {@code out = softmax(q k^T / sqrt(HS) + mask) v} per head, with q, k, v the three C-wide thirds of
+ * {@code inp} (GPT-2's c_attn output order) and heads interleaved as [T, NH, HS] inside each third.
+ */
+public final class Attention {
+
+  /** Added to the scores of future positions; exp() of it underflows to exactly 0 in float and double. */
+  public static final double MASKED = -1e9;
+
+  private Attention() {
+  }
+
+  /**
+   * The causal mask [T, T]: 0 on and below the diagonal, {@link #MASKED} above. Allocated once per T.
+   */
+  public static INDArray causalMask(org.nd4j.linalg.api.buffer.DataType dtype, int seqLen) {
+    INDArray mask = Nd4j.create(dtype, seqLen, seqLen); // [T, T]
+    for (int i = 0; i < seqLen; i++) {
+      if (i + 1 < seqLen) {
+        mask.get(NDArrayIndex.point(i), NDArrayIndex.interval(i + 1, seqLen)).assign(MASKED);
+      }
+    }
+    return mask;
+  }
+
+  /**
+   * The [3, B, NH, T, HS] view of a packed [B*T, 3C] qkv array, for copying heads in and out.
+   */
+  public static INDArray headsView(INDArray qkv, int batch, int seqLen, int heads) {
+    long hs = qkv.size(1) / 3 / heads;
+    return qkv.reshape(batch, seqLen, 3, heads, hs).permute(2, 0, 3, 1, 4);
+  }
+
+  /** The [B, NH, T, HS] view of a [B*T, C] array. */
+  public static INDArray headsViewOfC(INDArray x, int batch, int seqLen, int heads) {
+    long hs = x.size(1) / heads;
+    return x.reshape(batch, seqLen, heads, hs).permute(0, 2, 1, 3);
+  }
+
+  /**
+   * Forward pass.
+   *
+   * @param out   [B*T, C] output, overwritten
+   * @param qkvh  [3, B, NH, T, HS] q, k, v split into heads, saved for backward
+   * @param att   [B, NH, T, T] attention probabilities, saved for backward
+   * @param yh    [B, NH, T, HS] scratch
+   * @param inp   [B*T, 3C] packed q, k, v
+   * @param mask  [T, T] from {@link #causalMask}
+   * @param batch B
+   * @param seqLen T
+   * @param heads NH
+   */
+  public static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
+      INDArray mask, int batch, int seqLen, int heads) {
+    long hs = inp.size(1) / 3 / heads;
+    double scale = 1.0 / Math.sqrt(hs);
+    qkvh.assign(headsView(inp, batch, seqLen, heads));
+    INDArray q = qkvh.get(NDArrayIndex.point(0)); // [B, NH, T, HS]
+    INDArray k = qkvh.get(NDArrayIndex.point(1));
+    INDArray v = qkvh.get(NDArrayIndex.point(2));
+    Kernels.bmm(att, q, k, false, true, scale, 0.0);
+    Kernels.broadcastAdd(att, att, mask, 2, 3);
+    Nd4j.exec(new SoftMax(att, att, 3));
+    Kernels.bmm(yh, att, v, false, false, 1.0, 0.0);
+    headsViewOfC(out, batch, seqLen, heads).assign(yh);
+  }
+
+  /**
+   * Backward pass; accumulates into {@code dinp}. The softmax backward is
+   * {@code dpre = att * (datt - rowsum(att * datt))}; masked entries have att = 0 so get no gradient.
+   *
+   * @param dinp    [B*T, 3C] accumulated
+   * @param dout    [B*T, C]
+   * @param qkvh    [3, B, NH, T, HS] from forward
+   * @param att     [B, NH, T, T] from forward
+   * @param dyh     [B, NH, T, HS] scratch
+   * @param datt    [B, NH, T, T] scratch
+   * @param attTmp  [B, NH, T, T] scratch
+   * @param rowSum  [B, NH, T] scratch
+   * @param dqkvh   [3, B, NH, T, HS] scratch
+   * @param batch   B
+   * @param seqLen  T
+   * @param heads   NH
+   */
+  public static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
+      INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
+      int batch, int seqLen, int heads) {
+    long hs = dinp.size(1) / 3 / heads;
+    double scale = 1.0 / Math.sqrt(hs);
+    INDArray q = qkvh.get(NDArrayIndex.point(0)); // [B, NH, T, HS]
+    INDArray k = qkvh.get(NDArrayIndex.point(1));
+    INDArray v = qkvh.get(NDArrayIndex.point(2));
+    dyh.assign(headsViewOfC(dout, batch, seqLen, heads));
+    Kernels.bmm(datt, dyh, v, false, true, 1.0, 0.0);
+    Kernels.bmm(dqkvh.get(NDArrayIndex.point(2)), att, dyh, true, false, 1.0, 0.0);
+    att.mul(datt, datt); // att * datt
+    datt.sum(rowSum, 3);
+    Kernels.broadcastMul(attTmp, att, rowSum, 0, 1, 2);
+    datt.subi(attTmp); // dpre
+    Kernels.bmm(dqkvh.get(NDArrayIndex.point(0)), datt, k, false, false, scale, 0.0);
+    Kernels.bmm(dqkvh.get(NDArrayIndex.point(1)), datt, q, true, false, scale, 0.0);
+    INDArray dinpHeads = headsView(dinp, batch, seqLen, heads);
+    dinpHeads.addi(dqkvh);
+  }
+}

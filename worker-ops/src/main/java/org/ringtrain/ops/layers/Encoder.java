@@ -1,0 +1,67 @@
+/*
+ * Encoder: token embedding plus learned positional embedding, GPT-2's input layer. It does not
+ * check token ids (the model validates them once, where they enter) and has no dropout.
+ */
+package org.ringtrain.ops.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/** {@code out[b, t, :] = wte[tokens[b, t], :] + wpe[pos0 + t, :]}. */
+public final class Encoder {
+
+  private Encoder() {
+  }
+
+  /**
+   * Forward pass.
+   *
+   * @param out    [B*T, C] output
+   * @param tokens [B*T] int32 token ids, each in [0, V)
+   * @param wte    [V, C] token embedding
+   * @param wpe    [maxT, C] position embedding
+   * @param batch  B
+   * @param seqLen T
+   * @param pos0   position of the first token (0 in training, the cache length when decoding)
+   */
+  public static void forward(INDArray out, INDArray tokens, INDArray wte, INDArray wpe,
+      int batch, int seqLen, int pos0) {
+    long c = wte.size(1);
+    Nd4j.exec(DynamicCustomOp.builder("gather")
+        .addInputs(wte, tokens)
+        .addOutputs(out)
+        .addIntegerArguments(0)
+        .build());
+    INDArray out3 = out.reshape(batch, seqLen, c); // [B, T, C]
+    INDArray pos = wpe.get(NDArrayIndex.interval(pos0, pos0 + seqLen), NDArrayIndex.all()); // [T, C]
+    Kernels.broadcastAdd(out3, out3, pos, 1, 2);
+  }
+
+  /**
+   * Backward pass: accumulates into {@code dwte} (rows of the tokens seen) and {@code dwpe}
+   * (rows 0..T-1).
+   *
+   * @param dwte   [V, C] gradient of the token embedding, accumulated
+   * @param dwpe   [maxT, C] gradient of the position embedding, accumulated
+   * @param dout   [B*T, C] gradient of the output
+   * @param tokens [B*T] int32 token ids
+   * @param ones   [1, >= B] all ones
+   * @param batch  B
+   * @param seqLen T
+   */
+  public static void backward(INDArray dwte, INDArray dwpe, INDArray dout, INDArray tokens, INDArray ones,
+      int batch, int seqLen) {
+    long c = dwte.size(1);
+    // scatter_add with its "lock" flag set runs serially: repeated tokens add up deterministically.
+    Nd4j.exec(DynamicCustomOp.builder("scatter_add")
+        .addInputs(dwte, tokens, dout)
+        .addOutputs(dwte)
+        .addBooleanArguments(true, false)
+        .build());
+    // dwpe[t, :] += sum_b dout[b, t, :]: column sums of dout seen as [B, T*C].
+    INDArray dpos = dwpe.get(NDArrayIndex.interval(0, seqLen), NDArrayIndex.all()); // [T, C]
+    Kernels.addColumnSums(dpos.reshape(1, seqLen * c), dout.reshape(batch, seqLen * c), ones, 1.0);
+  }
+}

@@ -1,0 +1,85 @@
+/*
+ * Kernels: the handful of ND4J calls every layer uses, each writing into a preallocated output.
+ * It is not a layer and holds no state; it exists so the fast call shapes (gemm with transpose
+ * flags, the batched "matmul" custom op, broadcasts with an explicit output) are written once.
+ */
+package org.ringtrain.ops.layers;
+
+import java.util.Arrays;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.DynamicCustomOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastAddOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastMulOp;
+import org.nd4j.linalg.api.ops.impl.broadcast.BroadcastSubOp;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/** Allocation-free ND4J building blocks shared by the layers. */
+public final class Kernels {
+
+  private Kernels() {
+  }
+
+  /**
+   * {@code c = alpha * op(a) @ op(b) + beta * c} for 2-D arrays, where op transposes when its flag
+   * is set. {@code c} must be contiguous (a dense view into a flat buffer is fine). This is BLAS
+   * sgemm/dgemm with no copies: transposes are flags, not data moves.
+   */
+  public static void gemm(INDArray c, INDArray a, INDArray b, boolean transA, boolean transB,
+      double alpha, double beta) {
+    Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
+  }
+
+  /**
+   * Batched matrix product over the leading dimensions with libnd4j's "matmul" custom op:
+   * {@code z = alpha * op(x) @ op(y) + beta * z}, e.g. [B, NH, T, HS] x [B, NH, HS, T].
+   * The output is preallocated; ND4J's INDArray matmul on 3-D/4-D arrays allocates and is ~10x slower.
+   */
+  public static void bmm(INDArray z, INDArray x, INDArray y, boolean transX, boolean transY,
+      double alpha, double beta) {
+    Nd4j.exec(DynamicCustomOp.builder("matmul")
+        .addInputs(x, y)
+        .addOutputs(z)
+        .addIntegerArguments(transX ? 1 : 0, transY ? 1 : 0, 0)
+        .addFloatingPointArguments(alpha, beta)
+        .build());
+  }
+
+  /**
+   * {@code out += alpha * (column sums of inp)}, i.e. out[j] += alpha * sum_i inp[i, j], done as a
+   * gemm with a ones row vector, much cheaper than ND4J's sum over dimension 0.
+   *
+   * @param out  [N] or [1, N], contiguous
+   * @param inp  [M, N]
+   * @param ones [1, M'] all ones with M' >= M; its first M entries are used
+   */
+  public static void addColumnSums(INDArray out, INDArray inp, INDArray ones, double alpha) {
+    long m = inp.size(0);
+    INDArray onesRow = ones.length() == m ? ones.reshape(1, m) : ones.reshape(ones.length()).get(
+        NDArrayIndex.interval(0, m)).reshape(1, m);
+    gemm(out.reshape(1, inp.size(1)), onesRow, inp, false, false, alpha, 1.0);
+  }
+
+  /** {@code z = x + y} with y broadcast along the given dimensions of x. */
+  public static void broadcastAdd(INDArray z, INDArray x, INDArray y, int... dims) {
+    Nd4j.exec(new BroadcastAddOp(x, y, z, dims));
+  }
+
+  /** {@code z = x - y} with y broadcast along the given dimensions of x. */
+  public static void broadcastSub(INDArray z, INDArray x, INDArray y, int... dims) {
+    Nd4j.exec(new BroadcastSubOp(x, y, z, dims));
+  }
+
+  /** {@code z = x * y} with y broadcast along the given dimensions of x. */
+  public static void broadcastMul(INDArray z, INDArray x, INDArray y, int... dims) {
+    Nd4j.exec(new BroadcastMulOp(x, y, z, dims));
+  }
+
+  /** Throws IllegalArgumentException unless {@code arr} has exactly this shape. */
+  public static void requireShape(String what, INDArray arr, long... shape) {
+    if (!Arrays.equals(arr.shape(), shape)) {
+      throw new IllegalArgumentException(what + " must have shape " + Arrays.toString(shape)
+          + ", but found " + Arrays.toString(arr.shape()) + "; allocate it for this batch shape");
+    }
+  }
+}

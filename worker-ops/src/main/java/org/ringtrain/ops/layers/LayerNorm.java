@@ -1,0 +1,83 @@
+/*
+ * LayerNorm: GPT-2's layer normalisation over the channel dimension with eps = 1e-5, composed from
+ * ND4J reductions and broadcasts. It is not ND4J's layer_norm op, which has no epsilon (it
+ * matches eps = 0 and so differs from GPT-2 and PyTorch at small variances).
+ */
+package org.ringtrain.ops.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.summarystats.Variance;
+import org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt;
+import org.nd4j.linalg.factory.Nd4j;
+
+/**
+ * {@code out = (inp - mean) * rstd * weight + bias}, with {@code rstd = 1 / sqrt(var + eps)} and the
+ * biased variance, per row. The backward follows llm.c's layernorm_backward.
+ */
+public final class LayerNorm {
+
+  /** GPT-2's epsilon (PyTorch nn.LayerNorm default). */
+  public static final double EPS = 1e-5;
+
+  private LayerNorm() {
+  }
+
+  /**
+   * Forward pass.
+   *
+   * @param out    [N, C] output, overwritten
+   * @param mean   [N] row means, saved for backward
+   * @param rstd   [N] reciprocal standard deviations, saved for backward
+   * @param inp    [N, C]
+   * @param weight [C]
+   * @param bias   [C]
+   */
+  public static void forward(INDArray out, INDArray mean, INDArray rstd, INDArray inp, INDArray weight,
+      INDArray bias) {
+    inp.mean(mean, 1);
+    Nd4j.exec(new Variance(inp, rstd, false, 1));
+    rstd.addi(EPS);
+    Nd4j.exec(new RSqrt(rstd, rstd));
+    Kernels.broadcastSub(out, inp, mean, 0);
+    Kernels.broadcastMul(out, out, rstd, 0);
+    Kernels.broadcastMul(out, out, weight, 1);
+    Kernels.broadcastAdd(out, out, bias, 1);
+  }
+
+  /**
+   * Backward pass; accumulates into {@code dinp}, {@code dweight} and {@code dbias}.
+   * With xhat the normalised input and dnorm = dout * weight:
+   * {@code dinp += rstd * (dnorm - mean(dnorm) - xhat * mean(dnorm * xhat))}.
+   *
+   * @param dinp    [N, C] accumulated; must not alias dout
+   * @param dweight [C] accumulated
+   * @param dbias   [C] accumulated
+   * @param dout    [N, C]
+   * @param inp     [N, C] the forward input
+   * @param weight  [C]
+   * @param mean    [N] from forward
+   * @param rstd    [N] from forward
+   * @param xhat    [N, C] scratch
+   * @param tmp     [N, C] scratch
+   * @param rowTmp  [N] scratch
+   * @param ones    [1, >= N] all ones
+   */
+  public static void backward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
+      INDArray inp, INDArray weight, INDArray mean, INDArray rstd,
+      INDArray xhat, INDArray tmp, INDArray rowTmp, INDArray ones) {
+    Kernels.broadcastSub(xhat, inp, mean, 0);
+    Kernels.broadcastMul(xhat, xhat, rstd, 0);
+    Kernels.addColumnSums(dbias, dout, ones, 1.0);
+    dout.mul(xhat, tmp); // dout * xhat
+    Kernels.addColumnSums(dweight, tmp, ones, 1.0);
+    Kernels.broadcastMul(tmp, tmp, weight, 1); // dnorm * xhat
+    tmp.mean(rowTmp, 1);
+    Kernels.broadcastMul(xhat, xhat, rowTmp, 0); // xhat * mean(dnorm * xhat)
+    Kernels.broadcastMul(tmp, dout, weight, 1); // dnorm
+    tmp.mean(rowTmp, 1);
+    Kernels.broadcastSub(tmp, tmp, rowTmp, 0); // dnorm - mean(dnorm)
+    tmp.subi(xhat);
+    Kernels.broadcastMul(tmp, tmp, rstd, 0);
+    dinp.addi(tmp);
+  }
+}

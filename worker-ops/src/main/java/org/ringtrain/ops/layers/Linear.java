@@ -1,0 +1,49 @@
+/*
+ * Linear: the affine map y = x @ W + b with GPT-2's [in, out] weight layout (Conv1D). It is not
+ * the tied LM head (see TiedLmHead) and has no activation.
+ */
+package org.ringtrain.ops.layers;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+
+/** {@code out = inp @ weight + bias} over the rows of a 2-D activation. */
+public final class Linear {
+
+  private Linear() {
+  }
+
+  /**
+   * Forward pass.
+   *
+   * @param out    [N, OC] output, overwritten
+   * @param inp    [N, IC]
+   * @param weight [IC, OC]
+   * @param bias   [OC], or null for none
+   */
+  public static void forward(INDArray out, INDArray inp, INDArray weight, INDArray bias) {
+    Kernels.gemm(out, inp, weight, false, false, 1.0, 0.0);
+    if (bias != null) {
+      Kernels.broadcastAdd(out, out, bias, 1);
+    }
+  }
+
+  /**
+   * Backward pass; accumulates into every gradient.
+   *
+   * @param dinp    [N, IC] gradient of the input, accumulated
+   * @param dweight [IC, OC] accumulated
+   * @param dbias   [OC] accumulated, or null when the forward had no bias
+   * @param dout    [N, OC] gradient of the output
+   * @param inp     [N, IC] the forward input
+   * @param weight  [IC, OC]
+   * @param ones    [1, >= N] all ones
+   */
+  public static void backward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
+      INDArray inp, INDArray weight, INDArray ones) {
+    Kernels.gemm(dinp, dout, weight, false, true, 1.0, 1.0);
+    Kernels.gemm(dweight, inp, dout, true, false, 1.0, 1.0);
+    if (dbias != null) {
+      Kernels.addColumnSums(dbias, dout, ones, 1.0);
+    }
+  }
+}

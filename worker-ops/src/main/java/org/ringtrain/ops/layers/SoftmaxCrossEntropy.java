@@ -1,0 +1,98 @@
+/*
+ * SoftmaxCrossEntropy: the language-model loss, softmax over the vocabulary followed by the
+ * negative log-likelihood of the targets, averaged over the tokens whose target is not the ignore
+ * index. It is not the LM head (see TiedLmHead) and does no label smoothing.
+ */
+package org.ringtrain.ops.layers;
+
+import org.nd4j.linalg.api.buffer.DataBuffer;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
+import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
+import org.nd4j.linalg.factory.Nd4j;
+
+/** {@code loss = -mean over kept rows i of log softmax(logits[i])[targets[i]]}. */
+public final class SoftmaxCrossEntropy {
+
+  /** The default ignore index, as in PyTorch's F.cross_entropy(ignore_index=-1) used by nanoGPT. */
+  public static final int DEFAULT_IGNORE_INDEX = -1;
+
+  private SoftmaxCrossEntropy() {
+  }
+
+  /**
+   * Forward pass: fills {@code probs} with softmax(logits) and returns the mean loss, or 0 when every
+   * target is ignored. Targets must be in [0, V) or equal to the ignore index (not checked here).
+   *
+   * @param probs       [N, V] output: probabilities, saved for backward
+   * @param logits      [N, V]
+   * @param targets     N target ids
+   * @param ignoreIndex target value that contributes nothing
+   */
+  public static double forward(INDArray probs, INDArray logits, int[] targets, int ignoreIndex) {
+    long v = logits.size(1);
+    Nd4j.exec(new LogSoftMax(logits, probs));
+    DataBuffer logp = probs.data();
+    long base = probs.offset();
+    double sum = 0;
+    int kept = 0;
+    for (int i = 0; i < targets.length; i++) {
+      int target = targets[i];
+      if (target != ignoreIndex) {
+        sum -= logp.getDouble(base + i * v + target);
+        kept++;
+      }
+    }
+    Nd4j.exec(new Exp(probs, probs));
+    return kept == 0 ? 0.0 : sum / kept;
+  }
+
+  /** Number of targets that are not the ignore index: the denominator of the mean. */
+  public static int countKept(int[] targets, int ignoreIndex) {
+    int kept = 0;
+    for (int target : targets) {
+      if (target != ignoreIndex) {
+        kept++;
+      }
+    }
+    return kept;
+  }
+
+  /**
+   * Backward pass for {@code dloss * loss}; accumulates
+   * {@code dlogits[i] += dloss * (probs[i] - onehot(targets[i])) / kept} into the kept rows.
+   *
+   * @param dlogits     [N, V] accumulated
+   * @param probs       [N, V] from forward
+   * @param targets     N target ids
+   * @param ignoreIndex target value that contributes nothing
+   * @param dloss       gradient of the final objective with respect to the mean loss (1 for plain training)
+   */
+  public static void backward(INDArray dlogits, INDArray probs, int[] targets, int ignoreIndex, double dloss) {
+    int kept = countKept(targets, ignoreIndex);
+    if (kept == 0) {
+      return;
+    }
+    long v = probs.size(1);
+    double scale = dloss / kept;
+    Nd4j.exec(new Axpy(probs, dlogits, dlogits, scale));
+    DataBuffer d = dlogits.data();
+    DataBuffer p = probs.data();
+    long dBase = dlogits.offset();
+    long pBase = probs.offset();
+    for (int i = 0; i < targets.length; i++) {
+      long dRow = dBase + i * v;
+      int target = targets[i];
+      if (target != ignoreIndex) {
+        d.put(dRow + target, d.getDouble(dRow + target) - scale);
+      } else {
+        // Undo the axpy for an ignored row; such rows are rare (padding), so a plain loop is fine.
+        long pRow = pBase + i * v;
+        for (long j = 0; j < v; j++) {
+          d.put(dRow + j, d.getDouble(dRow + j) - scale * p.getDouble(pRow + j));
+        }
+      }
+    }
+  }
+}

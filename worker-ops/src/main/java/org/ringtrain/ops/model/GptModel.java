@@ -1,0 +1,285 @@
+/*
+ * GptModel: a GPT-2 decoder with an explicit forward and backward pass over one flat parameter
+ * buffer and one flat gradient buffer, in llm.c's style. It does not update parameters (the
+ * optimizers in org.ringtrain.ops.optim do), does not talk to other ranks, and does no I/O.
+ */
+package org.ringtrain.ops.model;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.layers.Attention;
+import org.ringtrain.ops.layers.Encoder;
+import org.ringtrain.ops.layers.Gelu;
+import org.ringtrain.ops.layers.LayerNorm;
+import org.ringtrain.ops.layers.Linear;
+import org.ringtrain.ops.layers.Residual;
+import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
+import org.ringtrain.ops.layers.TiedLmHead;
+
+/**
+ * GPT-2: token + position embedding, L pre-LayerNorm blocks (causal self-attention and a 4x GELU
+ * MLP, each with a residual connection), a final LayerNorm and an LM head tied to {@code wte}.
+ *
+ * <p>Use: {@code forward(inputs, targets, B, T)} returns the mean cross-entropy loss;
+ * {@code backward()} then accumulates the gradients into {@link #grads()}; {@link #zeroGrad()} resets
+ * them (call it once per optimizer step, not per micro-batch, to accumulate gradients).
+ *
+ * <p>Memory, all off-heap and allocated once:
+ * <ul>
+ *   <li>per parameter: 4 bytes of parameters + 4 of gradients in float32 (AdamW adds 8 more for m
+ *       and v: 16 bytes per parameter in training);</li>
+ *   <li>activations: allocated on the first forward of a (B, T) shape and reused while the shape
+ *       stays; a new shape frees the old set. Per token, in float32 bytes, about
+ *       {@code 4 * (C + L * (16 C + 4 + NH * T) + 3 C + 2 V + 2)} kept for backward plus
+ *       {@code 4 * (19 C + 2 V + 2 NH * T + 3)} of scratch shared by all blocks. For the small
+ *       config (C 384, L 6, NH 6, T 256, V 256) that is ~193 KiB per token, ~386 MiB at B 8.
+ *       {@link #activationBytes()} gives the exact figure; docs/memory.md has the table.</li>
+ * </ul>
+ * Off-heap memory does not grow from step to step: no step allocates an ND4J array.
+ *
+ * <p>Not thread-safe: one model per rank thread.
+ */
+public final class GptModel implements AutoCloseable {
+
+  private final ModelConfig config;
+  private final ParameterLayout layout;
+  private final ParameterBuffer params;
+  private final BlockTensors[] blocks;
+  private final int ignoreIndex;
+  private ParameterBuffer grads;
+  private BlockTensors[] gradBlocks;
+  private GptActivations acts;
+  private int[] targets;
+  private boolean backwardReady;
+
+  /**
+   * A model with zero parameters of the given type (FLOAT for training, DOUBLE for gradient
+   * checks) and the default ignore index {@value SoftmaxCrossEntropy#DEFAULT_IGNORE_INDEX}.
+   */
+  public GptModel(ModelConfig config, DataType dataType) {
+    this(config, dataType, SoftmaxCrossEntropy.DEFAULT_IGNORE_INDEX);
+  }
+
+  /** A model with zero parameters, ignoring targets equal to {@code ignoreIndex} in the loss. */
+  public GptModel(ModelConfig config, DataType dataType, int ignoreIndex) {
+    if (ignoreIndex >= 0 && ignoreIndex < config.vocabSize()) {
+      throw new IllegalArgumentException("ignoreIndex must be outside the vocabulary [0, " + config.vocabSize()
+          + "), but found " + ignoreIndex + "; use -1 (the default)");
+    }
+    this.config = config;
+    this.layout = ParameterLayout.gpt2(config);
+    this.params = ParameterBuffer.zeros(layout, dataType);
+    this.blocks = BlockTensors.allOf(params);
+    this.ignoreIndex = ignoreIndex;
+  }
+
+  /** A float32 model initialised as GPT-2 from {@code seed} (see {@link GptInit}). */
+  public static GptModel initialised(ModelConfig config, long seed) {
+    GptModel model = new GptModel(config, DataType.FLOAT);
+    GptInit.initialise(model.params, seed);
+    return model;
+  }
+
+  /** The configuration. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The parameter layout shared by parameters, gradients and optimizer state. */
+  public ParameterLayout layout() {
+    return layout;
+  }
+
+  /** The flat parameter buffer. */
+  public ParameterBuffer params() {
+    return params;
+  }
+
+  /** The flat gradient buffer, allocated (zeroed) on first use. */
+  public ParameterBuffer grads() {
+    if (grads == null) {
+      grads = ParameterBuffer.zeros(layout, params.dataType());
+      gradBlocks = BlockTensors.allOf(grads);
+    }
+    return grads;
+  }
+
+  /** Sets every gradient to zero. The only place gradients are reset. */
+  public void zeroGrad() {
+    if (grads != null) {
+      grads.zero();
+    }
+  }
+
+  /** Logits [B*T, V] of the last forward, a view valid until the next forward. */
+  public INDArray logits() {
+    if (acts == null) {
+      throw new IllegalStateException("no forward has run yet; call forward(...) before logits()");
+    }
+    return acts.logits;
+  }
+
+  /** Off-heap bytes of the activations currently allocated (0 before the first forward). */
+  public long activationBytes() {
+    return acts == null ? 0 : acts.bytes();
+  }
+
+  /** Forward with {@code int[B][T]} arrays; see {@link #forward(int[], int[], int, int)}. */
+  public double forward(int[][] inputs, int[][] targets) {
+    int b = inputs.length;
+    int t = b == 0 ? 0 : inputs[0].length;
+    return forward(flatten("inputs", inputs, t), targets == null ? null : flatten("targets", targets, t), b, t);
+  }
+
+  /**
+   * Runs the model on a batch.
+   *
+   * @param inputs  B*T token ids, row-major [B, T], each in [0, V)
+   * @param targets B*T target ids in [0, V) or the ignore index; null to skip the loss
+   * @param batch   B
+   * @param seqLen  T, at most the context length
+   * @return the mean cross-entropy over non-ignored targets, or NaN when targets is null
+   */
+  public double forward(int[] inputs, int[] targets, int batch, int seqLen) {
+    validate(inputs, targets, batch, seqLen);
+    if (acts == null || !acts.fits(batch, seqLen, params.dataType())) {
+      if (acts != null) {
+        acts.close();
+      }
+      acts = new GptActivations(config, batch, seqLen, params.dataType());
+    }
+    GptActivations a = acts;
+    int nh = config.heads();
+    a.tokens.data().setData(inputs);
+    Encoder.forward(a.encoded, a.tokens, params.view("wte.weight"), params.view("wpe.weight"), batch, seqLen, 0);
+    for (int l = 0; l < config.layers(); l++) {
+      BlockTensors w = blocks[l];
+      INDArray inp = l == 0 ? a.encoded : a.residual3[l - 1]; // [B*T, C]
+      LayerNorm.forward(a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], inp, w.ln1w(), w.ln1b());
+      Linear.forward(a.qkv, a.ln1[l], w.qkvW(), w.qkvB());
+      Attention.forward(a.atty[l], a.qkvh[l], a.att[l], a.yh, a.qkv, a.mask, batch, seqLen, nh);
+      Linear.forward(a.proj, a.atty[l], w.attProjW(), w.attProjB());
+      Residual.forward(a.residual2[l], inp, a.proj);
+      LayerNorm.forward(a.ln2[l], a.ln2Mean[l], a.ln2Rstd[l], a.residual2[l], w.ln2w(), w.ln2b());
+      Linear.forward(a.fch[l], a.ln2[l], w.fcW(), w.fcB());
+      Gelu.forward(a.fchGelu[l], a.fch[l]);
+      Linear.forward(a.proj, a.fchGelu[l], w.fcProjW(), w.fcProjB());
+      Residual.forward(a.residual3[l], a.residual2[l], a.proj);
+    }
+    INDArray last = a.residual3[config.layers() - 1];
+    LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, last, params.view("ln_f.weight"), params.view("ln_f.bias"));
+    TiedLmHead.forward(a.logits, a.lnf, params.view("wte.weight"));
+    this.targets = targets;
+    this.backwardReady = targets != null;
+    if (targets == null) {
+      return Double.NaN;
+    }
+    return SoftmaxCrossEntropy.forward(a.probs, a.logits, targets, ignoreIndex);
+  }
+
+  /**
+   * Accumulates d(loss)/d(parameters) of the last forward into {@link #grads()}, calling the layers
+   * in exactly the reverse order of forward.
+   *
+   * <p>The residual connections' backward is the identity for both inputs, so the gradient of the
+   * residual stream lives in one buffer ({@code dresidual}) that each block's two branches read
+   * as their output gradient and add their input gradient back into; Residual.backward is
+   * therefore not called (as in llm.c's CUDA trainer).
+   */
+  public void backward() {
+    if (!backwardReady) {
+      throw new IllegalStateException("backward() needs a forward with targets first, and runs once per forward;"
+          + " call forward(inputs, targets, B, T) with non-null targets, then backward()");
+    }
+    backwardReady = false;
+    grads();
+    GptActivations a = acts;
+    int batch = a.batch;
+    int seqLen = a.seqLen;
+    int nh = config.heads();
+    INDArray wte = params.view("wte.weight");
+    INDArray dwte = grads.view("wte.weight");
+
+    a.dlogits.assign(0);
+    SoftmaxCrossEntropy.backward(a.dlogits, a.probs, targets, ignoreIndex, 1.0);
+    a.dln.assign(0);
+    TiedLmHead.backward(a.dln, dwte, a.dlogits, a.lnf, wte);
+    a.dresidual.assign(0);
+    LayerNorm.backward(a.dresidual, grads.view("ln_f.weight"), grads.view("ln_f.bias"), a.dln,
+        a.residual3[config.layers() - 1], params.view("ln_f.weight"), a.lnfMean, a.lnfRstd,
+        a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
+    for (int l = config.layers() - 1; l >= 0; l--) {
+      BlockTensors w = blocks[l];
+      BlockTensors g = gradBlocks[l];
+      INDArray inp = l == 0 ? a.encoded : a.residual3[l - 1]; // [B*T, C]
+      a.dfchGelu.assign(0);
+      Linear.backward(a.dfchGelu, g.fcProjW(), g.fcProjB(), a.dresidual, a.fchGelu[l], w.fcProjW(), a.ones);
+      a.dfch.assign(0);
+      // fchGelu[l] is dead once the projection's backward has read it: reuse it as GELU scratch.
+      Gelu.backward(a.dfch, a.dfchGelu, a.fch[l], a.fchGelu[l], a.geluTmp);
+      a.dln.assign(0);
+      Linear.backward(a.dln, g.fcW(), g.fcB(), a.dfch, a.ln2[l], w.fcW(), a.ones);
+      LayerNorm.backward(a.dresidual, g.ln2w(), g.ln2b(), a.dln, a.residual2[l], w.ln2w(),
+          a.ln2Mean[l], a.ln2Rstd[l], a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
+      a.datty.assign(0);
+      Linear.backward(a.datty, g.attProjW(), g.attProjB(), a.dresidual, a.atty[l], w.attProjW(), a.ones);
+      a.dqkv.assign(0);
+      Attention.backward(a.dqkv, a.datty, a.qkvh[l], a.att[l], a.dyh, a.datt, a.attTmp, a.rowSum, a.dqkvh,
+          batch, seqLen, nh);
+      a.dln.assign(0);
+      Linear.backward(a.dln, g.qkvW(), g.qkvB(), a.dqkv, a.ln1[l], w.qkvW(), a.ones);
+      LayerNorm.backward(a.dresidual, g.ln1w(), g.ln1b(), a.dln, inp, w.ln1w(),
+          a.ln1Mean[l], a.ln1Rstd[l], a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
+    }
+    Encoder.backward(dwte, grads.view("wpe.weight"), a.dresidual, a.tokens, a.ones, batch, seqLen);
+  }
+
+  /** Frees parameters, gradients and activations now. */
+  @Override
+  public void close() {
+    if (acts != null) {
+      acts.close();
+      acts = null;
+    }
+    if (grads != null) {
+      grads.close();
+    }
+    params.close();
+  }
+
+  private void validate(int[] inputs, int[] targets, int batch, int seqLen) {
+    if (batch <= 0 || seqLen <= 0 || seqLen > config.contextLength()) {
+      throw new IllegalArgumentException("batch must be > 0 and seqLen in [1, " + config.contextLength()
+          + "], but found batch=" + batch + ", seqLen=" + seqLen + "; cut sequences to the context length");
+    }
+    long n = (long) batch * seqLen;
+    if (inputs == null || inputs.length != n || (targets != null && targets.length != n)) {
+      throw new IllegalArgumentException("inputs and targets must hold batch*seqLen=" + n + " ids, but found "
+          + (inputs == null ? "null" : inputs.length) + " inputs and "
+          + (targets == null ? "no" : String.valueOf(targets.length)) + " targets");
+    }
+    int v = config.vocabSize();
+    for (int i = 0; i < inputs.length; i++) {
+      if (inputs[i] < 0 || inputs[i] >= v) {
+        throw new IllegalArgumentException("input token ids must be in [0, " + v + "), but found inputs[" + i
+            + "]=" + inputs[i] + "; check the tokenizer's vocabulary against ModelConfig.vocabSize");
+      }
+      if (targets != null && targets[i] != ignoreIndex && (targets[i] < 0 || targets[i] >= v)) {
+        throw new IllegalArgumentException("target ids must be in [0, " + v + ") or the ignore index "
+            + ignoreIndex + ", but found targets[" + i + "]=" + targets[i]);
+      }
+    }
+  }
+
+  private static int[] flatten(String what, int[][] rows, int seqLen) {
+    int[] flat = new int[rows.length * seqLen];
+    for (int b = 0; b < rows.length; b++) {
+      if (rows[b].length != seqLen) {
+        throw new IllegalArgumentException(what + " rows must all have length " + seqLen + ", but row " + b
+            + " has " + rows[b].length);
+      }
+      System.arraycopy(rows[b], 0, flat, b * seqLen, seqLen);
+    }
+    return flat;
+  }
+}
