@@ -75,7 +75,7 @@ final class Handshake {
     }
     checkHello(helloA, peer.rank(), peer);
     ByteBuffer macA = ByteBuffer.allocate(MAC_BYTES);
-    ChannelIo.readFully(ch, macA, deadline, peer, "handshake MAC");
+    readAfterHello(ch, macA, deadline, peer, "handshake MAC");
     if (!MessageDigest.isEqual(macA.array(), mac("ringtrain/acceptor", helloC, helloA))) {
       throw new RingException(peer, RingException.Operation.HANDSHAKE,
           "peer did not prove knowledge of the run secret; every rank must get the secret made by "
@@ -84,7 +84,7 @@ final class Handshake {
     ChannelIo.writeFully(ch, ByteBuffer.wrap(mac("ringtrain/connector", helloC, helloA)), deadline, peer,
         "handshake MAC");
     ByteBuffer verdict = ByteBuffer.allocate(1);
-    ChannelIo.readFully(ch, verdict, deadline, peer, "handshake verdict");
+    readAfterHello(ch, verdict, deadline, peer, "handshake verdict");
     if (verdict.get(0) != ACCEPTED) {
       throw new RingException(peer, RingException.Operation.HANDSHAKE, "peer refused the handshake");
     }
@@ -104,13 +104,30 @@ final class Handshake {
     reply.put(helloA).put(mac("ringtrain/acceptor", helloC, helloA)).flip();
     ChannelIo.writeFully(ch, reply, deadline, expected, "handshake HELLO");
     ByteBuffer macC = ByteBuffer.allocate(MAC_BYTES);
-    ChannelIo.readFully(ch, macC, deadline, expected, "handshake MAC");
+    readAfterHello(ch, macC, deadline, expected, "handshake MAC");
     if (!MessageDigest.isEqual(macC.array(), mac("ringtrain/connector", helloC, helloA))) {
       throw new RingException(expected, RingException.Operation.HANDSHAKE,
           "connecting peer did not prove knowledge of the run secret; every rank must get the secret "
               + "made by this run's driver");
     }
     ChannelIo.writeFully(ch, ByteBuffer.wrap(new byte[] {ACCEPTED}), deadline, expected, "handshake verdict");
+  }
+
+  /**
+   * Reads a handshake message after the HELLOs were exchanged. A peer that hangs up here has
+   * refused this rank: say so, rather than just "closed".
+   */
+  private static void readAfterHello(SocketChannel ch, ByteBuffer buf, long deadline, Peer peer, String what)
+      throws RingException {
+    try {
+      ChannelIo.readFully(ch, buf, deadline, peer, what);
+    } catch (RingException e) {
+      if (e.operation() != RingException.Operation.CLOSED) {
+        throw e;
+      }
+      throw new RingException(peer, RingException.Operation.HANDSHAKE, "peer closed the connection during the "
+          + "handshake: it refused this rank, most likely because the two ranks hold different run secrets", e);
+    }
   }
 
   /** This rank's HELLO message. */
