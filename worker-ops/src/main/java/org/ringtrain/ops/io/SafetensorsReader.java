@@ -1,0 +1,202 @@
+/*
+ * SafetensorsReader: loads a safetensors file into a flat parameter buffer laid out by a
+ * ParameterLayout, checking every tensor's name, dtype and shape before reading data, and refusing
+ * corrupt or truncated files with messages that say what was expected and found. It never
+ * allocates what the file's header asks for: data goes straight into the caller's buffer. It is
+ * not a general safetensors library: only F32 tensors of the layout are loaded.
+ */
+package org.ringtrain.ops.io;
+
+import java.io.BufferedInputStream;
+import java.io.EOFException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
+
+/**
+ * Reads safetensors files into parameter buffers of one {@link ParameterLayout}.
+ *
+ * <p>Tensors may appear in any order in the file (Python's safetensors sorts them by name). Every
+ * tensor of the layout must be present as F32 with exactly the layout's shape. Tensors the layout
+ * does not know are an error unless the reader was built with {@code allowUnknownTensors}; then
+ * they are skipped. Files written by {@link SafetensorsWriter} always load.
+ */
+public final class SafetensorsReader {
+
+  /** How many names a message lists before it says "and N more". */
+  private static final int NAMES_IN_MESSAGE = 5;
+
+  private final ParameterLayout layout;
+  private final boolean allowUnknownTensors;
+
+  /** A strict reader for {@code layout}: unknown tensors are an error. */
+  public SafetensorsReader(ParameterLayout layout) {
+    this(layout, false);
+  }
+
+  /**
+   * A reader for {@code layout}.
+   *
+   * @param layout              the layout the buffer follows
+   * @param allowUnknownTensors skip tensors the layout does not name instead of failing (default
+   *                            false); useful for Hugging Face files that carry extra buffers such
+   *                            as {@code h.0.attn.bias}
+   */
+  public SafetensorsReader(ParameterLayout layout, boolean allowUnknownTensors) {
+    if (layout == null) {
+      throw new IllegalArgumentException("layout must not be null; pass ParameterLayout.gpt2(config)");
+    }
+    this.layout = layout;
+    this.allowUnknownTensors = allowUnknownTensors;
+  }
+
+  /**
+   * Loads {@code file} into {@code flat}. The file's size is checked against its header before any
+   * data is read, so a truncated file fails before {@code flat} changes.
+   *
+   * @param file the safetensors file
+   * @param flat the flat float32 buffer of {@code layout.totalElements()} elements to fill
+   * @return the file's {@code __metadata__}, empty if it has none
+   * @throws SafetensorsException for a corrupt or truncated file, or tensors that do not fit
+   * @throws IOException          from the file system
+   */
+  public Map<String, String> read(Path file, INDArray flat) throws IOException {
+    long size = Files.size(file);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), FlatBufferIo.CHUNK_BYTES)) {
+      return read(in, size, flat, file.toString());
+    }
+  }
+
+  /**
+   * Loads a safetensors stream into {@code flat}. If the stream ends early, the tensors read so
+   * far are already in {@code flat}; prefer {@link #read(Path, INDArray)} where a file exists.
+   *
+   * @param in   the stream, positioned at the start of the file; read to its end, not closed
+   * @param flat the flat float32 buffer of {@code layout.totalElements()} elements to fill
+   * @return the file's {@code __metadata__}, empty if it has none
+   * @throws SafetensorsException for a corrupt or truncated stream, or tensors that do not fit
+   * @throws IOException          from the stream
+   */
+  public Map<String, String> read(InputStream in, INDArray flat) throws IOException {
+    return read(in, -1, flat, "safetensors stream");
+  }
+
+  private Map<String, String> read(InputStream in, long size, INDArray flat, String source) throws IOException {
+    FlatBufferIo.checkFlat("flat parameter buffer", flat, layout.totalElements());
+    byte[] lengthBytes = in.readNBytes(Long.BYTES);
+    if (lengthBytes.length < Long.BYTES) {
+      throw new SafetensorsException(source + " is truncated: expected at least 8 bytes (the header length), found "
+          + lengthBytes.length + "; the file is empty or cut short");
+    }
+    long headerLength = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    long room = size < 0 ? SafetensorsHeader.MAX_HEADER_BYTES : Math.min(size - Long.BYTES,
+        SafetensorsHeader.MAX_HEADER_BYTES);
+    // An unsigned length beyond Long.MAX_VALUE reads as negative: as absurd as one beyond the file.
+    if (headerLength < 2 || headerLength > room) {
+      throw new SafetensorsException(source + ": header length " + Long.toUnsignedString(headerLength)
+          + " is absurd: it must be between 2 and " + room + " bytes ("
+          + (size < 0 ? "the safetensors limit" : "the file has " + size + " bytes")
+          + "); the file is corrupt or not safetensors");
+    }
+    // readNBytes grows its result as bytes arrive, so a short stream cannot make it allocate headerLength.
+    byte[] json = in.readNBytes((int) headerLength);
+    if (json.length < headerLength) {
+      throw new SafetensorsException(source + " is truncated: expected a header of " + headerLength
+          + " bytes, found " + json.length + "; the file was cut short, use an earlier copy");
+    }
+    SafetensorsHeader header = SafetensorsHeader.decode(json, source);
+    long expectedSize = Long.BYTES + headerLength + header.dataBytes();
+    if (size >= 0 && size != expectedSize) {
+      throw new SafetensorsException(source + (size < expectedSize ? " is truncated" : " has trailing bytes")
+          + ": expected " + expectedSize + " bytes (8 + header " + headerLength + " + data " + header.dataBytes()
+          + "), found " + size + (size < expectedSize ? "; the file was cut short, use an earlier copy"
+          : "; the file is corrupt"));
+    }
+    checkAgainstLayout(header, source);
+    readData(in, header, flat, source, expectedSize);
+    if (in.read() >= 0) {
+      throw new SafetensorsException(source + " has trailing bytes after the last tensor: expected "
+          + expectedSize + " bytes in total; the file is corrupt");
+    }
+    return header.metadata();
+  }
+
+  private void checkAgainstLayout(SafetensorsHeader header, String source) throws SafetensorsException {
+    Map<String, SafetensorsHeader.Entry> byName = new HashMap<>();
+    List<String> unknown = new ArrayList<>();
+    for (SafetensorsHeader.Entry e : header.entries()) {
+      byName.put(e.name(), e);
+      if (!layout.contains(e.name())) {
+        unknown.add(e.name());
+      }
+    }
+    List<String> missing = new ArrayList<>();
+    for (TensorSpec t : layout.tensors()) {
+      if (!byName.containsKey(t.name())) {
+        missing.add(t.name());
+      }
+    }
+    if (!missing.isEmpty()) {
+      throw new SafetensorsException(source + ": missing tensor '" + missing.get(0) + "'" + more(missing)
+          + "; expected the " + layout.tensors().size() + " tensors of " + layout + ", found "
+          + header.entries().size() + " tensors. Was the file written for another model config?");
+    }
+    if (!unknown.isEmpty() && !allowUnknownTensors) {
+      throw new SafetensorsException(source + ": unknown tensor '" + unknown.get(0) + "'" + more(unknown)
+          + " not in " + layout + "; construct the reader with allowUnknownTensors=true to skip such tensors");
+    }
+    for (TensorSpec t : layout.tensors()) {
+      SafetensorsHeader.Entry e = byName.get(t.name());
+      if (!SafetensorsHeader.F32.equals(e.dtype())) {
+        throw new SafetensorsException(source + ": tensor '" + t.name() + "' has dtype " + e.dtype()
+            + ", expected " + SafetensorsHeader.F32 + "; convert the file to float32 first (in Python: "
+            + "save_file({k: v.float() for k, v in tensors.items()}, path))");
+      }
+      if (!Arrays.equals(e.shape(), t.shape())) {
+        throw new SafetensorsException(source + ": tensor '" + t.name() + "' has shape "
+            + Arrays.toString(e.shape()) + ", expected " + Arrays.toString(t.shape()) + " for " + layout.config()
+            + "; was the file written for another model config? (GPT-2 linear weights are [in, out])");
+      }
+    }
+  }
+
+  private void readData(InputStream in, SafetensorsHeader header, INDArray flat, String source, long expectedSize)
+      throws IOException {
+    byte[] chunk = new byte[FlatBufferIo.CHUNK_BYTES];
+    long dataStart = Long.BYTES + (expectedSize - Long.BYTES - header.dataBytes());
+    for (SafetensorsHeader.Entry e : header.entries()) {
+      String what = "tensor '" + e.name() + "' (file bytes [" + (dataStart + e.begin()) + ", " + (dataStart + e.end())
+          + ") of " + expectedSize + " expected in " + source + ")";
+      try {
+        if (layout.contains(e.name())) {
+          TensorSpec t = layout.get(e.name());
+          FlatBufferIo.read(in, flat, t.offset(), t.length(), chunk, what);
+        } else {
+          FlatBufferIo.skip(in, e.end() - e.begin(), what);
+        }
+      } catch (EOFException eof) {
+        throw new SafetensorsException(source + " is truncated: " + eof.getMessage(), eof);
+      }
+    }
+  }
+
+  private static String more(List<String> names) {
+    if (names.size() == 1) {
+      return "";
+    }
+    List<String> shown = names.subList(1, Math.min(names.size(), NAMES_IN_MESSAGE));
+    int rest = names.size() - 1 - shown.size();
+    return " (and " + String.join(", ", shown) + (rest > 0 ? " and " + rest + " more" : "") + ")";
+  }
+}

@@ -1,0 +1,203 @@
+/*
+ * AdamW: Adam with decoupled weight decay over the whole flat parameter buffer, with PyTorch's
+ * torch.optim.AdamW semantics (bias correction, eps outside the square root, decay before the
+ * moment update). It is not a per-tensor optimizer and has no parameter groups beyond "2-D tensors
+ * decay, others do not"; it does not clip or schedule (see GradientClipping, LearningRateSchedule).
+ */
+package org.ringtrain.ops.optim;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.ops.transforms.Transforms;
+import org.ringtrain.ops.model.ParameterLayout;
+
+/**
+ * AdamW (Loshchilov &amp; Hutter, "Decoupled Weight Decay Regularization", arXiv:1711.05101) on
+ * the entire flat buffer with ND4J vector ops. For step t = 1, 2, ... and every element:
+ * <pre>
+ *   p = p * (1 - lr * wd)              only for tensors with TensorSpec.decays() (2-D)
+ *   m = m + (1 - beta1) * (g - m)      i.e. beta1 m + (1 - beta1) g, torch's lerp_ form
+ *   v = beta2 * v + (1 - beta2) * g * g
+ *   p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
+ * </pre>
+ *
+ * <p>Memory: three float32 buffers of the layout's size (m, v and one scratch), 12 bytes per
+ * parameter, allocated on the first step.
+ */
+public final class AdamW implements Optimizer {
+
+  private final ParameterLayout layout;
+  private final Config config;
+  private final DecayRanges decay;
+  private INDArray m; // [N] first moment, same layout as params
+  private INDArray v; // [N] second moment
+  private INDArray scratch; // [N] temporary of each step
+  private long step;
+  private boolean closed;
+
+  /**
+   * Hyper-parameters of AdamW, validated when constructed.
+   *
+   * @param lr          base learning rate, default {@link #DEFAULT_LR}
+   * @param beta1       decay of the first moment, in [0, 1), default {@link #DEFAULT_BETA1}
+   * @param beta2       decay of the second moment, in [0, 1), default {@link #DEFAULT_BETA2}
+   * @param eps         added to the denominator, &gt; 0, default {@link #DEFAULT_EPS}
+   * @param weightDecay decoupled weight decay of 2-D tensors, &gt;= 0, default {@link #DEFAULT_WEIGHT_DECAY}
+   */
+  public record Config(double lr, double beta1, double beta2, double eps, double weightDecay) {
+
+    /** Default learning rate: 3e-4. */
+    public static final double DEFAULT_LR = 3e-4;
+    /** Default beta1: 0.9. */
+    public static final double DEFAULT_BETA1 = 0.9;
+    /** Default beta2: 0.95, nanoGPT's choice for GPT-2 (PyTorch's own default is 0.999). */
+    public static final double DEFAULT_BETA2 = 0.95;
+    /** Default eps: 1e-8. */
+    public static final double DEFAULT_EPS = 1e-8;
+    /** Default weight decay: 0.1, applied to 2-D tensors only. */
+    public static final double DEFAULT_WEIGHT_DECAY = 0.1;
+
+    /** Checks every field; messages name the field and the value found. */
+    public Config {
+      StepChecks.checkLearningRate(lr);
+      requireBeta("beta1", beta1);
+      requireBeta("beta2", beta2);
+      if (!(eps > 0.0) || Double.isInfinite(eps)) {
+        throw new IllegalArgumentException("eps must be finite and > 0, but found eps=" + eps + "; the default is "
+            + DEFAULT_EPS);
+      }
+      if (!(weightDecay >= 0.0) || Double.isInfinite(weightDecay)) {
+        throw new IllegalArgumentException("weightDecay must be finite and >= 0, but found weightDecay=" + weightDecay
+            + "; use 0 to disable it");
+      }
+    }
+
+    /** All defaults: lr 3e-4, betas 0.9/0.95, eps 1e-8, weight decay 0.1. */
+    public static Config defaults() {
+      return new Config(DEFAULT_LR, DEFAULT_BETA1, DEFAULT_BETA2, DEFAULT_EPS, DEFAULT_WEIGHT_DECAY);
+    }
+
+    /** This config with another base learning rate. */
+    public Config withLr(double newLr) {
+      return new Config(newLr, beta1, beta2, eps, weightDecay);
+    }
+
+    /** This config with another weight decay. */
+    public Config withWeightDecay(double newWeightDecay) {
+      return new Config(lr, beta1, beta2, eps, newWeightDecay);
+    }
+
+    private static void requireBeta(String name, double beta) {
+      if (!(beta >= 0.0 && beta < 1.0)) {
+        throw new IllegalArgumentException(name + " must be in [0, 1), but found " + name + "=" + beta);
+      }
+    }
+  }
+
+  /** AdamW with {@link Config#defaults()} for buffers of {@code layout}. */
+  public AdamW(ParameterLayout layout) {
+    this(layout, Config.defaults());
+  }
+
+  /** AdamW with {@code config} for buffers of {@code layout}; allocates nothing until the first step. */
+  public AdamW(ParameterLayout layout, Config config) {
+    if (layout == null || config == null) {
+      throw new IllegalArgumentException("layout and config must not be null, but found layout=" + layout
+          + ", config=" + config + "; pass ParameterLayout.gpt2(modelConfig) and AdamW.Config.defaults()");
+    }
+    this.layout = layout;
+    this.config = config;
+    this.decay = DecayRanges.of(layout);
+  }
+
+  /** Rebuilds an optimizer from saved state; {@code m} and {@code v} are adopted, not copied. */
+  static AdamW restore(ParameterLayout layout, Config config, long step, INDArray m, INDArray v) {
+    AdamW opt = new AdamW(layout, config);
+    opt.step = step;
+    opt.m = m;
+    opt.v = v;
+    return opt;
+  }
+
+  @Override
+  public void step(INDArray params, INDArray grads, double lr) {
+    StepChecks.check("AdamW", closed, layout, params, grads, lr);
+    allocateState();
+    step++;
+    double beta1 = config.beta1();
+    double beta2 = config.beta2();
+    // Decoupled decay first, as torch.optim.AdamW does; biases and LayerNorm are left alone.
+    decay.scale(params, 1.0 - lr * config.weightDecay());
+    scratch.assign(grads).subi(m).muli(1.0 - beta1);
+    m.addi(scratch);
+    scratch.assign(grads).muli(grads).muli(1.0 - beta2);
+    v.muli(beta2).addi(scratch);
+    // Bias corrections (Kingma & Ba, arXiv:1412.6980, Algorithm 1) with torch's eps placement:
+    // denom = sqrt(v) / sqrt(1 - beta2^t) + eps, step size = lr / (1 - beta1^t).
+    double biasCorrection1 = 1.0 - Math.pow(beta1, step);
+    double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
+    Transforms.sqrt(scratch.assign(v), false);
+    scratch.divi(biasCorrection2Sqrt).addi(config.eps());
+    scratch.rdivi(m).muli(lr / biasCorrection1);
+    params.subi(scratch);
+  }
+
+  @Override
+  public double baseLearningRate() {
+    return config.lr();
+  }
+
+  @Override
+  public long stepCount() {
+    return step;
+  }
+
+  @Override
+  public ParameterLayout layout() {
+    return layout;
+  }
+
+  /** The hyper-parameters. */
+  public Config config() {
+    return config;
+  }
+
+  /** The first moment buffer, or null before the first step. */
+  INDArray firstMoment() {
+    return m;
+  }
+
+  /** The second moment buffer, or null before the first step. */
+  INDArray secondMoment() {
+    return v;
+  }
+
+  @Override
+  public void close() {
+    closed = true;
+    StepChecks.release(m);
+    StepChecks.release(v);
+    StepChecks.release(scratch);
+    m = null;
+    v = null;
+    scratch = null;
+  }
+
+  @Override
+  public String toString() {
+    return "AdamW[" + config + ", step=" + step + ", decaying " + decay.elements() + " of "
+        + layout.totalElements() + " elements in " + decay.count() + " ranges]";
+  }
+
+  private void allocateState() {
+    long n = layout.totalElements();
+    if (m == null) {
+      m = Nd4j.zeros(DataType.FLOAT, n);
+      v = Nd4j.zeros(DataType.FLOAT, n);
+    }
+    if (scratch == null) {
+      scratch = Nd4j.createUninitialized(DataType.FLOAT, n);
+    }
+  }
+}
