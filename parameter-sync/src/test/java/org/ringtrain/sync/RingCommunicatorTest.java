@@ -264,6 +264,34 @@ class RingCommunicatorTest {
   }
 
   @Test
+  void closeLeavesNoSocketsOrThreadsBehind() throws Exception {
+    java.nio.file.Path fds = java.nio.file.Path.of("/proc/self/fd");
+    org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(fds), "needs Linux /proc");
+    RingHarness.run(2, RingHarness.config("leaks-warm-up"), ring -> null); // JDK one-time resources
+    long before = openSockets(fds);
+    for (int round = 0; round < 3; round++) {
+      RingHarness.run(4, RingHarness.config("leaks-" + round), ring -> {
+        ring.allReduce(new float[1000], ReduceOp.SUM);
+        return null;
+      });
+    }
+    assertTrue(RingHarness.ringThreadsAfter(java.time.Duration.ofSeconds(10)).isEmpty(), "ring threads left");
+    assertEquals(before, openSockets(fds), "open sockets before and after a closed ring");
+  }
+
+  private static long openSockets(java.nio.file.Path fds) throws java.io.IOException {
+    try (Stream<java.nio.file.Path> all = java.nio.file.Files.list(fds)) {
+      return all.filter(p -> {
+        try {
+          return java.nio.file.Files.readSymbolicLink(p).toString().startsWith("socket:");
+        } catch (java.io.IOException e) {
+          return false; // closed while listing
+        }
+      }).count();
+    }
+  }
+
+  @Test
   void badArgumentsAreRejectedWithAHint() throws Exception {
     RingHarness.run(1, RingHarness.config("args"), ring -> {
       IllegalArgumentException heap = assertThrows(IllegalArgumentException.class,

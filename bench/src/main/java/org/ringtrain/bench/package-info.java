@@ -1,0 +1,7 @@
+/**
+ * Benchmark commands. Each prints ratios measured side by side in one run, because the machines
+ * they run on are shared and noisy; results are recorded in {@code docs/benchmarks.md}.
+ *
+ * <p>Stability: internal; not shipped.
+ */
+package org.ringtrain.bench;
