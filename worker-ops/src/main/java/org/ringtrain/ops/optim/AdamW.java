@@ -8,8 +8,8 @@ package org.ringtrain.ops.optim;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.ops.transforms.Transforms;
 import org.ringtrain.ops.model.ParameterLayout;
 
 /**
@@ -17,10 +17,13 @@ import org.ringtrain.ops.model.ParameterLayout;
  * the entire flat buffer with ND4J vector ops. For step t = 1, 2, ... and every element:
  * <pre>
  *   p = p * (1 - lr * wd)              only for tensors with TensorSpec.decays() (2-D)
- *   m = m + (1 - beta1) * (g - m)      i.e. beta1 m + (1 - beta1) g, torch's lerp_ form
+ *   m = beta1 * m + (1 - beta1) * g
  *   v = beta2 * v + (1 - beta2) * g * g
  *   p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * </pre>
+ * The moments and the update direction come from one pass of ND4J's fused {@code adam_updater}
+ * op, then one axpy applies the learning rate; decay is one BLAS scal per range of 2-D tensors.
+ * Results equal torch's up to float rounding (torch computes m with {@code lerp_}).
  *
  * <p>Memory: three float32 buffers of the layout's size (m, v and one scratch), 12 bytes per
  * parameter, allocated on the first step.
@@ -89,8 +92,10 @@ public final class AdamW implements Optimizer {
     }
 
     private static void requireBeta(String name, double beta) {
-      if (!(beta >= 0.0 && beta < 1.0)) {
-        throw new IllegalArgumentException(name + " must be in [0, 1), but found " + name + "=" + beta);
+      // The fused op computes in float: a beta that rounds to 1.0f would divide by zero.
+      if (!(beta >= 0.0 && (float) beta < 1.0f)) {
+        throw new IllegalArgumentException(name + " must be in [0, 1) and round to a float below 1, but found "
+            + name + "=" + beta);
       }
     }
   }
@@ -125,22 +130,21 @@ public final class AdamW implements Optimizer {
     StepChecks.check("AdamW", closed, layout, params, grads, lr);
     allocateState();
     step++;
+    long n = layout.totalElements();
     double beta1 = config.beta1();
     double beta2 = config.beta2();
     // Decoupled decay first, as torch.optim.AdamW does; biases and LayerNorm are left alone.
     decay.scale(params, 1.0 - lr * config.weightDecay());
-    scratch.assign(grads).subi(m).muli(1.0 - beta1);
-    m.addi(scratch);
-    scratch.assign(grads).muli(grads).muli(1.0 - beta2);
-    v.muli(beta2).addi(scratch);
-    // Bias corrections (Kingma & Ba, arXiv:1412.6980, Algorithm 1) with torch's eps placement:
-    // denom = sqrt(v) / sqrt(1 - beta2^t) + eps, step size = lr / (1 - beta1^t).
-    double biasCorrection1 = 1.0 - Math.pow(beta1, step);
+    // One fused native pass over the buffer updates m and v in place and writes
+    //   scratch = m * sqrt(1 - beta2^t) / (1 - beta1^t) / (sqrt(v) + epsHat),
+    // with bias corrections from Kingma & Ba (arXiv:1412.6980, Algorithm 1). Passing
+    // epsHat = eps * sqrt(1 - beta2^t) turns that into torch's (m / bc1) / (sqrt(v) / sqrt(bc2) + eps).
+    // The op gets lr = 1 and the learning rate is applied below, because the op replaces a zero
+    // step size by eps, which would move parameters at lr = 0.
     double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
-    Transforms.sqrt(scratch.assign(v), false);
-    scratch.divi(biasCorrection2Sqrt).addi(config.eps());
-    scratch.rdivi(m).muli(lr / biasCorrection1);
-    params.subi(scratch);
+    Nd4j.getExecutioner().exec(new AdamUpdater(grads, v, m, scratch, v, m, 1.0, beta1, beta2,
+        config.eps() * biasCorrection2Sqrt, iterationIndex()));
+    Nd4j.getBlasWrapper().level1().axpy(n, -lr, scratch, params);
   }
 
   @Override
@@ -188,6 +192,15 @@ public final class AdamW implements Optimizer {
   public String toString() {
     return "AdamW[" + config + ", step=" + step + ", decaying " + decay.elements() + " of "
         + layout.totalElements() + " elements in " + decay.count() + " ranges]";
+  }
+
+  /** The op's 0-based iteration, from which it computes beta^(iteration + 1). */
+  private int iterationIndex() {
+    if (step > Integer.MAX_VALUE) {
+      throw new IllegalStateException("AdamW step count " + step + " exceeds " + Integer.MAX_VALUE
+          + ", the largest iteration ND4J's adam_updater accepts");
+    }
+    return (int) (step - 1);
   }
 
   private void allocateState() {

@@ -67,8 +67,10 @@ final class DecayRanges {
     if (factor == 1.0) {
       return;
     }
+    // BLAS scal on each view: INDArray.muli on views measured several times slower here.
     for (int i = 0; i < starts.length; i++) {
-      flat.get(NDArrayIndex.interval(starts[i], ends[i])).muli(factor);
+      INDArray range = flat.get(NDArrayIndex.interval(starts[i], ends[i]));
+      Nd4j.getBlasWrapper().level1().scal(ends[i] - starts[i], factor, range);
     }
   }
 

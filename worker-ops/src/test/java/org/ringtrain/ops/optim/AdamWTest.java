@@ -106,6 +106,19 @@ class AdamWTest {
   }
 
   @Test
+  void aZeroLearningRateLeavesEveryParameterBitwiseUnchanged() {
+    ParameterLayout layout = OptimTestData.tinyLayout();
+    INDArray params = OptimTestData.gaussian(layout.totalElements(), 11, 1.0);
+    INDArray before = params.dup();
+    try (AdamW adamW = new AdamW(layout)) {
+      adamW.step(params, OptimTestData.gaussian(layout.totalElements(), 12, 1.0), 0.0);
+      adamW.step(params, OptimTestData.gaussian(layout.totalElements(), 13, 1.0), 0.0);
+      assertEquals(2, adamW.stepCount(), "the moments still advance");
+    }
+    assertEquals(-1, OptimTestData.firstBitDifference(before, params), "first moved element");
+  }
+
+  @Test
   void theSameInputsGiveBitwiseTheSameSteps() {
     ParameterLayout layout = OptimTestData.chunkCrossingLayout();
     long n = layout.totalElements();
@@ -160,6 +173,7 @@ class AdamWTest {
     IllegalArgumentException beta = assertThrows(IllegalArgumentException.class,
         () -> new AdamW.Config(3e-4, 1.0, 0.95, 1e-8, 0.1));
     assertTrue(beta.getMessage().contains("beta1=1.0"), beta.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(3e-4, 0.9, 0.999999999, 1e-8, 0.1));
     assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(-1, 0.9, 0.95, 1e-8, 0.1));
     assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(3e-4, 0.9, 0.95, 0, 0.1));
     assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(3e-4, 0.9, 0.95, 1e-8, -0.1));
