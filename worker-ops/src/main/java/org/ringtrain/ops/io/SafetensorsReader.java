@@ -124,7 +124,7 @@ public final class SafetensorsReader {
           : "; the file is corrupt"));
     }
     checkAgainstLayout(header, source);
-    readData(in, header, flat, source, expectedSize);
+    readData(in, header, flat, source, Long.BYTES + headerLength, expectedSize);
     if (in.read() >= 0) {
       throw new SafetensorsException(source + " has trailing bytes after the last tensor: expected "
           + expectedSize + " bytes in total; the file is corrupt");
@@ -171,10 +171,9 @@ public final class SafetensorsReader {
     }
   }
 
-  private void readData(InputStream in, SafetensorsHeader header, INDArray flat, String source, long expectedSize)
-      throws IOException {
+  private void readData(InputStream in, SafetensorsHeader header, INDArray flat, String source, long dataStart,
+      long expectedSize) throws IOException {
     byte[] chunk = new byte[FlatBufferIo.CHUNK_BYTES];
-    long dataStart = Long.BYTES + (expectedSize - Long.BYTES - header.dataBytes());
     for (SafetensorsHeader.Entry e : header.entries()) {
       String what = "tensor '" + e.name() + "' (file bytes [" + (dataStart + e.begin()) + ", " + (dataStart + e.end())
           + ") of " + expectedSize + " expected in " + source + ")";

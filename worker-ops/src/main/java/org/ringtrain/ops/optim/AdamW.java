@@ -33,9 +33,9 @@ public final class AdamW implements Optimizer {
   private final ParameterLayout layout;
   private final Config config;
   private final DecayRanges decay;
-  private INDArray m; // [N] first moment, same layout as params
-  private INDArray v; // [N] second moment
-  private INDArray scratch; // [N] temporary of each step
+  private INDArray m; // flat, layout of params: first moment
+  private INDArray v; // flat, layout of params: second moment
+  private INDArray scratch; // flat, layout of params: the update direction of the current step
   private long step;
   private boolean closed;
 

@@ -30,8 +30,8 @@ public final class Sgd implements Optimizer {
   private final ParameterLayout layout;
   private final Config config;
   private final DecayRanges decay;
-  private INDArray momentumBuffer; // [N] null until the first step, and always when momentum == 0
-  private INDArray scratch; // [N] the decayed gradient, when weight decay or Nesterov needs one
+  private INDArray momentumBuffer; // flat, layout of params; null before the first step and when momentum == 0
+  private INDArray scratch; // flat, layout of params: the decayed gradient, when decay or Nesterov needs one
   private long step;
   private boolean closed;
 
