@@ -22,7 +22,7 @@ import org.ringtrain.ops.model.ParameterLayout;
  *   p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * </pre>
  * The moments and the update direction come from one pass of ND4J's fused {@code adam_updater}
- * op, then one axpy applies the learning rate; decay is one BLAS scal per range of 2-D tensors.
+ * op, then one axpy applies the learning rate; decay is one scal per range of 2-D tensors.
  * Results equal torch's up to float rounding (torch computes m with {@code lerp_}).
  *
  * <p>Memory: three float32 buffers of the layout's size (m, v and one scratch), 12 bytes per
@@ -130,7 +130,6 @@ public final class AdamW implements Optimizer {
     StepChecks.check("AdamW", closed, layout, params, grads, lr);
     allocateState();
     step++;
-    long n = layout.totalElements();
     double beta1 = config.beta1();
     double beta2 = config.beta2();
     // Decoupled decay first, as torch.optim.AdamW does; biases and LayerNorm are left alone.
@@ -144,7 +143,7 @@ public final class AdamW implements Optimizer {
     double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
     Nd4j.getExecutioner().exec(new AdamUpdater(grads, v, m, scratch, v, m, 1.0, beta1, beta2,
         config.eps() * biasCorrection2Sqrt, iterationIndex()));
-    Nd4j.getBlasWrapper().level1().axpy(n, -lr, scratch, params);
+    FlatOps.axpy(-lr, scratch, params);
   }
 
   @Override

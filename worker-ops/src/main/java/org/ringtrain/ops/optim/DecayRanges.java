@@ -1,13 +1,12 @@
 /*
  * DecayRanges: the element ranges of the flat buffer that weight decay applies to, i.e. the 2-D
  * tensors of a ParameterLayout, merged where they touch. It is not an optimizer: AdamW and SGD use
- * it to scale or add on those ranges only, one ND4J op per range.
+ * it to scale or add on those ranges only, one op per range.
  */
 package org.ringtrain.ops.optim;
 
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
@@ -67,10 +66,8 @@ final class DecayRanges {
     if (factor == 1.0) {
       return;
     }
-    // BLAS scal on each view: INDArray.muli on views measured several times slower here.
     for (int i = 0; i < starts.length; i++) {
-      INDArray range = flat.get(NDArrayIndex.interval(starts[i], ends[i]));
-      Nd4j.getBlasWrapper().level1().scal(ends[i] - starts[i], factor, range);
+      FlatOps.scale(flat.get(NDArrayIndex.interval(starts[i], ends[i])), factor);
     }
   }
 
@@ -80,9 +77,7 @@ final class DecayRanges {
       return;
     }
     for (int i = 0; i < starts.length; i++) {
-      long n = ends[i] - starts[i];
-      Nd4j.getBlasWrapper().level1().axpy(n, alpha,
-          source.get(NDArrayIndex.interval(starts[i], ends[i])),
+      FlatOps.axpy(alpha, source.get(NDArrayIndex.interval(starts[i], ends[i])),
           target.get(NDArrayIndex.interval(starts[i], ends[i])));
     }
   }

@@ -103,7 +103,6 @@ public final class Sgd implements Optimizer {
   @Override
   public void step(INDArray params, INDArray grads, double lr) {
     StepChecks.check("Sgd", closed, layout, params, grads, lr);
-    long n = layout.totalElements();
     double momentum = config.momentum();
     INDArray d = grads;
     if (config.weightDecay() != 0.0) {
@@ -112,21 +111,21 @@ public final class Sgd implements Optimizer {
     }
     if (momentum != 0.0) {
       if (momentumBuffer == null) {
-        momentumBuffer = Nd4j.createUninitialized(DataType.FLOAT, n).assign(d);
+        momentumBuffer = Nd4j.createUninitialized(DataType.FLOAT, layout.totalElements()).assign(d);
       } else {
         momentumBuffer.muli(momentum);
-        Nd4j.getBlasWrapper().level1().axpy(n, 1.0 - config.dampening(), d, momentumBuffer);
+        FlatOps.axpy(1.0 - config.dampening(), d, momentumBuffer);
       }
       if (config.nesterov()) {
         if (d == grads) {
           d = scratch().assign(grads);
         }
-        Nd4j.getBlasWrapper().level1().axpy(n, momentum, momentumBuffer, d);
+        FlatOps.axpy(momentum, momentumBuffer, d);
       } else {
         d = momentumBuffer;
       }
     }
-    Nd4j.getBlasWrapper().level1().axpy(n, -lr, d, params);
+    FlatOps.axpy(-lr, d, params);
     step++;
   }
 
