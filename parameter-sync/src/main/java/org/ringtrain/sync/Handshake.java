@@ -17,11 +17,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.SocketChannel;
 import java.nio.charset.StandardCharsets;
-import java.security.GeneralSecurityException;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
-import javax.crypto.Mac;
-import javax.crypto.spec.SecretKeySpec;
 
 /** Handshake of one connection; see the file comment for the message flow. */
 final class Handshake {
@@ -204,15 +201,6 @@ final class Handshake {
   }
 
   private byte[] mac(String role, byte[] helloC, byte[] helloA) {
-    try {
-      Mac hmac = Mac.getInstance("HmacSHA256");
-      hmac.init(new SecretKeySpec(config.secret().keyBytes(), "HmacSHA256"));
-      hmac.update(role.getBytes(StandardCharsets.US_ASCII));
-      hmac.update(helloC);
-      hmac.update(helloA);
-      return hmac.doFinal();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("HmacSHA256 is unavailable in this JVM", e);
-    }
+    return config.secret().mac(role.getBytes(StandardCharsets.US_ASCII), helloC, helloA);
   }
 }

@@ -50,9 +50,26 @@ public final class RingSecret implements Serializable {
     }
   }
 
-  /** A copy of the key bytes, for the HMAC. */
+  /** A copy of the key bytes (tests and the Spark task closure only; never log them). */
   byte[] keyBytes() {
     return key.clone();
+  }
+
+  /**
+   * HMAC-SHA256 with this secret over the concatenation of {@code parts}: the way other channels of
+   * a run (e.g. the metrics channel to the driver) prove knowledge of the secret without sending it.
+   */
+  public byte[] mac(byte[]... parts) {
+    try {
+      javax.crypto.Mac hmac = javax.crypto.Mac.getInstance("HmacSHA256");
+      hmac.init(new javax.crypto.spec.SecretKeySpec(key, "HmacSHA256"));
+      for (byte[] part : parts) {
+        hmac.update(part);
+      }
+      return hmac.doFinal();
+    } catch (java.security.GeneralSecurityException e) {
+      throw new IllegalStateException("HmacSHA256 is unavailable in this JVM", e);
+    }
   }
 
   @Override
