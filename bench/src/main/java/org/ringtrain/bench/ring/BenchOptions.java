@@ -18,7 +18,9 @@ import java.util.Arrays;
  * @param warmup            untimed ring iterations per row (default 3)
  * @param iters             timed ring iterations per row; the median is reported (default 7)
  * @param sparkWarmup       untimed Spark rounds per SparkContext, before its first size (default 1)
- * @param sparkIters        timed Spark iterations per size (default 3)
+ * @param sparkIters        timed Spark rounds per size (default 3)
+ * @param sparkBudgetSeconds a size stops after fewer timed rounds (at least one) once they took
+ *                          this long (default 40)
  * @param loopbackMib       bytes one loopback measurement streams (default 1024 MiB)
  * @param loopbackReps      loopback measurements per probe (default 5)
  * @param docs              markdown file whose ring section is replaced (default none)
@@ -35,6 +37,7 @@ record BenchOptions(
     int iters,
     int sparkWarmup,
     int sparkIters,
+    int sparkBudgetSeconds,
     int loopbackMib,
     int loopbackReps,
     Path docs,
@@ -51,6 +54,7 @@ record BenchOptions(
       "  --sweep-mib 64          vector size of the segment sweep",
       "  --warmup 3 --iters 7    ring iterations per row (median of the timed ones)",
       "  --spark-warmup 1 --spark-iters 3   Spark rounds: untimed per context, timed per size (0 skips Spark)",
+      "  --spark-budget-s 40     fewer timed Spark rounds (at least one) once a size took this long",
       "  --loopback-mib 1024 --loopback-reps 5   single-stream loopback TCP probe",
       "  --docs docs/benchmarks.md   replace the '## Ring all-reduce (parameter-sync)' section",
       "examples:",
@@ -70,6 +74,7 @@ record BenchOptions(
         + warmup + " and " + iters);
     require(sparkWarmup >= 0 && sparkIters >= 0, "--spark-warmup and --spark-iters must be >= 0 "
         + "(--spark-iters 0 skips Spark), but found " + sparkWarmup + " and " + sparkIters);
+    require(sparkBudgetSeconds >= 1, "--spark-budget-s must be >= 1, but found " + sparkBudgetSeconds);
     require(loopbackMib >= 16 && loopbackReps >= 1, "--loopback-mib must be >= 16 and --loopback-reps "
         + ">= 1, but found " + loopbackMib + " and " + loopbackReps);
   }
@@ -87,6 +92,7 @@ record BenchOptions(
     int iters = quick ? 3 : 7;
     int sparkWarmup = 1;
     int sparkIters = quick ? 2 : 3;
+    int sparkBudget = 40;
     int loopbackMib = quick ? 256 : 1024;
     int loopbackReps = quick ? 3 : 5;
     Path docs = null;
@@ -112,6 +118,7 @@ record BenchOptions(
         case "--iters" -> iters = integer(flag, value);
         case "--spark-warmup" -> sparkWarmup = integer(flag, value);
         case "--spark-iters" -> sparkIters = integer(flag, value);
+        case "--spark-budget-s" -> sparkBudget = integer(flag, value);
         case "--loopback-mib" -> loopbackMib = integer(flag, value);
         case "--loopback-reps" -> loopbackReps = integer(flag, value);
         case "--docs" -> docs = Path.of(value);
@@ -119,7 +126,7 @@ record BenchOptions(
       }
     }
     return new BenchOptions(worldSizes, sizes, bf16, segment, sweep, sweepMib, warmup, iters,
-        sparkWarmup, sparkIters, loopbackMib, loopbackReps, docs, command);
+        sparkWarmup, sparkIters, sparkBudget, loopbackMib, loopbackReps, docs, command);
   }
 
   /** Every vector size any ring row of this run uses, in MiB. */
@@ -139,7 +146,7 @@ record BenchOptions(
     return "world sizes " + Arrays.toString(worldSizes) + ", sizes " + Arrays.toString(sizesMib)
         + " MiB, bf16 " + Arrays.toString(bf16SizesMib) + " MiB, segment " + mib(segmentBytes)
         + ", ring warm-up " + warmup + " + timed " + iters + ", Spark warm-up " + sparkWarmup
-        + " + timed " + sparkIters + ", loopback " + loopbackReps + " x " + loopbackMib + " MiB";
+        + " + timed " + sparkIters + " (at most " + sparkBudgetSeconds + " s per size), loopback " + loopbackReps + " x " + loopbackMib + " MiB";
   }
 
   static String mib(int bytes) {

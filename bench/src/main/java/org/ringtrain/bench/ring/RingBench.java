@@ -73,7 +73,7 @@ public final class RingBench {
       Arrays.fill(spark, Double.NaN);
       if (options.sparkIters() > 0) {
         SparkBaseline.Result result = SparkBaseline.medianMs(n, sparkSizes, options.sparkWarmup(),
-            options.sparkIters());
+            options.sparkIters(), options.sparkBudgetSeconds());
         spark = result.medianMs();
         sparkVersion = result.sparkVersion();
         if (result.recomputed()) {
@@ -81,6 +81,13 @@ public final class RingBench {
               + "give the JVM more heap (-Xmx in bench/ring.sh)");
         }
         logRows(n, "spark", sparkSizes, spark);
+        for (int s = 0; s < sparkSizes.length; s++) {
+          if (result.rounds()[s] < options.sparkIters()) {
+            warnings.add("Spark at N=" + n + ", " + sparkSizes[s] + " MiB: median of " + result.rounds()[s]
+                + " timed round(s), not " + options.sparkIters() + " (--spark-budget-s "
+                + options.sparkBudgetSeconds() + ")");
+          }
+        }
       }
       for (int s = 0; s < options.sizesMib().length; s++) {
         rows.add(new BenchReport.Row(n, options.sizesMib()[s], "fp32", fp32[s],

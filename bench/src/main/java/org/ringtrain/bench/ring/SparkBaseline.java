@@ -20,8 +20,11 @@ final class SparkBaseline {
   /** treeAggregate's default depth. */
   private static final int TREE_DEPTH = 2;
 
-  /** Median times in ms per size, the Spark version, and whether every cached vector stayed cached. */
-  record Result(double[] medianMs, String sparkVersion, boolean recomputed) {
+  /**
+   * Median times in ms per size, timed rounds per size, the Spark version, and whether the cache
+   * lost a vector (then the times include remaking it).
+   */
+  record Result(double[] medianMs, int[] rounds, String sparkVersion, boolean recomputed) {
   }
 
   private SparkBaseline() {
@@ -31,9 +34,11 @@ final class SparkBaseline {
    * In a local[{@code worldSize}] SparkContext, for each size: makes one float[] per partition
    * (value partition + 1, made inside the partition and cached, untimed), then times
    * treeAggregate (sum) + broadcast of the sum + a job in which every partition reads the
-   * broadcast value. The {@code warmup} untimed rounds run before the first size only.
+   * broadcast value. The {@code warmup} untimed rounds run before the first size only. A size
+   * stops after fewer than {@code iters} timed rounds (at least one) once its rounds have taken
+   * {@code budgetSeconds}: at 256 MiB a round takes tens of seconds on 2 busy cores.
    */
-  static Result medianMs(int worldSize, int[] sizesMib, int warmup, int iters) {
+  static Result medianMs(int worldSize, int[] sizesMib, int warmup, int iters, int budgetSeconds) {
     SparkConf conf = new SparkConf()
         .setMaster("local[" + worldSize + "]")
         .setAppName("ringtrain-ring-bench")
@@ -43,6 +48,7 @@ final class SparkBaseline {
         .set("spark.driver.maxResultSize", "0") // N partial sums of up to 256 MiB each exceed the 1g default
         .set("spark.local.dir", System.getProperty("java.io.tmpdir"));
     double[] medians = new double[sizesMib.length];
+    int[] rounds = new int[sizesMib.length];
     boolean recomputed = false;
     try (JavaSparkContext sc = new JavaSparkContext(conf)) {
       sc.setLogLevel("WARN");
@@ -61,6 +67,7 @@ final class SparkBaseline {
         }).persist(StorageLevel.MEMORY_ONLY());
         vectors.count();
         long[] nanos = new long[iters];
+        long budgetEnd = Long.MAX_VALUE;
         float expected = worldSize * (worldSize + 1) / 2f;
         int untimed = s == 0 ? warmup : 0; // class loading and JIT: once per SparkContext
         for (int i = 0; i < untimed + iters; i++) {
@@ -72,8 +79,11 @@ final class SparkBaseline {
             return List.of(v[0] + v[v.length - 1]).iterator();
           }).collect();
           long t1 = System.nanoTime();
+          if (i == untimed) {
+            budgetEnd = t0 + budgetSeconds * 1_000_000_000L;
+          }
           if (i >= untimed) {
-            nanos[i - untimed] = t1 - t0;
+            nanos[rounds[s]++] = t1 - t0;
           }
           if (sum.length != count || sum[0] != expected || seen.size() != worldSize
               || seen.get(worldSize - 1) != 2 * expected) {
@@ -82,13 +92,16 @@ final class SparkBaseline {
                 + " floats, first " + (sum.length > 0 ? sum[0] : Float.NaN) + ", partitions saw " + seen);
           }
           update.destroy();
+          if (t1 > budgetEnd) {
+            break;
+          }
         }
         // More vectors made than partitions means the cache lost some and the timing includes making them.
         recomputed |= made.value() > worldSize;
         vectors.unpersist(true);
-        medians[s] = iters > 0 ? Timing.medianMs(nanos) : Double.NaN;
+        medians[s] = rounds[s] > 0 ? Timing.medianMs(Arrays.copyOf(nanos, rounds[s])) : Double.NaN;
       }
-      return new Result(medians, sc.version(), recomputed);
+      return new Result(medians, rounds, sc.version(), recomputed);
     }
   }
 
