@@ -1,0 +1,162 @@
+// CorpusLoader: reads a corpus through Spark, tokenizes it on the executors and packs it into
+// exactly worldSize equal partitions of training sequences plus a validation split. It does
+// NOT shuffle sequences for training (the training stage does, per epoch) and never collects
+// tokens to the driver: only per-file token counts come back.
+package org.ringtrain.driver.data;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.spark.api.java.JavaPairRDD;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.storage.StorageLevel;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.Tuple2;
+
+/**
+ * Loads a {@link DatasetSpec} into {@link TrainingData}.
+ *
+ * <p>Steps: resolve the path to files on the driver (sorted); read and tokenize each file in a
+ * Spark task ({@code TEXT}) or read it as an llm.c shard ({@code SHARDS}, each shard packed
+ * like one file); collect the per-file token counts; number the sequences globally and split
+ * them ({@link SplitPlan}); route each sequence to its rank with one shuffle, sorted by global
+ * number so that every load yields the same partitions; persist and count the result.
+ */
+public final class CorpusLoader {
+
+  private static final Logger LOG = LoggerFactory.getLogger(CorpusLoader.class);
+
+  /** Tasks per core used to read files: small files share tasks, big ones spread. */
+  private static final int READ_TASKS_PER_CORE = 4;
+
+  private CorpusLoader() {}
+
+  /**
+   * Reads, tokenizes and packs a corpus. Runs two Spark jobs (per-file counts, then routing
+   * and a count of the result); fails before any training with a clear message.
+   *
+   * @param sc the Spark context; its Hadoop configuration is used for every FileSystem access
+   * @param spec what to read and how to cut it
+   * @return persisted training and validation sequences; see {@link TrainingData}
+   * @throws IllegalArgumentException for a missing path, an empty corpus, a corpus shorter
+   *     than {@code contextLength + 1} tokens or one too small for {@code worldSize} ranks;
+   *     the message says what was found
+   * @throws IOException if listing the input fails
+   */
+  public static TrainingData load(JavaSparkContext sc, DatasetSpec spec) throws IOException {
+    Tokenizer tokenizer = spec.tokenizer();
+    List<FileStatus> files = InputFiles.resolve(sc.hadoopConfiguration(), spec.path());
+    List<String> paths = new ArrayList<>(files.size());
+    long bytes = 0;
+    for (FileStatus f : files) {
+      paths.add(f.getPath().toString());
+      bytes += f.getLen();
+    }
+    LOG.info("reading corpus path={} format={} files={} bytes={} tokenizer={}",
+        spec.path(), spec.format(), paths.size(), bytes, tokenizer.id());
+
+    JavaPairRDD<Integer, int[]> tokens =
+        tokenizeFiles(sc, paths, spec.format(), tokenizer).persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      long[] tokensPerFile = new long[paths.size()];
+      for (Tuple2<Integer, Long> c :
+          tokens.mapToPair(t -> new Tuple2<>(t._1(), (long) t._2().length)).collect()) {
+        tokensPerFile[c._1()] = c._2();
+      }
+      SplitPlan plan = SplitPlan.of(
+          spec.path(), tokensPerFile, spec.contextLength(), spec.validationFraction(),
+          spec.worldSize());
+      LOG.info("packed corpus path={} tokens={} sequences={} seqLen={} train={}x{}"
+              + " validation={}x{}",
+          spec.path(), plan.totalTokens(), plan.totalSequences(), spec.sequenceLength(),
+          plan.trainPerRank(), spec.worldSize(), plan.validationPerRank(), spec.worldSize());
+      if (plan.droppedSequences() > 0) {
+        LOG.info("dropped {} training sequences (global {}..{}) so that each of worldSize={}"
+                + " ranks gets trainPerRank={}",
+            plan.droppedSequences(), plan.trainEnd(), plan.validationStart() - 1,
+            spec.worldSize(), plan.trainPerRank());
+      }
+
+      JavaRDD<int[]> train =
+          route(tokens, plan, spec.contextLength(), 0, plan.trainEnd(), plan.trainPerRank());
+      JavaRDD<int[]> validation = plan.validationPerRank() == 0
+          ? sc.parallelize(new ArrayList<int[]>(), spec.worldSize())
+          : route(tokens, plan, spec.contextLength(), plan.validationStart(),
+              plan.totalSequences(), plan.validationPerRank());
+      train.persist(StorageLevel.MEMORY_AND_DISK()).setName("ringtrain train " + spec.path());
+      validation.persist(StorageLevel.MEMORY_AND_DISK())
+          .setName("ringtrain validation " + spec.path());
+      checkCounts(train, plan.trainPerRank(), "train");
+      checkCounts(validation, plan.validationPerRank(), "validation");
+      return new TrainingData(train, validation, spec, tokenizer, paths.size(), plan);
+    } finally {
+      tokens.unpersist(false);
+    }
+  }
+
+  /**
+   * One record per file: (index in {@code paths}, its tokens). Tasks read through the driver's
+   * Hadoop configuration, so any FileSystem configured there works on the executors.
+   */
+  static JavaPairRDD<Integer, int[]> tokenizeFiles(
+      JavaSparkContext sc, List<String> paths, DatasetSpec.Format format, Tokenizer tokenizer) {
+    SerializableHadoopConf conf = new SerializableHadoopConf(sc.hadoopConfiguration());
+    List<String> filePaths = List.copyOf(paths);
+    List<Integer> indices = new ArrayList<>(filePaths.size());
+    for (int i = 0; i < filePaths.size(); i++) {
+      indices.add(i);
+    }
+    int slices = Math.max(1,
+        Math.min(filePaths.size(), sc.defaultParallelism() * READ_TASKS_PER_CORE));
+    return sc.parallelize(indices, slices).mapToPair(i ->
+        new Tuple2<>(i, FileTokens.read(conf.get(), filePaths.get(i), format, tokenizer)));
+  }
+
+  /**
+   * The sequences with global numbers in {@code [from, to)}, in {@code worldSize} partitions
+   * of {@code perRank} each, sorted by global number within each partition.
+   */
+  private static JavaRDD<int[]> route(
+      JavaPairRDD<Integer, int[]> tokens, SplitPlan plan, int contextLength, long from, long to,
+      long perRank) {
+    JavaPairRDD<Long, int[]> keyed = tokens.flatMapToPair(file -> {
+      int[] stream = file._2();
+      long offset = plan.sequenceOffset(file._1());
+      long count = SequencePacker.sequenceCount(stream.length, contextLength);
+      long first = Math.max(0, from - offset);
+      long end = Math.min(count, to - offset);
+      List<Tuple2<Long, int[]>> out = new ArrayList<>((int) Math.max(0, end - first));
+      for (long i = first; i < end; i++) {
+        out.add(new Tuple2<>(offset + i, SequencePacker.sequence(stream, i, contextLength)));
+      }
+      return out.iterator();
+    });
+    return keyed
+        .repartitionAndSortWithinPartitions(
+            new RankBlockPartitioner(plan.worldSize(), from, perRank))
+        .values();
+  }
+
+  /** Counts every partition once (this also materialises the persisted RDD). */
+  private static void checkCounts(JavaRDD<int[]> rdd, long expected, String what) {
+    List<Long> counts = rdd.mapPartitions((Iterator<int[]> it) -> {
+      long n = 0;
+      while (it.hasNext()) {
+        it.next();
+        n++;
+      }
+      return List.of(n).iterator();
+    }).collect();
+    for (int r = 0; r < counts.size(); r++) {
+      if (counts.get(r) != expected) {
+        throw new IllegalStateException(
+            what + " partition " + r + " holds " + counts.get(r) + " sequences, expected "
+                + expected + " like every rank; the input changed while it was read");
+      }
+    }
+  }
+}

@@ -1,0 +1,168 @@
+// TokenShards: the work of the `tokenize` job, turning a text corpus into llm.c token shards
+// with Spark, one task per group of files, written straight from the executors. It is NOT the
+// job's command line (that lives in jobs/) and does not pack sequences.
+package org.ringtrain.driver.data;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Pretokenizes a TEXT corpus into shards that {@link CorpusLoader} reads with {@link
+ * DatasetSpec.Format#SHARDS}.
+ *
+ * <p>Input file {@code f} (in sorted path order) becomes shards {@code
+ * shard-<f, 9 digits>-<part, 10 digits>.bin} of at most {@code tokensPerShard} tokens, so the
+ * shards sort in corpus order. Because the loader packs each shard like one file, loading the
+ * shards gives exactly the sequences of loading the text whenever every file fits in one shard
+ * (the default {@value #DEFAULT_TOKENS_PER_SHARD} tokens); a file split over {@code k} shards
+ * loses at most {@code k - 1} sequences at the cuts.
+ */
+public final class TokenShards {
+
+  private static final Logger LOG = LoggerFactory.getLogger(TokenShards.class);
+
+  /** Default shard size in tokens: {@value} (about 200 MB, as llm.c's FineWeb shards). */
+  public static final long DEFAULT_TOKENS_PER_SHARD = 100_000_000L;
+
+  private TokenShards() {}
+
+  /**
+   * What {@link #tokenizeToShards} wrote.
+   *
+   * @param outputDir the fully qualified output directory
+   * @param tokenizerId the tokenizer used; pass the same id when loading the shards
+   * @param inputFiles text files read
+   * @param inputBytes their total size
+   * @param tokens tokens written over all shards
+   * @param shards shard files written (empty input files give none)
+   */
+  public record Summary(
+      String outputDir, String tokenizerId, int inputFiles, long inputBytes, long tokens,
+      long shards) {}
+
+  /**
+   * Reads a TEXT corpus (file, directory or glob on any Hadoop FileSystem), tokenizes it on
+   * the executors and writes llm.c shards into {@code outputDir}. Each shard is written to a
+   * hidden temp name and renamed, so a failed or retried task never leaves a partial shard
+   * under a final name.
+   *
+   * @param tokenizer must have at most 65536 ids (uint16); both built-in ones do
+   * @param tokensPerShard at most this many tokens per shard, {@code 1..2^31-1}; default
+   *     {@link #DEFAULT_TOKENS_PER_SHARD}
+   * @throws IllegalArgumentException for a missing input, an empty corpus, an output directory
+   *     that already holds files, or bad arguments
+   */
+  public static Summary tokenizeToShards(
+      JavaSparkContext sc, String input, String outputDir, Tokenizer tokenizer,
+      long tokensPerShard) throws IOException {
+    if (tokenizer.vocabSize() > TokenShardWriter.MAX_TOKEN + 1) {
+      throw new IllegalArgumentException(
+          "tokenizer '" + tokenizer.id() + "' has " + tokenizer.vocabSize()
+              + " ids; uint16 shards hold at most " + (TokenShardWriter.MAX_TOKEN + 1));
+    }
+    if (tokensPerShard < 1 || tokensPerShard > TokenShardWriter.MAX_TOKENS_PER_SHARD) {
+      throw new IllegalArgumentException(
+          "tokensPerShard: expected 1.." + TokenShardWriter.MAX_TOKENS_PER_SHARD + " (default "
+              + DEFAULT_TOKENS_PER_SHARD + "), found " + tokensPerShard);
+    }
+    Configuration hconf = sc.hadoopConfiguration();
+    List<FileStatus> files = InputFiles.resolve(hconf, input);
+    String outDir = prepareOutput(hconf, outputDir);
+    List<String> paths = new ArrayList<>(files.size());
+    long bytes = 0;
+    for (FileStatus f : files) {
+      paths.add(f.getPath().toString());
+      bytes += f.getLen();
+    }
+    LOG.info("tokenizing input={} files={} bytes={} tokenizer={} output={} tokensPerShard={}",
+        input, paths.size(), bytes, tokenizer.id(), outDir, tokensPerShard);
+
+    SerializableHadoopConf conf = new SerializableHadoopConf(hconf);
+    List<long[]> perFile = CorpusLoader.tokenizeFiles(sc, paths, DatasetSpec.Format.TEXT, tokenizer)
+        .map(file -> writeShards(conf.get(), outDir, file._1(), file._2(), tokensPerShard))
+        .collect();
+    long tokens = 0;
+    long shards = 0;
+    for (long[] r : perFile) {
+      tokens += r[0];
+      shards += r[1];
+    }
+    if (tokens == 0) {
+      throw new IllegalArgumentException(
+          "corpus at '" + input + "' is empty: " + paths.size() + " file(s), 0 tokens; no shard"
+              + " was written to " + outDir + "; point the input at a non-empty corpus");
+    }
+    Summary summary =
+        new Summary(outDir, tokenizer.id(), paths.size(), bytes, tokens, shards);
+    LOG.info("tokenized {}", summary);
+    return summary;
+  }
+
+  /** Name of part {@code part} of input file {@code fileIndex}. */
+  static String shardName(int fileIndex, long part) {
+    return String.format("shard-%09d-%010d.bin", fileIndex, part);
+  }
+
+  /** Writes one file's shards; returns {tokens, shards}. */
+  private static long[] writeShards(
+      Configuration conf, String outDir, int fileIndex, int[] tokens, long tokensPerShard)
+      throws IOException {
+    Path dir = new Path(outDir);
+    FileSystem fs = dir.getFileSystem(conf);
+    long parts = (tokens.length + tokensPerShard - 1) / tokensPerShard;
+    for (long p = 0; p < parts; p++) {
+      int from = (int) (p * tokensPerShard);
+      int length = (int) Math.min(tokensPerShard, tokens.length - from);
+      String name = shardName(fileIndex, p);
+      Path tmp = new Path(dir, "." + name + ".tmp");
+      Path target = new Path(dir, name);
+      try (TokenShardWriter w = TokenShardWriter.create(conf, tmp, length, true)) {
+        w.write(tokens, from, length);
+      }
+      // A retried task rewrites identical content: replace what an earlier attempt renamed.
+      fs.delete(target, false);
+      if (!fs.rename(tmp, target)) {
+        throw new IOException(
+            "could not rename shard " + tmp + " to " + target + "; check permissions on "
+                + outDir + " and run the tokenize job again into an empty directory");
+      }
+    }
+    return new long[] {tokens.length, parts};
+  }
+
+  /** Creates the output directory; refuses one that already holds visible files. */
+  private static String prepareOutput(Configuration conf, String outputDir) throws IOException {
+    Path out = new Path(outputDir);
+    FileSystem fs = out.getFileSystem(conf);
+    if (fs.exists(out)) {
+      if (!fs.getFileStatus(out).isDirectory()) {
+        throw new IllegalArgumentException(
+            "output '" + outputDir + "' is a file; expected an empty or missing directory");
+      }
+      int visible = 0;
+      for (FileStatus s : fs.listStatus(out)) {
+        String name = s.getPath().getName();
+        if (!name.startsWith(".") && !name.startsWith("_")) {
+          visible++;
+        }
+      }
+      if (visible > 0) {
+        throw new IllegalArgumentException(
+            "output directory '" + outputDir + "' already holds " + visible + " entr(y/ies);"
+                + " expected an empty or missing directory so that old shards do not mix with"
+                + " new ones; delete it or choose another");
+      }
+    } else if (!fs.mkdirs(out)) {
+      throw new IOException("could not create output directory '" + outputDir + "'");
+    }
+    return fs.makeQualified(out).toString();
+  }
+}
