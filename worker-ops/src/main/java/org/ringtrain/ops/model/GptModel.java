@@ -107,6 +107,11 @@ public final class GptModel implements AutoCloseable {
     return grads;
   }
 
+  /** The per-block parameter views, index = block (for the Generator). */
+  BlockTensors[] blocks() {
+    return blocks;
+  }
+
   /** Sets every gradient to zero. The only place gradients are reset. */
   public void zeroGrad() {
     if (grads != null) {
