@@ -1,0 +1,397 @@
+/*
+ * CheckpointStore: a directory of training checkpoints on any Hadoop FileSystem. It writes a
+ * checkpoint atomically (temporary directory, then one rename), keeps the newest few, lists them,
+ * and loads the newest one that verifies, skipping corrupt or partial ones with a warning. It is
+ * not the file format (CheckpointWriter, CheckpointReader) and does not decide when to checkpoint.
+ */
+package org.ringtrain.driver.checkpoint;
+
+import java.io.FileNotFoundException;
+import java.io.IOException;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.TreeMap;
+import java.util.UUID;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileStatus;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.optim.Optimizer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A directory of checkpoints (format in {@link CheckpointFormat}) on any Hadoop FileSystem:
+ * {@code file:}, {@code hdfs:}, {@code s3a:} and so on. A path without a scheme resolves against
+ * {@code fs.defaultFS} (the local file system unless the configuration says otherwise).
+ *
+ * <p>The store is {@link Serializable}: it holds the Hadoop configuration as a map and opens the
+ * file system lazily, so it can be shipped to the executor of rank 0. The map travels with it,
+ * credentials included, as Spark ships its own Hadoop configuration. The file system instance
+ * comes from Hadoop's cache and is never closed here; set {@code fs.<scheme>.impl.disable.cache}
+ * to {@code true} in the map for a private one.
+ *
+ * <p>Atomicity: {@link #write} fills {@code step-N.tmp-<uuid>/}, writes MANIFEST.json last and then
+ * renames the directory to {@code step-N/}. On HDFS and local file systems that rename is atomic,
+ * so a reader sees a complete checkpoint or none. <b>On object stores such as s3a, renaming a
+ * directory is a copy of every file followed by a delete, not atomic</b>: a crash during it can
+ * leave a {@code step-N/} that lacks files. Such a checkpoint fails its manifest check on load and
+ * is skipped, so the fallback still holds, but the write itself costs a full copy.
+ *
+ * <p>One writer per directory: a second run writing into the same directory at the same time
+ * would have its temporary directories deleted by the other's clean-up.
+ */
+public final class CheckpointStore implements Serializable {
+
+  /** How many complete checkpoints {@link #CheckpointStore(Map, String)} keeps: 3. */
+  public static final int DEFAULT_KEEP_LAST = 3;
+
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
+
+  private final TreeMap<String, String> hadoopConf;
+  private final String directoryUri;
+  private final int keepLast;
+
+  private transient FileSystem fs;
+  private transient Path dir;
+
+  /**
+   * A store keeping the newest {@value #DEFAULT_KEEP_LAST} checkpoints.
+   *
+   * @see #CheckpointStore(Map, String, int)
+   */
+  public CheckpointStore(Map<String, String> hadoopConf, String directoryUri) {
+    this(hadoopConf, directoryUri, DEFAULT_KEEP_LAST);
+  }
+
+  /**
+   * A store over {@code directoryUri}; touches no file system until first used.
+   *
+   * @param hadoopConf   Hadoop settings added to the defaults, e.g. {@code fs.s3a.endpoint}; may be empty
+   * @param directoryUri the checkpoint directory, e.g. {@code file:/tmp/ckpt}, {@code hdfs://nn/ckpt},
+   *                     {@code s3a://bucket/ckpt} or a plain path; created on first write
+   * @param keepLast     how many complete checkpoints to keep, &gt;= 1 (default {@value #DEFAULT_KEEP_LAST})
+   * @throws IllegalArgumentException for a null map or entry, a blank or malformed URI, or keepLast &lt; 1
+   */
+  public CheckpointStore(Map<String, String> hadoopConf, String directoryUri, int keepLast) {
+    if (hadoopConf == null) {
+      throw new IllegalArgumentException("hadoopConf must not be null; pass Map.of() for Hadoop's defaults");
+    }
+    this.hadoopConf = new TreeMap<>();
+    hadoopConf.forEach((k, v) -> {
+      if (k == null || v == null) {
+        throw new IllegalArgumentException("hadoopConf must not hold null keys or values, but found " + k + "=" + v);
+      }
+      this.hadoopConf.put(k, v);
+    });
+    if (directoryUri == null || directoryUri.isBlank()) {
+      throw new IllegalArgumentException("the checkpoint directory must not be blank, but found "
+          + (directoryUri == null ? "null" : "'" + directoryUri + "'")
+          + "; pass a path or URI such as file:/tmp/ringtrain-ckpt or hdfs://namenode/ckpt");
+    }
+    try {
+      new Path(directoryUri);
+    } catch (IllegalArgumentException e) {
+      throw new IllegalArgumentException("the checkpoint directory '" + directoryUri + "' is not a valid path or URI ("
+          + e.getMessage() + "); pass e.g. file:/tmp/ringtrain-ckpt or hdfs://namenode/ckpt", e);
+    }
+    if (keepLast < 1) {
+      throw new IllegalArgumentException("keepLast must be >= 1, but found keepLast=" + keepLast
+          + "; keep at least the newest checkpoint (default " + DEFAULT_KEEP_LAST + ")");
+    }
+    this.directoryUri = directoryUri;
+    this.keepLast = keepLast;
+  }
+
+  /** The checkpoint directory as given to the constructor. */
+  public String directoryUri() {
+    return directoryUri;
+  }
+
+  /** How many complete checkpoints {@link #write} keeps. */
+  public int keepLast() {
+    return keepLast;
+  }
+
+  /**
+   * Fails early if checkpoints cannot be written: creates the directory if needed, then writes and
+   * deletes a small probe file in it. Call it before training starts.
+   *
+   * @throws IllegalArgumentException if the path names an existing file rather than a directory
+   * @throws IOException              if the directory cannot be created or written, with the reason
+   */
+  public void checkWritable() throws IOException {
+    Path d;
+    try {
+      d = dir();
+    } catch (IOException e) {
+      throw notWritable(directoryUri, e);
+    }
+    FileStatus status = statusOrNull(d);
+    if (status != null && !status.isDirectory()) {
+      throw new IllegalArgumentException("checkpoint directory " + d + " is not writable: it is an existing file, "
+          + "not a directory; choose a directory you can write");
+    }
+    Path probe = new Path(d, ".write-probe-" + UUID.randomUUID());
+    try {
+      if (!fs.mkdirs(d)) {
+        throw new IOException("creating it failed (mkdirs returned false)");
+      }
+      try (FSDataOutputStream out = fs.create(probe, false)) {
+        out.write("ringtrain write probe\n".getBytes(StandardCharsets.US_ASCII));
+      }
+      if (!fs.delete(probe, false)) {
+        throw new IOException("the probe file " + probe + " was written but could not be deleted");
+      }
+    } catch (IOException e) {
+      throw notWritable(d.toString(), e);
+    }
+  }
+
+  /**
+   * Writes a checkpoint atomically: all files into {@code step-N.tmp-<uuid>/}, MANIFEST.json last,
+   * then one rename to {@code step-N/} (see the class comment for s3a). An existing {@code step-N/}
+   * is replaced. Afterwards, leftover temporary directories are deleted, and of the complete
+   * checkpoints up to step N only the newest {@link #keepLast()} are kept; checkpoints newer than
+   * step N (from an abandoned run) are left alone with a warning. Clean-up failures are logged,
+   * not thrown: the new checkpoint is already in place.
+   *
+   * @param state     the training position; {@code state.step()} names the checkpoint
+   * @param layout    the layout of {@code params} and of the optimizer
+   * @param params    flat float32 parameters of {@code layout.totalElements()} elements
+   * @param optimizer the optimizer whose state to save; read, not changed
+   * @return the fully qualified path of the new checkpoint directory
+   * @throws IllegalArgumentException for null arguments or an optimizer of another layout
+   * @throws IOException              from the file system; the temporary directory is then deleted
+   */
+  public String write(TrainingState state, ParameterLayout layout, INDArray params, Optimizer optimizer)
+      throws IOException {
+    if (state == null || layout == null || params == null || optimizer == null) {
+      throw new IllegalArgumentException("state, layout, params and optimizer must not be null, but found state="
+          + state + ", layout=" + layout + ", params=" + (params == null ? "null" : "[" + params.length() + "]")
+          + ", optimizer=" + optimizer);
+    }
+    if (optimizer.layout().totalElements() != layout.totalElements()) {
+      throw new IllegalArgumentException("the optimizer steps " + optimizer.layout().totalElements()
+          + " parameters but the layout has " + layout.totalElements() + "; pass the optimizer of this model");
+    }
+    long start = System.nanoTime();
+    Path d = dir();
+    String name = CheckpointFormat.directoryName(state.step());
+    Path tmp = new Path(d, name + CheckpointFormat.TMP_INFIX + UUID.randomUUID());
+    Path target = new Path(d, name);
+    Manifest manifest;
+    try {
+      if (!fs.mkdirs(tmp)) {
+        throw new IOException("could not create the temporary checkpoint directory " + tmp
+            + " (mkdirs returned false); run checkWritable() on the store before training");
+      }
+      manifest = new CheckpointWriter(fs).write(tmp, state, layout, params, optimizer);
+      publish(tmp, target);
+    } catch (IOException | RuntimeException e) {
+      deleteQuietly(tmp);
+      throw e;
+    }
+    long bytes = manifest.files().stream().mapToLong(Manifest.Entry::size).sum();
+    LOG.info("wrote checkpoint {} (step={}, {} bytes in {} ms)", target, state.step(), bytes,
+        (System.nanoTime() - start) / 1_000_000);
+    cleanUp(d, state.step());
+    return target.toString();
+  }
+
+  /**
+   * Loads the newest checkpoint that verifies: manifest present, every file of the right size and
+   * SHA-256, weights and optimizer state parse and fit {@code layout}. Each corrupt or partial
+   * checkpoint on the way is logged at WARN with its path and the reason, and the previous one is
+   * tried. Temporary directories of unfinished writes are ignored.
+   *
+   * @param layout the layout of the model that will resume
+   * @return the checkpoint, or empty if the directory holds none that verifies (or does not exist)
+   * @throws IncompatibleCheckpointException if the newest intact checkpoint has an unknown format
+   *                                         version or another model config; not skipped, since an
+   *                                         older one would silently lose progress
+   * @throws IOException                     from the file system
+   */
+  public Optional<Checkpoint> loadLatestValid(ParameterLayout layout) throws IOException {
+    if (layout == null) {
+      throw new IllegalArgumentException("layout must not be null; pass ParameterLayout.gpt2(modelConfig)");
+    }
+    Path d = dir();
+    List<StepDir> candidates = stepDirs(d);
+    CheckpointReader reader = new CheckpointReader(fs);
+    for (int i = candidates.size() - 1; i >= 0; i--) {
+      Path path = candidates.get(i).path();
+      try {
+        Checkpoint checkpoint = reader.read(path, layout);
+        LOG.info("loaded checkpoint {} (step={}, epoch={}, cursor={})", path, checkpoint.state().step(),
+            checkpoint.state().epoch(), checkpoint.state().cursor());
+        return Optional.of(checkpoint);
+      } catch (CorruptCheckpointException e) {
+        LOG.warn("skipping corrupt or partial checkpoint {}: {}; falling back to the previous checkpoint", path,
+            e.getMessage());
+      }
+    }
+    if (candidates.isEmpty()) {
+      LOG.info("no checkpoint in {}", d);
+    } else {
+      LOG.warn("none of the {} checkpoints in {} verifies (reasons above); continuing without a checkpoint",
+          candidates.size(), d);
+    }
+    return Optional.empty();
+  }
+
+  /**
+   * The complete checkpoints (those with a MANIFEST.json; not verified further), oldest first.
+   *
+   * @return fully qualified paths of the checkpoint directories; empty if the directory does not exist
+   * @throws IOException from the file system
+   */
+  public List<String> list() throws IOException {
+    List<String> complete = new ArrayList<>();
+    for (StepDir s : stepDirs(dir())) {
+      if (isComplete(s.path())) {
+        complete.add(s.path().toString());
+      }
+    }
+    return complete;
+  }
+
+  @Override
+  public String toString() {
+    // hadoopConf may hold credentials: never print it.
+    return "CheckpointStore[" + directoryUri + ", keepLast=" + keepLast + "]";
+  }
+
+  /** Renames {@code tmp} to {@code target}, moving an existing target aside first and deleting it after. */
+  private void publish(Path tmp, Path target) throws IOException {
+    Path replaced = null;
+    if (fs.exists(target)) {
+      // Renaming onto an existing directory would move tmp inside it. A temporary name for the old
+      // one means a crash between the two renames leaves only temporary directories at this step.
+      replaced = new Path(target.getParent(), target.getName() + CheckpointFormat.TMP_INFIX + "replaced-"
+          + UUID.randomUUID());
+      if (!fs.rename(target, replaced)) {
+        throw new IOException("could not move the existing checkpoint " + target + " aside to " + replaced
+            + " (rename returned false)");
+      }
+      LOG.warn("replacing existing checkpoint {} with a new one of the same step", target);
+    }
+    if (!fs.rename(tmp, target)) {
+      if (replaced != null && !fs.rename(replaced, target)) {
+        LOG.warn("could not move {} back to {} after the failed rename", replaced, target);
+      }
+      throw new IOException("could not rename the finished checkpoint " + tmp + " to " + target
+          + " (rename returned false); check the directory's permissions and free space");
+    }
+    if (replaced != null) {
+      deleteQuietly(replaced);
+    }
+  }
+
+  /** Deletes leftover temporary directories and checkpoints beyond keepLast; never throws. */
+  private void cleanUp(Path d, long writtenStep) {
+    try {
+      for (FileStatus s : fs.listStatus(d)) {
+        if (s.isDirectory() && CheckpointFormat.isTemporary(s.getPath().getName())) {
+          LOG.info("deleting leftover temporary checkpoint directory {}", s.getPath());
+          deleteQuietly(s.getPath());
+        }
+      }
+      int kept = 0;
+      List<StepDir> dirs = stepDirs(d);
+      for (int i = dirs.size() - 1; i >= 0; i--) {
+        StepDir s = dirs.get(i);
+        if (s.step() > writtenStep) {
+          LOG.warn("{} is newer than the checkpoint just written (step {}) and would be loaded first on resume; "
+              + "left alone: delete it if it belongs to an abandoned run", s.path(), writtenStep);
+        } else if (!isComplete(s.path()) && s.step() < writtenStep) {
+          LOG.info("deleting partial checkpoint {} (no manifest)", s.path());
+          deleteQuietly(s.path());
+        } else if (kept < keepLast) {
+          kept++;
+        } else {
+          LOG.info("deleting old checkpoint {} (keeping the newest {})", s.path(), keepLast);
+          deleteQuietly(s.path());
+        }
+      }
+    } catch (IOException e) {
+      LOG.warn("could not clean up checkpoint directory {}: {}", d, e.toString());
+    }
+  }
+
+  private void deleteQuietly(Path p) {
+    try {
+      if (fs.exists(p) && !fs.delete(p, true)) {
+        LOG.warn("could not delete {} (delete returned false)", p);
+      }
+    } catch (IOException e) {
+      LOG.warn("could not delete {}: {}", p, e.toString());
+    }
+  }
+
+  /** Directories named {@code step-N}, complete or not, oldest first. */
+  private List<StepDir> stepDirs(Path d) throws IOException {
+    FileStatus[] entries;
+    try {
+      entries = fs.listStatus(d);
+    } catch (FileNotFoundException e) {
+      return Collections.emptyList();
+    }
+    List<StepDir> dirs = new ArrayList<>();
+    for (FileStatus s : entries) {
+      OptionalLong step = CheckpointFormat.stepOf(s.getPath().getName());
+      if (s.isDirectory() && step.isPresent()) {
+        dirs.add(new StepDir(step.getAsLong(), s.getPath()));
+      }
+    }
+    dirs.sort(Comparator.comparingLong(StepDir::step));
+    return dirs;
+  }
+
+  private boolean isComplete(Path checkpointDir) throws IOException {
+    return fs.exists(new Path(checkpointDir, CheckpointFormat.MANIFEST_FILE));
+  }
+
+  private FileStatus statusOrNull(Path p) throws IOException {
+    try {
+      return fs.getFileStatus(p);
+    } catch (FileNotFoundException e) {
+      return null;
+    } catch (IOException e) {
+      throw notWritable(p.toString(), e);
+    }
+  }
+
+  /** The qualified directory, opening the file system on first use (also after deserialisation). */
+  private synchronized Path dir() throws IOException {
+    if (dir == null) {
+      Configuration conf = new Configuration();
+      hadoopConf.forEach(conf::set);
+      Path p = new Path(directoryUri);
+      FileSystem opened = p.getFileSystem(conf);
+      dir = opened.makeQualified(p);
+      fs = opened;
+    }
+    return dir;
+  }
+
+  private static IOException notWritable(String where, IOException cause) {
+    return new IOException("checkpoint directory " + where + " is not writable: " + cause.getClass().getSimpleName()
+        + ": " + cause.getMessage() + "; choose a directory you can write", cause);
+  }
+
+  /** A {@code step-N} directory. */
+  private record StepDir(long step, Path path) {
+  }
+}
