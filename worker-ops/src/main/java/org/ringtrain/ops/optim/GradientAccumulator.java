@@ -20,8 +20,12 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  * backward. Use it as:
  * <pre>
  *   model.zeroGrad();
- *   for (int i = 0; i &lt; acc.microSteps(); i++) acc.add(model.forwardBackward(batch(i)));
- *   double loss = acc.finish(grads);   // grads now averaged
+ *   for (int i = 0; i &lt; acc.microSteps(); i++) {
+ *     double loss = model.forward(inputs[i], targets[i]);   // GptModel: mean over counted tokens
+ *     model.backward();                                     // accumulates into model.grads()
+ *     acc.add(loss);
+ *   }
+ *   double stepLoss = acc.finish(model.grads().flat());      // grads now the mean
  * </pre>
  */
 public final class GradientAccumulator {
