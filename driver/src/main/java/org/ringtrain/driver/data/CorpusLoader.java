@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.NoSuchElementException;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -63,8 +64,13 @@ public final class CorpusLoader {
         tokenizeFiles(sc, paths, spec.format(), tokenizer).persist(StorageLevel.MEMORY_AND_DISK());
     try {
       long[] tokensPerFile = new long[paths.size()];
-      for (Tuple2<Integer, Long> c :
-          tokens.mapToPair(t -> new Tuple2<>(t._1(), (long) t._2().length)).collect()) {
+      List<Tuple2<Integer, Long>> counts;
+      try {
+        counts = tokens.mapToPair(t -> new Tuple2<>(t._1(), (long) t._2().length)).collect();
+      } catch (Exception e) { // a SparkException, which javac cannot name here
+        throw TaskFailures.unwrap(spec.path(), e);
+      }
+      for (Tuple2<Integer, Long> c : counts) {
         tokensPerFile[c._1()] = c._2();
       }
       SplitPlan plan = SplitPlan.of(
@@ -129,11 +135,24 @@ public final class CorpusLoader {
       long count = SequencePacker.sequenceCount(stream.length, contextLength);
       long first = Math.max(0, from - offset);
       long end = Math.min(count, to - offset);
-      List<Tuple2<Long, int[]>> out = new ArrayList<>((int) Math.max(0, end - first));
-      for (long i = first; i < end; i++) {
-        out.add(new Tuple2<>(offset + i, SequencePacker.sequence(stream, i, contextLength)));
-      }
-      return out.iterator();
+      // Lazy: one sequence copy at a time, so a big file is not held twice in memory.
+      return new Iterator<Tuple2<Long, int[]>>() {
+        private long next = first;
+
+        @Override
+        public boolean hasNext() {
+          return next < end;
+        }
+
+        @Override
+        public Tuple2<Long, int[]> next() {
+          if (next >= end) {
+            throw new NoSuchElementException("no sequence after " + (offset + end - 1));
+          }
+          long i = next++;
+          return new Tuple2<>(offset + i, SequencePacker.sequence(stream, i, contextLength));
+        }
+      };
     });
     return keyed
         .repartitionAndSortWithinPartitions(

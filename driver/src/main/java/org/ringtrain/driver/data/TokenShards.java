@@ -86,9 +86,14 @@ public final class TokenShards {
         input, paths.size(), bytes, tokenizer.id(), outDir, tokensPerShard);
 
     SerializableHadoopConf conf = new SerializableHadoopConf(hconf);
-    List<long[]> perFile = CorpusLoader.tokenizeFiles(sc, paths, DatasetSpec.Format.TEXT, tokenizer)
-        .map(file -> writeShards(conf.get(), outDir, file._1(), file._2(), tokensPerShard))
-        .collect();
+    List<long[]> perFile;
+    try {
+      perFile = CorpusLoader.tokenizeFiles(sc, paths, DatasetSpec.Format.TEXT, tokenizer)
+          .map(file -> writeShards(conf.get(), outDir, file._1(), file._2(), tokensPerShard))
+          .collect();
+    } catch (Exception e) { // a SparkException, which javac cannot name here
+      throw TaskFailures.unwrap(input, e);
+    }
     long tokens = 0;
     long shards = 0;
     for (long[] r : perFile) {
