@@ -195,6 +195,16 @@ public final class GptModel implements AutoCloseable {
    * therefore not called (as in llm.c's CUDA trainer).
    */
   public void backward() {
+    backward(null);
+  }
+
+  /**
+   * As {@link #backward()}, telling {@code listener} (if not null) each time a range of the flat
+   * gradient buffer is final: ln_f first, then each block from the last to the first, then the
+   * embeddings (wte, whose tied LM-head gradient is completed by the embedding's backward, and wpe).
+   * A data-parallel trainer all-reduces those ranges while backward goes on.
+   */
+  public void backward(GradientListener listener) {
     if (!backwardReady) {
       throw new IllegalStateException("backward() needs a forward with targets first, and runs once per forward;"
           + " call forward(inputs, targets, B, T) with non-null targets, then backward()");
@@ -216,6 +226,9 @@ public final class GptModel implements AutoCloseable {
     LayerNorm.backward(a.dresidual, grads.view("ln_f.weight"), grads.view("ln_f.bias"), a.dln,
         a.residual3[config.layers() - 1], params.view("ln_f.weight"), a.lnfMean, a.lnfRstd,
         a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
+    long end = layout.totalElements();
+    long blockEnd = layout.get("ln_f.weight").offset(); // ln_f is the tail of the buffer
+    listener.ready(blockEnd, end);
     for (int l = config.layers() - 1; l >= 0; l--) {
       BlockTensors w = blocks[l];
       BlockTensors g = gradBlocks[l];
@@ -238,8 +251,12 @@ public final class GptModel implements AutoCloseable {
       Linear.backward(a.dln, g.qkvW(), g.qkvB(), a.dqkv, a.ln1[l], w.qkvW(), a.ones);
       LayerNorm.backward(a.dresidual, g.ln1w(), g.ln1b(), a.dln, inp, w.ln1w(),
           a.ln1Mean[l], a.ln1Rstd[l], a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
+      long blockStart = layout.get("h." + l + ".ln_1.weight").offset(); // a block's first tensor
+      listener.ready(blockStart, blockEnd);
+      blockEnd = blockStart;
     }
     Encoder.backward(dwte, grads.view("wpe.weight"), a.dresidual, a.tokens, a.ones, batch, seqLen);
+    listener.ready(0, blockEnd);
   }
 
   /** Frees parameters, gradients and activations now. */
