@@ -223,6 +223,36 @@ class CheckpointStoreTest {
 
   @Test
   @Timeout(60)
+  void checkpointsNewerThanTheOneWrittenAreLeftAloneWithAWarning() throws Exception {
+    CheckpointStore store = store(1);
+    writeStep(store, 30);
+    try (LogCapture log = LogCapture.warningsOf(CheckpointStore.class)) {
+      writeStep(store, 20);
+      assertEquals(1, log.warnings().size(), "warnings: " + log.warnings());
+      assertTrue(log.warnings().get(0).contains("step-000000030 is newer than the checkpoint just written"),
+          log.warnings().get(0));
+    }
+    assertEquals(List.of("step-000000020", "step-000000030"), names());
+  }
+
+  @Test
+  @Timeout(30)
+  void failedWriteLeavesNoTemporaryDirectory() throws Exception {
+    CheckpointStore store = store(3);
+    ParameterLayout layout = layout();
+    INDArray params = randomFlat(layout, 1);
+    try (AdamW adam = steppedAdamW(layout, params, 2)) {
+      INDArray tooShort = randomFlat(ParameterLayout.gpt2(new ModelConfig(64, 16, 32, 1, 2, 0.0)), 3);
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> store.write(state(10), layout, tooShort, adam));
+      assertTrue(e.getMessage().contains("elements"), e.getMessage());
+    }
+    assertEquals(List.of(), names());
+    assertEquals(List.of(), store.list());
+  }
+
+  @Test
+  @Timeout(60)
   void unknownFormatVersionIsRefusedRatherThanSkipped() throws Exception {
     CheckpointStore store = store(3);
     writeStep(store, 10);
