@@ -142,8 +142,10 @@ public final class TokenShardWriter implements AutoCloseable {
       return;
     }
     closed = true;
-    try (OutputStream o = out) {
+    try {
       flushBuffer();
+    } finally {
+      out.close();
     }
     if (written != declared) {
       throw new IOException(

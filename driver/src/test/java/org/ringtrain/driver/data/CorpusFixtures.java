@@ -28,8 +28,7 @@ final class CorpusFixtures {
         .set("spark.driver.host", "127.0.0.1")
         .set("spark.driver.bindAddress", "127.0.0.1")
         .set("spark.ui.enabled", "false")
-        .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .set("spark.sql.shuffle.partitions", "2");
+        .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer");
     return new JavaSparkContext(conf);
   }
 
