@@ -62,6 +62,50 @@ final class CheckpointReader {
    * @throws IOException                     from the file system
    */
   Checkpoint read(Path dir, ParameterLayout layout) throws IOException {
+    Manifest manifest = readManifest(dir);
+    TrainingState state = verifyStateV1(dir, manifest);
+    INDArray params = Nd4j.createUninitialized(DataType.FLOAT, layout.totalElements());
+    try {
+      SafetensorsReader weights = new SafetensorsReader(layout);
+      Map<String, String> metadata = readVerified(dir, manifest, CheckpointFormat.MODEL_FILE,
+          in -> weights.read(in, params), null);
+      String savedStep = metadata.get(CheckpointFormat.STEP_METADATA_KEY);
+      if (!Long.toString(state.step()).equals(savedStep)) {
+        throw new CorruptCheckpointException(dir + ": " + CheckpointFormat.MODEL_FILE + " has metadata "
+            + CheckpointFormat.STEP_METADATA_KEY + "=" + savedStep + " but the checkpoint is of step " + state.step()
+            + "; the weights belong to another checkpoint");
+      }
+      Optimizer optimizer = readVerified(dir, manifest, CheckpointFormat.OPTIMIZER_FILE,
+          in -> OptimizerStateReader.read(in, layout), Optimizer::close);
+      return new Checkpoint(dir.toString(), state, params, optimizer);
+    } catch (IOException | RuntimeException e) {
+      if (params.closeable()) {
+        params.close();
+      }
+      throw e;
+    }
+  }
+
+  /**
+   * Verifies every file of the checkpoint in {@code dir} against its manifest (size and SHA-256)
+   * and returns its training state, without loading weights or optimizer state, for callers that
+   * need the saved config before they know the layout.
+   *
+   * @throws CorruptCheckpointException      if the checkpoint is partial or corrupt
+   * @throws IncompatibleCheckpointException for an unknown format version
+   * @throws IOException                     from the file system
+   */
+  TrainingState readState(Path dir) throws IOException {
+    Manifest manifest = readManifest(dir);
+    TrainingState state = verifyStateV1(dir, manifest);
+    for (String name : new String[] {CheckpointFormat.MODEL_FILE, CheckpointFormat.OPTIMIZER_FILE}) {
+      readVerified(dir, manifest, name, in -> Boolean.TRUE, null);
+    }
+    return state;
+  }
+
+  /** The manifest of {@code dir}, in a format version this reader knows. */
+  private Manifest readManifest(Path dir) throws IOException {
     Path manifestPath = new Path(dir, CheckpointFormat.MANIFEST_FILE);
     FileStatus status;
     try {
@@ -85,13 +129,14 @@ final class CheckpointReader {
     int version = header.path("formatVersion").asInt();
     switch (version) {
       case 1:
-        return readV1(dir, Manifest.parseV1(header, manifestPath.toString()), layout);
+        return Manifest.parseV1(header, manifestPath.toString());
       default:
         throw unknownVersion(manifestPath, version);
     }
   }
 
-  private Checkpoint readV1(Path dir, Manifest manifest, ParameterLayout layout) throws IOException {
+  /** Checks a version-1 manifest against its directory and file sizes, then reads and verifies state.json. */
+  private TrainingState verifyStateV1(Path dir, Manifest manifest) throws IOException {
     OptionalLong dirStep = CheckpointFormat.stepOf(dir.getName());
     if (dirStep.isPresent() && dirStep.getAsLong() != manifest.step()) {
       throw new CorruptCheckpointException(dir + ": the directory name says step " + dirStep.getAsLong()
@@ -110,26 +155,7 @@ final class CheckpointReader {
       throw new CorruptCheckpointException(dir + ": " + CheckpointFormat.STATE_FILE + " says step " + state.step()
           + " but the manifest says step " + manifest.step() + "; the checkpoint is corrupt");
     }
-    INDArray params = Nd4j.createUninitialized(DataType.FLOAT, layout.totalElements());
-    try {
-      SafetensorsReader weights = new SafetensorsReader(layout);
-      Map<String, String> metadata = readVerified(dir, manifest, CheckpointFormat.MODEL_FILE,
-          in -> weights.read(in, params), null);
-      String savedStep = metadata.get(CheckpointFormat.STEP_METADATA_KEY);
-      if (!Long.toString(state.step()).equals(savedStep)) {
-        throw new CorruptCheckpointException(dir + ": " + CheckpointFormat.MODEL_FILE + " has metadata "
-            + CheckpointFormat.STEP_METADATA_KEY + "=" + savedStep + " but the checkpoint is of step " + state.step()
-            + "; the weights belong to another checkpoint");
-      }
-      Optimizer optimizer = readVerified(dir, manifest, CheckpointFormat.OPTIMIZER_FILE,
-          in -> OptimizerStateReader.read(in, layout), Optimizer::close);
-      return new Checkpoint(dir.toString(), state, params, optimizer);
-    } catch (IOException | RuntimeException e) {
-      if (params.closeable()) {
-        params.close();
-      }
-      throw e;
-    }
+    return state;
   }
 
   private void checkSize(Path file, Manifest.Entry entry) throws IOException {

@@ -11,12 +11,9 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.Collections;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.TreeMap;
 import java.util.UUID;
 import org.apache.hadoop.conf.Configuration;
@@ -65,6 +62,7 @@ public final class CheckpointStore implements Serializable {
 
   private transient FileSystem fs;
   private transient Path dir;
+  private transient CheckpointDirectory directory;
 
   /**
    * A store keeping the newest {@value #DEFAULT_KEEP_LAST} checkpoints.
@@ -198,15 +196,15 @@ public final class CheckpointStore implements Serializable {
             + " (mkdirs returned false); run checkWritable() on the store before training");
       }
       manifest = new CheckpointWriter(fs).write(tmp, state, layout, params, optimizer);
-      publish(tmp, target);
+      directory.publish(tmp, target);
     } catch (IOException | RuntimeException e) {
-      deleteQuietly(tmp);
+      directory.deleteQuietly(tmp);
       throw e;
     }
     long bytes = manifest.files().stream().mapToLong(Manifest.Entry::size).sum();
     LOG.info("wrote checkpoint {} (step={}, {} bytes in {} ms)", target, state.step(), bytes,
         (System.nanoTime() - start) / 1_000_000);
-    cleanUp(d, state.step());
+    directory.cleanUp(state.step(), keepLast);
     return target.toString();
   }
 
@@ -227,28 +225,24 @@ public final class CheckpointStore implements Serializable {
     if (layout == null) {
       throw new IllegalArgumentException("layout must not be null; pass ParameterLayout.gpt2(modelConfig)");
     }
-    Path d = dir();
-    List<StepDir> candidates = stepDirs(d);
-    CheckpointReader reader = new CheckpointReader(fs);
-    for (int i = candidates.size() - 1; i >= 0; i--) {
-      Path path = candidates.get(i).path();
-      try {
-        Checkpoint checkpoint = reader.read(path, layout);
-        LOG.info("loaded checkpoint {} (step={}, epoch={}, cursor={})", path, checkpoint.state().step(),
-            checkpoint.state().epoch(), checkpoint.state().cursor());
-        return Optional.of(checkpoint);
-      } catch (CorruptCheckpointException e) {
-        LOG.warn("skipping corrupt or partial checkpoint {}: {}; falling back to the previous checkpoint", path,
-            e.getMessage());
-      }
-    }
-    if (candidates.isEmpty()) {
-      LOG.info("no checkpoint in {}", d);
-    } else {
-      LOG.warn("none of the {} checkpoints in {} verifies (reasons above); continuing without a checkpoint",
-          candidates.size(), d);
-    }
-    return Optional.empty();
+    Optional<Checkpoint> loaded = newestValid((reader, path) -> reader.read(path, layout));
+    loaded.ifPresent(c -> LOG.info("loaded checkpoint {} (step={}, epoch={}, cursor={})", c.path(), c.state().step(),
+        c.state().epoch(), c.state().cursor()));
+    return loaded;
+  }
+
+  /**
+   * The training state of the newest checkpoint whose files all verify (manifest, sizes, SHA-256),
+   * without loading weights: for callers that need the saved config to build the layout they then
+   * pass to {@link #loadLatestValid}, which picks the same checkpoint unless the directory changes
+   * in between. Corrupt or partial checkpoints are logged and skipped as there.
+   *
+   * @return the state, or empty if no checkpoint verifies (or the directory does not exist)
+   * @throws IncompatibleCheckpointException if the newest intact checkpoint has an unknown format version
+   * @throws IOException                     from the file system
+   */
+  public Optional<TrainingState> latestState() throws IOException {
+    return newestValid(CheckpointReader::readState);
   }
 
   /**
@@ -259,8 +253,9 @@ public final class CheckpointStore implements Serializable {
    */
   public List<String> list() throws IOException {
     List<String> complete = new ArrayList<>();
-    for (StepDir s : stepDirs(dir())) {
-      if (isComplete(s.path())) {
+    dir();
+    for (CheckpointDirectory.StepDir s : directory.stepDirs()) {
+      if (directory.isComplete(s.path())) {
         complete.add(s.path().toString());
       }
     }
@@ -273,94 +268,27 @@ public final class CheckpointStore implements Serializable {
     return "CheckpointStore[" + directoryUri + ", keepLast=" + keepLast + "]";
   }
 
-  /** Renames {@code tmp} to {@code target}, moving an existing target aside first and deleting it after. */
-  private void publish(Path tmp, Path target) throws IOException {
-    Path replaced = null;
-    if (fs.exists(target)) {
-      // Renaming onto an existing directory would move tmp inside it. A temporary name for the old
-      // one means a crash between the two renames leaves only temporary directories at this step.
-      replaced = new Path(target.getParent(), target.getName() + CheckpointFormat.TMP_INFIX + "replaced-"
-          + UUID.randomUUID());
-      if (!fs.rename(target, replaced)) {
-        throw new IOException("could not move the existing checkpoint " + target + " aside to " + replaced
-            + " (rename returned false)");
-      }
-      LOG.warn("replacing existing checkpoint {} with a new one of the same step", target);
-    }
-    if (!fs.rename(tmp, target)) {
-      if (replaced != null && !fs.rename(replaced, target)) {
-        LOG.warn("could not move {} back to {} after the failed rename", replaced, target);
-      }
-      throw new IOException("could not rename the finished checkpoint " + tmp + " to " + target
-          + " (rename returned false); check the directory's permissions and free space");
-    }
-    if (replaced != null) {
-      deleteQuietly(replaced);
-    }
-  }
-
-  /** Deletes leftover temporary directories and checkpoints beyond keepLast; never throws. */
-  private void cleanUp(Path d, long writtenStep) {
-    try {
-      for (FileStatus s : fs.listStatus(d)) {
-        if (s.isDirectory() && CheckpointFormat.isTemporary(s.getPath().getName())) {
-          LOG.info("deleting leftover temporary checkpoint directory {}", s.getPath());
-          deleteQuietly(s.getPath());
-        }
-      }
-      int kept = 0;
-      List<StepDir> dirs = stepDirs(d);
-      for (int i = dirs.size() - 1; i >= 0; i--) {
-        StepDir s = dirs.get(i);
-        if (s.step() > writtenStep) {
-          LOG.warn("{} is newer than the checkpoint just written (step {}) and would be loaded first on resume; "
-              + "left alone: delete it if it belongs to an abandoned run", s.path(), writtenStep);
-        } else if (!isComplete(s.path()) && s.step() < writtenStep) {
-          LOG.info("deleting partial checkpoint {} (no manifest)", s.path());
-          deleteQuietly(s.path());
-        } else if (kept < keepLast) {
-          kept++;
-        } else {
-          LOG.info("deleting old checkpoint {} (keeping the newest {})", s.path(), keepLast);
-          deleteQuietly(s.path());
-        }
-      }
-    } catch (IOException e) {
-      LOG.warn("could not clean up checkpoint directory {}: {}", d, e.toString());
-    }
-  }
-
-  private void deleteQuietly(Path p) {
-    try {
-      if (fs.exists(p) && !fs.delete(p, true)) {
-        LOG.warn("could not delete {} (delete returned false)", p);
-      }
-    } catch (IOException e) {
-      LOG.warn("could not delete {}: {}", p, e.toString());
-    }
-  }
-
-  /** Directories named {@code step-N}, complete or not, oldest first. */
-  private List<StepDir> stepDirs(Path d) throws IOException {
-    FileStatus[] entries;
-    try {
-      entries = fs.listStatus(d);
-    } catch (FileNotFoundException e) {
-      return Collections.emptyList();
-    }
-    List<StepDir> dirs = new ArrayList<>();
-    for (FileStatus s : entries) {
-      OptionalLong step = CheckpointFormat.stepOf(s.getPath().getName());
-      if (s.isDirectory() && step.isPresent()) {
-        dirs.add(new StepDir(step.getAsLong(), s.getPath()));
+  /** Tries the {@code step-N} directories newest first; logs and skips corrupt ones. */
+  private <T> Optional<T> newestValid(Load<T> load) throws IOException {
+    Path d = dir();
+    List<CheckpointDirectory.StepDir> candidates = directory.stepDirs();
+    CheckpointReader reader = new CheckpointReader(fs);
+    for (int i = candidates.size() - 1; i >= 0; i--) {
+      Path path = candidates.get(i).path();
+      try {
+        return Optional.of(load.from(reader, path));
+      } catch (CorruptCheckpointException e) {
+        LOG.warn("skipping corrupt or partial checkpoint {}: {}; falling back to the previous checkpoint", path,
+            e.getMessage());
       }
     }
-    dirs.sort(Comparator.comparingLong(StepDir::step));
-    return dirs;
-  }
-
-  private boolean isComplete(Path checkpointDir) throws IOException {
-    return fs.exists(new Path(checkpointDir, CheckpointFormat.MANIFEST_FILE));
+    if (candidates.isEmpty()) {
+      LOG.info("no checkpoint in {}", d);
+    } else {
+      LOG.warn("none of the {} checkpoints in {} verifies (reasons above); continuing without a checkpoint",
+          candidates.size(), d);
+    }
+    return Optional.empty();
   }
 
   private FileStatus statusOrNull(Path p) throws IOException {
@@ -382,6 +310,7 @@ public final class CheckpointStore implements Serializable {
       FileSystem opened = p.getFileSystem(conf);
       dir = opened.makeQualified(p);
       fs = opened;
+      directory = new CheckpointDirectory(opened, dir);
     }
     return dir;
   }
@@ -391,7 +320,9 @@ public final class CheckpointStore implements Serializable {
         + ": " + cause.getMessage() + "; choose a directory you can write", cause);
   }
 
-  /** A {@code step-N} directory. */
-  private record StepDir(long step, Path path) {
+  /** Reads one checkpoint directory. */
+  @FunctionalInterface
+  private interface Load<T> {
+    T from(CheckpointReader reader, Path checkpointDir) throws IOException;
   }
 }

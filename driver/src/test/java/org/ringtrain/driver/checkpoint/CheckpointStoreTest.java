@@ -141,6 +141,22 @@ class CheckpointStoreTest {
 
   @Test
   @Timeout(60)
+  void latestStateVerifiesEveryFileAndAgreesWithLoadLatestValid() throws Exception {
+    CheckpointStore store = store(3);
+    assertTrue(store.latestState().isEmpty());
+    writeStep(store, 10);
+    writeStep(store, 20);
+    assertEquals(state(20), store.latestState().orElseThrow());
+    CheckpointFixtures.flipByte(checkpointDir(root, 20).resolve(CheckpointFormat.OPTIMIZER_FILE), 50);
+    try (LogCapture log = LogCapture.warningsOf(CheckpointStore.class)) {
+      assertEquals(state(10), store.latestState().orElseThrow());
+      assertEquals(10, loadedStep(store));
+      assertEquals(2, log.warnings().size(), "one skip each: " + log.warnings());
+    }
+  }
+
+  @Test
+  @Timeout(60)
   void truncatedFileIsSkippedWithAWarning() throws Exception {
     CheckpointStore store = store(3);
     writeStep(store, 10);
@@ -226,7 +242,7 @@ class CheckpointStoreTest {
   void checkpointsNewerThanTheOneWrittenAreLeftAloneWithAWarning() throws Exception {
     CheckpointStore store = store(1);
     writeStep(store, 30);
-    try (LogCapture log = LogCapture.warningsOf(CheckpointStore.class)) {
+    try (LogCapture log = LogCapture.warningsOf(CheckpointDirectory.class)) {
       writeStep(store, 20);
       assertEquals(1, log.warnings().size(), "warnings: " + log.warnings());
       assertTrue(log.warnings().get(0).contains("step-000000030 is newer than the checkpoint just written"),
