@@ -8,6 +8,7 @@
  *
  * <p>Stability: public API ({@code CheckpointStore}, {@code Checkpoint}, {@code TrainingState} and
  * the exceptions); the on-disk format is versioned and readers refuse versions they do not know.
- * {@code CheckpointWriter}, {@code CheckpointReader} and {@code Manifest} are internal.
+ * {@code CheckpointWriter}, {@code CheckpointReader}, {@code CheckpointDirectory} and {@code Manifest}
+ * are internal.
  */
 package org.ringtrain.driver.checkpoint;
