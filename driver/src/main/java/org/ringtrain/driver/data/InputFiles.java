@@ -22,7 +22,8 @@ final class InputFiles {
    * The files a path denotes, sorted by their fully qualified path: a file is itself; a
    * directory gives every file below it, recursively; a glob gives the union of what each
    * match gives. Names starting with {@code .} or {@code _} (checksums, {@code _SUCCESS},
-   * temp files) are skipped inside directories, as Hadoop's input formats do.
+   * temp files) are skipped inside directories and among glob matches, as Hadoop's input
+   * formats do; a path naming one file is read whatever its name.
    *
    * @throws IllegalArgumentException if nothing matches, or only directories without files
    */
@@ -36,8 +37,12 @@ final class InputFiles {
               + fs.getUri() + "): expected a file, a directory or a glob with at least one"
               + " match; check the path and its scheme (file:, hdfs:, s3a:)");
     }
+    boolean glob = isGlob(pathString);
     List<FileStatus> files = new ArrayList<>();
     for (FileStatus match : matches) {
+      if (glob && isHidden(match.getPath().getName())) {
+        continue; // a pattern such as dir/* also matches _SUCCESS and .crc files
+      }
       if (match.isDirectory()) {
         RemoteIterator<LocatedFileStatus> it = fs.listFiles(match.getPath(), true);
         while (it.hasNext()) {
@@ -64,8 +69,21 @@ final class InputFiles {
   private static boolean isHiddenBelow(Path file, Path root) {
     int rootDepth = root.depth();
     for (Path p = file; p != null && p.depth() > rootDepth; p = p.getParent()) {
-      String name = p.getName();
-      if (name.startsWith(".") || name.startsWith("_")) {
+      if (isHidden(p.getName())) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  private static boolean isHidden(String name) {
+    return name.startsWith(".") || name.startsWith("_");
+  }
+
+  /** True if the path holds a Hadoop glob metacharacter. */
+  private static boolean isGlob(String pathString) {
+    for (char c : new char[] {'*', '?', '[', '{'}) {
+      if (pathString.indexOf(c) >= 0) {
         return true;
       }
     }

@@ -155,6 +155,15 @@ class CorpusLoaderTest {
     assertEquals(2, txt.fileCount());
     assertEquals(32, txt.corpusTokens());
     assertEquals(3, txt.trainPerRank());
+    // A bare * also matches _SUCCESS, .1.txt.crc and _temporary/: skipped as hidden.
+    List<String> star = InputFiles.resolve(sc.hadoopConfiguration(), root.toUri() + "*/*")
+        .stream().map(s -> root.toUri().relativize(s.getPath().toUri()).toString()).toList();
+    assertEquals(List.of("x/1.txt", "y/2.md", "y/2.txt"), star);
+    TrainingData starData = CorpusLoader.load(sc, new DatasetSpec(root.toUri() + "*/*",
+        DatasetSpec.Format.TEXT, "byte", 5, 0.0, 1));
+    assertEquals(3, starData.fileCount(), () -> "resolved " + star);
+    assertEquals(all.corpusTokens(), starData.corpusTokens());
+    starData.unpersist();
     TrainingData single = CorpusLoader.load(sc, spec(root.resolve("y/2.txt"), 5, 0.0, 1));
     assertEquals(1, single.fileCount());
     assertEquals(4, single.trainPerRank());
