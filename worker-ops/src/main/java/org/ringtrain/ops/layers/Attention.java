@@ -71,17 +71,17 @@ public final class Attention {
     INDArray k = qkvh.get(NDArrayIndex.point(1));
     INDArray v = qkvh.get(NDArrayIndex.point(2));
     Kernels.bmm(att, q, k, false, true, scale, 0.0);
-    Kernels.broadcastAdd(att, att, mask, 2, 3);
+    Kernels.broadcastAdd(att, att, mask);
     Nd4j.exec(new SoftMax(att, att, 3));
     Kernels.bmm(yh, att, v, false, false, 1.0, 0.0);
     headsViewOfC(out, batch, seqLen, heads).assign(yh);
   }
 
   /**
-   * Backward pass; accumulates into {@code dinp}. The softmax backward is
+   * Backward pass; overwrites {@code dinp}. The softmax backward is
    * {@code dpre = att * (datt - rowsum(att * datt))}; masked entries have att = 0 so get no gradient.
    *
-   * @param dinp    [B*T, 3C] accumulated
+   * @param dinp    [B*T, 3C] overwritten
    * @param dout    [B*T, C]
    * @param qkvh    [3, B, NH, T, HS] from forward
    * @param att     [B, NH, T, T] from forward
@@ -107,11 +107,10 @@ public final class Attention {
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(2)), att, dyh, true, false, 1.0, 0.0);
     att.mul(datt, datt); // att * datt
     datt.sum(rowSum, 3);
-    Kernels.broadcastMul(attTmp, att, rowSum, 0, 1, 2);
+    Kernels.broadcastMul(attTmp, att, rowSum.reshape(batch, heads, seqLen, 1));
     datt.subi(attTmp); // dpre
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(0)), datt, k, false, false, scale, 0.0);
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(1)), datt, q, true, false, scale, 0.0);
-    INDArray dinpHeads = headsView(dinp, batch, seqLen, heads);
-    dinpHeads.addi(dqkvh);
+    headsView(dinp, batch, seqLen, heads).assign(dqkvh);
   }
 }

@@ -58,7 +58,7 @@ public final class CachedAttention {
     qh.reshape(batch, heads, hs)
         .assign(qkv.get(NDArrayIndex.all(), NDArrayIndex.point(0), NDArrayIndex.all(), NDArrayIndex.all()));
     Kernels.bmm(scores, qh, kCache, false, true, 1.0 / Math.sqrt(hs), 0.0);
-    Kernels.broadcastAdd(scores, scores, maskRow, 3);
+    Kernels.broadcastAdd(scores, scores, maskRow);
     Nd4j.exec(new SoftMax(scores, scores, 3));
     Kernels.bmm(yh, scores, vCache, false, false, 1.0, 0.0);
     out.assign(yh.reshape(batch, heads * hs)); // [B, NH, 1, HS] is already [B, C] in memory

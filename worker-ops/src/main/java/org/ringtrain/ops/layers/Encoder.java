@@ -36,7 +36,7 @@ public final class Encoder {
         .build());
     INDArray out3 = out.reshape(batch, seqLen, c); // [B, T, C]
     INDArray pos = wpe.get(NDArrayIndex.interval(pos0, pos0 + seqLen), NDArrayIndex.all()); // [T, C]
-    Kernels.broadcastAdd(out3, out3, pos, 1, 2);
+    Kernels.broadcastAdd(out3, out3, pos);
   }
 
   /**

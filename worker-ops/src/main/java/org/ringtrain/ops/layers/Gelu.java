@@ -35,10 +35,10 @@ public final class Gelu {
   }
 
   /**
-   * Backward pass; accumulates into {@code dinp}. With s = sigmoid(2u):
+   * Backward pass; overwrites {@code dinp}. With s = sigmoid(2u):
    * {@code gelu'(x) = s + x * s (1 - s) * 2u'(x)}, {@code 2u'(x) = 2k (1 + 3 * 0.044715 x^2)}.
    *
-   * @param dinp [N, D] accumulated
+   * @param dinp [N, D] overwritten; may be the same array as tmpA
    * @param dout [N, D]
    * @param inp  [N, D] the forward input
    * @param tmpA [N, D] scratch
@@ -53,8 +53,7 @@ public final class Gelu {
     Nd4j.exec(new SigmoidDerivative(tmpA, tmpB, tmpB)); // x * 2u' * s (1 - s)
     Nd4j.exec(new Sigmoid(tmpA, tmpA)); // s
     tmpA.addi(tmpB); // gelu'(x)
-    tmpA.muli(dout);
-    dinp.addi(tmpA);
+    tmpA.mul(dout, dinp);
   }
 
   /** {@code out = 2u = 2k (x + 0.044715 x^3)}, in three passes. */

@@ -23,14 +23,14 @@ public final class Linear {
   public static void forward(INDArray out, INDArray inp, INDArray weight, INDArray bias) {
     Kernels.gemm(out, inp, weight, false, false, 1.0, 0.0);
     if (bias != null) {
-      Kernels.broadcastAdd(out, out, bias, 1);
+      Kernels.broadcastAdd(out, out, bias);
     }
   }
 
   /**
-   * Backward pass; accumulates into every gradient.
+   * Backward pass: overwrites {@code dinp}, accumulates into {@code dweight} and {@code dbias}.
    *
-   * @param dinp    [N, IC] gradient of the input, accumulated
+   * @param dinp    [N, IC] gradient of the input, overwritten
    * @param dweight [IC, OC] accumulated
    * @param dbias   [OC] accumulated, or null when the forward had no bias
    * @param dout    [N, OC] gradient of the output
@@ -40,7 +40,7 @@ public final class Linear {
    */
   public static void backward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
       INDArray inp, INDArray weight, INDArray ones) {
-    Kernels.gemm(dinp, dout, weight, false, true, 1.0, 1.0);
+    Kernels.gemm(dinp, dout, weight, false, true, 1.0, 0.0);
     Kernels.gemm(dweight, inp, dout, true, false, 1.0, 1.0);
     if (dbias != null) {
       Kernels.addColumnSums(dbias, dout, ones, 1.0);

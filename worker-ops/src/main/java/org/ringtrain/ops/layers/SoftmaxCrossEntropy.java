@@ -8,7 +8,6 @@ package org.ringtrain.ops.layers;
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
-import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -60,10 +59,11 @@ public final class SoftmaxCrossEntropy {
   }
 
   /**
-   * Backward pass for {@code dloss * loss}; accumulates
-   * {@code dlogits[i] += dloss * (probs[i] - onehot(targets[i])) / kept} into the kept rows.
+   * Backward pass for {@code dloss * loss}; overwrites
+   * {@code dlogits[i] = dloss * (probs[i] - onehot(targets[i])) / kept} for kept rows and 0 for
+   * ignored rows.
    *
-   * @param dlogits     [N, V] accumulated
+   * @param dlogits     [N, V] overwritten
    * @param probs       [N, V] from forward
    * @param targets     N target ids
    * @param ignoreIndex target value that contributes nothing
@@ -72,25 +72,23 @@ public final class SoftmaxCrossEntropy {
   public static void backward(INDArray dlogits, INDArray probs, int[] targets, int ignoreIndex, double dloss) {
     int kept = countKept(targets, ignoreIndex);
     if (kept == 0) {
+      dlogits.assign(0);
       return;
     }
     long v = probs.size(1);
     double scale = dloss / kept;
-    Nd4j.exec(new Axpy(probs, dlogits, dlogits, scale));
+    probs.mul(scale, dlogits);
     DataBuffer d = dlogits.data();
-    DataBuffer p = probs.data();
     long dBase = dlogits.offset();
-    long pBase = probs.offset();
     for (int i = 0; i < targets.length; i++) {
       long dRow = dBase + i * v;
       int target = targets[i];
       if (target != ignoreIndex) {
         d.put(dRow + target, d.getDouble(dRow + target) - scale);
       } else {
-        // Undo the axpy for an ignored row; such rows are rare (padding), so a plain loop is fine.
-        long pRow = pBase + i * v;
+        // An ignored row gets no gradient; such rows are rare (padding), so a plain loop is fine.
         for (long j = 0; j < v; j++) {
-          d.put(dRow + j, d.getDouble(dRow + j) - scale * p.getDouble(pRow + j));
+          d.put(dRow + j, 0.0);
         }
       }
     }

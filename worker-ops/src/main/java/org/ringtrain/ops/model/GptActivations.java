@@ -63,7 +63,6 @@ final class GptActivations implements AutoCloseable {
   final INDArray dqkv; // [B*T, 3C]
   final INDArray dfchGelu; // [B*T, 4C]
   final INDArray dfch; // [B*T, 4C]
-  final INDArray geluTmp; // [B*T, 4C]
   final INDArray lnXhat; // [B*T, C]
   final INDArray lnTmp; // [B*T, C]
   final INDArray rowTmp; // [B*T]
@@ -134,7 +133,6 @@ final class GptActivations implements AutoCloseable {
     dqkv = mat(n, 3 * c);
     dfchGelu = mat(n, 4 * c);
     dfch = mat(n, 4 * c);
-    geluTmp = mat(n, 4 * c);
     lnXhat = mat(n, c);
     lnTmp = mat(n, c);
     rowTmp = mat(n);

@@ -205,6 +205,7 @@ public final class GptModel implements AutoCloseable {
    * A data-parallel trainer all-reduces those ranges while backward goes on.
    */
   public void backward(GradientListener listener) {
+    GradientListener ready = listener == null ? (from, to) -> { } : listener;
     if (!backwardReady) {
       throw new IllegalStateException("backward() needs a forward with targets first, and runs once per forward;"
           + " call forward(inputs, targets, B, T) with non-null targets, then backward()");
@@ -218,45 +219,37 @@ public final class GptModel implements AutoCloseable {
     INDArray wte = params.view("wte.weight");
     INDArray dwte = grads.view("wte.weight");
 
-    a.dlogits.assign(0);
     SoftmaxCrossEntropy.backward(a.dlogits, a.probs, targets, ignoreIndex, 1.0);
-    a.dln.assign(0);
     TiedLmHead.backward(a.dln, dwte, a.dlogits, a.lnf, wte);
-    a.dresidual.assign(0);
+    a.dresidual.assign(0); // LayerNorm.backward adds into it: the only activation gradient zeroed
     LayerNorm.backward(a.dresidual, grads.view("ln_f.weight"), grads.view("ln_f.bias"), a.dln,
         a.residual3[config.layers() - 1], params.view("ln_f.weight"), a.lnfMean, a.lnfRstd,
         a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
     long end = layout.totalElements();
     long blockEnd = layout.get("ln_f.weight").offset(); // ln_f is the tail of the buffer
-    listener.ready(blockEnd, end);
+    ready.ready(blockEnd, end);
     for (int l = config.layers() - 1; l >= 0; l--) {
       BlockTensors w = blocks[l];
       BlockTensors g = gradBlocks[l];
       INDArray inp = l == 0 ? a.encoded : a.residual3[l - 1]; // [B*T, C]
-      a.dfchGelu.assign(0);
       Linear.backward(a.dfchGelu, g.fcProjW(), g.fcProjB(), a.dresidual, a.fchGelu[l], w.fcProjW(), a.ones);
-      a.dfch.assign(0);
       // fchGelu[l] is dead once the projection's backward has read it: reuse it as GELU scratch.
-      Gelu.backward(a.dfch, a.dfchGelu, a.fch[l], a.fchGelu[l], a.geluTmp);
-      a.dln.assign(0);
-      Linear.backward(a.dln, g.fcW(), g.fcB(), a.dfch, a.ln2[l], w.fcW(), a.ones);
+      Gelu.backward(a.dfch, a.dfchGelu, a.fch[l], a.dfch, a.fchGelu[l]);
+        Linear.backward(a.dln, g.fcW(), g.fcB(), a.dfch, a.ln2[l], w.fcW(), a.ones);
       LayerNorm.backward(a.dresidual, g.ln2w(), g.ln2b(), a.dln, a.residual2[l], w.ln2w(),
           a.ln2Mean[l], a.ln2Rstd[l], a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
-      a.datty.assign(0);
       Linear.backward(a.datty, g.attProjW(), g.attProjB(), a.dresidual, a.atty[l], w.attProjW(), a.ones);
-      a.dqkv.assign(0);
       Attention.backward(a.dqkv, a.datty, a.qkvh[l], a.att[l], a.dyh, a.datt, a.attTmp, a.rowSum, a.dqkvh,
           batch, seqLen, nh);
-      a.dln.assign(0);
-      Linear.backward(a.dln, g.qkvW(), g.qkvB(), a.dqkv, a.ln1[l], w.qkvW(), a.ones);
+        Linear.backward(a.dln, g.qkvW(), g.qkvB(), a.dqkv, a.ln1[l], w.qkvW(), a.ones);
       LayerNorm.backward(a.dresidual, g.ln1w(), g.ln1b(), a.dln, inp, w.ln1w(),
           a.ln1Mean[l], a.ln1Rstd[l], a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
       long blockStart = layout.get("h." + l + ".ln_1.weight").offset(); // a block's first tensor
-      listener.ready(blockStart, blockEnd);
+      ready.ready(blockStart, blockEnd);
       blockEnd = blockStart;
     }
     Encoder.backward(dwte, grads.view("wpe.weight"), a.dresidual, a.tokens, a.ones, batch, seqLen);
-    listener.ready(0, blockEnd);
+    ready.ready(0, blockEnd);
   }
 
   /** Frees parameters, gradients and activations now. */

@@ -6,15 +6,22 @@ import static org.ringtrain.ops.layers.LayerTestSupport.project;
 import static org.ringtrain.ops.layers.LayerTestSupport.randn;
 
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.GradCheck;
+import org.ringtrain.ops.SingleThreadedNd4j;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LinearTest {
+
+  @BeforeAll
+  static void singleThreaded() {
+    SingleThreadedNd4j.apply();
+  }
 
   @Test
   void forwardMatchesMatrixProductPlusBias() {

@@ -4,14 +4,21 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.ringtrain.ops.layers.LayerTestSupport.randn;
 
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.SingleThreadedNd4j;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ResidualTest {
+
+  @BeforeAll
+  static void singleThreaded() {
+    SingleThreadedNd4j.apply();
+  }
 
   @Test
   void forwardAddsAndBackwardAccumulatesIntoBothInputs() {

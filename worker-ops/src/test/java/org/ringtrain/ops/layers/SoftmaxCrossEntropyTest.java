@@ -5,15 +5,22 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.ringtrain.ops.layers.LayerTestSupport.randn;
 
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.GradCheck;
+import org.ringtrain.ops.SingleThreadedNd4j;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class SoftmaxCrossEntropyTest {
+
+  @BeforeAll
+  static void singleThreaded() {
+    SingleThreadedNd4j.apply();
+  }
 
   private static final int N = 5;
   private static final int V = 7;

@@ -6,14 +6,21 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.SingleThreadedNd4j;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GeneratorTest {
+
+  @BeforeAll
+  static void singleThreaded() {
+    SingleThreadedNd4j.apply();
+  }
 
   private static final ModelConfig CONFIG = new ModelConfig(40, 12, 16, 2, 4, 0);
 

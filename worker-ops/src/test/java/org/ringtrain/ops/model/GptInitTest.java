@@ -4,13 +4,20 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
 
 import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.SingleThreadedNd4j;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GptInitTest {
+
+  @BeforeAll
+  static void singleThreaded() {
+    SingleThreadedNd4j.apply();
+  }
 
   private static final ModelConfig CONFIG = new ModelConfig(64, 16, 32, 2, 4, 0);
 

@@ -8,14 +8,21 @@ import java.lang.management.ManagementFactory;
 import java.lang.management.MemoryMXBean;
 import java.util.concurrent.TimeUnit;
 import org.bytedeco.javacpp.Pointer;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.GradCheck;
+import org.ringtrain.ops.SingleThreadedNd4j;
 import org.ringtrain.ops.optim.AdamW;
 
 class GptModelTest {
+
+  @BeforeAll
+  static void singleThreaded() {
+    SingleThreadedNd4j.apply();
+  }
 
   /** Small enough for a finite-difference check of every tensor in float64. */
   private static final ModelConfig GRAD_CONFIG = new ModelConfig(11, 8, 8, 2, 2, 0);
