@@ -1,0 +1,9 @@
+/**
+ * Training metrics on their way from rank 0 to the driver while the barrier stage runs: an
+ * authenticated TCP channel ({@link org.ringtrain.driver.metrics.MetricsServer} on the driver,
+ * {@link org.ringtrain.driver.metrics.MetricsClient} in rank 0), and the driver-side sinks: a
+ * progress line and a JSON-lines log on any Hadoop FileSystem.
+ *
+ * <p>Stability: internal; the JSON-lines format is documented in docs/monitoring.md.
+ */
+package org.ringtrain.driver.metrics;

@@ -1,0 +1,7 @@
+/**
+ * Spark serialisation for ringtrain: the Kryo registrator that every job sets as
+ * {@code spark.kryo.registrator}, so that {@code spark.kryo.registrationRequired=true} can stay on.
+ *
+ * <p>Stability: public API (the registrator's class name appears in configs).
+ */
+package org.ringtrain.driver.serde;

@@ -1,0 +1,155 @@
+// The driver side of training: checks everything that can be checked before
+// Spark does any work, starts the metrics channel, runs ONE barrier stage with
+// a task per rank, and reports. Spark retries a failed barrier stage; every
+// rank of the new attempt resumes from the newest valid checkpoint.
+package org.ringtrain.driver.train;
+
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.scheduler.SparkListener;
+import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.metrics.MetricsEvent;
+import org.ringtrain.driver.metrics.MetricsLog;
+import org.ringtrain.driver.metrics.MetricsServer;
+import org.ringtrain.driver.metrics.ProgressReporter;
+import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.sync.RingSecret;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.reflect.ClassTag$;
+
+/**
+ * Trains a GPT data-parallel on Spark. {@code new GptTrainer(config).fit(sc, train, validation,
+ * tokenizerId, vocabSize)} runs the whole training as one barrier stage and returns a
+ * {@link TrainingResult}; the weights are in the final checkpoint.
+ */
+public final class GptTrainer {
+  private static final Logger LOG = LoggerFactory.getLogger(GptTrainer.class);
+
+  private final TrainConfig config;
+  private final FaultPlan fault;
+
+  /** A trainer for {@code config}. */
+  public GptTrainer(TrainConfig config) {
+    this(config, FaultPlan.NONE);
+  }
+
+  private GptTrainer(TrainConfig config, FaultPlan fault) {
+    this.config = config;
+    this.fault = fault;
+  }
+
+  /** This trainer with a deliberate failure of {@code rank} at {@code step} on the first attempt (drills, tests). */
+  public GptTrainer withFault(long step, int rank) {
+    return new GptTrainer(config, new FaultPlan(step, rank));
+  }
+
+  /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}. */
+  public TrainingResult fit(JavaSparkContext sc, org.ringtrain.driver.data.TrainingData data) throws IOException {
+    return fit(sc, data.train(), data.validation(), data.tokenizer().id(), data.tokenizer().vocabSize());
+  }
+
+  /**
+   * Trains on sequences of {@code contextLength + 1} token ids.
+   *
+   * @param train      exactly worldSize partitions with equal sequence counts
+   * @param validation exactly worldSize partitions with equal counts (may be empty)
+   */
+  public TrainingResult fit(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
+      String tokenizerId, int vocabSize) throws IOException {
+    ModelConfig modelConfig = config.modelConfig(vocabSize);
+    Map<String, String> hadoopConf = new HashMap<>();
+    sc.hadoopConfiguration().forEach(e -> hadoopConf.put(e.getKey(), e.getValue()));
+    checkBeforeStart(sc, train, validation, hadoopConf);
+    LOG.info("training {} ({} parameters) on {} ranks: {}", modelConfig,
+        org.ringtrain.ops.model.ParameterLayout.gpt2(modelConfig).totalElements(), config.worldSize(), config);
+
+    RingSecret secret = RingSecret.generate();
+    String runId = UUID.randomUUID().toString();
+    SparkConf conf = sc.getConf();
+    String host = conf.get("spark.driver.host", "127.0.0.1");
+    String bind = conf.get("spark.driver.bindAddress", host);
+    List<MetricsEvent> events = Collections.synchronizedList(new ArrayList<>());
+    ProgressReporter progress = new ProgressReporter(Math.max(1, config.steps() / 100));
+    try (MetricsServer metrics = new MetricsServer(bind, secret);
+         MetricsLog log = new MetricsLog(config.resolvedMetricsLog(), hadoopConf)) {
+      metrics.addSink(events::add).addSink(progress).addSink(log);
+      SparkListener failures = new StageFailureListener(metrics);
+      sc.sc().addSparkListener(failures);
+      sc.setJobGroup("ringtrain-train-" + runId, "ringtrain train: " + config.steps() + " steps on "
+          + config.worldSize() + " ranks", true);
+      try {
+        RankTask task = new RankTask(config, vocabSize, tokenizerId, runId, secret, host, metrics.port(),
+            hadoopConf, fault);
+        JavaRDD<RankData> perRank = train.zipPartitions(validation,
+            (t, v) -> List.of(new RankData(toArray(t), toArray(v))).iterator());
+        // Spark retries a failed barrier stage only when it is a shuffle-map stage (a failed barrier
+        // ResultStage is aborted), so the ranks' results go through a one-partition shuffle.
+        List<RankResult> results = JavaRDD.fromRDD(perRank.rdd().barrier()
+            .mapPartitions(task, false, ClassTag$.MODULE$.apply(RankResult.class)),
+            ClassTag$.MODULE$.apply(RankResult.class)).repartition(1).collect();
+        List<String> checkpoints = new CheckpointStore(hadoopConf, config.checkpointDir(),
+            config.keepCheckpoints()).list();
+        return new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
+      } finally {
+        sc.sc().removeSparkListener(failures);
+        sc.clearJobGroup();
+      }
+    }
+  }
+
+  /** Puts failed stage attempts into the metrics stream, so the log shows the failure before the resume. */
+  private static final class StageFailureListener extends SparkListener {
+    private final MetricsServer metrics;
+
+    StageFailureListener(MetricsServer metrics) {
+      this.metrics = metrics;
+    }
+
+    @Override
+    public void onStageCompleted(SparkListenerStageCompleted stage) {
+      if (stage.stageInfo().failureReason().isDefined()) {
+        metrics.publish(MetricsEvent.of("failure").with("attempt", stage.stageInfo().attemptNumber())
+            .with("message", stage.stageInfo().failureReason().get()));
+      }
+    }
+  }
+
+  private void checkBeforeStart(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
+      Map<String, String> hadoopConf) throws IOException {
+    int n = config.worldSize();
+    if (train.getNumPartitions() != n || validation.getNumPartitions() != n) {
+      throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of data, but found "
+          + train.getNumPartitions() + " (train) and " + validation.getNumPartitions() + " (validation)");
+    }
+    int taskCpus = sc.getConf().getInt("spark.task.cpus", 1);
+    int slots = sc.defaultParallelism() / taskCpus;
+    if (slots < n) {
+      throw new IllegalArgumentException("worldSize=" + n + " needs " + n + " concurrent task slots but the "
+          + "cluster offers " + slots + " (" + sc.defaultParallelism() + " cores / spark.task.cpus=" + taskCpus
+          + "); lower worldSize or add executors");
+    }
+    CheckpointStore store = new CheckpointStore(hadoopConf, config.checkpointDir(), config.keepCheckpoints());
+    store.checkWritable();
+    if (!config.resume() && !store.list().isEmpty()) {
+      throw new IllegalArgumentException("checkpointDir " + config.checkpointDir() + " already holds "
+          + store.list().size() + " checkpoint(s) of an earlier run; pass --resume to continue it, or choose "
+          + "an empty directory");
+    }
+  }
+
+  private static int[][] toArray(java.util.Iterator<int[]> it) {
+    List<int[]> all = new ArrayList<>();
+    it.forEachRemaining(all::add);
+    return all.toArray(new int[0][]);
+  }
+}

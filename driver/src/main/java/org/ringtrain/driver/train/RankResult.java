@@ -1,0 +1,27 @@
+// What each rank's task returns to the driver at the end of the stage: enough
+// to check the run (replica hashes, losses) without collecting parameters.
+package org.ringtrain.driver.train;
+
+import java.io.Serializable;
+
+/**
+ * The outcome of one rank's training task.
+ *
+ * @param rank            the rank
+ * @param stageAttempt    the barrier stage attempt that produced it (0 = first)
+ * @param firstStep       first step this attempt ran (after resume)
+ * @param lastStep        steps completed in total
+ * @param losses          the global mean training loss of each step this attempt ran
+ * @param hashSteps       steps at which the parameter hash was taken
+ * @param paramHashes     CRC-32C of the parameter bytes at those steps
+ * @param valLoss         last validation loss (NaN when none ran)
+ * @param computeMs       forward + backward time, summed over steps
+ * @param exposedCommMs   time spent waiting for gradient buckets after backward, summed
+ * @param commSpanMs      time the ring was busy with gradient buckets, summed
+ * @param checkpointMs    time rank 0 spent writing checkpoints (0 on other ranks)
+ * @param wallMs          the task's training loop time
+ */
+public record RankResult(int rank, int stageAttempt, long firstStep, long lastStep, double[] losses,
+    long[] hashSteps, long[] paramHashes, double valLoss, double computeMs, double exposedCommMs,
+    double commSpanMs, double checkpointMs, double wallMs) implements Serializable {
+}

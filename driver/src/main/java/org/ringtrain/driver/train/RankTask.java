@@ -1,0 +1,94 @@
+// The function each barrier task runs: everything a rank needs travels in this
+// object (config, ring settings with the run secret, the driver's metrics
+// endpoint, Hadoop settings for checkpoints). It joins the ring through
+// BarrierTaskContext and hands over to RankLoop. Logging of the ND4J backend
+// happens once per executor JVM.
+package org.ringtrain.driver.train;
+
+import java.io.Serializable;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.BarrierTaskContext;
+import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.metrics.MetricsClient;
+import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.sync.RingCommunicator;
+import org.ringtrain.sync.RingConfig;
+import org.ringtrain.sync.RingSecret;
+import org.ringtrain.sync.WireCodec;
+import org.ringtrain.sync.spark.SparkBarrierRendezvous;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import scala.collection.Iterator;
+import scala.jdk.javaapi.CollectionConverters;
+import scala.runtime.AbstractFunction1;
+
+/** The barrier task body: one instance is serialised into every rank's task. */
+final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<RankResult>> implements Serializable {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(RankTask.class);
+  private static volatile boolean backendLogged;
+
+  private final TrainConfig cfg;
+  private final int vocabSize;
+  private final String tokenizerId;
+  private final String runId;
+  private final RingSecret secret;
+  private final String metricsHost;
+  private final int metricsPort;
+  private final Map<String, String> hadoopConf;
+  private final FaultPlan fault;
+
+  RankTask(TrainConfig cfg, int vocabSize, String tokenizerId, String runId, RingSecret secret,
+      String metricsHost, int metricsPort, Map<String, String> hadoopConf, FaultPlan fault) {
+    this.cfg = cfg;
+    this.vocabSize = vocabSize;
+    this.tokenizerId = tokenizerId;
+    this.runId = runId;
+    this.secret = secret;
+    this.metricsHost = metricsHost;
+    this.metricsPort = metricsPort;
+    this.hadoopConf = hadoopConf;
+    this.fault = fault;
+  }
+
+  @Override
+  public Iterator<RankResult> apply(Iterator<RankData> partition) {
+    BarrierTaskContext ctx = BarrierTaskContext.get();
+    RankData data = partition.hasNext() ? partition.next() : new RankData(new int[0][], new int[0][]);
+    int threads = cfg.threadsPerRank() > 0 ? cfg.threadsPerRank() : ctx.cpus();
+    RankLoop.useThreads(threads);
+    logBackendOnce(threads);
+    // A new run id per stage attempt: a straggler of a failed attempt can never join the new ring.
+    RingConfig ring = RingConfig.defaults(runId + "/attempt-" + ctx.stageAttemptNumber(), secret)
+        .withBindHost(cfg.ringBindHost().isEmpty() ? null : cfg.ringBindHost())
+        .withCodec("bf16".equals(cfg.ringCodec()) ? WireCodec.BF16 : WireCodec.FP32)
+        .withTimeouts(RingConfig.DEFAULT_CONNECT_TIMEOUT, RingConfig.DEFAULT_HANDSHAKE_TIMEOUT,
+            Duration.ofSeconds(cfg.ringTimeoutSeconds()));
+    CheckpointStore store = new CheckpointStore(hadoopConf, cfg.checkpointDir(), cfg.keepCheckpoints());
+    try (RingCommunicator comm = RingCommunicator.connect(ring, new SparkBarrierRendezvous(ctx));
+         MetricsClient metrics = comm.rank() == 0 ? new MetricsClient(metricsHost, metricsPort, secret) : null) {
+      ModelConfig modelConfig = cfg.modelConfig(vocabSize);
+      RankResult result = new RankLoop(cfg, modelConfig, tokenizerId, comm, store, metrics, fault,
+          ctx.stageAttemptNumber()).run(data);
+      return CollectionConverters.asScala(List.of(result).iterator());
+    } catch (RuntimeException e) {
+      throw e;
+    } catch (Exception e) {
+      throw new IllegalStateException("rank " + ctx.partitionId() + " failed: " + e.getMessage(), e);
+    }
+  }
+
+  private static void logBackendOnce(int threads) {
+    if (backendLogged) {
+      return;
+    }
+    backendLogged = true;
+    var env = Nd4j.getEnvironment();
+    LOG.info("ND4J backend {} ({}), threads per rank {}, max threads {}, JVM heap limit {} MiB",
+        Nd4j.getBackend().getClass().getSimpleName(), Nd4j.getExecutioner().getClass().getSimpleName(),
+        threads, env.maxThreads(), Runtime.getRuntime().maxMemory() >> 20);
+  }
+}

@@ -1,0 +1,112 @@
+// The product of training as an immutable value: the model config, the
+// tokenizer and a copy of the weights, loaded from a checkpoint directory on
+// any Hadoop FileSystem. It generates text; it does not train.
+package org.ringtrain.driver.train;
+
+import java.io.IOException;
+import java.util.Arrays;
+import java.util.Map;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.driver.checkpoint.Checkpoint;
+import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.checkpoint.TrainingState;
+import org.ringtrain.driver.data.Tokenizer;
+import org.ringtrain.ops.model.Generator;
+import org.ringtrain.ops.model.GptModel;
+import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.model.Sampling;
+
+/** A trained GPT: config, tokenizer and weights (immutable; the weights are copied on load). */
+public final class TrainedGpt {
+  private final TrainConfig config;
+  private final Tokenizer tokenizer;
+  private final ModelConfig modelConfig;
+  private final float[] weights;
+  private final long step;
+
+  private TrainedGpt(TrainConfig config, Tokenizer tokenizer, float[] weights, long step) {
+    this.config = config;
+    this.tokenizer = tokenizer;
+    this.modelConfig = config.modelConfig(tokenizer.vocabSize());
+    this.weights = weights;
+    this.step = step;
+  }
+
+  /** Loads the newest valid checkpoint of {@code checkpointDir}. */
+  public static TrainedGpt load(String checkpointDir, Map<String, String> hadoopConf) throws IOException {
+    CheckpointStore store = new CheckpointStore(hadoopConf, checkpointDir);
+    TrainingState state = store.latestState().orElseThrow(() -> new IllegalArgumentException(
+        "no valid checkpoint in " + checkpointDir + "; train first, or check the path"));
+    TrainConfig config = TrainConfig.fromJson(state.configJson());
+    Tokenizer tokenizer = Tokenizer.forId(state.tokenizerId());
+    ParameterLayout layout = ParameterLayout.gpt2(config.modelConfig(tokenizer.vocabSize()));
+    try (Checkpoint ck = store.loadLatestValid(layout).orElseThrow(() -> new IllegalArgumentException(
+        "no valid checkpoint in " + checkpointDir))) {
+      return new TrainedGpt(config, tokenizer, ck.params().toFloatVector(), ck.state().step());
+    }
+  }
+
+  /** The configuration the model was trained with. */
+  public TrainConfig config() {
+    return config;
+  }
+
+  /** The model's shape. */
+  public ModelConfig modelConfig() {
+    return modelConfig;
+  }
+
+  /** The tokenizer. */
+  public Tokenizer tokenizer() {
+    return tokenizer;
+  }
+
+  /** The step of the checkpoint these weights come from. */
+  public long step() {
+    return step;
+  }
+
+  /** A copy of the flat float32 weights, in {@link ParameterLayout} order. */
+  public float[] weights() {
+    return weights.clone();
+  }
+
+  /** A fresh model holding these weights; the caller closes it. */
+  public GptModel newModel() {
+    GptModel model = new GptModel(modelConfig, DataType.FLOAT);
+    model.params().flat().assign(Nd4j.createFromArray(weights));
+    return model;
+  }
+
+  /**
+   * Continues {@code prompt} by {@code tokens} tokens. Past the context length the model sees the most
+   * recent half-context of text (a sliding window).
+   *
+   * @param temperature sampling temperature; 0 = greedy
+   * @param topK        keep the K most likely tokens; 0 = all
+   */
+  public String generate(String prompt, int tokens, double temperature, int topK, long seed) {
+    int ctx = modelConfig.contextLength();
+    int[] text = tokenizer.encode(prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8));
+    if (text.length == 0) {
+      text = new int[] {0};
+    }
+    Sampling sampling = temperature <= 0 ? Sampling.greedy() : new Sampling(temperature, topK);
+    int[] out = Arrays.copyOf(text, text.length + tokens);
+    int length = text.length;
+    try (GptModel model = newModel(); Generator generator = new Generator(model, 1)) {
+      long chunkSeed = seed;
+      while (length < out.length) {
+        int window = Math.min(length, Math.max(1, ctx / 2));
+        int[] context = Arrays.copyOfRange(out, length - window, length);
+        int chunk = Math.min(out.length - length, ctx - window);
+        int[] next = generator.generate(new int[][] {context}, chunk, sampling, chunkSeed++)[0];
+        System.arraycopy(next, 0, out, length, chunk);
+        length += chunk;
+      }
+    }
+    return tokenizer.decode(out);
+  }
+}

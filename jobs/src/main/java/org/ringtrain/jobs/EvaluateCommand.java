@@ -1,0 +1,62 @@
+// `ringtrain evaluate`: loss and perplexity of a checkpoint on a dataset,
+// computed on the Spark executors.
+package org.ringtrain.jobs;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.ringtrain.driver.data.CorpusLoader;
+import org.ringtrain.driver.data.DatasetSpec;
+import org.ringtrain.driver.data.TrainingData;
+import org.ringtrain.driver.train.GptEvaluator;
+import org.ringtrain.driver.train.TrainConfig;
+import org.ringtrain.driver.train.TrainedGpt;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Evaluates a checkpoint on every sequence of a dataset. */
+@Command(name = "evaluate", mixinStandardHelpOptions = true,
+    description = "Loss and perplexity of the newest checkpoint of a run on a dataset.",
+    footer = {"", "Examples:",
+        "  ringtrain evaluate --checkpoint-dir target/runs/moby --input data/moby-dick.txt",
+        "  ringtrain evaluate --checkpoint-dir hdfs:///runs/r1 --input 'hdfs:///corpora/test/*.txt' --partitions 16"})
+final class EvaluateCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(EvaluateCommand.class);
+
+  @Option(names = "--checkpoint-dir", required = true, description = "a run's checkpoint directory")
+  String checkpointDir;
+
+  @Option(names = "--input", required = true, description = "dataset: file, directory or glob")
+  String input;
+
+  @Option(names = "--format", defaultValue = "text", description = "text or shards (default ${DEFAULT-VALUE})")
+  String format;
+
+  @Option(names = "--partitions", defaultValue = "2", description = "Spark partitions (default ${DEFAULT-VALUE})")
+  int partitions;
+
+  @Option(names = "--batch", defaultValue = "8", description = "sequences per forward pass (default ${DEFAULT-VALUE})")
+  int batch;
+
+  @Override
+  public Integer call() throws Exception {
+    TrainedGpt model = TrainedGpt.load(checkpointDir, Map.of());
+    TrainConfig cfg = model.config().with("input", input).with("format", format);
+    Preflight.checkInput(cfg);
+    JavaSparkContext sc = SparkContexts.start(SparkContexts.conf("ringtrain evaluate", partitions));
+    try {
+      TrainingData data = CorpusLoader.load(sc, new DatasetSpec(input,
+          "shards".equals(cfg.format()) ? DatasetSpec.Format.SHARDS : DatasetSpec.Format.TEXT,
+          model.tokenizer().id(), cfg.contextLength(), 0.0, partitions));
+      GptEvaluator.Evaluation e = GptEvaluator.evaluate(sc, model, data.train(), batch);
+      LOG.info("checkpoint step {} on {}: loss {} perplexity {} over {} sequences ({} tokens)", model.step(),
+          input, String.format("%.4f", e.loss()), String.format("%.3f", e.perplexity()), e.sequences(), e.tokens());
+      System.out.printf("loss %.4f%nperplexity %.3f%n", e.loss(), e.perplexity());
+      return 0;
+    } finally {
+      sc.stop();
+    }
+  }
+}

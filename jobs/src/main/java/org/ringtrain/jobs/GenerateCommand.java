@@ -1,0 +1,47 @@
+// `ringtrain generate`: continue a prompt with a trained model. Runs on the
+// driver alone; no Spark context is needed.
+package org.ringtrain.jobs;
+
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.ringtrain.driver.train.TrainedGpt;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Generates text from the newest checkpoint of a run. */
+@Command(name = "generate", mixinStandardHelpOptions = true,
+    description = "Continue a prompt with the model in a checkpoint directory.",
+    footer = {"", "Examples:",
+        "  ringtrain generate --checkpoint-dir target/runs/moby --prompt 'Call me Ishmael' --tokens 300",
+        "  ringtrain generate --checkpoint-dir hdfs:///runs/r1 --prompt 'The sea' --temperature 0 # greedy"})
+final class GenerateCommand implements Callable<Integer> {
+
+  @Option(names = "--checkpoint-dir", required = true, description = "a run's checkpoint directory")
+  String checkpointDir;
+
+  @Option(names = "--prompt", defaultValue = "\n", description = "text to continue")
+  String prompt;
+
+  @Option(names = "--tokens", defaultValue = "200", description = "tokens to generate (default ${DEFAULT-VALUE})")
+  int tokens;
+
+  @Option(names = "--temperature", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE})")
+  double temperature;
+
+  @Option(names = "--top-k", defaultValue = "40", description = "sample among the K most likely; 0 = all (default ${DEFAULT-VALUE})")
+  int topK;
+
+  @Option(names = "--seed", defaultValue = "1337", description = "sampling seed (default ${DEFAULT-VALUE})")
+  long seed;
+
+  @Override
+  public Integer call() throws Exception {
+    if (tokens < 1) {
+      throw new IllegalArgumentException("--tokens must be at least 1, but found " + tokens);
+    }
+    TrainedGpt model = TrainedGpt.load(checkpointDir, Map.of());
+    // The generated text is this command's output.
+    System.out.println(model.generate(prompt, tokens, temperature, topK, seed));
+    return 0;
+  }
+}

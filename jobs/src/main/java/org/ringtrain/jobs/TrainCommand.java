@@ -1,0 +1,111 @@
+// `ringtrain train`: resolve the config (defaults < --config file < flags),
+// check it before Spark starts, load the corpus, train, write a sample.
+package org.ringtrain.jobs;
+
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.spark.SparkConf;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.ringtrain.driver.data.CorpusLoader;
+import org.ringtrain.driver.data.DatasetSpec;
+import org.ringtrain.driver.data.TrainingData;
+import org.ringtrain.driver.train.GptTrainer;
+import org.ringtrain.driver.train.TrainConfig;
+import org.ringtrain.driver.train.TrainedGpt;
+import org.ringtrain.driver.train.TrainingResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/** Trains a GPT data-parallel on Spark. */
+@Command(name = "train", mixinStandardHelpOptions = true,
+    description = "Train a GPT on a text corpus, data-parallel across Spark tasks.",
+    footer = {"", "Any setting of the config can be given with --set key=value (see conf/tiny.yaml for all).",
+        "", "Examples:",
+        "  ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt --checkpoint-dir target/runs/moby",
+        "  ringtrain train --config conf/small.yaml --input 'hdfs:///corpora/*.txt' --checkpoint-dir hdfs:///runs/r1 \\",
+        "      --world-size 8 --steps 5000 --set microBatch=16",
+        "  ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt --checkpoint-dir target/runs/moby --resume"})
+final class TrainCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
+
+  @Option(names = "--config", description = "YAML file of settings (keys as in conf/tiny.yaml)")
+  Path config;
+
+  @Option(names = "--input", description = "corpus: a file, directory or glob on any Hadoop filesystem")
+  String input;
+
+  @Option(names = "--checkpoint-dir", description = "where checkpoints and metrics.jsonl go")
+  String checkpointDir;
+
+  @Option(names = "--steps", description = "optimizer steps")
+  Long steps;
+
+  @Option(names = "--world-size", description = "ranks (one Spark task each)")
+  Integer worldSize;
+
+  @Option(names = "--resume", description = "continue from the newest valid checkpoint")
+  boolean resume;
+
+  @Option(names = "--set", description = "any other setting, key=value (repeatable)")
+  List<String> settings = new ArrayList<>();
+
+  @Option(names = "--sample-tokens", defaultValue = "200", description = "tokens to generate after training (default ${DEFAULT-VALUE}; 0 = none)")
+  int sampleTokens;
+
+  @Option(names = "--prompt", defaultValue = "The whale", description = "prompt of the sample (default '${DEFAULT-VALUE}')")
+  String prompt;
+
+  @Override
+  public Integer call() throws Exception {
+    TrainConfig cfg = resolve();
+    SparkConf conf = SparkContexts.conf("ringtrain train", cfg.worldSize());
+    Preflight.check(cfg, conf.get("spark.master", null));
+    LOG.info("resolved config: {}", cfg.toJson());
+    JavaSparkContext sc = SparkContexts.start(conf);
+    try {
+      TrainingData data = CorpusLoader.load(sc, new DatasetSpec(cfg.input(),
+          "shards".equals(cfg.format()) ? DatasetSpec.Format.SHARDS : DatasetSpec.Format.TEXT,
+          cfg.tokenizer(), cfg.contextLength(), cfg.validationFraction(), cfg.worldSize()));
+      LOG.info("data: {}", data);
+      TrainingResult result = new GptTrainer(cfg).fit(sc, data);
+      LOG.info("trained {} steps: final loss {}, validation loss {}, checkpoint {}", cfg.steps(),
+          String.format("%.4f", result.finalLoss()), String.format("%.4f", result.validationLoss()),
+          result.finalCheckpoint());
+      if (sampleTokens > 0) {
+        String sample = TrainedGpt.load(cfg.checkpointDir(), Map.of()).generate(prompt, sampleTokens, 0.8, 40,
+            cfg.seed());
+        LOG.info("sample:\n{}", sample);
+      }
+      return 0;
+    } finally {
+      sc.stop();
+    }
+  }
+
+  TrainConfig resolve() {
+    Map<String, Object> flags = new LinkedHashMap<>();
+    if (input != null) {
+      flags.put("input", input);
+    }
+    if (checkpointDir != null) {
+      flags.put("checkpointDir", checkpointDir);
+    }
+    if (steps != null) {
+      flags.put("steps", steps);
+    }
+    if (worldSize != null) {
+      flags.put("worldSize", worldSize);
+    }
+    if (resume) {
+      flags.put("resume", true);
+    }
+    flags.putAll(ConfigFiles.pairs(settings));
+    return TrainConfig.fromLayers(ConfigFiles.load(config), flags);
+  }
+}
