@@ -120,10 +120,41 @@ final class BenchReport {
       }
       md.append('\n').append(bestSegments()).append('\n');
     }
+    String loaded = loadNote();
+    if (loaded != null) {
+      md.append('\n').append(loaded).append('\n');
+    }
     for (String w : warnings) {
       md.append("\nWarning: ").append(w).append('\n');
     }
     return md.toString();
+  }
+
+  /**
+   * A caution when the 1-minute load average exceeded the CPU count at the start or the end, or
+   * null. Loopback TCP costs CPU (kernel copies), and the ring drives N streams plus its adds from
+   * N threads where the probe drives one stream from two, so a loaded machine takes more from the
+   * ring than from its ceiling.
+   */
+  String loadNote() {
+    int cpus = Runtime.getRuntime().availableProcessors();
+    double worst = Math.max(firstField(loadStart), firstField(loadEnd));
+    if (Double.isNaN(worst) || worst <= cpus) {
+      return null;
+    }
+    return "Note: the 1-minute load average reached " + fmt(worst, 1) + " on " + cpus + " CPUs during this "
+        + "run (other work on the machine). Loopback TCP costs CPU (kernel copies), and the ring drives N "
+        + "streams plus its adds where the probe drives one stream, so CPU contention takes more from the "
+        + "ring than from its ceiling: both the absolute numbers and the busbw/loopback ratios are "
+        + "pessimistic. Rerun on a quiet machine before judging the ring against its targets.";
+  }
+
+  private static double firstField(String load) {
+    try {
+      return Double.parseDouble(load.split(" ")[0]);
+    } catch (RuntimeException e) {
+      return Double.NaN;
+    }
   }
 
   /** The verdict on issue 3's two targets, one line each. */
