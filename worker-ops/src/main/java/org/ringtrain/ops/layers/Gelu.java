@@ -5,7 +5,6 @@
 package org.ringtrain.ops.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.api.ops.impl.transforms.gradient.SigmoidDerivative;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.factory.Nd4j;
 
@@ -26,34 +25,36 @@ public final class Gelu {
    * Forward pass.
    *
    * @param out [N, D] output, overwritten; must not alias inp
+   * @param sig [N, D] sigmoid(2u), saved for backward (it makes the backward free of
+   *            transcendental functions, which cost ~10x a multiply here)
    * @param inp [N, D]
    */
-  public static void forward(INDArray out, INDArray inp) {
-    twoU(out, inp);
-    Nd4j.exec(new Sigmoid(out, out));
-    out.muli(inp);
+  public static void forward(INDArray out, INDArray sig, INDArray inp) {
+    twoU(sig, inp);
+    Nd4j.exec(new Sigmoid(sig, sig));
+    inp.mul(sig, out);
   }
 
   /**
-   * Backward pass; overwrites {@code dinp}. With s = sigmoid(2u):
+   * Backward pass; overwrites {@code dinp}. With s = sigmoid(2u) from forward:
    * {@code gelu'(x) = s + x * s (1 - s) * 2u'(x)}, {@code 2u'(x) = 2k (1 + 3 * 0.044715 x^2)}.
    *
-   * @param dinp [N, D] overwritten; may be the same array as tmpA
+   * @param dinp [N, D] overwritten
    * @param dout [N, D]
    * @param inp  [N, D] the forward input
-   * @param tmpA [N, D] scratch
-   * @param tmpB [N, D] scratch
+   * @param sig  [N, D] from forward
+   * @param tmp  [N, D] scratch
    */
-  public static void backward(INDArray dinp, INDArray dout, INDArray inp, INDArray tmpA, INDArray tmpB) {
-    inp.mul(inp, tmpB);
-    tmpB.muli(2 * K * 3 * CUBIC);
-    tmpB.addi(2 * K);
-    tmpB.muli(inp); // x * 2u'
-    twoU(tmpA, inp);
-    Nd4j.exec(new SigmoidDerivative(tmpA, tmpB, tmpB)); // x * 2u' * s (1 - s)
-    Nd4j.exec(new Sigmoid(tmpA, tmpA)); // s
-    tmpA.addi(tmpB); // gelu'(x)
-    tmpA.mul(dout, dinp);
+  public static void backward(INDArray dinp, INDArray dout, INDArray inp, INDArray sig, INDArray tmp) {
+    inp.mul(inp, tmp);
+    tmp.muli(2 * K * 3 * CUBIC);
+    tmp.addi(2 * K);
+    tmp.muli(inp); // x * 2u'
+    sig.rsub(1.0, dinp); // 1 - s
+    dinp.muli(sig);
+    dinp.muli(tmp); // x * 2u' * s (1 - s)
+    dinp.addi(sig); // gelu'(x)
+    dinp.muli(dout);
   }
 
   /** {@code out = 2u = 2k (x + 0.044715 x^3)}, in three passes. */

@@ -37,6 +37,7 @@ public final class Generator implements AutoCloseable {
   private final INDArray proj; // [B, C]
   private final INDArray fch; // [B, 4C]
   private final INDArray fchGelu; // [B, 4C]
+  private final INDArray fchSig; // [B, 4C]
   private final INDArray logits; // [B, V]
   private final INDArray qh; // [B, NH, 1, HS]
   private final INDArray yh; // [B, NH, 1, HS]
@@ -65,6 +66,7 @@ public final class Generator implements AutoCloseable {
     proj = Nd4j.create(type, batch, c);
     fch = Nd4j.create(type, batch, 4 * c);
     fchGelu = Nd4j.create(type, batch, 4 * c);
+    fchSig = Nd4j.create(type, batch, 4 * c);
     logits = Nd4j.create(type, batch, config.vocabSize());
     qh = Nd4j.create(type, batch, nh, 1, hs);
     yh = Nd4j.create(type, batch, nh, 1, hs);
@@ -114,7 +116,7 @@ public final class Generator implements AutoCloseable {
       Residual.forward(x, x, proj);
       LayerNorm.forward(ln, mean, rstd, x, w.ln2w(), w.ln2b());
       Linear.forward(fch, ln, w.fcW(), w.fcB());
-      Gelu.forward(fchGelu, fch);
+      Gelu.forward(fchGelu, fchSig, fch);
       Linear.forward(proj, fchGelu, w.fcProjW(), w.fcProjB());
       Residual.forward(x, x, proj);
     }
@@ -173,7 +175,7 @@ public final class Generator implements AutoCloseable {
   @Override
   public void close() {
     cache.close();
-    for (INDArray a : new INDArray[] {tokens, x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, logits, qh, yh,
+    for (INDArray a : new INDArray[] {tokens, x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, fchSig, logits, qh, yh,
         scores}) {
       a.close();
     }

@@ -15,8 +15,8 @@ import org.ringtrain.ops.layers.Attention;
  * Activations kept for backward (per block) and shared scratch, for one batch shape.
  *
  * <p>Floats kept per token: {@code C} (encoded) + per block {@code 16 C + 4 + NH * T} (ln1, qkv
- * heads 3C, attention probabilities NH*T, atty, residual2, ln2, fch 4C, gelu 4C, residual3, and
- * two mean/rstd pairs) + {@code 3C + 2V + 2} at the top (ln_f, logits, probabilities). Scratch
+ * heads 3C, attention probabilities NH*T, atty, residual2, ln2, fch 4C, GELU sigmoid 4C, residual3, and
+ * two mean/rstd pairs; the GELU output is not kept but recomputed from fch and sigmoid(2u)) + {@code 3C + 2V + 2} at the top (ln_f, logits, probabilities). Scratch
  * shared by all blocks is about {@code 19 C + 2 V + 2 NH * T} per token more; see
  * {@link #bytes()} for the exact total and docs/memory.md for the table.
  */
@@ -43,7 +43,7 @@ final class GptActivations implements AutoCloseable {
   final INDArray[] ln2Mean; // L x [B*T]
   final INDArray[] ln2Rstd; // L x [B*T]
   final INDArray[] fch; // L x [B*T, 4C]
-  final INDArray[] fchGelu; // L x [B*T, 4C]
+  final INDArray[] fchSig; // L x [B*T, 4C] GELU's sigmoid(2u), see Gelu
   final INDArray[] residual3; // L x [B*T, C]
 
   final INDArray lnf; // [B*T, C]
@@ -54,6 +54,7 @@ final class GptActivations implements AutoCloseable {
 
   final INDArray qkv; // [B*T, 3C] forward scratch
   final INDArray proj; // [B*T, C] forward scratch (attention and MLP projections)
+  final INDArray fchGelu; // [B*T, 4C] GELU output, recomputed from fch and fchSig in backward
   final INDArray yh; // [B, NH, T, HS] forward scratch
 
   final INDArray dlogits; // [B*T, V]
@@ -99,7 +100,7 @@ final class GptActivations implements AutoCloseable {
     ln2Mean = new INDArray[layers];
     ln2Rstd = new INDArray[layers];
     fch = new INDArray[layers];
-    fchGelu = new INDArray[layers];
+    fchSig = new INDArray[layers];
     residual3 = new INDArray[layers];
     for (int l = 0; l < layers; l++) {
       ln1[l] = mat(n, c);
@@ -113,7 +114,7 @@ final class GptActivations implements AutoCloseable {
       ln2Mean[l] = mat(n);
       ln2Rstd[l] = mat(n);
       fch[l] = mat(n, 4 * c);
-      fchGelu[l] = mat(n, 4 * c);
+      fchSig[l] = mat(n, 4 * c);
       residual3[l] = mat(n, c);
     }
     lnf = mat(n, c);
@@ -124,6 +125,7 @@ final class GptActivations implements AutoCloseable {
 
     qkv = mat(n, 3 * c);
     proj = mat(n, c);
+    fchGelu = mat(n, 4 * c);
     yh = mat(batch, nh, seqLen, hs);
 
     dlogits = mat(n, v);

@@ -170,8 +170,8 @@ public final class GptModel implements AutoCloseable {
       Residual.forward(a.residual2[l], inp, a.proj);
       LayerNorm.forward(a.ln2[l], a.ln2Mean[l], a.ln2Rstd[l], a.residual2[l], w.ln2w(), w.ln2b());
       Linear.forward(a.fch[l], a.ln2[l], w.fcW(), w.fcB());
-      Gelu.forward(a.fchGelu[l], a.fch[l]);
-      Linear.forward(a.proj, a.fchGelu[l], w.fcProjW(), w.fcProjB());
+      Gelu.forward(a.fchGelu, a.fchSig[l], a.fch[l]);
+      Linear.forward(a.proj, a.fchGelu, w.fcProjW(), w.fcProjB());
       Residual.forward(a.residual3[l], a.residual2[l], a.proj);
     }
     INDArray last = a.residual3[config.layers() - 1];
@@ -232,9 +232,9 @@ public final class GptModel implements AutoCloseable {
       BlockTensors w = blocks[l];
       BlockTensors g = gradBlocks[l];
       INDArray inp = l == 0 ? a.encoded : a.residual3[l - 1]; // [B*T, C]
-      Linear.backward(a.dfchGelu, g.fcProjW(), g.fcProjB(), a.dresidual, a.fchGelu[l], w.fcProjW(), a.ones);
-      // fchGelu[l] is dead once the projection's backward has read it: reuse it as GELU scratch.
-      Gelu.backward(a.dfch, a.dfchGelu, a.fch[l], a.dfch, a.fchGelu[l]);
+      a.fch[l].mul(a.fchSig[l], a.fchGelu); // the GELU output, cheaper to recompute than to keep
+      Linear.backward(a.dfchGelu, g.fcProjW(), g.fcProjB(), a.dresidual, a.fchGelu, w.fcProjW(), a.ones);
+      Gelu.backward(a.dfch, a.dfchGelu, a.fch[l], a.fchSig[l], a.fchGelu);
         Linear.backward(a.dln, g.fcW(), g.fcB(), a.dfch, a.ln2[l], w.fcW(), a.ones);
       LayerNorm.backward(a.dresidual, g.ln2w(), g.ln2b(), a.dln, a.residual2[l], w.ln2w(),
           a.ln2Mean[l], a.ln2Rstd[l], a.lnXhat, a.lnTmp, a.rowTmp, a.ones);

@@ -1,0 +1,225 @@
+/*
+ * ModelBench: trains the GPT decoder single-process for a few steps on the tiny and small configs
+ * and prints tokens/s, model FLOPs per token, achieved GFLOP/s and MFU against ND4J's sgemm
+ * measured in the same run on the model's own matmul shapes. It is a command, not a test, and it
+ * does not check numerical results (the worker-ops tests do).
+ */
+package org.ringtrain.bench.model;
+
+import java.io.IOException;
+import java.lang.management.ManagementFactory;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.model.GptModel;
+import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.model.SplitMix64;
+import org.ringtrain.ops.optim.AdamW;
+
+/**
+ * Usage: {@code bench/model.sh [--steps N] [--warmup W] [--configs tiny,small] [--threads N]}.
+ *
+ * <p>Model FLOPs per token follow the PaLM paper, appendix B (and nanoGPT's estimate_mfu):
+ * {@code 6 N + 12 L C T}, where N counts the parameters that take part in matmuls (all but the
+ * position embedding wpe; wte counts once, as the tied LM head), L the layers, C the width and T
+ * the sequence length (the attention scores and the weighted sum, forward and backward).
+ * MFU = achieved model GFLOP/s / ND4J sgemm GFLOP/s on the model's matmul shapes, both measured here.
+ */
+public final class ModelBench {
+
+  private ModelBench() {
+  }
+
+  /** One row of the report. */
+  record Row(String name, ModelConfig config, int batch, long params, double flopsPerToken, double stepMs,
+      double fwdMs, double bwdMs, double optMs, double tokensPerSecond, double achievedGflops, double sgemmGflops,
+      long stateBytes, long activationBytes) {
+  }
+
+  public static void main(String[] args) {
+    int steps = 10;
+    int warmup = 3;
+    String configs = "tiny,small";
+    int threads = 0;
+    for (int i = 0; i < args.length; i++) {
+      switch (args[i]) {
+        case "--steps" -> steps = Integer.parseInt(args[++i]);
+        case "--warmup" -> warmup = Integer.parseInt(args[++i]);
+        case "--configs" -> configs = args[++i];
+        case "--threads" -> threads = Integer.parseInt(args[++i]);
+        default -> {
+          System.err.println("usage: bench/model.sh [--steps N (default 10)] [--warmup W (default 3)]"
+              + " [--configs tiny,small] [--threads N (default: ND4J's, all cores)]\n"
+              + "  e.g. bench/model.sh --steps 20 --configs small --threads 1");
+          System.exit(args[i].equals("--help") ? 0 : 2);
+        }
+      }
+    }
+    if (threads > 0) {
+      Nd4j.getEnvironment().setMaxThreads(threads);
+      Nd4j.getEnvironment().setMaxMasterThreads(threads);
+      Nd4j.factory().blas().setMaxThreads(threads);
+    }
+    System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " CPUs (nproc), " + cpuModel()
+        + "; ND4J threads " + Nd4j.getEnvironment().maxThreads() + ", OMP_NUM_THREADS="
+        + System.getenv().getOrDefault("OMP_NUM_THREADS", "unset") + ", load average " + loadAverage());
+    List<Row> rows = new ArrayList<>();
+    for (String name : configs.split(",")) {
+      ModelConfig config = switch (name) {
+        case "tiny" -> ModelConfig.tiny();
+        case "small" -> ModelConfig.small();
+        default -> throw new IllegalArgumentException("unknown config '" + name + "'; use tiny or small");
+      };
+      int batch = name.equals("tiny") ? 16 : 8;
+      rows.add(run(name, config, batch, config.contextLength(), steps, warmup));
+      System.out.println(format(rows.get(rows.size() - 1)));
+    }
+    System.out.println();
+    System.out.println("| config | B x T | params | model FLOPs/token | step ms (fwd / bwd / AdamW) | tokens/s "
+        + "| achieved GFLOP/s | sgemm GFLOP/s | MFU |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|");
+    for (Row r : rows) {
+      System.out.println(String.format(Locale.ROOT, "| %s | %d x %d | %,d | %.1f M | %.0f (%.0f / %.0f / %.0f) | %.0f "
+          + "| %.1f | %.1f | %.0f%% |", r.name(), r.batch(), r.config().contextLength(), r.params(),
+          r.flopsPerToken() / 1e6, r.stepMs(), r.fwdMs(), r.bwdMs(), r.optMs(), r.tokensPerSecond(),
+          r.achievedGflops(), r.sgemmGflops(), 100 * r.achievedGflops() / r.sgemmGflops()));
+    }
+    System.out.println();
+    for (Row r : rows) {
+      System.out.println(String.format(Locale.ROOT, "%s: parameters+grads+AdamW m,v %.1f MiB, activations %.1f MiB",
+          r.name(), r.stateBytes() / 1048576.0, r.activationBytes() / 1048576.0));
+    }
+    System.out.println(String.format(Locale.ROOT, "peak RSS %.0f MiB, max heap %.1f GiB, off-heap now (RSS - JVM"
+        + " committed) %.0f MiB", peakRssKib() / 1024.0, Runtime.getRuntime().maxMemory() / 1073741824.0,
+        offHeapBytes() / 1048576.0));
+  }
+
+  private static Row run(String name, ModelConfig config, int batch, int seqLen, int steps, int warmup) {
+    int n = batch * seqLen;
+    SplitMix64 rng = new SplitMix64(7);
+    int[] inputs = new int[n];
+    int[] targets = new int[n];
+    for (int i = 0; i < n; i++) {
+      inputs[i] = (int) (rng.nextDouble() * config.vocabSize());
+      targets[i] = (int) (rng.nextDouble() * config.vocabSize());
+    }
+    try (GptModel model = GptModel.initialised(config, 1); AdamW adam = new AdamW(model.layout())) {
+      long params = model.layout().totalElements();
+      long matmulParams = params - model.layout().get("wpe.weight").length();
+      double flopsPerToken = 6.0 * matmulParams + 12.0 * config.layers() * config.dModel() * seqLen;
+      double sgemmBefore = sgemmGflops(config, n);
+      double fwd = 0;
+      double bwd = 0;
+      double opt = 0;
+      for (int s = 0; s < warmup + steps; s++) {
+        long t0 = System.nanoTime();
+        model.zeroGrad();
+        model.forward(inputs, targets, batch, seqLen);
+        long t1 = System.nanoTime();
+        model.backward();
+        long t2 = System.nanoTime();
+        adam.step(model.params().flat(), model.grads().flat(), 3e-4);
+        long t3 = System.nanoTime();
+        if (s >= warmup) {
+          fwd += (t1 - t0) / 1e6;
+          bwd += (t2 - t1) / 1e6;
+          opt += (t3 - t2) / 1e6;
+        }
+      }
+      double sgemmAfter = sgemmGflops(config, n);
+      double stepMs = (fwd + bwd + opt) / steps;
+      double tokensPerSecond = n / (stepMs / 1e3);
+      double achieved = flopsPerToken * tokensPerSecond / 1e9;
+      long stateBytes = 4L * params * 4; // params, grads, m, v in float32
+      return new Row(name, config, batch, params, flopsPerToken, stepMs, fwd / steps, bwd / steps, opt / steps,
+          tokensPerSecond, achieved, (sgemmBefore + sgemmAfter) / 2, stateBytes, model.activationBytes());
+    }
+  }
+
+  /**
+   * ND4J sgemm throughput on the model's own matmul shapes at this batch (qkv, attention
+   * projection, MLP up, MLP down), forward orientation, into preallocated outputs: total FLOPs
+   * over total time of the best of three rounds.
+   */
+  static double sgemmGflops(ModelConfig config, int rows) {
+    int c = config.dModel();
+    int[][] shapes = {{rows, c, 3 * c}, {rows, c, c}, {rows, c, 4 * c}, {rows, 4 * c, c}};
+    double best = 0;
+    for (int round = 0; round < 3; round++) {
+      double flops = 0;
+      long nanos = 0;
+      for (int[] s : shapes) {
+        INDArray a = Nd4j.rand(DataType.FLOAT, s[0], s[1]);
+        INDArray b = Nd4j.rand(DataType.FLOAT, s[1], s[2]);
+        INDArray out = Nd4j.create(DataType.FLOAT, s[0], s[2]);
+        Nd4j.gemm(a, b, out, false, false, 1.0, 0.0);
+        int reps = 5;
+        long t0 = System.nanoTime();
+        for (int r = 0; r < reps; r++) {
+          Nd4j.gemm(a, b, out, false, false, 1.0, 0.0);
+        }
+        nanos += System.nanoTime() - t0;
+        flops += 2.0 * s[0] * s[1] * s[2] * reps;
+        a.close();
+        b.close();
+        out.close();
+      }
+      best = Math.max(best, flops / nanos);
+    }
+    return best;
+  }
+
+  private static String format(Row r) {
+    return String.format(Locale.ROOT, "%s: B=%d T=%d params=%,d flops/token=%.1fM step=%.1fms (fwd %.1f, bwd %.1f,"
+        + " adamw %.1f) tokens/s=%.0f achieved=%.1f GFLOP/s sgemm=%.1f GFLOP/s MFU=%.0f%%", r.name(), r.batch(),
+        r.config().contextLength(), r.params(), r.flopsPerToken() / 1e6, r.stepMs(), r.fwdMs(), r.bwdMs(), r.optMs(),
+        r.tokensPerSecond(), r.achievedGflops(), r.sgemmGflops(), 100 * r.achievedGflops() / r.sgemmGflops());
+  }
+
+  private static String cpuModel() {
+    for (String line : lines("/proc/cpuinfo")) {
+      if (line.startsWith("model name")) {
+        return line.substring(line.indexOf(':') + 1).trim();
+      }
+    }
+    return "unknown CPU model";
+  }
+
+  private static String loadAverage() {
+    List<String> l = lines("/proc/loadavg");
+    return l.isEmpty() ? "unknown" : l.get(0).substring(0, l.get(0).indexOf(' ', l.get(0).indexOf(' ') + 1));
+  }
+
+  private static long peakRssKib() {
+    for (String line : lines("/proc/self/status")) {
+      if (line.startsWith("VmHWM:")) {
+        return Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    return -1;
+  }
+
+  private static long offHeapBytes() {
+    long rssKib = -1;
+    for (String line : lines("/proc/self/status")) {
+      if (line.startsWith("VmRSS:")) {
+        rssKib = Long.parseLong(line.replaceAll("[^0-9]", ""));
+      }
+    }
+    var jvm = ManagementFactory.getMemoryMXBean();
+    return rssKib * 1024 - jvm.getHeapMemoryUsage().getCommitted() - jvm.getNonHeapMemoryUsage().getCommitted();
+  }
+
+  private static List<String> lines(String path) {
+    try {
+      return Files.readAllLines(Path.of(path));
+    } catch (IOException | RuntimeException e) {
+      return List.of();
+    }
+  }
+}
