@@ -15,7 +15,8 @@ package org.ringtrain.ops.model;
  * @param heads         attention heads NH; must divide {@code dModel}
  * @param dropout       dropout probability; only 0 is supported for now
  */
-public record ModelConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, double dropout) {
+public record ModelConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, double dropout)
+    implements java.io.Serializable {
 
   /** Dropout of every preset: 0, the only value the layers implement. */
   public static final double DEFAULT_DROPOUT = 0.0;

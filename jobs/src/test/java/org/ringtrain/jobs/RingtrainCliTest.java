@@ -1,0 +1,121 @@
+// The jobs as a user runs them: the README's main command (shortened), then
+// generate, evaluate and tokenize on its output, and every configuration error
+// the CLI must report before Spark starts, with its message and exit status 2.
+package org.ringtrain.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class RingtrainCliTest {
+  private static final String TINY = "../conf/tiny.yaml";
+  private static final String CORPUS = "../data/moby-dick.txt";
+
+  @TempDir
+  Path tmp;
+
+  /** Runs the CLI, returning exit status, stdout and stderr. */
+  private record Run(int status, String out, String err) {
+  }
+
+  private static Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      int status = RingtrainCli.run(args);
+      return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  @Test
+  void theReadmeCommandTrainsThenGenerateEvaluateAndTokenizeUseItsOutput() throws IOException {
+    String runDir = tmp.resolve("moby").toString();
+    Run train = run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", runDir, "--steps", "4",
+        "--set", "warmupSteps=1", "--set", "evalEvery=2", "--sample-tokens", "16");
+    assertEquals(0, train.status(), train.err());
+    try (Stream<Path> dirs = Files.list(tmp.resolve("moby"))) {
+      assertTrue(dirs.anyMatch(p -> p.getFileName().toString().equals("step-000000004")), "final checkpoint");
+    }
+    assertTrue(Files.readString(tmp.resolve("moby/metrics.jsonl")).contains("\"event\":\"done\""));
+
+    Run generate = run("generate", "--checkpoint-dir", runDir, "--prompt", "Call me", "--tokens", "30");
+    assertEquals(0, generate.status(), generate.err());
+    assertTrue(generate.out().startsWith("Call me") && generate.out().length() > "Call me".length() + 10,
+        generate.out());
+
+    Run evaluate = run("evaluate", "--checkpoint-dir", runDir, "--input", CORPUS);
+    assertEquals(0, evaluate.status(), evaluate.err());
+    double loss = Double.parseDouble(evaluate.out().lines().filter(l -> l.startsWith("loss ")).findFirst()
+        .orElseThrow().substring(5));
+    assertTrue(loss > 0 && loss < Math.log(256) + 0.5, "loss of a briefly trained byte model: " + loss);
+
+    Run tokenize = run("tokenize", "--input", CORPUS, "--output", tmp.resolve("shards").toString(),
+        "--tokenizer", "gpt2");
+    assertEquals(0, tokenize.status(), tokenize.err());
+    try (Stream<Path> shards = Files.list(tmp.resolve("shards"))) {
+      assertTrue(shards.anyMatch(p -> p.getFileName().toString().endsWith(".bin")), "shards written");
+    }
+  }
+
+  @Test
+  void configurationErrorsAreReportedBeforeSparkStartsWithWhatToDo() throws IOException {
+    Path empty = Files.createFile(tmp.resolve("empty.txt"));
+    Path shortText = Files.writeString(tmp.resolve("short.txt"), "too short for one sequence");
+    Path blocker = Files.writeString(tmp.resolve("a-file"), "x");
+    String ckpt = tmp.resolve("ckpt").toString();
+    expectConfigError("heads = 3; heads must divide dModel=128",
+        () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set", "heads=3"));
+    expectConfigError("contextLength = 1; a model needs at least 2 tokens",
+        () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set", "contextLength=1"));
+    expectConfigError("does not exist",
+        () -> run("train", "--config", TINY, "--input", tmp.resolve("missing.txt").toString(), "--checkpoint-dir", ckpt));
+    expectConfigError("is empty",
+        () -> run("train", "--config", TINY, "--input", empty.toString(), "--checkpoint-dir", ckpt));
+    expectConfigError("fewer than one sequence of contextLength+1=65 tokens",
+        () -> run("train", "--config", TINY, "--input", shortText.toString(), "--checkpoint-dir", ckpt));
+    expectConfigError("choose a directory you can write",
+        () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", blocker.resolve("sub").toString()));
+    expectConfigError("unknown-setting",
+        () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set", "unknown-setting=1"));
+    System.setProperty("spark.master", "local[2]");
+    try {
+      expectConfigError("worldSize=3 needs 3 task slots but master local[2] has 2",
+          () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--world-size", "3"));
+    } finally {
+      System.clearProperty("spark.master");
+    }
+  }
+
+  @Test
+  void helpShowsRunnableExamples() {
+    Run help = run("train", "--help");
+    assertEquals(0, help.status());
+    assertTrue(help.out().contains("ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt"), help.out());
+  }
+
+  private static void expectConfigError(String message, Supplier<Run> command) {
+    Run r = command.get();
+    assertEquals(2, r.status(), "exit status for a config error; stderr: " + r.err());
+    assertTrue(r.err().contains(message), "expected '" + message + "' in: " + r.err());
+  }
+}
