@@ -7,7 +7,6 @@
 package org.ringtrain.bench.model;
 
 import java.io.IOException;
-import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -66,7 +65,7 @@ public final class ModelBench {
       Nd4j.factory().blas().setMaxThreads(threads);
     }
     System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " CPUs (nproc), " + cpuModel()
-        + "; ND4J threads " + Nd4j.getEnvironment().maxThreads() + ", OMP_NUM_THREADS="
+        + "; threads " + (threads > 0 ? threads + " (--threads)" : "ND4J default") + ", OMP_NUM_THREADS="
         + System.getenv().getOrDefault("OMP_NUM_THREADS", "unset") + ", load average " + loadAverage());
     List<Row> rows = new ArrayList<>();
     for (String name : configs.split(",")) {
@@ -91,12 +90,11 @@ public final class ModelBench {
     }
     System.out.println();
     for (Row r : rows) {
-      System.out.println(String.format(Locale.ROOT, "%s: parameters+grads+AdamW m,v %.1f MiB, activations %.1f MiB",
-          r.name(), r.stateBytes() / 1048576.0, r.activationBytes() / 1048576.0));
+      System.out.println(String.format(Locale.ROOT, "%s: off-heap ND4J arrays held: parameters + gradients + AdamW m, v, scratch"
+          + " %.1f MiB, activations %.1f MiB", r.name(), r.stateBytes() / 1048576.0, r.activationBytes() / 1048576.0));
     }
-    System.out.println(String.format(Locale.ROOT, "peak RSS %.0f MiB, max heap %.1f GiB, off-heap now (RSS - JVM"
-        + " committed) %.0f MiB", peakRssKib() / 1024.0, Runtime.getRuntime().maxMemory() / 1073741824.0,
-        offHeapBytes() / 1048576.0));
+    System.out.println(String.format(Locale.ROOT, "peak RSS %.0f MiB (max heap %.1f GiB)", peakRssKib() / 1024.0,
+        Runtime.getRuntime().maxMemory() / 1073741824.0));
   }
 
   private static Row run(String name, ModelConfig config, int batch, int seqLen, int steps, int warmup) {
@@ -135,7 +133,7 @@ public final class ModelBench {
       double stepMs = (fwd + bwd + opt) / steps;
       double tokensPerSecond = n / (stepMs / 1e3);
       double achieved = flopsPerToken * tokensPerSecond / 1e9;
-      long stateBytes = 4L * params * 4; // params, grads, m, v in float32
+      long stateBytes = 20L * params; // float32 params, grads, and AdamW's m, v and scratch
       return new Row(name, config, batch, params, flopsPerToken, stepMs, fwd / steps, bwd / steps, opt / steps,
           tokensPerSecond, achieved, (sgemmBefore + sgemmAfter) / 2, stateBytes, model.activationBytes());
     }
@@ -202,17 +200,6 @@ public final class ModelBench {
       }
     }
     return -1;
-  }
-
-  private static long offHeapBytes() {
-    long rssKib = -1;
-    for (String line : lines("/proc/self/status")) {
-      if (line.startsWith("VmRSS:")) {
-        rssKib = Long.parseLong(line.replaceAll("[^0-9]", ""));
-      }
-    }
-    var jvm = ManagementFactory.getMemoryMXBean();
-    return rssKib * 1024 - jvm.getHeapMemoryUsage().getCommitted() - jvm.getNonHeapMemoryUsage().getCommitted();
   }
 
   private static List<String> lines(String path) {

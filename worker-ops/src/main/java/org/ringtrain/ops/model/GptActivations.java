@@ -14,11 +14,11 @@ import org.ringtrain.ops.layers.Attention;
 /**
  * Activations kept for backward (per block) and shared scratch, for one batch shape.
  *
- * <p>Floats kept per token: {@code C} (encoded) + per block {@code 16 C + 4 + NH * T} (ln1, qkv
- * heads 3C, attention probabilities NH*T, atty, residual2, ln2, fch 4C, GELU sigmoid 4C, residual3, and
- * two mean/rstd pairs; the GELU output is not kept but recomputed from fch and sigmoid(2u)) + {@code 3C + 2V + 2} at the top (ln_f, logits, probabilities). Scratch
- * shared by all blocks is about {@code 19 C + 2 V + 2 NH * T} per token more; see
- * {@link #bytes()} for the exact total and docs/memory.md for the table.
+ * <p>Floats per token: {@code C} (encoded) + per block {@code 16 C + 4 + NH * T} (ln1, qkv heads
+ * 3C, attention probabilities NH*T, atty, residual2, ln2, fch 4C, GELU sigmoid 4C, residual3 and two
+ * mean/rstd pairs; the GELU output is recomputed, not kept) + {@code C + 2 V + 2} at the top (ln_f,
+ * logits, probabilities), and {@code 29 C + V + 2 NH * T + NH + 2} of scratch shared by all blocks.
+ * {@link #bytes()} gives the exact total; docs/memory.md has the table.
  */
 final class GptActivations implements AutoCloseable {
 

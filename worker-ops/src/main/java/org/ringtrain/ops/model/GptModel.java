@@ -24,16 +24,17 @@ import org.ringtrain.ops.layers.TiedLmHead;
  * {@code backward()} then accumulates the gradients into {@link #grads()}; {@link #zeroGrad()} resets
  * them (call it once per optimizer step, not per micro-batch, to accumulate gradients).
  *
- * <p>Memory, all off-heap and allocated once:
+ * <p>Memory, all off-heap and allocated once (details and tables in docs/memory.md):
  * <ul>
- *   <li>per parameter: 4 bytes of parameters + 4 of gradients in float32 (AdamW adds 8 more for m
- *       and v: 16 bytes per parameter in training);</li>
+ *   <li>per parameter: 4 bytes of parameters + 4 of gradients in float32; AdamW adds 12 (m, v and
+ *       an update scratch), so training holds 20 bytes per parameter;</li>
  *   <li>activations: allocated on the first forward of a (B, T) shape and reused while the shape
- *       stays; a new shape frees the old set. Per token, in float32 bytes, about
- *       {@code 4 * (C + L * (16 C + 4 + NH * T) + 3 C + 2 V + 2)} kept for backward plus
- *       {@code 4 * (19 C + 2 V + 2 NH * T + 3)} of scratch shared by all blocks. For the small
- *       config (C 384, L 6, NH 6, T 256, V 256) that is ~193 KiB per token, ~386 MiB at B 8.
- *       {@link #activationBytes()} gives the exact figure; docs/memory.md has the table.</li>
+ *       stays; a new shape frees the old set. Per token, in float32 elements:
+ *       {@code C + L (16 C + 4 + NH T)} kept for backward, {@code C + 2 V + 2} for the final
+ *       LayerNorm, logits and probabilities, and {@code 29 C + V + 2 NH T + NH + 2} of scratch
+ *       shared by all blocks, plus one int32 token id. For the small config (C 384, L 6, NH 6,
+ *       T 256, V 256) that is ~242 KiB per token, ~484 MiB at B 8.
+ *       {@link #activationBytes()} gives the exact figure.</li>
  * </ul>
  * Off-heap memory does not grow from step to step: no step allocates an ND4J array. ND4J's ops
  * still create small native temporaries (a few KiB per op, e.g. shape descriptors) that are freed
