@@ -20,6 +20,7 @@ import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.driver.metrics.MetricsLog;
 import org.ringtrain.driver.metrics.MetricsServer;
+import org.ringtrain.driver.metrics.MetricsSink;
 import org.ringtrain.driver.metrics.ProgressReporter;
 import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.sync.RingSecret;
@@ -37,20 +38,32 @@ public final class GptTrainer {
 
   private final TrainConfig config;
   private final FaultPlan fault;
+  private final List<MetricsSink> sinks;
 
   /** A trainer for {@code config}. */
   public GptTrainer(TrainConfig config) {
-    this(config, FaultPlan.NONE);
+    this(config, FaultPlan.NONE, List.of());
   }
 
-  private GptTrainer(TrainConfig config, FaultPlan fault) {
+  private GptTrainer(TrainConfig config, FaultPlan fault, List<MetricsSink> sinks) {
     this.config = config;
     this.fault = fault;
+    this.sinks = List.copyOf(sinks);
   }
 
   /** This trainer with a deliberate failure of {@code rank} at {@code step} on the first attempt (drills, tests). */
   public GptTrainer withFault(long step, int rank) {
-    return new GptTrainer(config, new FaultPlan(step, rank));
+    return new GptTrainer(config, new FaultPlan(step, rank), sinks);
+  }
+
+  /**
+   * This trainer also delivering every metrics event to {@code sink} on the driver, as it arrives
+   * during training (besides the progress line and the JSON-lines log, which are always on).
+   */
+  public GptTrainer withMetricsSink(MetricsSink sink) {
+    List<MetricsSink> more = new ArrayList<>(sinks);
+    more.add(sink);
+    return new GptTrainer(config, fault, more);
   }
 
   /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}. */
@@ -83,6 +96,7 @@ public final class GptTrainer {
     try (MetricsServer metrics = new MetricsServer(bind, secret);
          MetricsLog log = new MetricsLog(config.resolvedMetricsLog(), hadoopConf)) {
       metrics.addSink(events::add).addSink(progress).addSink(log);
+      sinks.forEach(metrics::addSink);
       SparkListener failures = new StageFailureListener(metrics);
       sc.sc().addSparkListener(failures);
       sc.setJobGroup("ringtrain-train-" + runId, "ringtrain train: " + config.steps() + " steps on "

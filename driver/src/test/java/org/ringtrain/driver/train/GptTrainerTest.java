@@ -115,6 +115,18 @@ class GptTrainerTest {
   }
 
   @Test
+  void metricsReachTheDriverWhileTheStageIsStillRunning() throws Exception {
+    TrainConfig cfg = config("live", 2, 4, 6);
+    java.util.concurrent.atomic.AtomicInteger liveSteps = new java.util.concurrent.atomic.AtomicInteger();
+    new GptTrainer(cfg).withMetricsSink(e -> {
+      if (e.event().equals("step") && sc.statusTracker().getActiveJobIds().length > 0) {
+        liveSteps.incrementAndGet(); // arrived while the training job was running
+      }
+    }).fit(sc, rdd(sequences(0, 32), 2), rdd(sequences(60, 4), 2), "byte", VOCAB);
+    assertTrue(liveSteps.get() >= 5, "step events seen during the run: " + liveSteps.get());
+  }
+
+  @Test
   void twoRanksWithBatchBMatchOneRankWithBatch2B() throws Exception {
     // Rank r of the 2-rank run reads rows {4k + 2r, 4k + 2r + 1}: together the two ranks see, at every
     // step, exactly the 4 rows the single rank reads in order.
