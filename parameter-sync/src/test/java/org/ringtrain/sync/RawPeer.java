@@ -28,6 +28,14 @@ final class RawPeer implements AutoCloseable {
 
   /** The rendezvous rank 0 uses: it learns this peer's address, this peer learns rank 0's. */
   Rendezvous rendezvousForRank0() {
+    return rank0Of2(self -> {
+      rank0.complete(self);
+      return List.of(self, address);
+    });
+  }
+
+  /** Rank 0 of a two-rank ring on loopback whose exchange is {@code exchange}. */
+  static Rendezvous rank0Of2(java.util.function.Function<InetSocketAddress, List<InetSocketAddress>> exchange) {
     return new Rendezvous() {
       @Override
       public int rank() {
@@ -46,8 +54,7 @@ final class RawPeer implements AutoCloseable {
 
       @Override
       public List<InetSocketAddress> exchange(InetSocketAddress self) {
-        rank0.complete(self);
-        return List.of(self, address);
+        return exchange.apply(self);
       }
     };
   }

@@ -70,27 +70,8 @@ class RingFaultTest {
     }
     InetSocketAddress dead = new InetSocketAddress("127.0.0.1", deadPort);
     RingConfig config = config("never").withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), LONG);
-    RingException e = assertThrows(RingException.class, () -> RingCommunicator.connect(config, new Rendezvous() {
-      @Override
-      public int rank() {
-        return 0;
-      }
-
-      @Override
-      public int worldSize() {
-        return 2;
-      }
-
-      @Override
-      public String advertisedHost() {
-        return "127.0.0.1";
-      }
-
-      @Override
-      public List<InetSocketAddress> exchange(InetSocketAddress self) {
-        return List.of(self, dead);
-      }
-    }));
+    RingException e = assertThrows(RingException.class,
+        () -> RingCommunicator.connect(config, RawPeer.rank0Of2(self -> List.of(self, dead))));
     assertEquals(1, e.peer().rank(), e.getMessage());
     assertTrue(e.getMessage().contains("127.0.0.1:" + deadPort), e.getMessage());
     assertTrue(e.getMessage().contains("within 2000 ms"), e.getMessage());
