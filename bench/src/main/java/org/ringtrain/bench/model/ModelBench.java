@@ -45,15 +45,17 @@ public final class ModelBench {
     int warmup = 3;
     String configs = "tiny,small";
     int threads = 0;
+    int blasThreads = 0;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--steps" -> steps = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--configs" -> configs = args[++i];
         case "--threads" -> threads = Integer.parseInt(args[++i]);
+        case "--blas-threads" -> blasThreads = Integer.parseInt(args[++i]);
         default -> {
           System.err.println("usage: bench/model.sh [--steps N (default 10)] [--warmup W (default 3)]"
-              + " [--configs tiny,small] [--threads N (default: ND4J's, all cores)]\n"
+              + " [--configs tiny,small] [--threads N (default: ND4J's, all cores)] [--blas-threads N]\n"
               + "  e.g. bench/model.sh --steps 20 --configs small --threads 1");
           System.exit(args[i].equals("--help") ? 0 : 2);
         }
@@ -64,8 +66,12 @@ public final class ModelBench {
       Nd4j.getEnvironment().setMaxMasterThreads(threads);
       Nd4j.factory().blas().setMaxThreads(threads);
     }
+    if (blasThreads > 0) {
+      Nd4j.factory().blas().setMaxThreads(blasThreads);
+    }
     System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " CPUs (nproc), " + cpuModel()
-        + "; threads " + (threads > 0 ? threads + " (--threads)" : "ND4J default") + ", OMP_NUM_THREADS="
+        + "; threads " + (threads > 0 ? threads + " (--threads)" : "ND4J default")
+        + (blasThreads > 0 ? ", BLAS threads " + blasThreads + " (--blas-threads)" : "") + ", OMP_NUM_THREADS="
         + System.getenv().getOrDefault("OMP_NUM_THREADS", "unset") + ", load average " + loadAverage());
     List<Row> rows = new ArrayList<>();
     for (String name : configs.split(",")) {
