@@ -72,7 +72,8 @@ public final class GradCheck {
       }
     }
     Result r = new Result(name, count, maxAbs, maxRel, ok);
-    lines.add(String.format("%-28s n=%-5d maxAbs=%.3e maxRel=%.3e %s", name, count, maxAbs, maxRel, ok ? "ok" : "FAIL"));
+    lines.add(String.format("%-28s n=%-5d maxAbs=%.3e maxRel=%.3e %s", name, count, maxAbs, maxRel,
+        ok ? "ok" : "FAIL"));
     failed |= !ok;
     return r;
   }

@@ -96,8 +96,9 @@ public final class ModelBench {
     }
     System.out.println();
     for (Row r : rows) {
-      System.out.println(String.format(Locale.ROOT, "%s: off-heap ND4J arrays held: parameters + gradients + AdamW m, v, scratch"
-          + " %.1f MiB, activations %.1f MiB", r.name(), r.stateBytes() / 1048576.0, r.activationBytes() / 1048576.0));
+      System.out.println(String.format(Locale.ROOT, "%s: off-heap ND4J arrays held: parameters + gradients"
+          + " + AdamW m, v, scratch %.1f MiB, activations %.1f MiB", r.name(), r.stateBytes() / 1048576.0,
+          r.activationBytes() / 1048576.0));
     }
     System.out.println(String.format(Locale.ROOT, "peak RSS %.0f MiB (max heap %.1f GiB)", peakRssKib() / 1024.0,
         Runtime.getRuntime().maxMemory() / 1073741824.0));

@@ -5,6 +5,7 @@
  */
 package org.ringtrain.ops.layers;
 
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
@@ -25,7 +26,7 @@ public final class Attention {
   /**
    * The causal mask [T, T]: 0 on and below the diagonal, {@link #MASKED} above. Allocated once per T.
    */
-  public static INDArray causalMask(org.nd4j.linalg.api.buffer.DataType dtype, int seqLen) {
+  public static INDArray causalMask(DataType dtype, int seqLen) {
     INDArray mask = Nd4j.create(dtype, seqLen, seqLen); // [T, T]
     for (int i = 0; i < seqLen; i++) {
       if (i + 1 < seqLen) {

@@ -1,3 +1,7 @@
+/*
+ * Tests of Attention: forward against a per-head loop reference, causality, backward against finite
+ * differences. Test code only.
+ */
 package org.ringtrain.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

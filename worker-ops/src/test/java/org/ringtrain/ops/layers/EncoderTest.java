@@ -1,3 +1,6 @@
+/*
+ * Tests of Encoder: embedding rows, and backward with repeated tokens against finite differences. Test code only.
+ */
 package org.ringtrain.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

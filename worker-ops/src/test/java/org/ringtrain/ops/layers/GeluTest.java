@@ -1,3 +1,7 @@
+/*
+ * Tests of Gelu: GPT-2's tanh form (not ND4J's approximations) and its backward against finite
+ * differences. Test code only.
+ */
 package org.ringtrain.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,3 +1,7 @@
+/*
+ * Tests of LayerNorm: forward against the textbook formula with eps, backward against finite
+ * differences. Test code only.
+ */
 package org.ringtrain.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

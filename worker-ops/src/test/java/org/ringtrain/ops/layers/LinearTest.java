@@ -1,3 +1,7 @@
+/*
+ * Tests of Linear: forward against a plain matrix product, backward against finite differences, and
+ * accumulation into parameter gradients. Test code only.
+ */
 package org.ringtrain.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,3 +1,6 @@
+/*
+ * Tests of Residual: the sum and its accumulating backward. Test code only.
+ */
 package org.ringtrain.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,3 +1,7 @@
+/*
+ * Tests of SoftmaxCrossEntropy: the mean over kept tokens, the ignore index, backward against
+ * finite differences. Test code only.
+ */
 package org.ringtrain.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

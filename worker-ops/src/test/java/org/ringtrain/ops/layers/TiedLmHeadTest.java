@@ -1,3 +1,6 @@
+/*
+ * Tests of TiedLmHead: backward against finite differences. Test code only.
+ */
 package org.ringtrain.ops.layers;
 
 import static org.junit.jupiter.api.Assertions.assertTrue;

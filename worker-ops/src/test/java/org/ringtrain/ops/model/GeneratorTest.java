@@ -1,3 +1,7 @@
+/*
+ * Tests of Generator and Sampling: KV-cache logits equal full-forward logits, greedy and seeded
+ * sampling, limits. Test code only.
+ */
 package org.ringtrain.ops.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -1,3 +1,6 @@
+/*
+ * Tests of GptInit: bitwise reproducibility from a seed and the GPT-2 initialisation scheme. Test code only.
+ */
 package org.ringtrain.ops.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,3 +1,6 @@
+/*
+ * Golden-tensor test of GptModel against an independent NumPy GPT-2. Test code only.
+ */
 package org.ringtrain.ops.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,3 +1,7 @@
+/*
+ * Tests of GptModel: whole-model finite differences in float64, loss at init, overfitting one
+ * batch, float/double agreement, gradient accumulation, flat off-heap memory, misuse errors. Test code only.
+ */
 package org.ringtrain.ops.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

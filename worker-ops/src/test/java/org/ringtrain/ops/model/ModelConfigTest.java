@@ -1,3 +1,6 @@
+/*
+ * Tests of ModelConfig: presets and validation messages. Test code only.
+ */
 package org.ringtrain.ops.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -1,3 +1,6 @@
+/*
+ * Tests of ParameterLayout: GPT-2 names and shapes, buffer order, decay flags, lookup errors. Test code only.
+ */
 package org.ringtrain.ops.model;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
