@@ -29,8 +29,10 @@ public final class ProgressReporter implements MetricsSink {
       case "eval" -> log(String.format(Locale.ROOT, "step %d | val loss %.4f | perplexity %.2f",
           (long) e.number("step"), e.number("val_loss"), e.number("perplexity")));
       case "checkpoint" -> log("step " + (long) e.number("step") + " | checkpoint " + e.fields().get("path"));
-      case "resume" -> log("resumed from step " + (long) e.number("step") + " ("
-          + e.fields().getOrDefault("path", "no checkpoint") + "), attempt " + (long) e.number("attempt"));
+      case "resume" -> log(e.number("step") == 0 && !e.fields().containsKey("path")
+          ? "starting from initial parameters, stage attempt " + (long) e.number("attempt")
+          : "resumed from step " + (long) e.number("step") + " (" + e.fields().get("path") + "), stage attempt "
+              + (long) e.number("attempt"));
       case "failure" -> LOG.warn("training stage failed: {}", e.fields().get("message"));
       case "done" -> log(String.format(Locale.ROOT, "done: %d steps, final loss %.4f",
           (long) e.number("step"), e.number("loss")));

@@ -90,8 +90,8 @@ final class RankLoop {
         cursor = ck.state().cursor();
       }
       agreeOnStartStep(step);
-      report(MetricsEvent.of("resume").with("step", step).with("attempt", stageAttempt)
-          .with("path", resumed.map(Checkpoint::path).orElse("none (fresh start)")));
+      MetricsEvent start = MetricsEvent.of("resume").with("step", step).with("attempt", stageAttempt);
+      report(resumed.isPresent() ? start.with("path", resumed.get().path()) : start);
 
       try (Optimizer opt = optimizer) {
         return train(model, opt, data, step, epoch, cursor, startNanos);
