@@ -9,7 +9,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-mvn -B -q -o -pl bench -am -DskipTests -Dcheckstyle.skip install
+# Test sources are not compiled (-Dmaven.test.skip): the benchmark needs main classes only.
+mvn -B -q -o -pl bench -am -Dmaven.test.skip=true -Dcheckstyle.skip install
 classpath_file="$PWD/bench/target/model-bench.classpath"
 mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$classpath_file"
 [[ -s "$classpath_file" ]] || { echo "model.sh: mvn wrote no classpath to $classpath_file" >&2; exit 1; }
