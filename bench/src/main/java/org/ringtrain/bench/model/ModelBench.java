@@ -21,7 +21,9 @@ import org.ringtrain.ops.model.SplitMix64;
 import org.ringtrain.ops.optim.AdamW;
 
 /**
- * Usage: {@code bench/model.sh [--steps N] [--warmup W] [--configs tiny,small] [--threads N]}.
+ * Usage: {@code bench/model.sh [--steps N] [--warmup W] [--configs tiny,small] [--threads N]
+ * [--blas-threads N]}. {@code --threads} sets ND4J's op threads and OpenBLAS's; {@code --blas-threads}
+ * then overrides OpenBLAS's alone.
  *
  * <p>Model FLOPs per token follow the PaLM paper, appendix B (and nanoGPT's estimate_mfu):
  * {@code 6 N + 12 L C T}, where N counts the parameters that take part in matmuls (all but the
@@ -40,6 +42,7 @@ public final class ModelBench {
       long stateBytes, long activationBytes) {
   }
 
+  /** Runs the benchmark; see the class comment for the flags. */
   public static void main(String[] args) {
     int steps = 10;
     int warmup = 3;

@@ -44,7 +44,6 @@ import org.ringtrain.ops.layers.TiedLmHead;
  */
 public final class GptModel implements AutoCloseable {
 
-
   private final ModelConfig config;
   private final ParameterLayout layout;
   private final ParameterBuffer params;
