@@ -177,6 +177,23 @@ class GptModelTest {
   }
 
   @Test
+  @Timeout(value = 60, unit = TimeUnit.SECONDS)
+  void aNewBatchShapeGetsFreshActivationsAndTheSameResults() {
+    ModelConfig config = new ModelConfig(16, 8, 8, 1, 2, 0);
+    int[] in = randomTokens(1, 16, 16);
+    int[] tg = randomTokens(2, 16, 16);
+    int[] shortIn = java.util.Arrays.copyOf(in, 5);
+    int[] shortTg = java.util.Arrays.copyOf(tg, 5);
+    try (GptModel model = GptModel.initialised(config, 2); GptModel fresh = GptModel.initialised(config, 2)) {
+      model.forward(in, tg, 2, 8);
+      long big = model.activationBytes();
+      double loss = model.forward(shortIn, shortTg, 1, 5);
+      assertTrue(model.activationBytes() < big, "activations for [1, 5] should be smaller than for [2, 8]");
+      assertEquals(fresh.forward(shortIn, shortTg, 1, 5), loss, 0.0);
+    }
+  }
+
+  @Test
   @Timeout(value = 30, unit = TimeUnit.SECONDS)
   void misuseGivesClearErrors() {
     ModelConfig config = new ModelConfig(16, 8, 8, 1, 2, 0);
