@@ -5,7 +5,6 @@
  */
 package org.ringtrain.ops.layers;
 
-import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.AddOp;
@@ -82,13 +81,5 @@ public final class Kernels {
   /** The [N, 1] column view of a contiguous [N] vector, for broadcasting one value per row. */
   public static INDArray column(INDArray vector) {
     return vector.reshape(vector.length(), 1);
-  }
-
-  /** Throws IllegalArgumentException unless {@code arr} has exactly this shape. */
-  public static void requireShape(String what, INDArray arr, long... shape) {
-    if (!Arrays.equals(arr.shape(), shape)) {
-      throw new IllegalArgumentException(what + " must have shape " + Arrays.toString(shape)
-          + ", but found " + Arrays.toString(arr.shape()) + "; allocate it for this batch shape");
-    }
   }
 }
