@@ -3,8 +3,8 @@
  * llm.c's argument order (outputs, inputs, weights, scratch, sizes). Every backward accumulates
  * into the parameter gradients it is given (dweight, dbias, dwte, dwpe), and only the model that
  * owns them zeroes them. Input gradients (dinp) are overwritten, as in llm.c's CUDA trainer, which
- * saves zeroing scratch every step; the exception is LayerNorm, whose backward adds into dinp
- * because its input is the residual stream, whose gradient sums both branches of a block.
+ * saves zeroing scratch every step. The exceptions add into dinp because their input is the
+ * residual stream, whose gradient sums both branches of a block: LayerNorm and Residual.
  *
  * <p>Every function works in the data type of the arrays it gets (float32 in training, float64 in
  * the gradient checks) and allocates no off-heap memory: callers pass every output and scratch
