@@ -2,7 +2,8 @@
  * Training metrics on their way from rank 0 to the driver while the barrier stage runs: an
  * authenticated TCP channel ({@link org.ringtrain.driver.metrics.MetricsServer} on the driver,
  * {@link org.ringtrain.driver.metrics.MetricsClient} in rank 0), and the driver-side sinks: a
- * progress line and a JSON-lines log on any Hadoop FileSystem.
+ * progress line, a JSON-lines log and TensorBoard event files on any Hadoop FileSystem; plus the
+ * loss-curve PNG drawn from a JSON-lines log.
  *
  * <p>Stability: internal; the JSON-lines format is documented in docs/monitoring.md.
  */
