@@ -11,9 +11,9 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.zip.CRC32C;
-import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
@@ -249,10 +249,15 @@ final class RankLoop {
     }
   }
 
-  /** ND4J threads for this rank (the process-wide setting; ranks of one JVM share it). */
+  /**
+   * ND4J threads for this rank: libnd4j's OpenMP pool and the BLAS library, the two knobs that
+   * govern its parallelism (Environment.setMaxThreads alone has no effect in this ND4J build).
+   * The settings are process-wide; ranks that share a JVM (local mode) share them.
+   */
   static void useThreads(int threads) {
     Nd4j.getEnvironment().setMaxMasterThreads(threads);
-    Nd4j.getEnvironment().setMaxThreads(threads);
-    LOG.debug("ND4J threads per rank: {} ({})", threads, DataType.FLOAT);
+    NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+    Nd4j.factory().blas().setMaxThreads(threads);
+    LOG.debug("ND4J threads per rank: {}", threads);
   }
 }

@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.BarrierTaskContext;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.metrics.MetricsClient;
 import org.ringtrain.ops.model.ModelConfig;
@@ -86,9 +87,9 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
       return;
     }
     backendLogged = true;
-    var env = Nd4j.getEnvironment();
-    LOG.info("ND4J backend {} ({}), threads per rank {}, max threads {}, JVM heap limit {} MiB",
+    LOG.info("ND4J backend {} ({}), threads per rank {} (OpenMP {}, BLAS {}), JVM heap limit {} MiB",
         Nd4j.getBackend().getClass().getSimpleName(), Nd4j.getExecutioner().getClass().getSimpleName(),
-        threads, env.maxThreads(), Runtime.getRuntime().maxMemory() >> 20);
+        threads, NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads(),
+        Nd4j.factory().blas().getMaxThreads(), Runtime.getRuntime().maxMemory() >> 20);
   }
 }
