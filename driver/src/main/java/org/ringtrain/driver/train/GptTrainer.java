@@ -145,13 +145,8 @@ public final class GptTrainer {
       throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of data, but found "
           + train.getNumPartitions() + " (train) and " + validation.getNumPartitions() + " (validation)");
     }
-    int taskCpus = sc.getConf().getInt("spark.task.cpus", 1);
-    int slots = sc.defaultParallelism() / taskCpus;
-    if (slots < n) {
-      throw new IllegalArgumentException("worldSize=" + n + " needs " + n + " concurrent task slots but the "
-          + "cluster offers " + slots + " (" + sc.defaultParallelism() + " cores / spark.task.cpus=" + taskCpus
-          + "); lower worldSize or add executors");
-    }
+    int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
+    BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
     CheckpointStore store = new CheckpointStore(hadoopConf, config.checkpointDir(), config.keepCheckpoints());
     store.checkWritable();
     if (!config.resume() && !store.list().isEmpty()) {
