@@ -15,7 +15,7 @@ import picocli.CommandLine.Command;
  */
 @Command(name = "ringtrain", mixinStandardHelpOptions = true, version = "ringtrain 0.1.0",
     description = "Data-parallel GPT training on Apache Spark.",
-    subcommands = {TrainCommand.class, GenerateCommand.class, EvaluateCommand.class, TokenizeCommand.class},
+    subcommands = {TrainCommand.class, GenerateCommand.class, EvaluateCommand.class, TokenizeCommand.class, PlotCommand.class},
     footer = {"", "Examples:",
         "  ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt --checkpoint-dir target/runs/moby",
         "  ringtrain generate --checkpoint-dir target/runs/moby --prompt 'Call me' --tokens 200",
