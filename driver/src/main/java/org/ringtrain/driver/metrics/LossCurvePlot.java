@@ -119,7 +119,6 @@ public final class LossCurvePlot {
     styler.setChartBackgroundColor(Color.WHITE);
     styler.setMarkerSize(6);
     styler.setYAxisGroupPosition(1, Styler.YAxisPosition.Right);
-    styler.putYAxisGroupDecimalPatternMap(1, "0.0E0");
     chart.setYAxisGroupTitle(0, "loss");
     chart.setYAxisGroupTitle(1, "learning rate");
 
@@ -152,6 +151,7 @@ public final class LossCurvePlot {
     byte[] image = png(curves, title, width, height);
     Path out = new Path(output);
     FileSystem fs = out.getFileSystem(conf(hadoopConf));
+    fs.setWriteChecksum(false); // no .loss.png.crc beside a picture on the local filesystem
     if (out.getParent() != null) {
       fs.mkdirs(out.getParent());
     }

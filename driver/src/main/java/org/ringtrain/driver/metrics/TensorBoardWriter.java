@@ -16,6 +16,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -153,6 +154,11 @@ public final class TensorBoardWriter implements MetricsSink, AutoCloseable {
     hadoopConf.forEach(conf::set);
     Path dir = new Path(logDir);
     FileSystem fs = dir.getFileSystem(conf);
+    // The checksummed local filesystem holds written bytes until close (its hflush does not reach
+    // the file), so a live TensorBoard would see nothing; its raw filesystem writes them through.
+    if (fs instanceof ChecksumFileSystem checksummed) {
+      fs = checksummed.getRawFileSystem();
+    }
     fs.mkdirs(dir);
     String base = "events.out.tfevents." + System.currentTimeMillis() / 1000 + "." + hostName();
     Path file = new Path(dir, base);

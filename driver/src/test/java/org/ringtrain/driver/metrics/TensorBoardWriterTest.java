@@ -108,6 +108,17 @@ class TensorBoardWriterTest {
   }
 
   @Test
+  void everyRecordIsReadableBeforeTheWriterIsClosed() throws IOException {
+    Path dir = tmp.resolve("live");
+    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), Map.of())) {
+      writer.accept(step(1, 1_700_000_001_000L));
+      // TensorBoard reads the file while training goes on: what hflush pushed must parse completely.
+      List<Event> events = EventFileReader.read(onlyEventFile(dir));
+      assertEquals(1 + TensorBoardWriter.STEP_SCALARS.size(), events.size());
+    }
+  }
+
+  @Test
   void aResumeFromCheckpointStepSMarksARestartAtStepSPlusOne() throws IOException {
     Path dir = tmp.resolve("resume");
     try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), Map.of())) {
