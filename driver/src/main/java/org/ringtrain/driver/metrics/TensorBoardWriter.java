@@ -1,6 +1,7 @@
 // A TensorBoard event file written on the driver from the metrics stream, on any
 // Hadoop FileSystem: one scalar summary per metric per step, flushed (hflush)
-// after every record so that TensorBoard shows a run while it trains.
+// after every record so that TensorBoard shows a run while it trains (on
+// filesystems that can flush; an object store shows the file when it closes).
 // It is not a general TensorBoard writer: scalars only (no histograms, images,
 // graphs or hparams), and it never reads event files back.
 package org.ringtrain.driver.metrics;
@@ -20,6 +21,7 @@ import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.apache.hadoop.fs.StreamCapabilities;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -95,6 +97,7 @@ public final class TensorBoardWriter implements MetricsSink, AutoCloseable {
   private final Path path;
   private final FSDataOutputStream out;
   private final Mfu mfu;
+  private final boolean hflush;
 
   /**
    * Model FLOPs utilisation: achieved model FLOP/s over the hardware's peak.
@@ -169,6 +172,12 @@ public final class TensorBoardWriter implements MetricsSink, AutoCloseable {
     this.path = file;
     this.out = fs.create(file, false);
     this.mfu = mfu;
+    // Object stores (S3A) cannot publish part of an object; there the file appears on close.
+    this.hflush = out.hasCapability(StreamCapabilities.HFLUSH);
+    if (!hflush) {
+      LOG.warn("{} cannot flush a partly written file (an object store?): TensorBoard sees these events only "
+          + "once training ends; write to a local or HDFS directory for live curves", file);
+    }
     writeRecord(event(System.currentTimeMillis() / 1000.0, 0, o -> o.writeString(EVENT_FILE_VERSION, FILE_VERSION)));
     LOG.info("writing TensorBoard events to {}", file);
   }
@@ -249,7 +258,11 @@ public final class TensorBoardWriter implements MetricsSink, AutoCloseable {
     out.write(header.array());
     out.write(data);
     out.write(footer.array());
-    out.hflush();
+    if (hflush) {
+      out.hflush();
+    } else {
+      out.flush();
+    }
   }
 
   /** CRC32C of {@code len} bytes, masked as TFRecord requires: ((crc >>> 15) | (crc << 17)) + 0xa282ead8. */
