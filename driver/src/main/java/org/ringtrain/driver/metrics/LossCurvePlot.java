@@ -67,6 +67,10 @@ public final class LossCurvePlot {
   public static Curves read(String metricsLog, Map<String, String> hadoopConf) throws IOException {
     Path path = new Path(metricsLog);
     FileSystem fs = path.getFileSystem(conf(hadoopConf));
+    if (fs.isDirectory(path)) {
+      throw new IllegalArgumentException("metrics log " + metricsLog + " is a directory; expected the JSON-lines "
+          + "file itself, such as " + metricsLog.replaceAll("/+$", "") + "/metrics.jsonl");
+    }
     NavigableMap<Long, double[]> train = new TreeMap<>();
     NavigableMap<Long, Double> val = new TreeMap<>();
     try (BufferedReader in = new BufferedReader(new InputStreamReader(fs.open(path), StandardCharsets.UTF_8))) {

@@ -91,6 +91,14 @@ class LossCurvePlotTest {
   }
 
   @Test
+  void aDirectoryIsRejectedSuggestingTheLogInsideIt() {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> LossCurvePlot.read(tmp.toString(), Map.of()));
+    assertTrue(e.getMessage().contains("is a directory") && e.getMessage().contains(tmp + "/metrics.jsonl"),
+        e.getMessage());
+  }
+
+  @Test
   void aLineThatIsNotJsonIsRejectedWithItsLineNumber() throws IOException {
     List<String> lines = new ArrayList<>(run(3));
     lines.add(2, "{\"event\":\"step\",\"step\":2,\"loss\":4.");
