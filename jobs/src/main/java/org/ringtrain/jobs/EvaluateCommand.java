@@ -42,10 +42,12 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TrainedGpt model = TrainedGpt.load(checkpointDir, Map.of());
+    org.apache.spark.SparkConf conf = SparkContexts.conf("ringtrain evaluate", partitions);
+    Map<String, String> hadoop = SparkContexts.hadoopSettings(conf);
+    TrainedGpt model = TrainedGpt.load(checkpointDir, hadoop);
     TrainConfig cfg = model.config().with("input", input).with("format", format);
-    Preflight.checkInput(cfg);
-    JavaSparkContext sc = SparkContexts.start(SparkContexts.conf("ringtrain evaluate", partitions));
+    Preflight.checkInput(cfg, hadoop);
+    JavaSparkContext sc = SparkContexts.start(conf);
     try {
       TrainingData data = CorpusLoader.load(sc, new DatasetSpec(input,
           "shards".equals(cfg.format()) ? DatasetSpec.Format.SHARDS : DatasetSpec.Format.TEXT,

@@ -2,7 +2,6 @@
 // driver alone; no Spark context is needed.
 package org.ringtrain.jobs;
 
-import java.util.Map;
 import java.util.concurrent.Callable;
 import org.ringtrain.driver.train.TrainedGpt;
 import picocli.CommandLine.Command;
@@ -39,7 +38,8 @@ final class GenerateCommand implements Callable<Integer> {
     if (tokens < 1) {
       throw new IllegalArgumentException("--tokens must be at least 1, but found " + tokens);
     }
-    TrainedGpt model = TrainedGpt.load(checkpointDir, Map.of());
+    TrainedGpt model = TrainedGpt.load(checkpointDir,
+        SparkContexts.hadoopSettings(new org.apache.spark.SparkConf()));
     // The generated text is this command's output.
     System.out.println(model.generate(prompt, tokens, temperature, topK, seed));
     return 0;

@@ -21,9 +21,10 @@ final class Preflight {
   private Preflight() {
   }
 
-  static void check(TrainConfig cfg, String master) {
-    checkInput(cfg);
-    CheckpointStore store = new CheckpointStore(Map.of(), cfg.checkpointDir(), cfg.keepCheckpoints());
+  /** Checks a training run; {@code hadoop} are the job's Hadoop settings (see SparkContexts.hadoopSettings). */
+  static void check(TrainConfig cfg, String master, Map<String, String> hadoop) {
+    checkInput(cfg, hadoop);
+    CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpointDir(), cfg.keepCheckpoints());
     try {
       store.checkWritable();
       if (!cfg.resume() && !store.list().isEmpty()) {
@@ -44,11 +45,13 @@ final class Preflight {
   }
 
   /** The corpus exists, is not empty and, for byte tokens, holds at least one sequence. */
-  static void checkInput(TrainConfig cfg) {
+  static void checkInput(TrainConfig cfg, Map<String, String> hadoop) {
     Path path = new Path(cfg.input());
     long bytes = 0;
     try {
-      FileSystem fs = path.getFileSystem(new Configuration());
+      Configuration conf = new Configuration();
+      hadoop.forEach(conf::set);
+      FileSystem fs = path.getFileSystem(conf);
       FileStatus[] matches = fs.globStatus(path);
       if (matches == null || matches.length == 0) {
         throw new IllegalArgumentException("input " + cfg.input() + " does not exist; give a file, a directory "

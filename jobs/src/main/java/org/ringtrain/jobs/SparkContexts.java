@@ -32,6 +32,21 @@ final class SparkContexts {
     return "local[" + slots + ",4]";
   }
 
+  /**
+   * The Hadoop settings a job will run with, known before Spark starts: every {@code spark.hadoop.*}
+   * entry of {@code conf} without its prefix (object-store endpoints, credentials providers...),
+   * the same rule Spark applies to its own Hadoop configuration.
+   */
+  static java.util.Map<String, String> hadoopSettings(SparkConf conf) {
+    java.util.Map<String, String> out = new java.util.HashMap<>();
+    for (scala.Tuple2<String, String> e : conf.getAll()) {
+      if (e._1().startsWith("spark.hadoop.")) {
+        out.put(e._1().substring("spark.hadoop.".length()), e._2());
+      }
+    }
+    return out;
+  }
+
   static JavaSparkContext start(SparkConf conf) {
     return new JavaSparkContext(conf);
   }

@@ -65,7 +65,8 @@ final class TrainCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     TrainConfig cfg = resolve();
     SparkConf conf = SparkContexts.conf("ringtrain train", cfg.worldSize());
-    Preflight.check(cfg, conf.get("spark.master", null));
+    Map<String, String> hadoop = SparkContexts.hadoopSettings(conf);
+    Preflight.check(cfg, conf.get("spark.master", null), hadoop);
     LOG.info("resolved config: {}", cfg.toJson());
     JavaSparkContext sc = SparkContexts.start(conf);
     try {
@@ -78,7 +79,7 @@ final class TrainCommand implements Callable<Integer> {
           String.format("%.4f", result.finalLoss()), String.format("%.4f", result.validationLoss()),
           result.finalCheckpoint());
       if (sampleTokens > 0) {
-        String sample = TrainedGpt.load(cfg.checkpointDir(), Map.of()).generate(prompt, sampleTokens, 0.8, 40,
+        String sample = TrainedGpt.load(cfg.checkpointDir(), hadoop).generate(prompt, sampleTokens, 0.8, 40,
             cfg.seed());
         LOG.info("sample:\n{}", sample);
       }
