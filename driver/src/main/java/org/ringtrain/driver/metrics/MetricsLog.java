@@ -9,6 +9,7 @@ import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -28,6 +29,11 @@ public final class MetricsLog implements MetricsSink, AutoCloseable {
     hadoopConf.forEach(conf::set);
     this.path = new Path(uri);
     FileSystem fs = path.getFileSystem(conf);
+    // The checksummed local filesystem keeps written bytes until close (its hflush does not reach
+    // the file); its raw filesystem writes each line through, so a reader sees the run live.
+    if (fs instanceof ChecksumFileSystem checksummed) {
+      fs = checksummed.getRawFileSystem();
+    }
     FSDataOutputStream stream;
     if (fs.exists(path)) {
       try {

@@ -17,12 +17,15 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.metrics.LossCurvePlot;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.driver.metrics.MetricsLog;
 import org.ringtrain.driver.metrics.MetricsServer;
 import org.ringtrain.driver.metrics.MetricsSink;
 import org.ringtrain.driver.metrics.ProgressReporter;
+import org.ringtrain.driver.metrics.TensorBoardWriter;
 import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.sync.RingSecret;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -84,7 +87,7 @@ public final class GptTrainer {
     sc.hadoopConfiguration().forEach(e -> hadoopConf.put(e.getKey(), e.getValue()));
     checkBeforeStart(sc, train, validation, hadoopConf);
     LOG.info("training {} ({} parameters) on {} ranks: {}", modelConfig,
-        org.ringtrain.ops.model.ParameterLayout.gpt2(modelConfig).totalElements(), config.worldSize(), config);
+        ParameterLayout.gpt2(modelConfig).totalElements(), config.worldSize(), config);
 
     RingSecret secret = RingSecret.generate();
     String runId = UUID.randomUUID().toString();
@@ -93,14 +96,20 @@ public final class GptTrainer {
     String bind = conf.get("spark.driver.bindAddress", host);
     List<MetricsEvent> events = Collections.synchronizedList(new ArrayList<>());
     ProgressReporter progress = new ProgressReporter(Math.max(1, config.steps() / 100));
+    TensorBoardWriter.Mfu mfu = config.peakGflopsPerRank() > 0
+        ? TensorBoardWriter.Mfu.forGpt(ParameterLayout.gpt2(modelConfig).totalElements(), config.layers(),
+            config.dModel(), config.contextLength(), config.peakGflopsPerRank() * 1e9 * config.worldSize())
+        : null;
+    TrainingResult result;
     try (MetricsServer metrics = new MetricsServer(bind, secret);
-         MetricsLog log = new MetricsLog(config.resolvedMetricsLog(), hadoopConf)) {
-      metrics.addSink(events::add).addSink(progress).addSink(log);
+         MetricsLog log = new MetricsLog(config.resolvedMetricsLog(), hadoopConf);
+         TensorBoardWriter tensorboard = new TensorBoardWriter(config.resolvedTensorboardDir(), hadoopConf, mfu)) {
+      metrics.addSink(events::add).addSink(progress).addSink(log).addSink(tensorboard);
       sinks.forEach(metrics::addSink);
       SparkListener failures = new StageFailureListener(metrics);
       sc.sc().addSparkListener(failures);
-      sc.setJobGroup("ringtrain-train-" + runId, "ringtrain train: " + config.steps() + " steps on "
-          + config.worldSize() + " ranks", true);
+      sc.setJobGroup("ringtrain-train-" + runId, jobDescription(hadoopConf), true);
+      sc.setCallSite("ringtrain train");
       try {
         RankTask task = new RankTask(config, vocabSize, tokenizerId, runId, secret, host, metrics.port(),
             hadoopConf, fault);
@@ -113,11 +122,47 @@ public final class GptTrainer {
             ClassTag$.MODULE$.apply(RankResult.class)).repartition(1).collect();
         List<String> checkpoints = new CheckpointStore(hadoopConf, config.checkpointDir(),
             config.keepCheckpoints()).list();
-        return new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
+        result = new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
       } finally {
         sc.sc().removeSparkListener(failures);
         sc.clearJobGroup();
+        sc.clearCallSite();
       }
+    }
+    writeLossCurve(hadoopConf); // after the log is closed, so the whole run is on disk
+    return result;
+  }
+
+  /**
+   * The Spark UI's description of the training job. Spark reads it when the job is submitted and
+   * offers no way to change it while the job runs, so it says what is known then: the steps ahead
+   * and where the run resumes from. Live progress is in the driver log, metrics.jsonl and TensorBoard.
+   */
+  private String jobDescription(Map<String, String> hadoopConf) {
+    String ranks = " on " + config.worldSize() + " ranks";
+    if (config.resume()) {
+      try {
+        var state = new CheckpointStore(hadoopConf, config.checkpointDir()).latestState();
+        if (state.isPresent()) {
+          return "ringtrain train: steps " + (state.get().step() + 1) + "-" + config.steps() + " of "
+              + config.steps() + ranks + ", resuming from step " + state.get().step();
+        }
+      } catch (IOException e) {
+        LOG.debug("no resume step for the job description: {}", e.toString());
+      }
+    }
+    return "ringtrain train: " + config.steps() + " steps" + ranks;
+  }
+
+  /** The loss curve PNG next to the checkpoints; a failed picture never fails a run. */
+  private void writeLossCurve(Map<String, String> hadoopConf) {
+    String output = config.checkpointDir().replaceAll("/+$", "") + "/loss.png";
+    try {
+      LossCurvePlot.write(config.resolvedMetricsLog(), output, "ringtrain " + config.checkpointDir(),
+          LossCurvePlot.DEFAULT_WIDTH, LossCurvePlot.DEFAULT_HEIGHT, hadoopConf);
+      LOG.info("loss curve written to {}", output);
+    } catch (IOException | IllegalArgumentException e) {
+      LOG.warn("could not draw the loss curve {}: {}", output, e.getMessage());
     }
   }
 

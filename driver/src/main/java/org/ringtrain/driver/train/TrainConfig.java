@@ -45,6 +45,8 @@ import org.ringtrain.ops.model.ModelConfig;
  * @param keepCheckpoints    newest complete checkpoints kept (default 3)
  * @param resume             continue from the newest valid checkpoint in checkpointDir (default false)
  * @param metricsLog         JSON-lines metrics file; empty = {@code <checkpointDir>/metrics.jsonl}
+ * @param tensorboardDir     TensorBoard log directory; empty = {@code <checkpointDir>/tensorboard}
+ * @param peakGflopsPerRank  peak GFLOP/s of one rank's device, for the MFU metric; 0 = no MFU (default)
  * @param bucketMb           gradient bucket size for the overlapped all-reduce, MiB (default 4)
  * @param ringCodec          {@code fp32} (default, exact) or {@code bf16} (half the bytes)
  * @param ringTimeoutSeconds ring I/O timeout, must exceed the slowest step and checkpoint (default 300)
@@ -79,6 +81,8 @@ public record TrainConfig(
     int keepCheckpoints,
     boolean resume,
     String metricsLog,
+    String tensorboardDir,
+    double peakGflopsPerRank,
     int bucketMb,
     String ringCodec,
     int ringTimeoutSeconds,
@@ -116,6 +120,8 @@ public record TrainConfig(
     d.put("keepCheckpoints", 3);
     d.put("resume", false);
     d.put("metricsLog", "");
+    d.put("tensorboardDir", "");
+    d.put("peakGflopsPerRank", 0.0);
     d.put("bucketMb", 4);
     d.put("ringCodec", "fp32");
     d.put("ringTimeoutSeconds", 300);
@@ -156,6 +162,9 @@ public record TrainConfig(
     require(checkpointEvery >= 1, "checkpointEvery", checkpointEvery, "use a positive interval");
     require(keepCheckpoints >= 1, "keepCheckpoints", keepCheckpoints, "keep at least 1");
     metricsLog = metricsLog == null ? "" : metricsLog;
+    tensorboardDir = tensorboardDir == null ? "" : tensorboardDir;
+    require(peakGflopsPerRank >= 0, "peakGflopsPerRank", peakGflopsPerRank,
+        "use 0 (no MFU) or the measured peak of one rank, e.g. its sgemm GFLOP/s");
     require(bucketMb >= 1 && bucketMb <= 1024, "bucketMb", bucketMb, "use 1 to 1024 MiB");
     ringCodec = lower(ringCodec);
     require("fp32".equals(ringCodec) || "bf16".equals(ringCodec), "ringCodec", ringCodec, "use fp32 or bf16");
@@ -205,6 +214,11 @@ public record TrainConfig(
     return metricsLog.isEmpty() ? checkpointDir.replaceAll("/+$", "") + "/metrics.jsonl" : metricsLog;
   }
 
+  /** The TensorBoard directory: {@link #tensorboardDir} or the default under the checkpoint directory. */
+  public String resolvedTensorboardDir() {
+    return tensorboardDir.isEmpty() ? checkpointDir.replaceAll("/+$", "") + "/tensorboard" : tensorboardDir;
+  }
+
   /** This config as JSON (written into every checkpoint). */
   public String toJson() {
     try {
@@ -214,10 +228,15 @@ public record TrainConfig(
     }
   }
 
-  /** A config from {@link #toJson()}. */
+  /**
+   * A config from {@link #toJson()}. Settings the JSON lacks (it may come from a checkpoint written
+   * before they existed) take their defaults.
+   */
   public static TrainConfig fromJson(String json) {
     try {
-      return JSON.readValue(json, TrainConfig.class);
+      Map<String, Object> stored = JSON.readValue(json, JSON.getTypeFactory()
+          .constructMapType(LinkedHashMap.class, String.class, Object.class));
+      return fromLayers(stored);
     } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
       throw new IllegalArgumentException("invalid train config JSON: " + firstLine(e.getMessage()), e);
     }

@@ -108,6 +108,13 @@ class GptTrainerTest {
         .filter(l -> l.contains("\"event\":\"step\"")).toList();
     assertEquals(12, stepLines.size(), "one JSON line per step in the metrics log");
     assertEquals(12.0, MetricsEvent.fromJson(stepLines.get(11)).number("step"));
+    try (var files = Files.list(tmp.resolve("basic/tensorboard"))) {
+      assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("events.out.tfevents.")),
+          "a TensorBoard event file beside the checkpoints");
+    }
+    byte[] png = Files.readAllBytes(tmp.resolve("basic/loss.png"));
+    assertEquals((byte) 0x89, png[0], "loss.png starts with the PNG signature");
+    assertEquals('P', png[1]);
     List<String> names = result.checkpoints().stream().map(p -> p.replaceAll("/$", ""))
         .map(p -> p.substring(p.lastIndexOf('/') + 1)).toList();
     assertEquals(List.of("step-000000005", "step-000000010", "step-000000012"), names,

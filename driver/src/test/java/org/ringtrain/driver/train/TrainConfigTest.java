@@ -1,0 +1,49 @@
+// TrainConfig: layering, validation messages, and reading configs stored in
+// older checkpoints.
+package org.ringtrain.driver.train;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+
+@Timeout(value = 10, unit = TimeUnit.SECONDS)
+class TrainConfigTest {
+  private static final Map<String, Object> REQUIRED = Map.of("input", "corpus.txt", "checkpointDir", "runs/a");
+
+  @Test
+  void laterLayersWinAndDefaultsFillTheRest() {
+    TrainConfig cfg = TrainConfig.fromLayers(REQUIRED, Map.of("steps", 50, "heads", 8), Map.of("steps", "70"));
+    assertEquals(70, cfg.steps());
+    assertEquals(8, cfg.heads());
+    assertEquals(128, cfg.dModel());
+    assertEquals("runs/a/metrics.jsonl", cfg.resolvedMetricsLog());
+    assertEquals("runs/a/tensorboard", cfg.resolvedTensorboardDir());
+  }
+
+  @Test
+  void invalidValuesAreRejectedNamingFieldValueAndRemedy() {
+    IllegalArgumentException heads = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("heads", 5)));
+    assertTrue(heads.getMessage().contains("heads = 5; heads must divide dModel=128, e.g. 4"), heads.getMessage());
+    IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("stpes", 5)));
+    assertTrue(unknown.getMessage().contains("stpes") && unknown.getMessage().contains("known settings"),
+        unknown.getMessage());
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(Map.of("input", "corpus.txt")));
+    assertTrue(missing.getMessage().contains("checkpointDir"), missing.getMessage());
+  }
+
+  @Test
+  void aConfigStoredBeforeNewerSettingsExistedLoadsWithTheirDefaults() {
+    TrainConfig cfg = TrainConfig.fromLayers(REQUIRED, Map.of("steps", 90));
+    String json = cfg.toJson().replace(",\"tensorboardDir\":\"\"", "").replace(",\"peakGflopsPerRank\":0.0", "");
+    assertTrue(!json.contains("tensorboardDir") && !json.contains("peakGflopsPerRank"), json);
+    assertEquals(cfg, TrainConfig.fromJson(json));
+  }
+}
