@@ -50,8 +50,11 @@ public record RingConfig(
   public static final Duration DEFAULT_HANDSHAKE_TIMEOUT = Duration.ofSeconds(10);
   /** Default {@code ioTimeout}: 5 minutes. */
   public static final Duration DEFAULT_IO_TIMEOUT = Duration.ofMinutes(5);
-  /** Default segment: 1 MiB. */
-  public static final int DEFAULT_SEGMENT_BYTES = 1 << 20;
+  /**
+   * Default segment: 4 MiB. Measured against 1, 2 and 8 MiB on loopback (docs/benchmarks.md):
+   * best at world sizes 2 and 4; smaller segments pay more per-frame overhead.
+   */
+  public static final int DEFAULT_SEGMENT_BYTES = 4 << 20;
   /** Smallest segment: 4 KiB. */
   public static final int MIN_SEGMENT_BYTES = 4 << 10;
   /** Largest segment: 64 MiB. */

@@ -1,0 +1,45 @@
+#!/usr/bin/env bash
+# Shared launcher of the benchmark commands (bench/ring.sh, bench/model.sh, bench/train.sh):
+# builds bench and the modules it uses, then runs one main class in one JVM with the JVM flags
+# Spark needs on Java 17, read from the parent pom so that the two never drift apart.
+#   bench/run-main.sh NAME MAIN_CLASS "JVM MEMORY FLAGS" [ARGS...]
+# <NAME>BENCH_JAVA_OPTS (e.g. RINGBENCH_JAVA_OPTS=-Xlog:gc) adds JVM flags without editing a file.
+set -euo pipefail
+name=$1 main=$2 memory=$3
+shift 3
+cd "$(dirname "$0")/.."
+
+# Test sources are not compiled: a benchmark needs main classes only.
+mvn -B -q -o -pl bench -am -Dmaven.test.skip=true -Dcheckstyle.skip install
+mkdir -p bench/target/tmp
+classpath_file="$PWD/bench/target/$name-bench.classpath"
+mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$classpath_file"
+[[ -s "$classpath_file" ]] || { echo "$name.sh: mvn wrote no classpath to $classpath_file" >&2; exit 1; }
+
+spark_flags=$(sed -n 's:.*<spark.jvm.flags>\(.*\)</spark.jvm.flags>.*:\1:p' pom.xml)
+[[ -n "$spark_flags" ]] || { echo "$name.sh: could not read <spark.jvm.flags> from pom.xml" >&2; exit 1; }
+
+# Spark's INFO chatter would bury the report: warnings only, to stderr, except the trainer's
+# progress line (one per step), so a long run shows it is alive.
+log_config="bench/target/$name-bench-log4j2.properties"
+cat > "$log_config" <<'LOG'
+rootLogger.level = warn
+rootLogger.appenderRef.stderr.ref = stderr
+appender.stderr.type = Console
+appender.stderr.name = stderr
+appender.stderr.target = SYSTEM_ERR
+appender.stderr.layout.type = PatternLayout
+appender.stderr.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
+logger.progress.name = org.ringtrain.driver.metrics.ProgressReporter
+logger.progress.level = info
+LOG
+
+opts_var="$(echo "$name" | tr '[:lower:]' '[:upper:]')BENCH_JAVA_OPTS"
+export SPARK_LOCAL_IP=127.0.0.1
+# shellcheck disable=SC2086 # spark_flags, memory and the opts variable are lists of flags
+exec java $spark_flags $memory ${!opts_var:-} \
+  -Djava.io.tmpdir=bench/target/tmp \
+  -Dlog4j2.configurationFile="$log_config" \
+  -D"$name"bench.command="bench/$name.sh${*:+ $*}" \
+  -cp "bench/target/classes:$(cat "$classpath_file")" \
+  "$main" "$@"
