@@ -36,6 +36,24 @@ class RingCommunicatorTest {
     return ((h >>> 40) / (float) (1L << 24)) * 2f - 1f;
   }
 
+  /** The exact sum over {@code n} ranks of element {@code i}, in double precision. */
+  static double exactSum(int n, int i) {
+    double sum = 0;
+    for (int r = 0; r < n; r++) {
+      sum += input(r, i);
+    }
+    return sum;
+  }
+
+  /** Sum of |x| over {@code n} ranks of element {@code i}: the scale of every error bound. */
+  static double magnitude(int n, int i) {
+    double sum = 0;
+    for (int r = 0; r < n; r++) {
+      sum += Math.abs(input(r, i));
+    }
+    return sum;
+  }
+
   static ByteBuffer filled(int rank, int count) {
     ByteBuffer buf = ByteBuffer.allocateDirect(count * 4).order(ByteOrder.LITTLE_ENDIAN);
     for (int i = 0; i < count; i++) {
@@ -68,12 +86,8 @@ class RingCommunicatorTest {
       return buf;
     });
     for (int i = 0; i < count; i++) {
-      double exact = 0;
-      double magnitude = 0;
-      for (int r = 0; r < n; r++) {
-        exact += input(r, i);
-        magnitude += Math.abs(input(r, i));
-      }
+      double exact = exactSum(n, i);
+      double magnitude = magnitude(n, i);
       float got = results.get(0).getFloat(i * 4);
       // n-1 float32 additions, each off by at most half an ulp of a partial sum <= magnitude.
       double bound = n * Math.ulp((float) magnitude) + 1e-30;
@@ -219,11 +233,7 @@ class RingCommunicatorTest {
     }
     ByteBuffer flat = (ByteBuffer) results.get(0)[0];
     for (int i = 0; i < count; i += 7) {
-      double exact = 0;
-      for (int r = 0; r < n; r++) {
-        exact += input(r, i);
-      }
-      assertEquals(exact, flat.getFloat(i * 4), 1e-5, "index " + i);
+      assertEquals(exactSum(n, i), flat.getFloat(i * 4), 1e-5, "index " + i);
     }
     List<ByteBuffer> flats = new ArrayList<>();
     results.forEach(r -> flats.add((ByteBuffer) r[0]));
@@ -242,12 +252,8 @@ class RingCommunicatorTest {
     });
     double worstRatio = 0;
     for (int i = 0; i < count; i++) {
-      double exact = 0;
-      double magnitude = 0;
-      for (int r = 0; r < n; r++) {
-        exact += input(r, i);
-        magnitude += Math.abs(input(r, i));
-      }
+      double exact = exactSum(n, i);
+      double magnitude = magnitude(n, i);
       double bound = n * Math.pow(2, -8) * magnitude; // WireCodec.BF16's documented bound
       double err = Math.abs(results.get(0).getFloat(i * 4) - exact);
       if (err > bound) {
