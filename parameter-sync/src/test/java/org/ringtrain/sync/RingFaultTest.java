@@ -41,8 +41,10 @@ class RingFaultTest {
 
   @Test
   void aPeerThatClosesMidTransferFailsItsNeighboursPromptly() throws Exception {
-    int count = 8_000_000;
-    List<Object> outcomes = RingHarness.run(3, config("close-mid"), ring -> {
+    // 128 MiB per rank with 64 KiB segments: thousands of frames, far longer than the 30 ms
+    // before rank 2 closes even on a fast machine, so the close lands mid-transfer.
+    int count = 32_000_000;
+    List<Object> outcomes = RingHarness.run(3, config("close-mid").withSegmentBytes(64 << 10), ring -> {
       ByteBuffer buf = ByteBuffer.allocateDirect(count * 4);
       if (ring.rank() == 2) {
         CompletableFuture<Void> inFlight = ring.allReduceAsync(buf, 0, count, ReduceOp.SUM);
