@@ -108,6 +108,7 @@ public final class GptTrainer {
       sinks.forEach(metrics::addSink);
       SparkListener failures = new StageFailureListener(metrics);
       sc.sc().addSparkListener(failures);
+      metrics.addSink(new SparkUiProgress(sc, "ringtrain-train-" + runId, config.steps()));
       sc.setJobGroup("ringtrain-train-" + runId, jobDescription(hadoopConf), true);
       sc.setCallSite("ringtrain train");
       try {
@@ -136,7 +137,7 @@ public final class GptTrainer {
   /**
    * The Spark UI's description of the training job. Spark reads it when the job is submitted and
    * offers no way to change it while the job runs, so it says what is known then: the steps ahead
-   * and where the run resumes from. Live progress is in the driver log, metrics.jsonl and TensorBoard.
+   * and where the run resumes from. Progress while it runs: {@link SparkUiProgress}.
    */
   private String jobDescription(Map<String, String> hadoopConf) {
     String ranks = " on " + config.worldSize() + " ranks";

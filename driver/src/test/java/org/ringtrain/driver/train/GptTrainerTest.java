@@ -134,6 +134,35 @@ class GptTrainerTest {
   }
 
   @Test
+  void theSparkUiShowsProgressWhileTrainingRuns() throws Exception {
+    List<String> descriptions = java.util.Collections.synchronizedList(new ArrayList<>());
+    org.apache.spark.scheduler.SparkListener jobs = new org.apache.spark.scheduler.SparkListener() {
+      @Override
+      public void onJobStart(org.apache.spark.scheduler.SparkListenerJobStart job) {
+        String d = job.properties() == null ? null : job.properties().getProperty("spark.job.description");
+        if (d != null) {
+          descriptions.add(d);
+        }
+      }
+    };
+    sc.sc().addSparkListener(jobs);
+    try {
+      fit(config("ui", 2, 4, 6), sequences(0, 32), sequences(60, 4));
+      long deadline = System.nanoTime() + 10_000_000_000L; // the listener bus is asynchronous
+      while (descriptions.stream().noneMatch(d -> d.startsWith("ringtrain train: step 6/6, loss"))
+          && System.nanoTime() < deadline) {
+        Thread.sleep(50);
+      }
+    } finally {
+      sc.sc().removeSparkListener(jobs);
+    }
+    assertTrue(descriptions.contains("ringtrain train: 6 steps on 2 ranks"), descriptions.toString());
+    long milestones = descriptions.stream().filter(d -> d.matches("ringtrain train: step \\d/6, loss \\d+\\.\\d\\d"))
+        .count();
+    assertEquals(6, milestones, "one milestone per step for a 6-step run: " + descriptions);
+  }
+
+  @Test
   void twoRanksWithBatchBMatchOneRankWithBatch2B() throws Exception {
     // Rank r of the 2-rank run reads rows {4k + 2r, 4k + 2r + 1}: together the two ranks see, at every
     // step, exactly the 4 rows the single rank reads in order.
