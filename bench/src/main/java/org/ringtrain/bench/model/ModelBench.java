@@ -15,6 +15,7 @@ import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.ops.model.SplitMix64;
@@ -22,8 +23,9 @@ import org.ringtrain.ops.optim.AdamW;
 
 /**
  * Usage: {@code bench/model.sh [--steps N] [--warmup W] [--configs tiny,small] [--threads N]
- * [--blas-threads N]}. {@code --threads} sets ND4J's op threads and OpenBLAS's; {@code --blas-threads}
- * then overrides OpenBLAS's alone.
+ * [--op-threads N]}. {@code --threads} (default: all cores) sets OpenBLAS's and OpenMP's threads,
+ * {@code --op-threads} (default 1) libnd4j's own pool for the other ops: the same policy and knobs
+ * as a training rank.
  *
  * <p>Model FLOPs per token follow the PaLM paper, appendix B (and nanoGPT's estimate_mfu):
  * {@code 6 N + 12 L C T}, where N counts the parameters that take part in matmuls (all but the
@@ -47,34 +49,31 @@ public final class ModelBench {
     int steps = 10;
     int warmup = 3;
     String configs = "tiny,small";
-    int threads = 0;
-    int blasThreads = 0;
+    int threads = Runtime.getRuntime().availableProcessors();
+    int opThreads = 1;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--steps" -> steps = Integer.parseInt(args[++i]);
         case "--warmup" -> warmup = Integer.parseInt(args[++i]);
         case "--configs" -> configs = args[++i];
         case "--threads" -> threads = Integer.parseInt(args[++i]);
-        case "--blas-threads" -> blasThreads = Integer.parseInt(args[++i]);
+        case "--op-threads" -> opThreads = Integer.parseInt(args[++i]);
         default -> {
           System.err.println("usage: bench/model.sh [--steps N (default 10)] [--warmup W (default 3)]"
-              + " [--configs tiny,small] [--threads N (default: ND4J's, all cores)] [--blas-threads N]\n"
+              + " [--configs tiny,small] [--threads N (BLAS and OpenMP, default all cores)]"
+              + " [--op-threads N (libnd4j's op pool, default 1)]\n"
+              + "  The defaults are the trainer's per-rank policy (TrainConfig threadsPerRank, opThreadsPerRank).\n"
               + "  e.g. bench/model.sh --steps 20 --configs small --threads 1");
           System.exit(args[i].equals("--help") ? 0 : 2);
         }
       }
     }
-    if (threads > 0) {
-      Nd4j.getEnvironment().setMaxThreads(threads);
-      Nd4j.getEnvironment().setMaxMasterThreads(threads);
-      Nd4j.factory().blas().setMaxThreads(threads);
-    }
-    if (blasThreads > 0) {
-      Nd4j.factory().blas().setMaxThreads(blasThreads);
-    }
+    // The same three knobs, in the same way, as a training rank (RankLoop.useThreads).
+    Nd4j.getEnvironment().setMaxMasterThreads(opThreads);
+    NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
+    Nd4j.factory().blas().setMaxThreads(threads);
     System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " CPUs (nproc), " + cpuModel()
-        + "; threads " + (threads > 0 ? threads + " (--threads)" : "ND4J default")
-        + (blasThreads > 0 ? ", BLAS threads " + blasThreads + " (--blas-threads)" : "") + ", OMP_NUM_THREADS="
+        + "; BLAS and OpenMP threads " + threads + ", op threads " + opThreads + ", OMP_NUM_THREADS="
         + System.getenv().getOrDefault("OMP_NUM_THREADS", "unset") + ", load average " + loadAverage());
     List<Row> rows = new ArrayList<>();
     for (String name : configs.split(",")) {

@@ -250,14 +250,15 @@ final class RankLoop {
   }
 
   /**
-   * ND4J threads for this rank: libnd4j's OpenMP pool and the BLAS library, the two knobs that
-   * govern its parallelism (Environment.setMaxThreads alone has no effect in this ND4J build).
-   * The settings are process-wide; ranks that share a JVM (local mode) share them.
+   * ND4J threads for this rank: {@code threads} for the BLAS library and OpenMP (matmuls), and
+   * {@code opThreads} for libnd4j's own pool that runs the other ops (Environment's master threads;
+   * Environment.setMaxThreads alone has no effect in this ND4J build). The settings are
+   * process-wide; ranks that share a JVM (local mode) share them.
    */
-  static void useThreads(int threads) {
-    Nd4j.getEnvironment().setMaxMasterThreads(threads);
+  static void useThreads(int threads, int opThreads) {
+    Nd4j.getEnvironment().setMaxMasterThreads(opThreads);
     NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
     Nd4j.factory().blas().setMaxThreads(threads);
-    LOG.debug("ND4J threads per rank: {}", threads);
+    LOG.debug("ND4J threads per rank: BLAS and OpenMP {}, ops {}", threads, opThreads);
   }
 }

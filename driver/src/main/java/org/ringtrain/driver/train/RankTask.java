@@ -60,8 +60,9 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
     BarrierTaskContext ctx = BarrierTaskContext.get();
     RankData data = partition.hasNext() ? partition.next() : new RankData(new int[0][], new int[0][]);
     int threads = cfg.threadsPerRank() > 0 ? cfg.threadsPerRank() : ctx.cpus();
-    RankLoop.useThreads(threads);
-    logBackendOnce(threads);
+    int opThreads = cfg.opThreadsPerRank() > 0 ? cfg.opThreadsPerRank() : threads;
+    RankLoop.useThreads(threads, opThreads);
+    logBackendOnce(threads, opThreads);
     // A new run id per stage attempt: a straggler of a failed attempt can never join the new ring.
     RingConfig ring = RingConfig.defaults(runId + "/attempt-" + ctx.stageAttemptNumber(), secret)
         .withBindHost(cfg.ringBindHost().isEmpty() ? null : cfg.ringBindHost())
@@ -82,14 +83,14 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
     }
   }
 
-  private static void logBackendOnce(int threads) {
+  private static void logBackendOnce(int threads, int opThreads) {
     if (backendLogged) {
       return;
     }
     backendLogged = true;
-    LOG.info("ND4J backend {} ({}), threads per rank {} (OpenMP {}, BLAS {}), JVM heap limit {} MiB",
+    LOG.info("ND4J backend {} ({}), threads per rank {} (OpenMP {}, BLAS {}, op pool {}), JVM heap limit {} MiB",
         Nd4j.getBackend().getClass().getSimpleName(), Nd4j.getExecutioner().getClass().getSimpleName(),
         threads, NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads(),
-        Nd4j.factory().blas().getMaxThreads(), Runtime.getRuntime().maxMemory() >> 20);
+        Nd4j.factory().blas().getMaxThreads(), opThreads, Runtime.getRuntime().maxMemory() >> 20);
   }
 }

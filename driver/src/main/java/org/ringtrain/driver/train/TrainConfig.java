@@ -51,7 +51,11 @@ import org.ringtrain.ops.model.ModelConfig;
  * @param ringCodec          {@code fp32} (default, exact) or {@code bf16} (half the bytes)
  * @param ringTimeoutSeconds ring I/O timeout, must exceed the slowest step and checkpoint (default 300)
  * @param ringBindHost       interface the ring listens on; empty = the executor's address (default)
- * @param threadsPerRank     ND4J/BLAS threads per rank; 0 = spark.task.cpus (default 0)
+ * @param threadsPerRank     BLAS and OpenMP threads per rank; 0 = spark.task.cpus (default 0)
+ * @param opThreadsPerRank   threads of libnd4j's own pool for its non-BLAS ops (elementwise,
+ *                           softmax, layer norm); 0 = threadsPerRank. Default 1: on the measured
+ *                           2-core machine the per-op fork/join cost more than it gained
+ *                           (docs/benchmarks.md, "Model throughput")
  */
 public record TrainConfig(
     String input,
@@ -87,7 +91,8 @@ public record TrainConfig(
     String ringCodec,
     int ringTimeoutSeconds,
     String ringBindHost,
-    int threadsPerRank) implements Serializable {
+    int threadsPerRank,
+    int opThreadsPerRank) implements Serializable {
 
   private static final ObjectMapper JSON = JsonMapper.builder()
       .enable(DeserializationFeature.FAIL_ON_UNKNOWN_PROPERTIES).build();
@@ -127,6 +132,7 @@ public record TrainConfig(
     d.put("ringTimeoutSeconds", 300);
     d.put("ringBindHost", "");
     d.put("threadsPerRank", 0);
+    d.put("opThreadsPerRank", 1);
     return d;
   }
 
@@ -171,6 +177,7 @@ public record TrainConfig(
     require(ringTimeoutSeconds >= 1, "ringTimeoutSeconds", ringTimeoutSeconds, "use a positive timeout");
     ringBindHost = ringBindHost == null ? "" : ringBindHost;
     require(threadsPerRank >= 0, "threadsPerRank", threadsPerRank, "use 0 (follow spark.task.cpus) or more");
+    require(opThreadsPerRank >= 0, "opThreadsPerRank", opThreadsPerRank, "use 0 (same as threadsPerRank) or more");
   }
 
   /**
