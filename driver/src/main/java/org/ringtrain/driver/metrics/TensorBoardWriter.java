@@ -194,6 +194,8 @@ public final class TensorBoardWriter implements MetricsSink, AutoCloseable {
           }
           if (mfu != null) {
             scalar(wallTime, step, MFU_TAG, mfu.of(e.number("tokens_per_s")));
+          } else if (!Double.isNaN(e.number("mfu"))) {
+            scalar(wallTime, step, MFU_TAG, e.number("mfu")); // computed by rank 0 (the trainer's events)
           }
         }
         case "eval" -> {

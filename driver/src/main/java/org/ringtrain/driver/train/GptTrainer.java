@@ -96,14 +96,10 @@ public final class GptTrainer {
     String bind = conf.get("spark.driver.bindAddress", host);
     List<MetricsEvent> events = Collections.synchronizedList(new ArrayList<>());
     ProgressReporter progress = new ProgressReporter(Math.max(1, config.steps() / 100));
-    TensorBoardWriter.Mfu mfu = config.peakGflopsPerRank() > 0
-        ? TensorBoardWriter.Mfu.forGpt(ParameterLayout.gpt2(modelConfig).totalElements(), config.layers(),
-            config.dModel(), config.contextLength(), config.peakGflopsPerRank() * 1e9 * config.worldSize())
-        : null;
-    TrainingResult result;
+    TrainingResult result; // MFU arrives in rank 0's step events (peak configured or measured there)
     try (MetricsServer metrics = new MetricsServer(bind, secret);
          MetricsLog log = new MetricsLog(config.resolvedMetricsLog(), hadoopConf);
-         TensorBoardWriter tensorboard = new TensorBoardWriter(config.resolvedTensorboardDir(), hadoopConf, mfu)) {
+         TensorBoardWriter tensorboard = new TensorBoardWriter(config.resolvedTensorboardDir(), hadoopConf)) {
       metrics.addSink(events::add).addSink(progress).addSink(log).addSink(tensorboard);
       sinks.forEach(metrics::addSink);
       SparkListener failures = new StageFailureListener(metrics);

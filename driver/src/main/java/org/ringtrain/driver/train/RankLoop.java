@@ -109,6 +109,16 @@ final class RankLoop {
         epoch, cursor);
     WarmupCosineSchedule schedule = new WarmupCosineSchedule(cfg.learningRate(), cfg.minLearningRate(),
         cfg.warmupSteps(), cfg.steps());
+    // Model FLOPs utilisation, reported by rank 0: 6N + 12 L C T FLOPs per token (PaLM, appendix B)
+    // against the peak of all ranks (configured, or this rank's sgemm measured now, times N ranks).
+    double flopsPerToken = 6.0 * n + 12.0 * cfg.layers() * cfg.dModel() * cfg.contextLength();
+    double peakGflops = metrics == null ? 0 : cfg.peakGflopsPerRank() > 0 ? cfg.peakGflopsPerRank()
+        : measureSgemmGflops();
+    double peakFlopsAllRanks = peakGflops * 1e9 * ring.worldSize();
+    if (metrics != null) {
+      report(MetricsEvent.of("peak").with("peak_gflops_per_rank", peakGflops)
+          .with("source", cfg.peakGflopsPerRank() > 0 ? "configured" : "measured sgemm 1024x1024x1024"));
+    }
     List<Double> losses = new ArrayList<>();
     List<long[]> hashes = new ArrayList<>();
     double valLoss = Double.NaN;
@@ -172,11 +182,14 @@ final class RankLoop {
         report(MetricsEvent.of("checkpoint").with("step", done).with("path", path));
       }
       double stepMs = (System.nanoTime() - t0) / 1e6;
-      report(MetricsEvent.of("step").with("step", done).with("total_steps", cfg.steps()).with("loss", loss[0])
+      MetricsEvent stepEvent = MetricsEvent.of("step").with("step", done).with("total_steps", cfg.steps()).with("loss", loss[0])
           .with("lr", lr).with("grad_norm", gradNorm).with("step_ms", stepMs)
           .with("compute_ms", (t1 - t0) / 1e6).with("comm_exposed_ms", (t2 - t1) / 1e6)
           .with("comm_span_ms", buckets.commSpanMs()).with("buckets", buckets.buckets())
-          .with("tokens_per_s", cfg.tokensPerStep() / (stepMs / 1000.0)).with("epoch", sampler.epoch()));
+          .with("tokens_per_s", cfg.tokensPerStep() / (stepMs / 1000.0)).with("epoch", sampler.epoch());
+      report(peakFlopsAllRanks > 0
+          ? stepEvent.with("mfu", cfg.tokensPerStep() / (stepMs / 1000.0) * flopsPerToken / peakFlopsAllRanks)
+          : stepEvent);
     }
     double wallMs = (System.nanoTime() - startNanos) / 1e6;
     double finalLoss = losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
@@ -246,6 +259,28 @@ final class RankLoop {
   private void report(MetricsEvent event) {
     if (metrics != null) {
       metrics.send(event);
+    }
+  }
+
+  /** This rank's sgemm GFLOP/s with its thread settings: best of 3 after a warm-up, 1024^3. */
+  static double measureSgemmGflops() {
+    int size = 1024;
+    INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
+    INDArray b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
+    INDArray c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
+    try {
+      Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+      long best = Long.MAX_VALUE;
+      for (int i = 0; i < 3; i++) {
+        long t0 = System.nanoTime();
+        Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
+        best = Math.min(best, System.nanoTime() - t0);
+      }
+      return 2.0 * size * size * size / best; // FLOP per ns = GFLOP/s
+    } finally {
+      a.close();
+      b.close();
+      c.close();
     }
   }
 

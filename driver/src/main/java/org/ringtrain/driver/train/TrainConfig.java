@@ -46,7 +46,8 @@ import org.ringtrain.ops.model.ModelConfig;
  * @param resume             continue from the newest valid checkpoint in checkpointDir (default false)
  * @param metricsLog         JSON-lines metrics file; empty = {@code <checkpointDir>/metrics.jsonl}
  * @param tensorboardDir     TensorBoard log directory; empty = {@code <checkpointDir>/tensorboard}
- * @param peakGflopsPerRank  peak GFLOP/s of one rank's device, for the MFU metric; 0 = no MFU (default)
+ * @param peakGflopsPerRank  peak GFLOP/s of one rank's device, for the MFU metric; 0 (default) = rank 0
+ *                           measures its sgemm GFLOP/s when training starts
  * @param bucketMb           gradient bucket size for the overlapped all-reduce, MiB (default 4)
  * @param ringCodec          {@code fp32} (default, exact) or {@code bf16} (half the bytes)
  * @param ringTimeoutSeconds ring I/O timeout, must exceed the slowest step and checkpoint (default 300)
@@ -170,7 +171,7 @@ public record TrainConfig(
     metricsLog = metricsLog == null ? "" : metricsLog;
     tensorboardDir = tensorboardDir == null ? "" : tensorboardDir;
     require(peakGflopsPerRank >= 0, "peakGflopsPerRank", peakGflopsPerRank,
-        "use 0 (no MFU) or the measured peak of one rank, e.g. its sgemm GFLOP/s");
+        "use 0 (rank 0 measures its sgemm peak) or the peak of one rank's device");
     require(bucketMb >= 1 && bucketMb <= 1024, "bucketMb", bucketMb, "use 1 to 1024 MiB");
     ringCodec = lower(ringCodec);
     require("fp32".equals(ringCodec) || "bf16".equals(ringCodec), "ringCodec", ringCodec, "use fp32 or bf16");

@@ -205,14 +205,17 @@ class TensorBoardWriterTest {
       MetricsEvent e = MetricsEvent.fromJson(line);
       long s = (long) e.number("step");
       switch (e.event()) {
-        case "step" -> TensorBoardWriter.STEP_SCALARS.forEach(m -> want.put(m.getValue() + "@" + s,
-            (float) e.number(m.getKey())));
+        case "step" -> {
+          TensorBoardWriter.STEP_SCALARS.forEach(m -> want.put(m.getValue() + "@" + s,
+              (float) e.number(m.getKey())));
+          want.put("mfu@" + s, (float) e.number("mfu")); // rank 0 measures the peak and reports MFU
+        }
         case "eval" -> TensorBoardWriter.EVAL_SCALARS.forEach(m -> want.put(m.getValue() + "@" + s,
             (float) e.number(m.getKey())));
         default -> { }
       }
     }
-    assertEquals(6 * 8 + 2 * 2, want.size(), "6 step and 2 eval events in the JSON-lines log");
+    assertEquals(6 * 9 + 2 * 2, want.size(), "6 step and 2 eval events in the JSON-lines log");
     assertEquals(want, scalars(EventFileReader.read(onlyEventFile(dir))));
   }
 }

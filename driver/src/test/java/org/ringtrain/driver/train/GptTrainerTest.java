@@ -108,6 +108,8 @@ class GptTrainerTest {
         .filter(l -> l.contains("\"event\":\"step\"")).toList();
     assertEquals(12, stepLines.size(), "one JSON line per step in the metrics log");
     assertEquals(12.0, MetricsEvent.fromJson(stepLines.get(11)).number("step"));
+    double mfu = MetricsEvent.fromJson(stepLines.get(11)).number("mfu");
+    assertTrue(mfu > 0 && mfu < 1, "MFU against rank 0's measured sgemm peak: " + mfu);
     try (var files = Files.list(tmp.resolve("basic/tensorboard"))) {
       assertTrue(files.anyMatch(f -> f.getFileName().toString().startsWith("events.out.tfevents.")),
           "a TensorBoard event file beside the checkpoints");
