@@ -15,7 +15,6 @@ public final class ProgressReporter implements MetricsSink {
 
   private final long logEvery;
   private double stepMsAverage = Double.NaN;
-  private String lastLine = "";
 
   /** Logs every {@code logEvery}-th step (and always the last). */
   public ProgressReporter(long logEvery) {
@@ -54,13 +53,7 @@ public final class ProgressReporter implements MetricsSink {
   }
 
   private void log(String line) {
-    lastLine = line;
     LOG.info(line);
-  }
-
-  /** The most recent line logged (the Spark UI job description uses it). */
-  public String lastLine() {
-    return lastLine;
   }
 
   static String eta(long ms) {
