@@ -11,7 +11,7 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.train.GptTrainer;
 import org.ringtrain.driver.train.TrainConfig;
 
 /** Pre-Spark validation of a training run. */
@@ -24,13 +24,8 @@ final class Preflight {
   /** Checks a training run; {@code hadoop} are the job's Hadoop settings (see SparkContexts.hadoopSettings). */
   static void check(TrainConfig cfg, String master, Map<String, String> hadoop) {
     checkInput(cfg, hadoop);
-    CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpointDir(), cfg.keepCheckpoints());
     try {
-      store.checkWritable();
-      if (!cfg.resume() && !store.list().isEmpty()) {
-        throw new IllegalArgumentException("checkpointDir " + cfg.checkpointDir() + " already holds checkpoints of "
-            + "an earlier run; pass --resume to continue it, or choose an empty directory");
-      }
+      GptTrainer.checkCheckpointDir(cfg, hadoop);
     } catch (IOException e) {
       throw new IllegalArgumentException("checkpointDir " + cfg.checkpointDir() + " is not usable: "
           + e.getMessage() + "; choose a directory you can write", e);

@@ -189,12 +189,25 @@ public final class GptTrainer {
     }
     int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
     BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
+    checkCheckpointDir(config, hadoopConf);
+  }
+
+  /**
+   * The run's checkpoint directory can be written and, unless {@code resume} is set, holds no
+   * checkpoint of an earlier run (which a fresh run would otherwise mix with its own). Callable
+   * before any Spark work, as the jobs' pre-flight checks do.
+   *
+   * @throws IllegalArgumentException for an earlier run's checkpoints without resume, or a path
+   *                                  that is a file
+   * @throws IOException              when the directory cannot be created or written
+   */
+  public static void checkCheckpointDir(TrainConfig config, Map<String, String> hadoopConf) throws IOException {
     CheckpointStore store = new CheckpointStore(hadoopConf, config.checkpointDir(), config.keepCheckpoints());
     store.checkWritable();
-    if (!config.resume() && !store.list().isEmpty()) {
+    int earlier = config.resume() ? 0 : store.list().size();
+    if (earlier > 0) {
       throw new IllegalArgumentException("checkpointDir " + config.checkpointDir() + " already holds "
-          + store.list().size() + " checkpoint(s) of an earlier run; pass --resume to continue it, or choose "
-          + "an empty directory");
+          + earlier + " checkpoint(s) of an earlier run; pass --resume to continue it, or choose an empty directory");
     }
   }
 
