@@ -61,6 +61,14 @@ final class Handshake {
 
   /** Runs the connector side against {@code peer}, which must turn out to be the expected rank. */
   void asConnector(SocketChannel ch, Peer peer) throws RingException {
+    try {
+      connect(ch, peer);
+    } catch (RingException e) {
+      throw refusedIfDropped(e, peer);
+    }
+  }
+
+  private void connect(SocketChannel ch, Peer peer) throws RingException {
     long deadline = System.nanoTime() + config.handshakeTimeout().toNanos();
     byte[] helloC = hello();
     ChannelIo.writeFully(ch, ByteBuffer.wrap(helloC), deadline, peer, "handshake HELLO");
@@ -72,7 +80,7 @@ final class Handshake {
     }
     checkHello(helloA, peer.rank(), peer);
     ByteBuffer macA = ByteBuffer.allocate(MAC_BYTES);
-    readAfterHello(ch, macA, deadline, peer, "handshake MAC");
+    ChannelIo.readFully(ch, macA, deadline, peer, "handshake MAC");
     if (!MessageDigest.isEqual(macA.array(), mac("ringtrain/acceptor", helloC, helloA))) {
       throw new RingException(peer, RingException.Operation.HANDSHAKE,
           "peer did not prove knowledge of the run secret; every rank must get the secret made by "
@@ -81,7 +89,7 @@ final class Handshake {
     ChannelIo.writeFully(ch, ByteBuffer.wrap(mac("ringtrain/connector", helloC, helloA)), deadline, peer,
         "handshake MAC");
     ByteBuffer verdict = ByteBuffer.allocate(1);
-    readAfterHello(ch, verdict, deadline, peer, "handshake verdict");
+    ChannelIo.readFully(ch, verdict, deadline, peer, "handshake verdict");
     if (verdict.get(0) != ACCEPTED) {
       throw new RingException(peer, RingException.Operation.HANDSHAKE, "peer refused the handshake");
     }
@@ -93,6 +101,14 @@ final class Handshake {
    * @throws NotAPeerException when the connection does not speak the ringtrain protocol (skip it)
    */
   void asAcceptor(SocketChannel ch, Peer expected) throws RingException, NotAPeerException {
+    try {
+      accept(ch, expected);
+    } catch (RingException e) {
+      throw refusedIfDropped(e, expected);
+    }
+  }
+
+  private void accept(SocketChannel ch, Peer expected) throws RingException, NotAPeerException {
     long deadline = System.nanoTime() + config.handshakeTimeout().toNanos();
     byte[] helloC = readHello(ch, expected, deadline);
     checkHello(helloC, expected.rank(), expected);
@@ -101,7 +117,7 @@ final class Handshake {
     reply.put(helloA).put(mac("ringtrain/acceptor", helloC, helloA)).flip();
     ChannelIo.writeFully(ch, reply, deadline, expected, "handshake HELLO");
     ByteBuffer macC = ByteBuffer.allocate(MAC_BYTES);
-    readAfterHello(ch, macC, deadline, expected, "handshake MAC");
+    ChannelIo.readFully(ch, macC, deadline, expected, "handshake MAC");
     if (!MessageDigest.isEqual(macC.array(), mac("ringtrain/connector", helloC, helloA))) {
       throw new RingException(expected, RingException.Operation.HANDSHAKE,
           "connecting peer did not prove knowledge of the run secret; every rank must get the secret "
@@ -111,19 +127,20 @@ final class Handshake {
   }
 
   /**
-   * Reads a handshake message after the HELLOs were exchanged. A peer that hangs up here has
-   * refused this rank: say so, rather than just "closed".
+   * A peer that drops the connection during the handshake (a close, or a reset on read or write)
+   * has refused this rank or given up its own set-up: say so with the likely cause, rather than
+   * report a bare I/O error. Timeouts and protocol errors stay what they are.
    */
-  private static void readAfterHello(SocketChannel ch, ByteBuffer buf, long deadline, Peer peer, String what)
-      throws RingException {
-    try {
-      ChannelIo.readFully(ch, buf, deadline, peer, what);
-    } catch (RingException e) {
-      if (e.operation() != RingException.Operation.CLOSED) {
-        throw e;
+  private static RingException refusedIfDropped(RingException e, Peer peer) {
+    switch (e.operation()) {
+      case CLOSED, READ, WRITE -> {
+        return new RingException(peer, RingException.Operation.HANDSHAKE, "peer dropped the connection during "
+            + "the handshake (" + e.getMessage() + "): it refused this rank or failed its own set-up, most likely "
+            + "because the two ranks hold different run secrets, run ids or ringtrain versions", e);
       }
-      throw new RingException(peer, RingException.Operation.HANDSHAKE, "peer closed the connection during the "
-          + "handshake: it refused this rank, most likely because the two ranks hold different run secrets", e);
+      default -> {
+        return e;
+      }
     }
   }
 
