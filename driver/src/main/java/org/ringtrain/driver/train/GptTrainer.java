@@ -1,35 +1,13 @@
-// The driver side of training: checks everything that can be checked before
-// Spark does any work, starts the metrics channel, runs ONE barrier stage with
-// a task per rank, and reports. Spark retries a failed barrier stage; every
-// rank of the new attempt resumes from the newest valid checkpoint.
+// The GPT language model's trainer: a DataParallelTrainer with the GPT recipe,
+// kept as the entry point the train job and the tests use.
 package org.ringtrain.driver.train;
 
 import java.io.IOException;
-import java.util.ArrayList;
-import java.util.Collections;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.UUID;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerStageCompleted;
-import org.ringtrain.driver.checkpoint.CheckpointStore;
-import org.ringtrain.driver.metrics.LossCurvePlot;
-import org.ringtrain.driver.metrics.MetricsEvent;
-import org.ringtrain.driver.metrics.MetricsLog;
-import org.ringtrain.driver.metrics.MetricsServer;
+import org.ringtrain.driver.data.TrainingData;
 import org.ringtrain.driver.metrics.MetricsSink;
-import org.ringtrain.driver.metrics.ProgressReporter;
-import org.ringtrain.driver.metrics.TensorBoardWriter;
-import org.ringtrain.ops.model.ModelConfig;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.sync.RingSecret;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
-import scala.reflect.ClassTag$;
 
 /**
  * Trains a GPT data-parallel on Spark. {@code new GptTrainer(config).fit(sc, train, validation,
@@ -37,40 +15,29 @@ import scala.reflect.ClassTag$;
  * {@link TrainingResult}; the weights are in the final checkpoint.
  */
 public final class GptTrainer {
-  private static final Logger LOG = LoggerFactory.getLogger(GptTrainer.class);
-
-  private final TrainConfig config;
-  private final FaultPlan fault;
-  private final List<MetricsSink> sinks;
+  private final DataParallelTrainer trainer;
 
   /** A trainer for {@code config}. */
   public GptTrainer(TrainConfig config) {
-    this(config, FaultPlan.NONE, List.of());
+    this(new DataParallelTrainer(config));
   }
 
-  private GptTrainer(TrainConfig config, FaultPlan fault, List<MetricsSink> sinks) {
-    this.config = config;
-    this.fault = fault;
-    this.sinks = List.copyOf(sinks);
+  private GptTrainer(DataParallelTrainer trainer) {
+    this.trainer = trainer;
   }
 
   /** This trainer with a deliberate failure of {@code rank} at {@code step} on the first attempt (drills, tests). */
   public GptTrainer withFault(long step, int rank) {
-    return new GptTrainer(config, new FaultPlan(step, rank), sinks);
+    return new GptTrainer(trainer.withFault(step, rank));
   }
 
-  /**
-   * This trainer also delivering every metrics event to {@code sink} on the driver, as it arrives
-   * during training (besides the progress line and the JSON-lines log, which are always on).
-   */
+  /** This trainer also delivering every metrics event to {@code sink} on the driver as it arrives. */
   public GptTrainer withMetricsSink(MetricsSink sink) {
-    List<MetricsSink> more = new ArrayList<>(sinks);
-    more.add(sink);
-    return new GptTrainer(config, fault, more);
+    return new GptTrainer(trainer.withMetricsSink(sink));
   }
 
   /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}. */
-  public TrainingResult fit(JavaSparkContext sc, org.ringtrain.driver.data.TrainingData data) throws IOException {
+  public TrainingResult fit(JavaSparkContext sc, TrainingData data) throws IOException {
     return fit(sc, data.train(), data.validation(), data.tokenizer().id(), data.tokenizer().vocabSize());
   }
 
@@ -82,138 +49,11 @@ public final class GptTrainer {
    */
   public TrainingResult fit(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
       String tokenizerId, int vocabSize) throws IOException {
-    ModelConfig modelConfig = config.modelConfig(vocabSize);
-    Map<String, String> hadoopConf = new HashMap<>();
-    sc.hadoopConfiguration().forEach(e -> hadoopConf.put(e.getKey(), e.getValue()));
-    checkBeforeStart(sc, train, validation, hadoopConf);
-    LOG.info("training {} ({} parameters) on {} ranks: {}", modelConfig,
-        ParameterLayout.gpt2(modelConfig).totalElements(), config.worldSize(), config);
-
-    RingSecret secret = RingSecret.generate();
-    String runId = UUID.randomUUID().toString();
-    SparkConf conf = sc.getConf();
-    String host = conf.get("spark.driver.host", "127.0.0.1");
-    String bind = conf.get("spark.driver.bindAddress", host);
-    List<MetricsEvent> events = Collections.synchronizedList(new ArrayList<>());
-    ProgressReporter progress = new ProgressReporter(Math.max(1, config.steps() / 100));
-    TrainingResult result; // MFU arrives in rank 0's step events (peak configured or measured there)
-    try (MetricsServer metrics = new MetricsServer(bind, secret);
-         MetricsLog log = new MetricsLog(config.resolvedMetricsLog(), hadoopConf);
-         TensorBoardWriter tensorboard = new TensorBoardWriter(config.resolvedTensorboardDir(), hadoopConf)) {
-      metrics.addSink(events::add).addSink(progress).addSink(log).addSink(tensorboard);
-      sinks.forEach(metrics::addSink);
-      SparkListener failures = new StageFailureListener(metrics);
-      sc.sc().addSparkListener(failures);
-      metrics.addSink(new SparkUiProgress(sc, "ringtrain-train-" + runId, config.steps()));
-      sc.setJobGroup("ringtrain-train-" + runId, jobDescription(hadoopConf), true);
-      sc.setCallSite("ringtrain train");
-      try {
-        RankTask task = new RankTask(config, vocabSize, tokenizerId, runId, secret, host, metrics.port(),
-            hadoopConf, fault);
-        JavaRDD<RankData> perRank = train.zipPartitions(validation,
-            (t, v) -> List.of(new RankData(toArray(t), toArray(v))).iterator());
-        // Spark retries a failed barrier stage only when it is a shuffle-map stage (a failed barrier
-        // ResultStage is aborted), so the ranks' results go through a one-partition shuffle.
-        List<RankResult> results = JavaRDD.fromRDD(perRank.rdd().barrier()
-            .mapPartitions(task, false, ClassTag$.MODULE$.apply(RankResult.class)),
-            ClassTag$.MODULE$.apply(RankResult.class)).repartition(1).collect();
-        List<String> checkpoints = new CheckpointStore(hadoopConf, config.checkpointDir(),
-            config.keepCheckpoints()).list();
-        result = new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
-      } finally {
-        sc.sc().removeSparkListener(failures);
-        sc.clearJobGroup();
-        sc.clearCallSite();
-      }
-    }
-    writeLossCurve(hadoopConf); // after the log is closed, so the whole run is on disk
-    return result;
+    return trainer.fit(sc, new GptRecipe(trainer.config().modelConfig(vocabSize)), train, validation, tokenizerId);
   }
 
-  /**
-   * The Spark UI's description of the training job. Spark reads it when the job is submitted and
-   * offers no way to change it while the job runs, so it says what is known then: the steps ahead
-   * and where the run resumes from. Progress while it runs: {@link SparkUiProgress}.
-   */
-  private String jobDescription(Map<String, String> hadoopConf) {
-    String ranks = " on " + config.worldSize() + " ranks";
-    if (config.resume()) {
-      try {
-        var state = new CheckpointStore(hadoopConf, config.checkpointDir()).latestState();
-        if (state.isPresent()) {
-          return "ringtrain train: steps " + (state.get().step() + 1) + "-" + config.steps() + " of "
-              + config.steps() + ranks + ", resuming from step " + state.get().step();
-        }
-      } catch (IOException e) {
-        LOG.debug("no resume step for the job description: {}", e.toString());
-      }
-    }
-    return "ringtrain train: " + config.steps() + " steps" + ranks;
-  }
-
-  /** The loss curve PNG next to the checkpoints; a failed picture never fails a run. */
-  private void writeLossCurve(Map<String, String> hadoopConf) {
-    String output = config.checkpointDir().replaceAll("/+$", "") + "/loss.png";
-    try {
-      LossCurvePlot.write(config.resolvedMetricsLog(), output, "ringtrain " + config.checkpointDir(),
-          LossCurvePlot.DEFAULT_WIDTH, LossCurvePlot.DEFAULT_HEIGHT, hadoopConf);
-      LOG.info("loss curve written to {}", output);
-    } catch (IOException | IllegalArgumentException e) {
-      LOG.warn("could not draw the loss curve {}: {}", output, e.getMessage());
-    }
-  }
-
-  /** Puts failed stage attempts into the metrics stream, so the log shows the failure before the resume. */
-  private static final class StageFailureListener extends SparkListener {
-    private final MetricsServer metrics;
-
-    StageFailureListener(MetricsServer metrics) {
-      this.metrics = metrics;
-    }
-
-    @Override
-    public void onStageCompleted(SparkListenerStageCompleted stage) {
-      if (stage.stageInfo().failureReason().isDefined()) {
-        metrics.publish(MetricsEvent.of("failure").with("attempt", stage.stageInfo().attemptNumber())
-            .with("message", stage.stageInfo().failureReason().get()));
-      }
-    }
-  }
-
-  private void checkBeforeStart(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
-      Map<String, String> hadoopConf) throws IOException {
-    int n = config.worldSize();
-    if (train.getNumPartitions() != n || validation.getNumPartitions() != n) {
-      throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of data, but found "
-          + train.getNumPartitions() + " (train) and " + validation.getNumPartitions() + " (validation)");
-    }
-    int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
-    BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
-    checkCheckpointDir(config, hadoopConf);
-  }
-
-  /**
-   * The run's checkpoint directory can be written and, unless {@code resume} is set, holds no
-   * checkpoint of an earlier run (which a fresh run would otherwise mix with its own). Callable
-   * before any Spark work, as the jobs' pre-flight checks do.
-   *
-   * @throws IllegalArgumentException for an earlier run's checkpoints without resume, or a path
-   *                                  that is a file
-   * @throws IOException              when the directory cannot be created or written
-   */
+  /** See {@link DataParallelTrainer#checkCheckpointDir}. */
   public static void checkCheckpointDir(TrainConfig config, Map<String, String> hadoopConf) throws IOException {
-    CheckpointStore store = new CheckpointStore(hadoopConf, config.checkpointDir(), config.keepCheckpoints());
-    store.checkWritable();
-    int earlier = config.resume() ? 0 : store.list().size();
-    if (earlier > 0) {
-      throw new IllegalArgumentException("checkpointDir " + config.checkpointDir() + " already holds "
-          + earlier + " checkpoint(s) of an earlier run; pass --resume to continue it, or choose an empty directory");
-    }
-  }
-
-  private static int[][] toArray(java.util.Iterator<int[]> it) {
-    List<int[]> all = new ArrayList<>();
-    it.forEachRemaining(all::add);
-    return all.toArray(new int[0][]);
+    DataParallelTrainer.checkCheckpointDir(config, hadoopConf);
   }
 }

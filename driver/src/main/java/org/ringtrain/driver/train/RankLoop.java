@@ -19,8 +19,7 @@ import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.metrics.MetricsClient;
 import org.ringtrain.driver.metrics.MetricsEvent;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.model.TrainableModel;
 import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.optim.GradientClipping;
 import org.ringtrain.ops.optim.Optimizer;
@@ -36,7 +35,7 @@ final class RankLoop {
   private static final Logger LOG = LoggerFactory.getLogger(RankLoop.class);
 
   private final TrainConfig cfg;
-  private final ModelConfig modelConfig;
+  private final ModelRecipe recipe;
   private final String tokenizerId;
   private final RingCommunicator ring;
   private final CheckpointStore store;
@@ -44,13 +43,12 @@ final class RankLoop {
   private final FaultPlan fault;
   private final int rank;
   private final int stageAttempt;
-  private final int[] inputs;
-  private final int[] targets;
+  private final int[] evalPicked;
 
-  RankLoop(TrainConfig cfg, ModelConfig modelConfig, String tokenizerId, RingCommunicator ring,
+  RankLoop(TrainConfig cfg, ModelRecipe recipe, String tokenizerId, RingCommunicator ring,
       CheckpointStore store, MetricsClient metrics, FaultPlan fault, int stageAttempt) {
     this.cfg = cfg;
-    this.modelConfig = modelConfig;
+    this.recipe = recipe;
     this.tokenizerId = tokenizerId;
     this.ring = ring;
     this.store = store;
@@ -58,14 +56,13 @@ final class RankLoop {
     this.fault = fault;
     this.rank = ring.rank();
     this.stageAttempt = stageAttempt;
-    int tokens = cfg.microBatch() * cfg.contextLength();
-    this.inputs = new int[tokens];
-    this.targets = new int[tokens];
+    this.evalPicked = new int[cfg.microBatch()];
   }
 
   RankResult run(RankData data) throws Exception {
     long startNanos = System.nanoTime();
-    try (GptModel model = GptModel.initialised(modelConfig, cfg.seed())) {
+    try (ModelRecipe.Instance instance = recipe.create(cfg.seed(), cfg.microBatch())) {
+      TrainableModel model = instance.model();
       INDArray params = model.params().flat();
       ByteBuffer paramBytes = model.params().asByteBuffer();
       int n = Math.toIntExact(model.layout().totalElements());
@@ -94,13 +91,14 @@ final class RankLoop {
       report(resumed.isPresent() ? start.with("path", resumed.get().path()) : start);
 
       try (Optimizer opt = optimizer) {
-        return train(model, opt, data, step, epoch, cursor, startNanos);
+        return train(instance, opt, data, step, epoch, cursor, startNanos);
       }
     }
   }
 
-  private RankResult train(GptModel model, Optimizer optimizer, RankData data, long firstStep, long epoch,
-      long cursor, long startNanos) throws Exception {
+  private RankResult train(ModelRecipe.Instance instance, Optimizer optimizer, RankData data, long firstStep,
+      long epoch, long cursor, long startNanos) throws Exception {
+    TrainableModel model = instance.model();
     INDArray params = model.params().flat();
     INDArray grads = model.grads().flat();
     ByteBuffer gradBytes = model.grads().asByteBuffer();
@@ -109,9 +107,9 @@ final class RankLoop {
         epoch, cursor);
     WarmupCosineSchedule schedule = new WarmupCosineSchedule(cfg.learningRate(), cfg.minLearningRate(),
         cfg.warmupSteps(), cfg.steps());
-    // Model FLOPs utilisation, reported by rank 0: 6N + 12 L C T FLOPs per token (PaLM, appendix B)
-    // against the peak of all ranks (configured, or this rank's sgemm measured now, times N ranks).
-    double flopsPerToken = 6.0 * n + 12.0 * cfg.layers() * cfg.dModel() * cfg.contextLength();
+    // Model FLOPs utilisation, reported by rank 0: the recipe's FLOPs per token (6N + 12 L C T for a
+    // GPT) against the peak of all ranks (configured, or this rank's sgemm measured now, times N).
+    double flopsPerToken = recipe.flopsPerToken();
     double peakGflops = metrics == null ? 0 : cfg.peakGflopsPerRank() > 0 ? cfg.peakGflopsPerRank()
         : measureSgemmGflops();
     double peakFlopsAllRanks = peakGflops * 1e9 * ring.worldSize();
@@ -134,8 +132,7 @@ final class RankLoop {
       double lossSum = 0;
       GradientBuckets buckets = new GradientBuckets(ring, gradBytes, n, (long) cfg.bucketMb() << 20);
       for (int micro = 0; micro < cfg.gradAccumSteps(); micro++) {
-        fill(data.train(), sampler.next());
-        lossSum += model.forward(inputs, targets, cfg.microBatch(), cfg.contextLength());
+        lossSum += instance.forward(data.train(), sampler.next());
         if (micro == cfg.gradAccumSteps() - 1) {
           model.backward(buckets::ready); // buckets go to the ring while backward continues
         } else {
@@ -168,7 +165,7 @@ final class RankLoop {
         hashes.add(new long[] {done, checkReplicas(model.params().asByteBuffer(), done)});
       }
       if (last || cfg.evalEvery() > 0 && done % cfg.evalEvery() == 0) {
-        valLoss = evaluate(model, data.validation());
+        valLoss = evaluate(instance, data.validation());
         if (!Double.isNaN(valLoss)) {
           report(MetricsEvent.of("eval").with("step", done).with("val_loss", valLoss)
               .with("perplexity", Math.exp(valLoss)));
@@ -227,33 +224,21 @@ final class RankLoop {
   }
 
   /** Mean validation loss over all ranks (sums and counts all-reduced); NaN when there is no validation data. */
-  private double evaluate(GptModel model, int[][] validation) throws RingException {
+  private double evaluate(ModelRecipe.Instance instance, int[][] validation) throws RingException {
     if (validation.length == 0) {
       return Double.NaN;
     }
     int b = cfg.microBatch();
-    int[] picked = new int[b];
     double sum = 0;
     for (int batch = 0; batch < cfg.evalBatches(); batch++) {
       for (int i = 0; i < b; i++) {
-        picked[i] = (batch * b + i) % validation.length;
+        evalPicked[i] = (batch * b + i) % validation.length;
       }
-      fill(validation, picked);
-      sum += model.forward(inputs, targets, b, cfg.contextLength());
+      sum += instance.forward(validation, evalPicked);
     }
     float[] totals = {(float) sum, cfg.evalBatches()};
     ring.allReduce(totals, ReduceOp.SUM);
     return totals[0] / totals[1];
-  }
-
-  /** Copies the picked sequences into the [B, T] input and target arrays (targets shifted by one). */
-  private void fill(int[][] sequences, int[] picked) {
-    int t = cfg.contextLength();
-    for (int i = 0; i < picked.length; i++) {
-      int[] seq = sequences[picked[i]];
-      System.arraycopy(seq, 0, inputs, i * t, t);
-      System.arraycopy(seq, 1, targets, i * t, t);
-    }
   }
 
   private void report(MetricsEvent event) {

@@ -14,7 +14,6 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.metrics.MetricsClient;
-import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.sync.RingCommunicator;
 import org.ringtrain.sync.RingConfig;
 import org.ringtrain.sync.RingSecret;
@@ -33,7 +32,7 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
   private static volatile boolean backendLogged;
 
   private final TrainConfig cfg;
-  private final int vocabSize;
+  private final ModelRecipe recipe;
   private final String tokenizerId;
   private final String runId;
   private final RingSecret secret;
@@ -42,10 +41,10 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
   private final Map<String, String> hadoopConf;
   private final FaultPlan fault;
 
-  RankTask(TrainConfig cfg, int vocabSize, String tokenizerId, String runId, RingSecret secret,
+  RankTask(TrainConfig cfg, ModelRecipe recipe, String tokenizerId, String runId, RingSecret secret,
       String metricsHost, int metricsPort, Map<String, String> hadoopConf, FaultPlan fault) {
     this.cfg = cfg;
-    this.vocabSize = vocabSize;
+    this.recipe = recipe;
     this.tokenizerId = tokenizerId;
     this.runId = runId;
     this.secret = secret;
@@ -72,8 +71,7 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
     CheckpointStore store = new CheckpointStore(hadoopConf, cfg.checkpointDir(), cfg.keepCheckpoints());
     try (RingCommunicator comm = RingCommunicator.connect(ring, new SparkBarrierRendezvous(ctx));
          MetricsClient metrics = comm.rank() == 0 ? new MetricsClient(metricsHost, metricsPort, secret) : null) {
-      ModelConfig modelConfig = cfg.modelConfig(vocabSize);
-      RankResult result = new RankLoop(cfg, modelConfig, tokenizerId, comm, store, metrics, fault,
+      RankResult result = new RankLoop(cfg, recipe, tokenizerId, comm, store, metrics, fault,
           ctx.stageAttemptNumber()).run(data);
       return CollectionConverters.asScala(List.of(result).iterator());
     } catch (RuntimeException e) {

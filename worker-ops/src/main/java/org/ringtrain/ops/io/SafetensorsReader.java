@@ -165,7 +165,7 @@ public final class SafetensorsReader {
       }
       if (!Arrays.equals(e.shape(), t.shape())) {
         throw new SafetensorsException(source + ": tensor '" + t.name() + "' has shape "
-            + Arrays.toString(e.shape()) + ", expected " + Arrays.toString(t.shape()) + " for " + layout.config()
+            + Arrays.toString(e.shape()) + ", expected " + Arrays.toString(t.shape()) + " for " + layout
             + "; was the file written for another model config? (GPT-2 linear weights are [in, out])");
       }
     }

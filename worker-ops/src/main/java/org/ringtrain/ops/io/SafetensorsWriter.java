@@ -34,7 +34,8 @@ import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
  *
  * <p>Metadata always written (callers may override or add keys): {@code format=pt}, which
  * transformers' {@code from_pretrained} requires; {@link #FORMAT_VERSION_KEY}; and
- * {@link #MODEL_CONFIG_KEY}, the model config as JSON with Hugging Face GPT2Config names.
+ * {@link #MODEL_CONFIG_KEY}, the model config as JSON with Hugging Face GPT2Config names (for GPT-2
+ * layouts; other layouts get {@link #MODEL_KIND_KEY} instead).
  */
 public final class SafetensorsWriter {
 
@@ -46,6 +47,9 @@ public final class SafetensorsWriter {
 
   /** Metadata key of the model config (JSON with GPT2Config names: vocab_size, n_positions, ...). */
   public static final String MODEL_CONFIG_KEY = "ringtrain.model_config";
+
+  /** Metadata key naming the model of a non-GPT layout (its {@code ParameterLayout.kind()}). */
+  public static final String MODEL_KIND_KEY = "ringtrain.model_kind";
 
   private final ParameterLayout layout;
 
@@ -111,7 +115,11 @@ public final class SafetensorsWriter {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "pt");
     meta.put(FORMAT_VERSION_KEY, FORMAT_VERSION);
-    meta.put(MODEL_CONFIG_KEY, configJson(layout.config()));
+    if (layout.isGpt2()) {
+      meta.put(MODEL_CONFIG_KEY, configJson(layout.config()));
+    } else {
+      meta.put(MODEL_KIND_KEY, layout.kind());
+    }
     meta.putAll(metadata);
     List<SafetensorsHeader.Entry> entries = new ArrayList<>(layout.tensors().size());
     long begin = 0;

@@ -42,7 +42,7 @@ import org.ringtrain.ops.layers.TiedLmHead;
  *
  * <p>Not thread-safe: one model per rank thread.
  */
-public final class GptModel implements AutoCloseable {
+public final class GptModel implements TrainableModel {
 
   private final ModelConfig config;
   private final ParameterLayout layout;
@@ -89,16 +89,19 @@ public final class GptModel implements AutoCloseable {
   }
 
   /** The parameter layout shared by parameters, gradients and optimizer state. */
+  @Override
   public ParameterLayout layout() {
     return layout;
   }
 
   /** The flat parameter buffer. */
+  @Override
   public ParameterBuffer params() {
     return params;
   }
 
   /** The flat gradient buffer, allocated (zeroed) on first use. */
+  @Override
   public ParameterBuffer grads() {
     if (grads == null) {
       grads = ParameterBuffer.zeros(layout, params.dataType());
@@ -113,6 +116,7 @@ public final class GptModel implements AutoCloseable {
   }
 
   /** Sets every gradient to zero. The only place gradients are reset. */
+  @Override
   public void zeroGrad() {
     if (grads != null) {
       grads.zero();
@@ -194,6 +198,7 @@ public final class GptModel implements AutoCloseable {
    * as their output gradient and add their input gradient back into; Residual.backward is
    * therefore not called (as in llm.c's CUDA trainer).
    */
+  @Override
   public void backward() {
     backward(null);
   }
@@ -204,6 +209,7 @@ public final class GptModel implements AutoCloseable {
    * embeddings (wte, whose tied LM-head gradient is completed by the embedding's backward, and wpe).
    * A data-parallel trainer all-reduces those ranges while backward goes on.
    */
+  @Override
   public void backward(GradientListener listener) {
     GradientListener ready = listener == null ? (from, to) -> { } : listener;
     if (!backwardReady) {

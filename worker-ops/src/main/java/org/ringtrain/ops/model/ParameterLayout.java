@@ -1,7 +1,8 @@
 /*
- * ParameterLayout: the ordered table of every parameter tensor of a GPT-2 style decoder, with its
- * Hugging Face GPT-2 name, its shape and its offset in the flat buffer. It is pure bookkeeping: it
- * allocates no tensors (see ParameterBuffer) and knows nothing of ND4J.
+ * ParameterLayout: the ordered table of every parameter tensor of a model, with its name, its shape
+ * and its offset in the flat buffer: GPT-2's (Hugging Face names) from gpt2(config), any other
+ * model's from builder(kind). It is pure bookkeeping: it allocates no tensors (see ParameterBuffer)
+ * and knows nothing of ND4J.
  */
 package org.ringtrain.ops.model;
 
@@ -49,13 +50,15 @@ public final class ParameterLayout {
       "mlp.c_fc.weight", "mlp.c_fc.bias",
       "mlp.c_proj.weight", "mlp.c_proj.bias");
 
-  private final ModelConfig config;
+  private final ModelConfig config; // null for layouts made by a Builder
+  private final String kind;
   private final List<TensorSpec> tensors;
   private final Map<String, TensorSpec> byName;
   private final long totalElements;
 
-  private ParameterLayout(ModelConfig config, List<TensorSpec> tensors) {
+  private ParameterLayout(ModelConfig config, String kind, List<TensorSpec> tensors) {
     this.config = config;
+    this.kind = kind;
     this.tensors = Collections.unmodifiableList(tensors);
     Map<String, TensorSpec> map = new LinkedHashMap<>();
     long end = 0;
@@ -96,7 +99,21 @@ public final class ParameterLayout {
     }
     add(list, offset, "ln_f.weight", c);
     add(list, offset, "ln_f.bias", c);
-    return new ParameterLayout(config, list);
+    return new ParameterLayout(config, "gpt2 " + config, list);
+  }
+
+  /**
+   * A builder for the layout of another model (a classifier, say): tensors are laid out densely in
+   * the order they are added, which should be the order forward uses them (so that walking from the
+   * end meets them in the order backward finishes them). Rank-2 tensors get weight decay.
+   *
+   * @param kind a short description of the model, e.g. "lstm-classifier d=64", used in messages
+   */
+  public static Builder builder(String kind) {
+    if (kind == null || kind.isBlank()) {
+      throw new IllegalArgumentException("kind must name the model, e.g. \"lstm-classifier\", but found '" + kind + "'");
+    }
+    return new Builder(kind);
   }
 
   /** The name prefix of block {@code i}, e.g. {@code "h.3."}. */
@@ -112,6 +129,10 @@ public final class ParameterLayout {
   /** The tensor of this name; IllegalArgumentException naming the missing tensor otherwise. */
   public TensorSpec get(String name) {
     TensorSpec t = byName.get(name);
+    if (t == null && config == null) {
+      throw new IllegalArgumentException("no parameter tensor named '" + name + "' in the layout of " + kind
+          + "; expected one of " + byName.keySet());
+    }
     if (t == null) {
       throw new IllegalArgumentException("no parameter tensor named '" + name + "' in the GPT-2 layout of "
           + config + "; expected one of wte.weight, wpe.weight, h.0.." + (config.layers() - 1)
@@ -130,8 +151,26 @@ public final class ParameterLayout {
     return totalElements;
   }
 
-  /** The config this layout was computed from. */
+  /** Whether this is a GPT-2 layout (made by {@link #gpt2}), which has a {@link #config()}. */
+  public boolean isGpt2() {
+    return config != null;
+  }
+
+  /** The model this layout belongs to, as given to {@link #builder} or "gpt2 " + config. */
+  public String kind() {
+    return kind;
+  }
+
+  /**
+   * The GPT config this layout was computed from.
+   *
+   * @throws IllegalStateException for a layout made by a {@link Builder}
+   */
   public ModelConfig config() {
+    if (config == null) {
+      throw new IllegalStateException("the layout of " + kind + " is not a GPT-2 layout and has no ModelConfig;"
+          + " check isGpt2() first");
+    }
     return config;
   }
 
@@ -140,6 +179,7 @@ public final class ParameterLayout {
    * Useful to cut gradient buckets on block boundaries.
    */
   public long[] blockRange(int i) {
+    config(); // GPT-2 layouts only
     if (i < 0 || i >= config.layers()) {
       throw new IllegalArgumentException("block index must be in [0, " + config.layers() + "), but found " + i);
     }
@@ -151,7 +191,38 @@ public final class ParameterLayout {
 
   @Override
   public String toString() {
-    return "ParameterLayout[" + tensors.size() + " tensors, " + totalElements + " elements, " + config + "]";
+    return "ParameterLayout[" + tensors.size() + " tensors, " + totalElements + " elements, "
+        + (config != null ? config : kind) + "]";
+  }
+
+  /** Collects the tensors of a non-GPT layout in buffer order; see {@link ParameterLayout#builder}. */
+  public static final class Builder {
+    private final String kind;
+    private final List<TensorSpec> list = new ArrayList<>();
+    private final long[] offset = {0};
+
+    private Builder(String kind) {
+      this.kind = kind;
+    }
+
+    /** Appends a tensor of this name and shape (positive dimensions); names must be unique. */
+    public Builder add(String name, long... shape) {
+      for (TensorSpec t : list) {
+        if (t.name().equals(name)) {
+          throw new IllegalArgumentException("tensor " + name + " was already added to the layout of " + kind);
+        }
+      }
+      ParameterLayout.add(list, offset, name, shape);
+      return this;
+    }
+
+    /** The layout; at least one tensor is needed. */
+    public ParameterLayout build() {
+      if (list.isEmpty()) {
+        throw new IllegalStateException("the layout of " + kind + " has no tensors; add() at least one");
+      }
+      return new ParameterLayout(null, kind, new ArrayList<>(list));
+    }
   }
 
   private static void add(List<TensorSpec> list, long[] offset, String name, long... shape) {

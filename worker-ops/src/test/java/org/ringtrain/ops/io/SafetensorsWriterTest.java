@@ -7,6 +7,7 @@ package org.ringtrain.ops.io;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -76,6 +77,21 @@ class SafetensorsWriterTest {
     }
     byte[] data = Arrays.copyOfRange(bytes, 8 + (int) headerLength, bytes.length);
     assertArrayEquals(SafetensorsFixtures.littleEndian(flat, 0, layout.totalElements()), data, "data section");
+  }
+
+  @Test
+  void aNonGptLayoutRoundTripsAndNamesItsKind() throws IOException {
+    ParameterLayout layout = ParameterLayout.builder("toy classifier").add("embed.weight", 5, 3).add("head.bias", 2)
+        .build();
+    INDArray flat = SafetensorsFixtures.gaussian(layout.totalElements(), 3);
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    new SafetensorsWriter(layout).write(flat, Map.of(), out);
+    INDArray back = org.nd4j.linalg.factory.Nd4j.create(flat.dataType(), layout.totalElements());
+    Map<String, String> meta = new SafetensorsReader(layout)
+        .read(new java.io.ByteArrayInputStream(out.toByteArray()), back);
+    assertEquals(flat, back);
+    assertEquals("toy classifier", meta.get(SafetensorsWriter.MODEL_KIND_KEY));
+    assertFalse(meta.containsKey(SafetensorsWriter.MODEL_CONFIG_KEY));
   }
 
   @Test

@@ -93,4 +93,29 @@ class ParameterLayoutTest {
     layout.get("wte.weight").shape()[0] = 1;
     assertArrayEquals(new long[] {256, 128}, layout.get("wte.weight").shape());
   }
+
+  @Test
+  void aBuiltLayoutIsDenseInInsertionOrderAndHasNoGptConfig() {
+    ParameterLayout layout = ParameterLayout.builder("toy classifier")
+        .add("embed.weight", 10, 4).add("head.weight", 4, 3).add("head.bias", 3).build();
+    assertEquals(40 + 12 + 3, layout.totalElements());
+    assertEquals(40, layout.get("head.weight").offset());
+    assertEquals(52, layout.get("head.bias").offset());
+    assertTrue(layout.get("head.weight").decays());
+    assertFalse(layout.get("head.bias").decays());
+    assertFalse(layout.isGpt2());
+    assertEquals("toy classifier", layout.kind());
+    IllegalStateException noConfig = assertThrows(IllegalStateException.class, layout::config);
+    assertTrue(noConfig.getMessage().contains("toy classifier"), noConfig.getMessage());
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> layout.get("wte.weight"));
+    assertTrue(missing.getMessage().contains("head.bias"), missing.getMessage());
+  }
+
+  @Test
+  void aBuilderRejectsDuplicateNamesAndEmptyLayouts() {
+    ParameterLayout.Builder b = ParameterLayout.builder("dup").add("a", 2);
+    assertThrows(IllegalArgumentException.class, () -> b.add("a", 3));
+    assertThrows(IllegalStateException.class, () -> ParameterLayout.builder("empty").build());
+    assertThrows(IllegalArgumentException.class, () -> ParameterLayout.builder(" "));
+  }
 }

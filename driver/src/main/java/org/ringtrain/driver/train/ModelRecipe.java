@@ -1,0 +1,47 @@
+// How the data-parallel rank loop builds and feeds one kind of model. The loop
+// itself (ring, buckets, clipping, AdamW, checkpoints, replica checks, metrics)
+// is the same for every model; a recipe supplies only what differs: the
+// parameter layout, the initialised model, and how a micro-batch of rows
+// becomes a forward pass. Training rows are int[] of a fixed width each: a GPT
+// window of T+1 token ids, a classifier's padded token ids plus its label.
+package org.ringtrain.driver.train;
+
+import java.io.Serializable;
+import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.model.TrainableModel;
+
+/**
+ * One kind of model for {@link DataParallelTrainer}. Serialised into every rank's task, so keep it
+ * small: configuration only, never weights or data.
+ */
+public interface ModelRecipe extends Serializable {
+
+  /** The parameter layout of the models this recipe creates (checkpoints are read against it). */
+  ParameterLayout layout();
+
+  /**
+   * A float32 model initialised from {@code seed} (the same seed gives bitwise the same parameters),
+   * ready for micro-batches of {@code microBatch} rows.
+   */
+  Instance create(long seed, int microBatch);
+
+  /** Forward plus backward FLOPs per token (row position), for the MFU metric. */
+  double flopsPerToken();
+
+  /** A model plus the buffers that turn rows into its forward pass; one per rank thread. */
+  interface Instance extends AutoCloseable {
+
+    /** The model, for the loop's buffers and backward. */
+    TrainableModel model();
+
+    /**
+     * Forward with loss on the rows {@code rows[picked[0]], rows[picked[1]], ...} (exactly the
+     * micro-batch size of them); returns the mean loss and leaves the model ready for backward.
+     */
+    double forward(int[][] rows, int[] picked);
+
+    /** Frees the model. */
+    @Override
+    void close();
+  }
+}
