@@ -58,7 +58,9 @@ public final class Attention {
    * @param att   [B, NH, T, T] attention probabilities, saved for backward
    * @param yh    [B, NH, T, HS] scratch
    * @param inp   [B*T, 3C] packed q, k, v
-   * @param mask  [T, T] from {@link #causalMask}
+   * @param mask  [T, T] from {@link #causalMask}, or any array that broadcasts to [B, NH, T, T], such
+   *              as a key padding mask [B, 1, 1, T] (0 for tokens, {@link #MASKED} for padding) for
+   *              bidirectional attention; every query row needs at least one unmasked key
    * @param batch B
    * @param seqLen T
    * @param heads NH

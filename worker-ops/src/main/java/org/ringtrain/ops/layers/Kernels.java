@@ -78,6 +78,16 @@ public final class Kernels {
     Nd4j.exec(new MulOp(new INDArray[] {x, y}, new INDArray[] {z}));
   }
 
+  /**
+   * The index of {@code a}'s first element in {@code a.data()}, for plain loops over a contiguous
+   * array's DataBuffer. It is not always {@code a.offset()}: ND4J gives a view with an offset a
+   * DataBuffer that already starts at the view (its originalOffset), while offset() still counts
+   * from the start of the original buffer.
+   */
+  public static long bufferIndex(INDArray a) {
+    return a.offset() - a.data().originalOffset();
+  }
+
   /** The [N, 1] column view of a contiguous [N] vector, for broadcasting one value per row. */
   public static INDArray column(INDArray vector) {
     return vector.reshape(vector.length(), 1);

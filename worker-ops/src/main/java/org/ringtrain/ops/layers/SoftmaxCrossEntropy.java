@@ -33,7 +33,7 @@ public final class SoftmaxCrossEntropy {
     long v = logits.size(1);
     Nd4j.exec(new LogSoftMax(logits, probs));
     DataBuffer logp = probs.data();
-    long base = probs.offset();
+    long base = Kernels.bufferIndex(probs);
     double sum = 0;
     int kept = 0;
     for (int i = 0; i < targets.length; i++) {
@@ -79,7 +79,7 @@ public final class SoftmaxCrossEntropy {
     double scale = dloss / kept;
     probs.mul(scale, dlogits);
     DataBuffer d = dlogits.data();
-    long dBase = dlogits.offset();
+    long dBase = Kernels.bufferIndex(dlogits);
     for (int i = 0; i < targets.length; i++) {
       long dRow = dBase + i * v;
       int target = targets[i];

@@ -1,0 +1,119 @@
+/*
+ * LstmActivations: every activation and scratch array of the LSTM classifier for one (B, T')
+ * batch shape, time-major, taken from an Arena sized for the largest batch seen. It computes
+ * nothing; LstmClassifier fills and reads it.
+ */
+package org.ringtrain.ops.classify;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+
+/**
+ * Per layer the gate activations, cell states, tanh of the cell states and hidden states (kept
+ * for backpropagation through time), plus scratch shared by the layers. Floats per token:
+ * {@code C + L * 7H} kept, {@code 11H + 2} scratch (H = C); plus {@code 2H + 3K} per row.
+ */
+final class LstmActivations implements AutoCloseable {
+
+  final int capacityBatch;
+  private final ClassifierConfig config;
+  private final Arena arena;
+  private final INDArray tokenStore; // [Bcap*maxLen] int32
+  int batch;
+  int steps;
+
+  INDArray tokens; // [T'*B] int32, time-major
+  INDArray ones; // [1, T'*B]
+  INDArray poolWeights; // [T'*B] 1/len or 0, time-major
+  INDArray embedded; // [T'*B, C]
+  INDArray[] act; // L x [T'*B, 4H] gates i, f, g, o after their nonlinearity
+  INDArray[] cell; // L x [T'*B, H]
+  INDArray[] tanhCell; // L x [T'*B, H]
+  INDArray[] hidden; // L x [T'*B, H]
+  INDArray poolTmp; // [T'*B, H]
+  INDArray pooled; // [B, H]
+  INDArray logits; // [B, K]
+  INDArray probs; // [B, K]
+
+  INDArray dlogits; // [B, K]
+  INDArray dpooled; // [B, H]
+  INDArray dhiddenA; // [T'*B, H] gradient of a layer's output
+  INDArray dhiddenB; // [T'*B, H] gradient of its input (the layer below's output)
+  INDArray dgates; // [T'*B, 4H]
+  INDArray deriv; // [T'*B, 4H]
+  INDArray oDtanh; // [T'*B, H]
+  INDArray dh; // [B, H]
+  INDArray dc; // [B, H]
+  INDArray dcNext; // [B, H]
+
+  /** Activations for batches of up to {@code capacityBatch} rows of up to maxLen tokens. */
+  LstmActivations(ClassifierConfig config, int capacityBatch, DataType dataType) {
+    this.config = config;
+    this.capacityBatch = capacityBatch;
+    this.arena = new Arena(dataType);
+    carveInto(arena, capacityBatch, config.maxLen()); // the sizing pass allocates
+    this.tokenStore = Nd4j.create(DataType.INT32, (long) capacityBatch * config.maxLen());
+  }
+
+  /** Lays the arrays out for a batch of B rows and T' steps (B at most the capacity). */
+  void carve(int b, int t) {
+    if (b == batch && t == steps) {
+      return; // the views of the last carving still fit
+    }
+    arena.reset();
+    carveInto(arena, b, t);
+    tokens = tokenStore.get(NDArrayIndex.interval(0, (long) b * t));
+    ones.assign(1.0);
+    batch = b;
+    steps = t;
+  }
+
+  private void carveInto(Arena a, int b, int t) {
+    long n = (long) b * t;
+    long h = config.dModel();
+    long k = config.numClasses();
+    int layers = config.layers();
+    ones = a.take(1, n);
+    poolWeights = a.take(n);
+    embedded = a.take(n, h);
+    act = new INDArray[layers];
+    cell = new INDArray[layers];
+    tanhCell = new INDArray[layers];
+    hidden = new INDArray[layers];
+    for (int l = 0; l < layers; l++) {
+      act[l] = a.take(n, 4 * h);
+      cell[l] = a.take(n, h);
+      tanhCell[l] = a.take(n, h);
+      hidden[l] = a.take(n, h);
+    }
+    poolTmp = a.take(n, h);
+    pooled = a.take(b, h);
+    logits = a.take(b, k);
+    probs = a.take(b, k);
+    dlogits = a.take(b, k);
+    dpooled = a.take(b, h);
+    dhiddenA = a.take(n, h);
+    dhiddenB = a.take(n, h);
+    dgates = a.take(n, 4 * h);
+    deriv = a.take(n, 4 * h);
+    oDtanh = a.take(n, h);
+    dh = a.take(b, h);
+    dc = a.take(b, h);
+    dcNext = a.take(b, h);
+  }
+
+  /** Off-heap bytes held. */
+  long bytes() {
+    return arena.bytes() + tokenStore.length() * 4;
+  }
+
+  @Override
+  public void close() {
+    arena.close();
+    if (!tokenStore.wasClosed()) {
+      tokenStore.close();
+    }
+  }
+}
