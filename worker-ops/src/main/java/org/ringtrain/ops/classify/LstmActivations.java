@@ -13,7 +13,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 /**
  * Per layer the gate activations, cell states, tanh of the cell states and hidden states (kept
  * for backpropagation through time), plus scratch shared by the layers. Floats per token:
- * {@code C + L * 7H} kept, {@code 11H + 2} scratch (H = C); plus {@code 2H + 3K} per row.
+ * {@code C + L * 7H} kept, {@code 12H + 2} scratch (H = C); plus {@code 5H + 3K} per row and
+ * one int32 token id per token.
  */
 final class LstmActivations implements AutoCloseable {
 

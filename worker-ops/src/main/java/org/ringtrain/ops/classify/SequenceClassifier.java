@@ -21,7 +21,10 @@ import org.ringtrain.ops.model.TrainableModel;
  *
  * <p>Parameter tensors shared by every architecture: {@code embed.weight [V, C]} (the first tensor
  * of the buffer), {@code head.weight [C, K]} and {@code head.bias [K]} (the last two). The layout
- * lists tensors in the order forward uses them.
+ * lists tensors in the order forward uses them. Pretrained word vectors go in with
+ * {@code params().view("embed.weight").assign(vectors)} ([V, C]) or row by row; embed.weight starts
+ * at offset 0 of the flat buffer, so its row views are safe (sub-views of views at an offset are
+ * not always, in ND4J 1.0.0-M2.1: see Arena).
  *
  * <p>Use: {@code forward(tokens, labels, B)} returns the mean cross-entropy; {@code backward()}
  * accumulates gradients into {@link #grads()}; {@link #zeroGrad()} resets them. Gradients and
