@@ -253,6 +253,34 @@ class StandaloneClusterTrainingTest {
 
   @Test
   @Order(4)
+  void aRunOnHdfsIsContinuedWithResumeAndItsMetricsLogAppendedTo() throws Exception {
+    CleanRun reference = cleanRun();
+    String copy = hdfs.path("/runs/continued");
+    FileSystem fs = hdfs.fileSystem();
+    assertTrue(org.apache.hadoop.fs.FileUtil.copy(fs, new org.apache.hadoop.fs.Path(reference.config().checkpointDir()),
+        fs, new org.apache.hadoop.fs.Path(copy), false, fs.getConf()), "copy of the clean run's directory");
+    TrainConfig again = reference.config().with("checkpointDir", copy);
+    TrainingData data = load(again);
+
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> new GptTrainer(again).fit(sc, data));
+    assertTrue(refused.getMessage().contains("already holds 3 checkpoint(s) of an earlier run; pass --resume"),
+        refused.getMessage());
+
+    awaitExecutors(WORLD);
+    TrainingResult continued = new GptTrainer(again.with("steps", STEPS + 5).with("resume", true)).fit(sc, data);
+    assertEquals(STEPS, continued.ranks().get(0).firstStep(), "continues after the final checkpoint");
+    assertEquals(5, continued.ranks().get(0).losses().length);
+    assertTrue(continued.replicasIdentical());
+    assertEquals(String.format("step-%09d", STEPS + 5), assertEveryCheckpointValid(copy).get(2));
+    List<MetricsEvent> log = metricsLog(again);
+    assertEquals(STEPS + 5, log.stream().filter(e -> e.event().equals("step")).count(),
+        "the first run's step lines and the continuation's, appended to one file on HDFS");
+    assertEquals(2, log.stream().filter(e -> e.event().equals("done")).count());
+  }
+
+  @Test
+  @Order(5)
   void moreRanksThanSlotsIsRefusedBeforeAnySparkJobWithWhatToChange() throws Exception {
     TrainConfig cfg = cleanConfig().with("worldSize", 3).with("checkpointDir", hdfs.path("/runs/three-ranks"));
     TrainingData data = load(cfg);
@@ -276,7 +304,7 @@ class StandaloneClusterTrainingTest {
    * dynamic allocation on. Runs last: it needs the only SparkContext of this JVM for itself.
    */
   @Test
-  @Order(5)
+  @Order(6)
   void theCliOnTheClusterWithDynamicAllocationIsRefusedBeforeTrainingWithWhatToChange() throws Exception {
     stopContext();
     Map<String, String> submitted = new LinkedHashMap<>(cluster.settings("1g"));
