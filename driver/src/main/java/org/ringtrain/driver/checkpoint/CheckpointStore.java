@@ -246,6 +246,33 @@ public final class CheckpointStore implements Serializable {
   }
 
   /**
+   * Reads and verifies one checkpoint of this directory, as {@link #list()} names it: the manifest,
+   * every file's size and SHA-256, and that the weights and optimizer state parse and fit
+   * {@code layout}. For checks of every checkpoint, not only the newest ({@link #loadLatestValid}).
+   *
+   * @param checkpointPath a {@code step-N} directory directly under this store's directory
+   * @param layout         the layout of the model the checkpoint belongs to
+   * @return the checkpoint; the caller owns (closes) it
+   * @throws IllegalArgumentException        if the path is not directly under this store's directory
+   * @throws CorruptCheckpointException      if the checkpoint is partial or corrupt
+   * @throws IncompatibleCheckpointException for an unknown format version or another model config
+   * @throws IOException                     from the file system
+   */
+  public Checkpoint load(String checkpointPath, ParameterLayout layout) throws IOException {
+    if (checkpointPath == null || layout == null) {
+      throw new IllegalArgumentException("checkpointPath and layout must not be null, but found checkpointPath="
+          + checkpointPath + ", layout=" + layout + "; pass a path from list() and ParameterLayout.gpt2(modelConfig)");
+    }
+    Path d = dir();
+    Path path = fs.makeQualified(new Path(checkpointPath));
+    if (!d.equals(path.getParent())) {
+      throw new IllegalArgumentException("checkpoint " + path + " is not in this store's directory " + d
+          + "; pass a path from list()");
+    }
+    return new CheckpointReader(fs).read(path, layout);
+  }
+
+  /**
    * The complete checkpoints (those with a MANIFEST.json; not verified further), oldest first.
    *
    * @return fully qualified paths of the checkpoint directories; empty if the directory does not exist

@@ -157,6 +157,25 @@ class CheckpointStoreTest {
 
   @Test
   @Timeout(60)
+  void loadVerifiesAnyListedCheckpointNotOnlyTheNewest() throws Exception {
+    CheckpointStore store = store(3);
+    writeStep(store, 10);
+    writeStep(store, 20);
+    List<String> listed = store.list();
+    try (Checkpoint c = store.load(listed.get(0), layout())) {
+      assertEquals(state(10), c.state());
+    }
+    CheckpointFixtures.flipByte(checkpointDir(root, 20).resolve(CheckpointFormat.MODEL_FILE), 5);
+    CorruptCheckpointException corrupt = assertThrows(CorruptCheckpointException.class,
+        () -> store.load(listed.get(1), layout()));
+    assertTrue(corrupt.getMessage().contains("SHA-256"), corrupt.getMessage());
+    IllegalArgumentException elsewhere = assertThrows(IllegalArgumentException.class,
+        () -> store.load(root.getParent().resolve("step-000000010").toUri().toString(), layout()));
+    assertTrue(elsewhere.getMessage().contains("not in this store's directory"), elsewhere.getMessage());
+  }
+
+  @Test
+  @Timeout(60)
   void truncatedFileIsSkippedWithAWarning() throws Exception {
     CheckpointStore store = store(3);
     writeStep(store, 10);

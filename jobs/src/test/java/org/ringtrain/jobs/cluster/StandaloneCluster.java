@@ -1,0 +1,197 @@
+// A Spark standalone cluster for tests: one Master and N Workers, each a separate JVM started
+// from the test JVM's own classpath (no Spark distribution needed), all on 127.0.0.1. Workers
+// launch executors as their child processes, so a test can find and kill an executor JVM.
+// It is not a driver: tests create their SparkContext from driverConf() in the test JVM.
+package org.ringtrain.jobs.cluster;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.InetSocketAddress;
+import java.net.ServerSocket;
+import java.net.Socket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.SparkConf;
+import org.apache.spark.launcher.JavaModuleOptions;
+
+/**
+ * Master + Workers as child processes. Everything they write (logs, work dirs, temp files) stays
+ * under the directory given to {@link #start}; {@link #close} kills every process they started,
+ * executors included, even when a test failed half way.
+ */
+final class StandaloneCluster implements AutoCloseable {
+  private static final String HOST = "127.0.0.1";
+
+  private final Path dir;
+  private final String classpath;
+  private final int masterPort;
+  private final List<Process> processes = new ArrayList<>(); // master first, then the workers
+  private final List<Process> workers = new ArrayList<>();
+
+  private StandaloneCluster(Path dir, String classpath, int masterPort) {
+    this.dir = dir;
+    this.classpath = classpath;
+    this.masterPort = masterPort;
+  }
+
+  /**
+   * Starts a Master and {@code workers} Workers of {@code coresPerWorker} cores and
+   * {@code memoryPerWorker} (e.g. "1536m") each, and waits until the Master accepts connections.
+   * Workers register with it in the background; wait for executors on the driver side.
+   */
+  static StandaloneCluster start(Path dir, int workers, int coresPerWorker, String memoryPerWorker,
+      Duration timeout) throws IOException, InterruptedException {
+    String classpath = System.getProperty("java.class.path");
+    if (classpath.split(java.io.File.pathSeparator).length < 10) {
+      throw new IllegalStateException("java.class.path holds only " + classpath + "; the cluster JVMs need the real "
+          + "test classpath: run surefire with <useManifestOnlyJar>false</useManifestOnlyJar>");
+    }
+    Files.createDirectories(dir);
+    // The Worker builds executor commands from SPARK_HOME/jars; an empty one is enough because
+    // executors get the real classpath from spark.executor.extraClassPath (driverConf).
+    Files.createDirectories(dir.resolve("spark-home/jars"));
+    StandaloneCluster cluster = new StandaloneCluster(dir, classpath, freePort());
+    try {
+      cluster.launch("master", "org.apache.spark.deploy.master.Master",
+          "--host", HOST, "--port", Integer.toString(cluster.masterPort), "--webui-port", "0");
+      cluster.awaitMaster(timeout);
+      for (int i = 1; i <= workers; i++) {
+        Path workDir = Files.createDirectories(dir.resolve("worker-" + i + "/work"));
+        cluster.workers.add(cluster.launch("worker-" + i, "org.apache.spark.deploy.worker.Worker",
+            "--host", HOST, "--cores", Integer.toString(coresPerWorker), "--memory", memoryPerWorker,
+            "--webui-port", "0", "--work-dir", workDir.toString(), cluster.masterUrl()));
+      }
+      return cluster;
+    } catch (IOException | InterruptedException | RuntimeException e) {
+      cluster.close();
+      throw e;
+    }
+  }
+
+  /** spark://127.0.0.1:port */
+  String masterUrl() {
+    return "spark://" + HOST + ":" + masterPort;
+  }
+
+  /**
+   * Settings a driver in this JVM needs to run on the cluster: the master, loopback addresses,
+   * the test classpath and a private temp dir for executors, one core and {@code executorMemory}
+   * each. Everything else (serializer, retries) is the caller's.
+   */
+  SparkConf driverConf(String appName, String executorMemory) {
+    SparkConf conf = new SparkConf(false).setMaster(masterUrl()).setAppName(appName);
+    settings(executorMemory).forEach(conf::set);
+    return conf;
+  }
+
+  /** The settings of {@link #driverConf} as key/value pairs (e.g. for system properties, as spark-submit sets them). */
+  Map<String, String> settings(String executorMemory) {
+    Path executorTmp = dir.resolve("executor-tmp");
+    Path localDir = dir.resolve("local-dir");
+    try {
+      Files.createDirectories(executorTmp);
+      Files.createDirectories(localDir);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+    return Map.of(
+        "spark.master", masterUrl(),
+        "spark.driver.host", HOST,
+        "spark.driver.bindAddress", HOST,
+        "spark.executor.extraClassPath", classpath,
+        "spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + executorTmp,
+        "spark.local.dir", localDir.toString(),
+        "spark.executor.cores", "1",
+        "spark.executor.memory", executorMemory,
+        "spark.executor.memoryOverhead", "384m",
+        "spark.ui.enabled", "false");
+  }
+
+  /** The executor JVMs alive now, per worker (index 0 = the first worker): the Workers' children. */
+  List<List<ProcessHandle>> executors() {
+    List<List<ProcessHandle>> out = new ArrayList<>();
+    for (Process worker : workers) {
+      out.add(worker.toHandle().children().filter(ProcessHandle::isAlive).toList());
+    }
+    return out;
+  }
+
+  /** The Worker processes, in start order. */
+  List<Process> workers() {
+    return List.copyOf(workers);
+  }
+
+  /** Where the cluster's logs are (for failure messages). */
+  Path dir() {
+    return dir;
+  }
+
+  /** Kills every process the cluster started and their descendants (executors); never throws. */
+  @Override
+  public void close() {
+    List<ProcessHandle> all = new ArrayList<>();
+    for (int i = processes.size() - 1; i >= 0; i--) { // workers (and their executors) before the master
+      ProcessHandle p = processes.get(i).toHandle();
+      p.descendants().forEach(all::add);
+      all.add(p);
+    }
+    all.forEach(ProcessHandle::destroyForcibly);
+    for (ProcessHandle p : all) {
+      try {
+        p.onExit().get(30, java.util.concurrent.TimeUnit.SECONDS);
+      } catch (Exception e) {
+        System.err.println("StandaloneCluster: process " + p.pid() + " did not exit: " + e);
+      }
+    }
+  }
+
+  private Process launch(String name, String mainClass, String... args) throws IOException {
+    Path tmp = Files.createDirectories(dir.resolve(name + "-tmp"));
+    List<String> command = new ArrayList<>();
+    command.add(ProcessHandle.current().info().command().orElse(
+        Path.of(System.getProperty("java.home"), "bin", "java").toString()));
+    command.addAll(Arrays.asList(JavaModuleOptions.defaultModuleOptionArray()));
+    command.addAll(List.of("-Xmx256m", "-Djava.io.tmpdir=" + tmp, "-cp", classpath, mainClass));
+    command.addAll(Arrays.asList(args));
+    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+        .redirectOutput(dir.resolve(name + ".log").toFile());
+    pb.environment().put("SPARK_HOME", dir.resolve("spark-home").toString());
+    pb.environment().put("SPARK_SCALA_VERSION", "2.13");
+    pb.environment().put("SPARK_LOCAL_IP", HOST);
+    Process process = pb.start();
+    processes.add(process);
+    return process;
+  }
+
+  private void awaitMaster(Duration timeout) throws IOException, InterruptedException {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    Process master = processes.get(0);
+    while (true) {
+      try (Socket s = new Socket()) {
+        s.connect(new InetSocketAddress(HOST, masterPort), 1000);
+        return;
+      } catch (IOException notYet) {
+        if (!master.isAlive()) {
+          throw new IllegalStateException("the Spark Master exited with status " + master.exitValue() + "; see "
+              + dir.resolve("master.log"));
+        }
+        if (System.nanoTime() > deadline) {
+          throw new IllegalStateException("the Spark Master did not accept connections on port " + masterPort
+              + " within " + timeout + "; see " + dir.resolve("master.log"));
+        }
+        Thread.sleep(200);
+      }
+    }
+  }
+
+  private static int freePort() throws IOException {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(HOST))) {
+      return s.getLocalPort();
+    }
+  }
+}
