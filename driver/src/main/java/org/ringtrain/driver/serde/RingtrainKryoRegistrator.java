@@ -24,12 +24,26 @@ public final class RingtrainKryoRegistrator implements KryoRegistrator {
       "org.ringtrain.driver.train.RankResult[]",
       "org.ringtrain.driver.train.RankData",
       "org.ringtrain.driver.data.FileTokens",
+      "org.ringtrain.driver.classify.Vocabulary", // broadcast to encode rows
+      "org.ringtrain.driver.classify.TextClassificationModel$Shipped", // broadcast to transform
+  };
+
+  /**
+   * MLlib classes its evaluators shuffle, which Spark itself does not register: without them
+   * registrationRequired=true breaks BinaryClassificationEvaluator.
+   */
+  private static final String[] MLLIB = {
+      "org.apache.spark.mllib.evaluation.binary.BinaryLabelCounter",
+      "org.apache.spark.mllib.evaluation.binary.BinaryLabelCounter[]",
   };
 
   @Override
   public void registerClasses(Kryo kryo) {
     for (Class<?> c : PLAIN) {
       kryo.register(c);
+    }
+    for (String name : MLLIB) {
+      kryo.register(load(name));
     }
     for (String name : RECORDS) {
       Class<?> c = load(name);

@@ -189,9 +189,33 @@ public final class DataParallelTrainer {
       throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of data, but found "
           + train.getNumPartitions() + " (train) and " + validation.getNumPartitions() + " (validation)");
     }
-    int slots = sc.defaultParallelism() / sc.getConf().getInt("spark.task.cpus", 1);
+    int slots = concurrentSlots(sc, n);
     BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
     checkCheckpointDir(config, hadoopConf);
+  }
+
+  /**
+   * Task slots the cluster offers now, counted as Spark's own barrier check counts them (free or
+   * busy cores of registered executors / spark.task.cpus; spark.default.parallelism does not
+   * matter). Executors register after the context starts, so this waits for {@code wanted} slots
+   * up to spark.scheduler.maxRegisteredResourcesWaitingTime (default 30 s) before answering.
+   */
+  private static int concurrentSlots(JavaSparkContext sc, int wanted) {
+    org.apache.spark.SparkContext ctx = sc.sc();
+    long waitMs = ctx.getConf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s");
+    long deadline = System.nanoTime() + waitMs * 1_000_000L;
+    while (true) {
+      int slots = ctx.maxNumConcurrentTasks(ctx.resourceProfileManager().defaultResourceProfile());
+      if (slots >= wanted || sc.isLocal() || System.nanoTime() > deadline) {
+        return slots;
+      }
+      try {
+        Thread.sleep(200);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return slots;
+      }
+    }
   }
 
   /**

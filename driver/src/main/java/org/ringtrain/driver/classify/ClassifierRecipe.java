@@ -1,0 +1,93 @@
+// A text classifier as a ModelRecipe for the data-parallel trainer: rows are
+// maxLen padded token ids followed by the label. Pretrained word vectors, when
+// given, overwrite the embedding rows they cover right after the seeded
+// initialisation, identically on every rank.
+package org.ringtrain.driver.classify;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.driver.train.ModelRecipe;
+import org.ringtrain.ops.classify.ClassifierConfig;
+import org.ringtrain.ops.classify.SequenceClassifier;
+import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.model.TrainableModel;
+
+/** Trains a {@link SequenceClassifier} of one {@link ClassifierConfig}. */
+final class ClassifierRecipe implements ModelRecipe {
+  private static final long serialVersionUID = 1L;
+
+  private final ClassifierSpec spec;
+  private final WordVectors pretrained; // null: the seeded initialisation only
+
+  ClassifierRecipe(ClassifierSpec spec, WordVectors pretrained) {
+    this.spec = spec;
+    this.pretrained = pretrained;
+  }
+
+  @Override
+  public ParameterLayout layout() {
+    try (SequenceClassifier model = SequenceClassifier.create(spec.config(), org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
+      return model.layout();
+    }
+  }
+
+  @Override
+  public Instance create(long seed, int microBatch) {
+    SequenceClassifier model = SequenceClassifier.initialised(spec.config(), seed);
+    if (pretrained != null) {
+      copyPretrained(model.params().view("embed.weight"), pretrained, spec.dModel());
+    }
+    return new ClassifierInstance(model, microBatch, spec.maxLen());
+  }
+
+  /** The model's own estimate (see {@link ClassifierConfig#trainingFlopsPerToken()}). */
+  @Override
+  public double flopsPerToken() {
+    return spec.config().trainingFlopsPerToken();
+  }
+
+  /** Overwrites the embedding rows the word vectors cover. */
+  static void copyPretrained(INDArray embed, WordVectors vectors, int dim) {
+    INDArray all = Nd4j.createFromArray(vectors.vectors()).reshape(vectors.found().length, dim); // [V, C]
+    for (int id = 0; id < vectors.found().length; id++) {
+      if (vectors.found()[id]) {
+        embed.get(NDArrayIndex.point(id), NDArrayIndex.all()).assign(all.getRow(id));
+      }
+    }
+  }
+
+  private static final class ClassifierInstance implements Instance {
+    private final SequenceClassifier model;
+    private final int maxLen;
+    private final int[] tokens; // [B * maxLen]
+    private final int[] labels; // [B]
+
+    ClassifierInstance(SequenceClassifier model, int microBatch, int maxLen) {
+      this.model = model;
+      this.maxLen = maxLen;
+      this.tokens = new int[microBatch * maxLen];
+      this.labels = new int[microBatch];
+    }
+
+    @Override
+    public TrainableModel model() {
+      return model;
+    }
+
+    @Override
+    public double forward(int[][] rows, int[] picked) {
+      for (int i = 0; i < picked.length; i++) {
+        int[] row = rows[picked[i]];
+        System.arraycopy(row, 0, tokens, i * maxLen, maxLen);
+        labels[i] = row[maxLen];
+      }
+      return model.forward(tokens, labels, picked.length);
+    }
+
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+}

@@ -1,0 +1,530 @@
+// TextClassifier: the Spark ML Estimator of ringtrain's text classifiers. fit()
+// checks the data, builds the vocabulary, deals encoded rows to worldSize ranks
+// and trains a Transformer or LSTM encoder with the same barrier stage, ring and
+// checkpoints as GPT training (DataParallelTrainer), then returns the fitted
+// TextClassificationModel. It does not tokenise: put a Tokenizer (and a
+// StopWordsRemover) before it in the Pipeline.
+package org.ringtrain.driver.classify;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.DoubleParam;
+import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
+import org.apache.spark.ml.param.Param;
+import org.apache.spark.ml.param.ParamMap;
+import org.apache.spark.ml.param.ParamValidators;
+import org.apache.spark.ml.util.DefaultParamsReader;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.Identifiable$;
+import org.apache.spark.ml.util.MLReader;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.types.StructType;
+import org.ringtrain.driver.checkpoint.Checkpoint;
+import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.data.RankRows;
+import org.ringtrain.driver.metrics.MetricsSink;
+import org.ringtrain.driver.train.DataParallelTrainer;
+import org.ringtrain.driver.train.TrainConfig;
+import org.ringtrain.driver.train.TrainingResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Trains a text classifier data-parallel. Input: a column of token arrays ({@link #inputCol}) and a
+ * numeric label column with classes 0..k-1 ({@link #labelCol}). Every param is documented with its
+ * default below; {@code explainParams()} prints them.
+ *
+ * <pre>{@code
+ * Pipeline pipeline = new Pipeline().setStages(new PipelineStage[] {
+ *     new RegexTokenizer().setInputCol("text").setOutputCol("words").setPattern("\\W+"),
+ *     new StopWordsRemover().setInputCol("words").setOutputCol("tokens"),
+ *     new TextClassifier().setArchitecture("transformer").setEpochs(8)});
+ * PipelineModel model = pipeline.fit(train);
+ * model.transform(test).select("text", "prediction", "probability").show();
+ * }</pre>
+ */
+public final class TextClassifier extends Estimator<TextClassificationModel> implements DefaultParamsWritable {
+  private static final long serialVersionUID = 1L;
+  private static final Logger LOG = LoggerFactory.getLogger(TextClassifier.class);
+
+  private final String uid;
+  private transient MetricsSink sink;
+
+  private final Param<String> inputCol;
+  private final Param<String> labelCol;
+  private final Param<String> predictionCol;
+  private final Param<String> probabilityCol;
+  private final Param<String> architecture;
+  private final IntParam d;
+  private final IntParam layers;
+  private final IntParam heads;
+  private final IntParam maxLen;
+  private final IntParam vocabSize;
+  private final IntParam minCount;
+  private final IntParam numClasses;
+  private final IntParam epochs;
+  private final IntParam batchSize;
+  private final DoubleParam lr;
+  private final DoubleParam weightDecay;
+  private final IntParam worldSize;
+  private final LongParam seed;
+  private final Param<String> checkpointDir;
+  private final Param<String> wordVectorsPath;
+
+  /** A classifier with a random uid and every param at its default. */
+  public TextClassifier() {
+    this(Identifiable$.MODULE$.randomUID("textClassifier"));
+  }
+
+  /** A classifier with this uid (Spark's copy and persistence use it). */
+  public TextClassifier(String uid) {
+    this.uid = uid;
+    inputCol = new Param<>(this, "inputCol", "column of token arrays, array<string> (default: tokens)");
+    labelCol = new Param<>(this, "labelCol", "numeric label column, classes 0..k-1 (default: label)");
+    predictionCol = new Param<>(this, "predictionCol", "output column of the predicted class (default: prediction)");
+    probabilityCol = new Param<>(this, "probabilityCol",
+        "output column of the class probabilities, a vector (default: probability)");
+    architecture = new Param<>(this, "architecture", "encoder: transformer or lstm (default: transformer)",
+        ParamValidators.inArray(new String[] {"transformer", "lstm"}));
+    d = new IntParam(this, "d", "embedding width, and the LSTM's hidden size (default: 64)", ParamValidators.gtEq(1));
+    layers = new IntParam(this, "layers", "encoder blocks or stacked LSTM layers (default: 2)", ParamValidators.gtEq(1));
+    heads = new IntParam(this, "heads", "attention heads of the transformer; must divide d (default: 4)",
+        ParamValidators.gtEq(1));
+    maxLen = new IntParam(this, "maxLen", "tokens per row kept; longer rows are truncated (default: 64)",
+        ParamValidators.gtEq(1));
+    vocabSize = new IntParam(this, "vocabSize", "maximum vocabulary size including <pad> and <unk> (default: 20000)",
+        ParamValidators.gtEq(3));
+    minCount = new IntParam(this, "minCount", "a token enters the vocabulary when it occurs in at least this many"
+        + " training rows (default: 2)", ParamValidators.gtEq(1));
+    numClasses = new IntParam(this, "numClasses", "number of classes k; 0 = max label + 1 (default: 0)",
+        ParamValidators.gtEq(0));
+    epochs = new IntParam(this, "epochs", "passes over the training data (default: 10)", ParamValidators.gtEq(1));
+    batchSize = new IntParam(this, "batchSize", "rows per rank per step; the global batch is worldSize times this"
+        + " (default: 32)", ParamValidators.gtEq(1));
+    lr = new DoubleParam(this, "lr", "peak AdamW learning rate, cosine-decayed to a tenth (default: 0.001)",
+        ParamValidators.gt(0));
+    weightDecay = new DoubleParam(this, "weightDecay", "AdamW weight decay on matrices (default: 0.01)",
+        ParamValidators.gtEq(0));
+    worldSize = new IntParam(this, "worldSize", "data-parallel ranks, one barrier task each (default: 2)",
+        ParamValidators.gtEq(1));
+    seed = new LongParam(this, "seed", "seed of initialisation and data order (default: 42)");
+    checkpointDir = new Param<>(this, "checkpointDir", "checkpoint directory on a filesystem every executor sees;"
+        + " empty = a new temporary local directory, for local mode only (default: empty)");
+    wordVectorsPath = new Param<>(this, "wordVectorsPath", "GloVe text file of pretrained word vectors of"
+        + " dimension d to initialise the embedding; empty = none (default: empty)");
+    setDefault(inputCol, "tokens");
+    setDefault(labelCol, "label");
+    setDefault(predictionCol, "prediction");
+    setDefault(probabilityCol, "probability");
+    setDefault(architecture, "transformer");
+    setDefault(d, 64);
+    setDefault(layers, 2);
+    setDefault(heads, 4);
+    setDefault(maxLen, 64);
+    setDefault(vocabSize, 20000);
+    setDefault(minCount, 2);
+    setDefault(numClasses, 0);
+    setDefault(epochs, 10);
+    setDefault(batchSize, 32);
+    setDefault(lr, 1e-3);
+    setDefault(weightDecay, 0.01);
+    setDefault(worldSize, 2);
+    setDefault(seed, 42L);
+    setDefault(checkpointDir, "");
+    setDefault(wordVectorsPath, "");
+  }
+
+  @Override
+  public String uid() {
+    return uid;
+  }
+
+  // Params: Spark finds them through these public no-argument accessors.
+  /** Input column of token arrays. Default "tokens". */
+  public Param<String> inputCol() {
+    return inputCol;
+  }
+
+  /** Label column, classes 0..k-1. Default "label". */
+  public Param<String> labelCol() {
+    return labelCol;
+  }
+
+  /** Predicted class column. Default "prediction". */
+  public Param<String> predictionCol() {
+    return predictionCol;
+  }
+
+  /** Class probability vector column. Default "probability". */
+  public Param<String> probabilityCol() {
+    return probabilityCol;
+  }
+
+  /** Encoder: "transformer" or "lstm". Default "transformer". */
+  public Param<String> architecture() {
+    return architecture;
+  }
+
+  /** Embedding width (and LSTM hidden size). Default 64. */
+  public IntParam d() {
+    return d;
+  }
+
+  /** Encoder blocks or LSTM layers. Default 2. */
+  public IntParam layers() {
+    return layers;
+  }
+
+  /** Attention heads (transformer). Default 4. */
+  public IntParam heads() {
+    return heads;
+  }
+
+  /** Tokens kept per row. Default 64. */
+  public IntParam maxLen() {
+    return maxLen;
+  }
+
+  /** Maximum vocabulary size including &lt;pad&gt; and &lt;unk&gt;. Default 20000. */
+  public IntParam vocabSize() {
+    return vocabSize;
+  }
+
+  /** Minimum number of rows a token must occur in to get an id. Default 2. */
+  public IntParam minCount() {
+    return minCount;
+  }
+
+  /** Number of classes; 0 = max label + 1. Default 0. */
+  public IntParam numClasses() {
+    return numClasses;
+  }
+
+  /** Passes over the data. Default 10. */
+  public IntParam epochs() {
+    return epochs;
+  }
+
+  /** Rows per rank per step. Default 32. */
+  public IntParam batchSize() {
+    return batchSize;
+  }
+
+  /** Peak learning rate. Default 0.001. */
+  public DoubleParam lr() {
+    return lr;
+  }
+
+  /** AdamW weight decay. Default 0.01. */
+  public DoubleParam weightDecay() {
+    return weightDecay;
+  }
+
+  /** Ranks. Default 2. */
+  public IntParam worldSize() {
+    return worldSize;
+  }
+
+  /** Seed. Default 42. */
+  public LongParam seed() {
+    return seed;
+  }
+
+  /** Checkpoint directory; empty = a temporary local one (local mode only). Default empty. */
+  public Param<String> checkpointDir() {
+    return checkpointDir;
+  }
+
+  /** GloVe word vectors file; empty = none. Default empty. */
+  public Param<String> wordVectorsPath() {
+    return wordVectorsPath;
+  }
+
+  /** Sets {@link #inputCol()}. */
+  public TextClassifier setInputCol(String value) {
+    return put(inputCol, value);
+  }
+
+  /** Sets {@link #labelCol()}. */
+  public TextClassifier setLabelCol(String value) {
+    return put(labelCol, value);
+  }
+
+  /** Sets {@link #predictionCol()}. */
+  public TextClassifier setPredictionCol(String value) {
+    return put(predictionCol, value);
+  }
+
+  /** Sets {@link #probabilityCol()}. */
+  public TextClassifier setProbabilityCol(String value) {
+    return put(probabilityCol, value);
+  }
+
+  /** Sets {@link #architecture()} ("transformer" or "lstm", any case). */
+  public TextClassifier setArchitecture(String value) {
+    return put(architecture, value == null ? null : value.trim().toLowerCase(java.util.Locale.ROOT));
+  }
+
+  /** Sets {@link #d()}. */
+  public TextClassifier setD(int value) {
+    return put(d, value);
+  }
+
+  /** Sets {@link #layers()}. */
+  public TextClassifier setLayers(int value) {
+    return put(layers, value);
+  }
+
+  /** Sets {@link #heads()}. */
+  public TextClassifier setHeads(int value) {
+    return put(heads, value);
+  }
+
+  /** Sets {@link #maxLen()}. */
+  public TextClassifier setMaxLen(int value) {
+    return put(maxLen, value);
+  }
+
+  /** Sets {@link #vocabSize()}. */
+  public TextClassifier setVocabSize(int value) {
+    return put(vocabSize, value);
+  }
+
+  /** Sets {@link #minCount()}. */
+  public TextClassifier setMinCount(int value) {
+    return put(minCount, value);
+  }
+
+  /** Sets {@link #numClasses()}. */
+  public TextClassifier setNumClasses(int value) {
+    return put(numClasses, value);
+  }
+
+  /** Sets {@link #epochs()}. */
+  public TextClassifier setEpochs(int value) {
+    return put(epochs, value);
+  }
+
+  /** Sets {@link #batchSize()}. */
+  public TextClassifier setBatchSize(int value) {
+    return put(batchSize, value);
+  }
+
+  /** Sets {@link #lr()}. */
+  public TextClassifier setLr(double value) {
+    return put(lr, value);
+  }
+
+  /** Sets {@link #weightDecay()}. */
+  public TextClassifier setWeightDecay(double value) {
+    return put(weightDecay, value);
+  }
+
+  /** Sets {@link #worldSize()}. */
+  public TextClassifier setWorldSize(int value) {
+    return put(worldSize, value);
+  }
+
+  /** Sets {@link #seed()}. */
+  public TextClassifier setSeed(long value) {
+    return put(seed, value);
+  }
+
+  /** Sets {@link #checkpointDir()}. */
+  public TextClassifier setCheckpointDir(String value) {
+    return put(checkpointDir, value);
+  }
+
+  /** Sets {@link #wordVectorsPath()}. */
+  public TextClassifier setWordVectorsPath(String value) {
+    return put(wordVectorsPath, value);
+  }
+
+  /**
+   * Also delivers every training metrics event to {@code metricsSink} on the driver (progress,
+   * tests). Not a param: it is not saved with the estimator.
+   */
+  public TextClassifier setMetricsSink(MetricsSink metricsSink) {
+    this.sink = metricsSink;
+    return this;
+  }
+
+  @Override
+  public StructType transformSchema(StructType schema) {
+    TrainingRows.requireTokens(schema, getOrDefault(inputCol));
+    TrainingRows.requireLabel(schema, getOrDefault(labelCol));
+    String arch = getOrDefault(architecture);
+    if ("transformer".equals(arch) && intOf(d) % intOf(heads) != 0) {
+      throw new IllegalArgumentException("heads=" + intOf(heads) + " must divide d=" + intOf(d)
+          + " for the transformer; e.g. setHeads(" + gcd(intOf(d), intOf(heads)) + ")");
+    }
+    return TextClassificationModel.outputSchema(schema, getOrDefault(predictionCol), getOrDefault(probabilityCol),
+        "");
+  }
+
+  /**
+   * Trains on {@code dataset}: checks every row first (nothing is written when a check fails),
+   * builds the vocabulary, trains on worldSize ranks and returns the model.
+   */
+  @Override
+  public TextClassificationModel fit(Dataset<?> dataset) {
+    transformSchema(dataset.schema());
+    String tokensCol = getOrDefault(inputCol);
+    TrainingRows.Summary summary = TrainingRows.check(dataset, tokensCol, getOrDefault(labelCol),
+        intOf(numClasses));
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
+    String dir = checkpointDirFor(sc);
+    Vocabulary vocab = Vocabulary.fit(dataset, tokensCol, intOf(minCount), intOf(vocabSize));
+    int ranks = intOf(worldSize);
+    String arch = getOrDefault(architecture);
+    ClassifierSpec spec = new ClassifierSpec(arch, vocab.size(), intOf(maxLen), intOf(d),
+        intOf(layers), "lstm".equals(arch) ? 1 : intOf(heads), summary.numClasses());
+    WordVectors vectors = readWordVectors(sc, vocab);
+    long perRank = summary.rows() / ranks;
+    int batch = intOf(batchSize);
+    if (perRank < batch) {
+      throw new IllegalArgumentException(summary.rows() + " rows on " + ranks + " ranks are " + perRank
+          + " per rank, fewer than batchSize=" + batch + "; lower batchSize or worldSize");
+    }
+    long steps = Math.max(2, (long) Math.ceil((double) intOf(epochs) * perRank / batch));
+    TrainConfig cfg = trainConfig(spec, dir, steps);
+    LOG.info("text classifier {}: {} rows, {} classes, vocabulary {}, {} epochs = {} steps on {} ranks",
+        uid, summary.rows(), summary.numClasses(), vocab, intOf(epochs), steps, ranks);
+
+    Broadcast<Vocabulary> shared = sc.broadcast(vocab);
+    try {
+      JavaRDD<int[]> rows = RankRows.shuffledEvenly(
+          TrainingRows.encode(dataset, tokensCol, getOrDefault(labelCol), shared, spec.maxLen()),
+          summary.rows(), ranks, longOf(seed));
+      JavaRDD<int[]> none = sc.parallelize(List.<int[]>of(), ranks);
+      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors);
+      DataParallelTrainer trainer = new DataParallelTrainer(cfg);
+      if (sink != null) {
+        trainer = trainer.withMetricsSink(sink);
+      }
+      TrainingResult result = trainer.fit(sc, recipe, rows, none, "vocabulary:" + vocab.sha256());
+      float[] weights = finalWeights(sc, cfg, recipe);
+      TextClassificationModel model = new TextClassificationModel(uid, spec, vocab, weights, result.finalLoss());
+      return copyValues(model.setParent(this), ParamMap.empty());
+    } catch (IOException e) {
+      throw new UncheckedIOException("training the text classifier failed: " + e.getMessage(), e);
+    } finally {
+      shared.destroy();
+    }
+  }
+
+  @Override
+  public TextClassifier copy(ParamMap extra) {
+    TextClassifier copy = defaultCopy(extra);
+    copy.sink = sink;
+    return copy;
+  }
+
+  /** Reads a TextClassifier saved with {@code write().save(path)}. */
+  public static MLReader<TextClassifier> read() {
+    return new DefaultParamsReader<>();
+  }
+
+  /** {@code read().load(path)}. */
+  public static TextClassifier load(String path) {
+    return read().load(path);
+  }
+
+  private TrainConfig trainConfig(ClassifierSpec spec, String dir, long steps) {
+    Map<String, Object> m = new HashMap<>();
+    m.put("input", "dataframe " + uid);
+    m.put("checkpointDir", dir);
+    m.put("validationFraction", 0.0);
+    m.put("contextLength", Math.max(2, spec.maxLen()));
+    m.put("dModel", spec.dModel());
+    m.put("layers", spec.layers());
+    m.put("heads", spec.heads());
+    m.put("worldSize", intOf(worldSize));
+    m.put("microBatch", intOf(batchSize));
+    m.put("steps", steps);
+    m.put("learningRate", doubleOf(lr));
+    m.put("minLearningRate", doubleOf(lr) / 10);
+    m.put("warmupSteps", Math.min(steps - 1, Math.max(1, steps / 20)));
+    m.put("weightDecay", doubleOf(weightDecay));
+    m.put("seed", longOf(seed));
+    m.put("evalEvery", 0);
+    m.put("checkReplicasEvery", 0);
+    m.put("checkpointEvery", Math.max(1, steps / 4));
+    m.put("keepCheckpoints", 2);
+    return TrainConfig.fromLayers(m);
+  }
+
+  /** The checkpoint directory param, or a new temporary directory when it is empty (local mode only). */
+  private String checkpointDirFor(JavaSparkContext sc) {
+    String dir = getOrDefault(checkpointDir);
+    if (!dir.isBlank()) {
+      return dir;
+    }
+    if (!sc.isLocal()) {
+      throw new IllegalArgumentException("checkpointDir is empty, but master " + sc.master() + " runs executors in"
+          + " other JVMs, which cannot see a local temporary directory; setCheckpointDir(\"hdfs:///...\") or another"
+          + " filesystem every executor sees");
+    }
+    try {
+      return Files.createTempDirectory("ringtrain-classifier-").toUri().toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary checkpoint directory; setCheckpointDir(...)", e);
+    }
+  }
+
+  private WordVectors readWordVectors(JavaSparkContext sc, Vocabulary vocab) {
+    String path = getOrDefault(wordVectorsPath);
+    if (path.isBlank()) {
+      return null;
+    }
+    try {
+      WordVectors v = WordVectors.read(new Path(path), sc.hadoopConfiguration(), vocab, intOf(d));
+      LOG.info("word vectors from {} cover {} of {} vocabulary tokens", path, v.hits(), vocab.size() - 2);
+      return v;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read word vectors " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static float[] finalWeights(JavaSparkContext sc, TrainConfig cfg, ClassifierRecipe recipe)
+      throws IOException {
+    Map<String, String> hadoop = new HashMap<>();
+    sc.hadoopConfiguration().forEach(e -> hadoop.put(e.getKey(), e.getValue()));
+    CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpointDir(), cfg.keepCheckpoints());
+    try (Checkpoint ck = store.loadLatestValid(recipe.layout()).orElseThrow(() -> new IllegalStateException(
+        "training finished but " + cfg.checkpointDir() + " holds no valid checkpoint"))) {
+      return ck.params().toFloatVector();
+    }
+  }
+
+  private int intOf(IntParam p) {
+    return (Integer) getOrDefault(p);
+  }
+
+  private double doubleOf(DoubleParam p) {
+    return (Double) getOrDefault(p);
+  }
+
+  private long longOf(LongParam p) {
+    return (Long) getOrDefault(p);
+  }
+
+  private <T> TextClassifier put(Param<T> param, T value) {
+    set(param, value);
+    return this;
+  }
+
+  private static int gcd(int a, int b) {
+    return b == 0 ? a : gcd(b, a % b);
+  }
+}

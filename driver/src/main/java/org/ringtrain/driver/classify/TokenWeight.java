@@ -1,0 +1,15 @@
+// One token's share in a prediction, as an explanation reports it.
+package org.ringtrain.driver.classify;
+
+import java.io.Serializable;
+
+/**
+ * How much one token moved a prediction.
+ *
+ * @param token    the token as it appeared in the row
+ * @param position its index in the row (0-based, among the tokens the model saw)
+ * @param weight   the predicted class's probability with the token minus without it (occlusion):
+ *                 positive pushed towards the predicted class, negative away from it
+ */
+public record TokenWeight(String token, int position, double weight) implements Serializable {
+}

@@ -1,0 +1,227 @@
+// The token vocabulary of a text classifier: id 0 is padding, id 1 stands for
+// every token not in the vocabulary, then the kept tokens by descending count.
+// It is built from the training data with MLlib's CountVectorizer (min count,
+// max size), saved next to the model as JSON and identified by a SHA-256, so a
+// model is never run with another vocabulary. It does not tokenise text: its
+// input is the token arrays a Tokenizer/StopWordsRemover stage produced.
+package org.ringtrain.driver.classify;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.Serializable;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.FSDataOutputStream;
+import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.ml.feature.CountVectorizer;
+import org.apache.spark.sql.Dataset;
+import org.ringtrain.ops.classify.SequenceClassifier;
+
+/** An immutable token-to-id table with {@code <pad>} = 0 and {@code <unk>} = 1. */
+public final class Vocabulary implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** The padding token, id {@value SequenceClassifier#PAD_ID}. */
+  public static final String PAD = "<pad>";
+  /** The unknown-token token, id {@value SequenceClassifier#UNK_ID}. */
+  public static final String UNK = "<unk>";
+
+  private static final String FORMAT = "ringtrain-vocabulary";
+  private static final int VERSION = 1;
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
+
+  private final List<String> tokens; // id -> token; 0 = PAD, 1 = UNK
+  private final String sha256;
+  private transient Map<String, Integer> ids;
+
+  private Vocabulary(List<String> tokens) {
+    this.tokens = List.copyOf(tokens);
+    this.sha256 = digest(this.tokens);
+  }
+
+  /**
+   * The vocabulary of token arrays in column {@code tokensCol} of {@code data}: every token that
+   * occurs in at least {@code minCount} rows, the most frequent first, at most {@code maxSize}
+   * entries including {@code <pad>} and {@code <unk>}. Counting is MLlib's CountVectorizer
+   * (document frequency), run as one Spark job.
+   */
+  public static Vocabulary fit(Dataset<?> data, String tokensCol, int minCount, int maxSize) {
+    if (maxSize < 3) {
+      throw new IllegalArgumentException("a vocabulary needs maxSize >= 3 (<pad>, <unk> and one token), but found "
+          + maxSize);
+    }
+    if (minCount < 1) {
+      throw new IllegalArgumentException("minCount must be >= 1, but found " + minCount);
+    }
+    String[] counted = new CountVectorizer().setInputCol(tokensCol).setOutputCol(tokensCol + "__counts")
+        .setMinDF(minCount).setVocabSize(maxSize - 2).fit(data).vocabulary();
+    List<String> list = new ArrayList<>(counted.length + 2);
+    list.add(PAD);
+    list.add(UNK);
+    for (String t : counted) {
+      if (!PAD.equals(t) && !UNK.equals(t)) {
+        list.add(t);
+      }
+    }
+    if (list.size() == 2) {
+      throw new IllegalArgumentException("no token of column " + tokensCol + " occurs in at least minCount="
+          + minCount + " rows, so the vocabulary would be empty; lower minCount or give more data");
+    }
+    return new Vocabulary(list);
+  }
+
+  /** A vocabulary of exactly these tokens, {@code <pad>} and {@code <unk>} first (tests, tools). */
+  public static Vocabulary of(List<String> kept) {
+    List<String> list = new ArrayList<>(kept.size() + 2);
+    list.add(PAD);
+    list.add(UNK);
+    list.addAll(kept);
+    checkUnique(list, "the given tokens");
+    return new Vocabulary(list);
+  }
+
+  /** Entries including {@code <pad>} and {@code <unk>}: the model's V. */
+  public int size() {
+    return tokens.size();
+  }
+
+  /** The token of {@code id}. */
+  public String token(int id) {
+    if (id < 0 || id >= tokens.size()) {
+      throw new IllegalArgumentException("token id must be in [0, " + tokens.size() + "), but found " + id);
+    }
+    return tokens.get(id);
+  }
+
+  /** The id of {@code token}, or {@value SequenceClassifier#UNK_ID} when it is not in the vocabulary. */
+  public int id(String token) {
+    Integer id = index().get(token);
+    return id == null ? SequenceClassifier.UNK_ID : id;
+  }
+
+  /** Whether {@code token} has its own id. */
+  public boolean contains(String token) {
+    return index().containsKey(token);
+  }
+
+  /**
+   * The ids of the first {@code maxLen} tokens into {@code out[offset, offset + maxLen)}, padded
+   * with {@value SequenceClassifier#PAD_ID}; returns how many tokens were kept (at most maxLen).
+   */
+  public int encode(List<String> row, int maxLen, int[] out, int offset) {
+    int n = Math.min(row.size(), maxLen);
+    for (int i = 0; i < n; i++) {
+      out[offset + i] = id(row.get(i));
+    }
+    java.util.Arrays.fill(out, offset + n, offset + maxLen, SequenceClassifier.PAD_ID);
+    return n;
+  }
+
+  /** SHA-256 of the token list (hex): two vocabularies with the same id for every token have the same digest. */
+  public String sha256() {
+    return sha256;
+  }
+
+  /** Writes {@code path} (JSON: format, version, sha256, tokens) on its Hadoop FileSystem, replacing it. */
+  public void save(Path path, Configuration conf) throws IOException {
+    Map<String, Object> doc = new LinkedHashMap<>();
+    doc.put("format", FORMAT);
+    doc.put("version", VERSION);
+    doc.put("size", tokens.size());
+    doc.put("sha256", sha256);
+    doc.put("tokens", tokens);
+    FileSystem fs = path.getFileSystem(conf);
+    try (FSDataOutputStream out = fs.create(path, true)) {
+      JSON.writerWithDefaultPrettyPrinter().writeValue((OutputStream) out, doc);
+    }
+  }
+
+  /**
+   * Reads a vocabulary written by {@link #save}, checking its format, version and SHA-256 (so a
+   * hand-edited or truncated file is refused).
+   */
+  public static Vocabulary load(Path path, Configuration conf) throws IOException {
+    Map<?, ?> doc;
+    try (InputStream in = path.getFileSystem(conf).open(path)) {
+      doc = JSON.readValue(in, Map.class);
+    } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+      throw new IOException(path + " is not a ringtrain vocabulary (invalid JSON: "
+          + e.getOriginalMessage() + "); was it replaced or truncated?", e);
+    }
+    if (!FORMAT.equals(doc.get("format")) || !(doc.get("tokens") instanceof List<?> raw)) {
+      throw new IOException(path + " is not a ringtrain vocabulary: expected \"format\": \"" + FORMAT
+          + "\" and a \"tokens\" list, found format " + doc.get("format"));
+    }
+    if (!Integer.valueOf(VERSION).equals(doc.get("version"))) {
+      throw new IOException(path + " has vocabulary format version " + doc.get("version") + ", but this ringtrain"
+          + " reads version " + VERSION + "; use the ringtrain version that wrote it");
+    }
+    List<String> list = new ArrayList<>(raw.size());
+    for (Object o : raw) {
+      list.add(String.valueOf(o));
+    }
+    if (list.size() < 3 || !PAD.equals(list.get(0)) || !UNK.equals(list.get(1))) {
+      throw new IOException(path + " must start with " + PAD + ", " + UNK + " and hold at least one token");
+    }
+    checkUnique(list, path.toString());
+    Vocabulary v = new Vocabulary(list);
+    if (!v.sha256.equals(doc.get("sha256"))) {
+      throw new IOException(path + ": the tokens' SHA-256 is " + v.sha256 + " but the file says " + doc.get("sha256")
+          + "; the vocabulary was edited or corrupted after it was saved");
+    }
+    return v;
+  }
+
+  private Map<String, Integer> index() {
+    Map<String, Integer> m = ids;
+    if (m == null) {
+      m = new HashMap<>(tokens.size() * 2);
+      for (int i = 0; i < tokens.size(); i++) {
+        m.put(tokens.get(i), i);
+      }
+      ids = m;
+    }
+    return m;
+  }
+
+  private static void checkUnique(List<String> list, String source) {
+    Map<String, Integer> seen = new HashMap<>();
+    for (int i = 0; i < list.size(); i++) {
+      Integer before = seen.put(list.get(i), i);
+      if (before != null) {
+        throw new IllegalArgumentException("token '" + list.get(i) + "' appears twice in " + source + " (ids "
+            + before + " and " + i + ")");
+      }
+    }
+  }
+
+  private static String digest(List<String> list) {
+    try {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      for (String t : list) {
+        md.update(t.getBytes(StandardCharsets.UTF_8));
+        md.update((byte) 0);
+      }
+      return HexFormat.of().formatHex(md.digest());
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is missing from this JVM", e);
+    }
+  }
+
+  @Override
+  public String toString() {
+    return "Vocabulary[" + tokens.size() + " tokens, sha256 " + sha256.substring(0, 12) + "]";
+  }
+}

@@ -1,0 +1,276 @@
+// The text classifier as Spark ML users run it, in a real local[2] session with
+// Kryo (registration required): Pipeline fit/transform/save/load, held-out
+// accuracy on the shipped sentiment corpus for both encoders, data-parallel
+// equivalence, explanations, word-vector initialisation, and bad input refused
+// before anything is written. Test code only.
+package org.ringtrain.driver.classify;
+
+import static org.apache.spark.sql.functions.col;
+import static org.junit.jupiter.api.Assertions.assertArrayEquals;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.ml.evaluation.BinaryClassificationEvaluator;
+import org.apache.spark.ml.evaluation.MulticlassClassificationEvaluator;
+import org.apache.spark.ml.linalg.Vector;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.driver.checkpoint.Checkpoint;
+import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.train.DataParallelTrainer;
+import org.ringtrain.driver.train.TrainConfig;
+
+@Timeout(value = 600, unit = TimeUnit.SECONDS)
+class TextClassifierTest {
+  private static SparkSession spark;
+  private static Dataset<Row> corpus;
+
+  @TempDir
+  Path tmp;
+
+  @BeforeAll
+  static void startSpark() {
+    spark = SentimentFixtures.spark("TextClassifierTest");
+    corpus = SentimentFixtures.corpus(spark).cache();
+  }
+
+  @AfterAll
+  static void stopSpark() {
+    if (spark != null) {
+      spark.stop();
+    }
+  }
+
+  private TextClassifier classifier(String arch, String dir) {
+    return new TextClassifier().setArchitecture(arch).setD(32).setLayers(1).setHeads(2).setMaxLen(24)
+        .setMinCount(2).setVocabSize(3000).setEpochs(6).setBatchSize(32).setLr(3e-3).setWorldSize(2).setSeed(7)
+        .setCheckpointDir(tmp.resolve(dir).toString());
+  }
+
+  private Pipeline pipeline(TextClassifier classifier) {
+    return TextPipeline.of("text", classifier);
+  }
+
+  /** Rows that keep at least one token after stop-word removal (the classifier refuses empty ones). */
+  private static Dataset<Row> nonEmpty(Dataset<Row> data) {
+    PipelineModel prep = new Pipeline().setStages(new PipelineStage[] {TextPipeline.tokenizer("text"),
+        TextPipeline.stopWords("text")}).fit(data);
+    return prep.transform(data).filter(org.apache.spark.sql.functions.size(col(TextPipeline.TOKENS)).gt(0))
+        .select("text", "label", "source");
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"transformer", "lstm"})
+  void bothEncodersBeatTheMajorityBaselineOnHeldOutSentences(String arch) {
+    Dataset<Row>[] split = nonEmpty(corpus).randomSplit(new double[] {0.8, 0.2}, 11);
+    Dataset<Row> train = split[0].cache();
+    Dataset<Row> test = split[1].cache();
+    PipelineModel model = pipeline(classifier(arch, arch)).fit(train);
+    Dataset<Row> predicted = model.transform(test).cache();
+
+    ClassifierEvaluation m = ClassifierEvaluation.of(predicted, "label", 2);
+    double accuracy = new MulticlassClassificationEvaluator().setMetricName("accuracy").evaluate(predicted);
+    assertEquals(accuracy, m.accuracy(), 1e-12);
+    double auc = new BinaryClassificationEvaluator().setRawPredictionCol("probability").evaluate(predicted);
+    assertEquals(auc, m.auc(), 1e-12);
+    long positives = test.filter(col("label").equalTo(1)).count();
+    double majority = Math.max(positives, test.count() - positives) / (double) test.count();
+    assertEquals(majority, m.majority(), 1e-12);
+    assertEquals(test.count(), m.rows());
+    assertEquals(Math.round(accuracy * m.rows()), m.confusion()[0][0] + m.confusion()[1][1]);
+    System.out.println(arch + " on " + test.count() + " held-out sentences:\n" + m.format());
+    assertTrue(accuracy >= 0.72, arch + ": held-out accuracy " + accuracy + " (majority " + majority + ")");
+    assertTrue(accuracy > majority + 0.15, arch + ": accuracy " + accuracy + " vs majority " + majority);
+    assertTrue(auc > 0.8, arch + ": area under ROC " + auc);
+  }
+
+  @Test
+  void aPipelineSavesAndLoadsWithIdenticalPredictions() throws IOException {
+    Dataset<Row> data = nonEmpty(corpus).limit(640).cache();
+    PipelineModel model = pipeline(classifier("transformer", "saved").setEpochs(1)).fit(data);
+    Dataset<Row> before = model.transform(data).select("text", "prediction", "probability");
+    String path = tmp.resolve("pipeline").toString();
+    model.write().save(path);
+    PipelineModel loaded = PipelineModel.load(path);
+    Dataset<Row> after = loaded.transform(data).select("text", "prediction", "probability");
+    List<Row> a = before.collectAsList();
+    List<Row> b = after.collectAsList();
+    assertEquals(a.size(), b.size());
+    for (int i = 0; i < a.size(); i++) {
+      assertEquals(a.get(i).getString(0), b.get(i).getString(0));
+      assertEquals(a.get(i).getDouble(1), b.get(i).getDouble(1), "prediction of row " + i);
+      assertArrayEquals(((Vector) a.get(i).get(2)).toArray(), ((Vector) b.get(i).get(2)).toArray(), 0.0,
+          "probabilities of row " + i + " must be bitwise equal after save/load");
+    }
+    TextClassificationModel stage = (TextClassificationModel) loaded.stages()[2];
+    assertEquals("transformer", stage.architecture());
+    assertEquals(2, stage.numClasses());
+  }
+
+  @Test
+  void aModelWithAnotherVocabularyFileIsRefusedOnLoad() throws IOException {
+    Dataset<Row> data = SentimentFixtures.tokenRows(spark, List.of(SentimentFixtures.row(0, "bad", "awful"),
+        SentimentFixtures.row(1, "good", "great"), SentimentFixtures.row(0, "bad"), SentimentFixtures.row(1, "good")));
+    TextClassificationModel model = new TextClassifier().setD(8).setHeads(2).setLayers(1).setMaxLen(4)
+        .setMinCount(1).setEpochs(1).setBatchSize(2).setWorldSize(1)
+        .setCheckpointDir(tmp.resolve("vocab-run").toString()).fit(data);
+    String path = tmp.resolve("model").toString();
+    model.write().save(path);
+    Vocabulary.of(List.of("good", "bad", "great", "awful")).save(
+        new org.apache.hadoop.fs.Path(path, "data/vocabulary.json"), new org.apache.hadoop.conf.Configuration());
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> TextClassificationModel.load(path));
+    assertTrue(e.getMessage().contains("is not the one this model was trained with"), e.getMessage());
+  }
+
+  @Test
+  void explanationsSayWhichTokensMovedThePrediction() {
+    Dataset<Row> data = nonEmpty(corpus).limit(640).cache();
+    PipelineModel pipelineModel = pipeline(classifier("lstm", "explain").setEpochs(2)).fit(data);
+    TextClassificationModel model = ((TextClassificationModel) pipelineModel.stages()[2])
+        .setExplanationCol("why").setExplainTopK(2);
+    List<String> tokens = List.of("great", "food", "terrible", "service");
+    Explanation e = model.explain(tokens);
+    double[] p = model.predictProbabilities(tokens);
+    assertEquals(p[e.prediction()], e.probability(), 1e-6);
+    assertEquals(tokens.size(), e.tokens().size());
+    for (TokenWeight w : e.tokens()) {
+      List<String> without = new ArrayList<>(tokens);
+      without.remove(w.position());
+      double q = model.predictProbabilities(without)[e.prediction()];
+      assertEquals(p[e.prediction()] - q, w.weight(), 1e-5, "occlusion weight of " + w);
+    }
+    Row row = model.transform(SentimentFixtures.tokenRows(spark, List.of(
+        SentimentFixtures.row(1, tokens.toArray(new String[0]))))).select("prediction", "why").first();
+    assertEquals(e.prediction(), row.getDouble(0));
+    List<Row> why = row.getList(1);
+    List<String> expected = new ArrayList<>();
+    e.towards(2).forEach(t -> expected.add(t.token()));
+    e.away(2).forEach(t -> expected.add(t.token()));
+    assertEquals(expected, why.stream().map(r -> r.getString(0)).toList());
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"transformer", "lstm"})
+  void twoRanksWithBatchBMatchOneRankWithBatch2B(String arch) throws IOException {
+    // Rank r of the 2-rank run holds rows {4k + 2r, 4k + 2r + 1}: at every step the two ranks together
+    // read the 4 rows the single rank reads in order.
+    int maxLen = 6;
+    List<int[]> ordered = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      int[] row = new int[maxLen + 1];
+      int len = 1 + i % maxLen;
+      for (int t = 0; t < len; t++) {
+        row[t] = 2 + (i * 5 + t * 3) % 18;
+      }
+      row[maxLen] = i % 3 == 0 ? 1 : 0;
+      ordered.add(row);
+    }
+    List<int[]> twoRankOrder = new ArrayList<>();
+    for (int r = 0; r < 2; r++) {
+      for (int k = 0; k < 6; k++) {
+        twoRankOrder.add(ordered.get(4 * k + 2 * r));
+        twoRankOrder.add(ordered.get(4 * k + 2 * r + 1));
+      }
+    }
+    ClassifierRecipe recipe = new ClassifierRecipe(new ClassifierSpec(arch, 20, maxLen, 8, 2, 2, 2), null);
+    float[] two = train(recipe, twoRankOrder, 2, 2, "dp2-" + arch);
+    float[] one = train(recipe, ordered, 1, 4, "dp1-" + arch);
+    double diff = 0;
+    double norm = 0;
+    for (int i = 0; i < one.length; i++) {
+      diff += (two[i] - one[i]) * (double) (two[i] - one[i]);
+      norm += one[i] * (double) one[i];
+    }
+    double rel = Math.sqrt(diff / norm);
+    assertTrue(rel < 1e-5, arch + ": ||two - one|| / ||one|| = " + rel + " after 5 steps");
+  }
+
+  private float[] train(ClassifierRecipe recipe, List<int[]> rows, int ranks, int batch, String name)
+      throws IOException {
+    TrainConfig cfg = TrainConfig.fromLayers(Map.of("input", "test rows", "checkpointDir",
+        tmp.resolve(name).toString(), "worldSize", ranks, "microBatch", batch, "steps", 5, "shuffle", false,
+        "learningRate", 1e-2, "minLearningRate", 1e-3, "warmupSteps", 1, "evalEvery", 0),
+        Map.of("checkpointEvery", 5, "ringTimeoutSeconds", 60));
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    new DataParallelTrainer(cfg).fit(sc, recipe, sc.parallelize(rows, ranks), sc.parallelize(List.of(), ranks),
+        "test");
+    try (Checkpoint ck = new CheckpointStore(Map.of(), cfg.checkpointDir(), 3).loadLatestValid(recipe.layout())
+        .orElseThrow()) {
+      return ck.params().toFloatVector();
+    }
+  }
+
+  @Test
+  void wordVectorsInitialiseTheEmbeddingRowsTheyCover() throws IOException {
+    Path glove = tmp.resolve("vectors.txt");
+    Files.writeString(glove, "good 0.5 -0.25 1 2\nunknownword 9 9 9 9\nbad -1 0.125 0 3\n");
+    Vocabulary vocab = Vocabulary.of(List.of("good", "bad", "meh"));
+    WordVectors v = WordVectors.read(new org.apache.hadoop.fs.Path(glove.toUri()),
+        new org.apache.hadoop.conf.Configuration(), vocab, 4);
+    assertEquals(2, v.hits());
+    ClassifierSpec spec = new ClassifierSpec("lstm", vocab.size(), 4, 4, 1, 1, 2);
+    try (var plain = new ClassifierRecipe(spec, null).create(3, 2);
+         var init = new ClassifierRecipe(spec, v).create(3, 2)) {
+      INDArray e0 = plain.model().params().view("embed.weight");
+      INDArray e1 = init.model().params().view("embed.weight");
+      assertArrayEquals(new float[] {0.5f, -0.25f, 1, 2}, e1.getRow(vocab.id("good")).toFloatVector());
+      assertArrayEquals(new float[] {-1, 0.125f, 0, 3}, e1.getRow(vocab.id("bad")).toFloatVector());
+      assertArrayEquals(e0.getRow(vocab.id("meh")).toFloatVector(), e1.getRow(vocab.id("meh")).toFloatVector(),
+          "a token the file lacks keeps its seeded initialisation");
+    }
+    IllegalArgumentException wrongDim = assertThrows(IllegalArgumentException.class, () -> WordVectors.read(
+        new org.apache.hadoop.fs.Path(glove.toUri()), new org.apache.hadoop.conf.Configuration(), vocab, 8));
+    assertTrue(wrongDim.getMessage().contains("has 4 numbers, but the model's d is 8"), wrongDim.getMessage());
+  }
+
+  @Test
+  void badInputIsRefusedBeforeAnythingIsWritten() {
+    Path dir = tmp.resolve("never");
+    TextClassifier c = new TextClassifier().setWorldSize(1).setBatchSize(1).setMinCount(1)
+        .setCheckpointDir(dir.toString());
+    Row good = SentimentFixtures.row(1, "fine");
+    assertRefused(c.setNumClasses(0), List.of(good, SentimentFixtures.row(0, (String[]) null)), "null tokens");
+    assertRefused(c, List.of(good, SentimentFixtures.row(0)), "have an empty tokens");
+    assertRefused(c, List.of(good, SentimentFixtures.row(0.5, "half")), "non-integral label");
+    assertRefused(c, List.of(good, SentimentFixtures.row(-1, "minus")), "negative values");
+    assertRefused(c.copy(org.apache.spark.ml.param.ParamMap.empty()).setNumClasses(2),
+        List.of(good, SentimentFixtures.row(2, "two")), "numClasses is 2");
+    assertRefused(c, List.of(good, SentimentFixtures.row(1, "same")), "only one class");
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> c.copy(org.apache.spark.ml.param.ParamMap.empty()).setInputCol("words")
+            .fit(SentimentFixtures.tokenRows(spark, List.of(good))));
+    assertTrue(missing.getMessage().contains("column 'words' does not exist"), missing.getMessage());
+    IllegalArgumentException text = assertThrows(IllegalArgumentException.class,
+        () -> c.copy(org.apache.spark.ml.param.ParamMap.empty()).setInputCol("text").fit(corpus));
+    assertTrue(text.getMessage().contains("must be array<string>"), text.getMessage());
+    assertFalse(Files.exists(dir), "a refused fit writes nothing");
+  }
+
+  private void assertRefused(TextClassifier c, List<Row> rows, String expected) {
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> c.fit(SentimentFixtures.tokenRows(spark, rows)));
+    assertTrue(e.getMessage().contains(expected), "expected '" + expected + "' in: " + e.getMessage());
+  }
+}

@@ -1,0 +1,179 @@
+// `ringtrain train-classifier`: read labelled text (CSV, JSON lines, Parquet),
+// split off a test set, fit the tokenise -> stop words -> TextClassifier
+// pipeline data-parallel, print held-out metrics and the confusion matrix, and
+// save the fitted PipelineModel. Thin: the work is in driver.classify.
+package org.ringtrain.jobs;
+
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.size;
+
+import java.io.IOException;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.Callable;
+import org.apache.hadoop.conf.Configuration;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.SparkConf;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.ringtrain.driver.classify.ClassifierEvaluation;
+import org.ringtrain.driver.classify.TextClassificationModel;
+import org.ringtrain.driver.classify.TextClassifier;
+import org.ringtrain.driver.classify.TextPipeline;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * Trains a text classifier.
+ *
+ * <pre>
+ * spark-submit --class org.ringtrain.jobs.RingtrainCli ringtrain-jobs.jar train-classifier \
+ *     --input hdfs:///data/sentences.jsonl --model-dir hdfs:///models/sentiment --checkpoint-dir hdfs:///runs/sent1
+ * </pre>
+ */
+@Command(name = "train-classifier", mixinStandardHelpOptions = true,
+    description = "Train a Transformer or LSTM text classifier on labelled text, data-parallel, and save the pipeline.",
+    footer = {"", "Examples:",
+        "  ringtrain train-classifier --input data/sentiment/sentences.jsonl --model-dir target/models/sentiment",
+        "  ringtrain train-classifier --input reviews.csv --text-col review --label-col stars --architecture lstm \\",
+        "      --epochs 5 --model-dir target/models/reviews",
+        "  ringtrain train-classifier --input 'hdfs:///data/*.parquet' --model-dir hdfs:///models/m1 \\",
+        "      --checkpoint-dir hdfs:///runs/m1 --world-size 8 --word-vectors hdfs:///glove/glove.6B.100d.txt --d 100"})
+final class TrainClassifierCommand implements Callable<Integer> {
+  private static final Logger LOG = LoggerFactory.getLogger(TrainClassifierCommand.class);
+
+  @Option(names = "--input", required = true, description = "labelled text: CSV with a header, JSON lines or Parquet")
+  String input;
+
+  @Option(names = "--format", description = "csv, json or parquet (default: from the file extension)")
+  String format;
+
+  @Option(names = "--text-col", defaultValue = "text", description = "column of text (default ${DEFAULT-VALUE})")
+  String textCol;
+
+  @Option(names = "--label-col", defaultValue = "label",
+      description = "column of class indices 0..k-1 (default ${DEFAULT-VALUE})")
+  String labelCol;
+
+  @Option(names = "--model-dir", required = true, description = "where the fitted PipelineModel is saved")
+  String modelDir;
+
+  @Option(names = "--overwrite", description = "replace an existing --model-dir")
+  boolean overwrite;
+
+  @Option(names = "--checkpoint-dir", defaultValue = "",
+      description = "training checkpoints; required on a cluster (default: a temporary local directory)")
+  String checkpointDir;
+
+  @Option(names = "--test-fraction", defaultValue = "0.2",
+      description = "share of rows held out for the metrics, 0 = none (default ${DEFAULT-VALUE})")
+  double testFraction;
+
+  @Option(names = "--architecture", defaultValue = "transformer", description = "transformer or lstm (default ${DEFAULT-VALUE})")
+  String architecture;
+
+  @Option(names = "--d", defaultValue = "64", description = "embedding width (default ${DEFAULT-VALUE})")
+  int d;
+
+  @Option(names = "--layers", defaultValue = "2", description = "encoder blocks or LSTM layers (default ${DEFAULT-VALUE})")
+  int layers;
+
+  @Option(names = "--heads", defaultValue = "4", description = "attention heads (default ${DEFAULT-VALUE})")
+  int heads;
+
+  @Option(names = "--max-len", defaultValue = "64", description = "tokens kept per row (default ${DEFAULT-VALUE})")
+  int maxLen;
+
+  @Option(names = "--vocab-size", defaultValue = "20000", description = "maximum vocabulary (default ${DEFAULT-VALUE})")
+  int vocabSize;
+
+  @Option(names = "--min-count", defaultValue = "2", description = "rows a token must occur in (default ${DEFAULT-VALUE})")
+  int minCount;
+
+  @Option(names = "--epochs", defaultValue = "10", description = "passes over the data (default ${DEFAULT-VALUE})")
+  int epochs;
+
+  @Option(names = "--batch-size", defaultValue = "32", description = "rows per rank per step (default ${DEFAULT-VALUE})")
+  int batchSize;
+
+  @Option(names = "--lr", defaultValue = "0.002", description = "peak learning rate (default ${DEFAULT-VALUE})")
+  double lr;
+
+  @Option(names = "--world-size", defaultValue = "2", description = "ranks (default ${DEFAULT-VALUE})")
+  int worldSize;
+
+  @Option(names = "--seed", defaultValue = "42", description = "seed of the split, initialisation and data order"
+      + " (default ${DEFAULT-VALUE})")
+  long seed;
+
+  @Option(names = "--word-vectors", description = "GloVe text file of dimension --d to initialise the embedding")
+  String wordVectors;
+
+  @Override
+  public Integer call() throws Exception {
+    if (testFraction < 0 || testFraction >= 1) {
+      throw new IllegalArgumentException("--test-fraction must be in [0, 1), but found " + testFraction);
+    }
+    TextClassifier classifier = new TextClassifier().setArchitecture(architecture).setD(d).setLayers(layers)
+        .setHeads(heads).setMaxLen(maxLen).setVocabSize(vocabSize).setMinCount(minCount).setEpochs(epochs)
+        .setBatchSize(batchSize).setLr(lr).setWorldSize(worldSize).setSeed(seed).setLabelCol(labelCol)
+        .setCheckpointDir(checkpointDir).setWordVectorsPath(wordVectors == null ? "" : wordVectors);
+    classifier.transformSchema(new org.apache.spark.sql.types.StructType()
+        .add(TextPipeline.TOKENS, org.apache.spark.sql.types.DataTypes.createArrayType(
+            org.apache.spark.sql.types.DataTypes.StringType))
+        .add(labelCol, org.apache.spark.sql.types.DataTypes.DoubleType)); // params checked before Spark starts
+    SparkConf conf = SparkContexts.conf("ringtrain train-classifier", worldSize);
+    checkModelDir(SparkContexts.hadoopSettings(conf));
+    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
+    try {
+      Dataset<Row> data = TableInput.read(spark, input, format, List.of(textCol, labelCol));
+      long nullText = data.filter(col(textCol).isNull()).count();
+      if (nullText > 0) {
+        throw new IllegalArgumentException(nullText + " rows of " + input + " have no " + textCol
+            + " (null); remove them or fix the input");
+      }
+      Pipeline prepare = new Pipeline().setStages(new PipelineStage[] {TextPipeline.tokenizer(textCol),
+          TextPipeline.stopWords(textCol)});
+      Dataset<Row> tokens = prepare.fit(data).transform(data);
+      long empty = tokens.filter(size(col(TextPipeline.TOKENS)).equalTo(0)).count();
+      if (empty > 0) {
+        LOG.warn("{} rows have no words left after stop-word removal and are left out", empty);
+      }
+      Dataset<Row> usable = tokens.filter(size(col(TextPipeline.TOKENS)).gt(0)).select(textCol, labelCol);
+      Dataset<Row>[] split = testFraction > 0
+          ? usable.randomSplit(new double[] {1 - testFraction, testFraction}, seed)
+          : new Dataset[] {usable, usable.limit(0)};
+      Dataset<Row> train = split[0].cache();
+      Dataset<Row> test = split[1].cache();
+      LOG.info("{}: {} training rows, {} test rows", input, train.count(), test.count());
+      PipelineModel model = TextPipeline.of(textCol, classifier).fit(train);
+      TextClassificationModel fitted = (TextClassificationModel) model.stages()[model.stages().length - 1];
+      if (test.count() > 0) {
+        ClassifierEvaluation m = ClassifierEvaluation.of(model.transform(test), labelCol, fitted.numClasses());
+        System.out.print(m.format());
+      }
+      (overwrite ? model.write().overwrite() : model.write()).save(modelDir);
+      LOG.info("saved the pipeline ({} classifier, vocabulary {}) to {}", fitted.architecture(),
+          fitted.vocabulary(), modelDir);
+      return 0;
+    } finally {
+      spark.stop();
+    }
+  }
+
+  private void checkModelDir(Map<String, String> hadoop) throws IOException {
+    Configuration conf = new Configuration();
+    hadoop.forEach(conf::set);
+    Path path = new Path(modelDir);
+    if (!overwrite && path.getFileSystem(conf).exists(path)) {
+      throw new IllegalArgumentException("--model-dir " + modelDir + " already exists; pass --overwrite to replace"
+          + " it or choose another directory");
+    }
+  }
+}

@@ -1,0 +1,120 @@
+// The classifier jobs as a user runs them: train-classifier on a slice of the
+// shipped sentiment corpus, then classify with explanations on its saved
+// pipeline, and the input errors both report with exit status 2. Test code only.
+package org.ringtrain.jobs;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.ByteArrayOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.io.TempDir;
+
+@Timeout(value = 300, unit = TimeUnit.SECONDS)
+class ClassifierJobsTest {
+  private static final Path CORPUS = Path.of("../data/sentiment/sentences.jsonl");
+
+  @TempDir
+  Path tmp;
+
+  private record Run(int status, String out, String err) {
+  }
+
+  private static Run run(String... args) {
+    PrintStream oldOut = System.out;
+    PrintStream oldErr = System.err;
+    ByteArrayOutputStream out = new ByteArrayOutputStream();
+    ByteArrayOutputStream err = new ByteArrayOutputStream();
+    try {
+      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+      return new Run(RingtrainCli.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+    } finally {
+      System.setOut(oldOut);
+      System.setErr(oldErr);
+    }
+  }
+
+  /** Every 6th line of the corpus: 500 sentences from all three sources, both classes. */
+  private Path slice() throws IOException {
+    List<String> lines = Files.readAllLines(CORPUS);
+    List<String> kept = new ArrayList<>();
+    for (int i = 0; i < lines.size(); i += 6) {
+      kept.add(lines.get(i));
+    }
+    Path p = tmp.resolve("slice.jsonl");
+    Files.write(p, kept);
+    return p;
+  }
+
+  @Test
+  void trainClassifierPrintsMetricsAndClassifyExplainsWithTheSavedPipeline() throws IOException {
+    Path input = slice();
+    String modelDir = tmp.resolve("model").toString();
+    Run train = run("train-classifier", "--input", input.toString(), "--model-dir", modelDir, "--epochs", "2",
+        "--d", "16", "--layers", "1", "--heads", "2", "--max-len", "16", "--min-count", "1", "--batch-size", "16",
+        "--checkpoint-dir", tmp.resolve("ckpt").toString());
+    assertEquals(0, train.status(), train.err());
+    assertTrue(train.out().contains("accuracy ") && train.out().contains("confusion matrix"), train.out());
+    assertTrue(Files.isDirectory(tmp.resolve("model/stages")), "a saved PipelineModel");
+
+    String output = tmp.resolve("predicted.json").toString();
+    Run classify = run("classify", "--model-dir", modelDir, "--input", input.toString(), "--output", output,
+        "--explain", "2");
+    assertEquals(0, classify.status(), classify.err());
+    ObjectMapper json = new ObjectMapper();
+    List<JsonNode> rows = new ArrayList<>();
+    try (Stream<Path> parts = Files.list(tmp.resolve("predicted.json"))) {
+      for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+        for (String line : Files.readAllLines(part)) {
+          rows.add(json.readTree(line));
+        }
+      }
+    }
+    assertEquals(Files.readAllLines(input).size(), rows.size(), "one prediction per input row");
+    for (JsonNode r : rows) {
+      double p0 = r.get("probability").get(0).asDouble();
+      double p1 = r.get("probability").get(1).asDouble();
+      assertEquals(1.0, p0 + p1, 1e-5, r.toString());
+      assertEquals(p1 > p0 ? 1.0 : 0.0, r.get("prediction").asDouble(), r.toString());
+      assertTrue(r.get("explanation").isArray() && r.get("explanation").size() <= 4, r.toString());
+      assertTrue(r.has("text") && r.has("source"), "input columns are kept: " + r);
+    }
+  }
+
+  @Test
+  void inputErrorsAreReportedWithWhatToDo() throws IOException {
+    Path input = slice();
+    Run missing = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("m").toString(),
+        "--label-col", "stars");
+    assertEquals(2, missing.status());
+    assertTrue(missing.err().contains("has no column 'stars'"), missing.err());
+
+    Files.createDirectories(tmp.resolve("exists"));
+    Run exists = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("exists").toString());
+    assertEquals(2, exists.status());
+    assertTrue(exists.err().contains("already exists; pass --overwrite"), exists.err());
+
+    Run badArch = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("m2").toString(),
+        "--architecture", "gru");
+    assertEquals(2, badArch.status());
+    assertTrue(badArch.err().contains("architecture"), badArch.err());
+
+    Run notAModel = run("classify", "--model-dir", tmp.resolve("exists").toString(), "--input", input.toString(),
+        "--output", tmp.resolve("o.json").toString());
+    assertEquals(2, notAModel.status());
+    assertTrue(notAModel.err().contains("holds no readable saved pipeline"), notAModel.err());
+  }
+}
