@@ -8,10 +8,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,23 +26,10 @@ class ClassifierJobsTest {
   @TempDir
   Path tmp;
 
-  private record Run(int status, String out, String err) {
+  private static CliRun run(String... args) {
+    return CliRun.run(args);
   }
 
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      return new Run(RingtrainCli.run(args), out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   /** Every 6th line of the corpus: 500 sentences from all three sources, both classes. */
   private Path slice() throws IOException {
@@ -63,7 +47,7 @@ class ClassifierJobsTest {
   void trainClassifierPrintsMetricsAndClassifyExplainsWithTheSavedPipeline() throws IOException {
     Path input = slice();
     String modelDir = tmp.resolve("model").toString();
-    Run train = run("train-classifier", "--input", input.toString(), "--model-dir", modelDir, "--epochs", "2",
+    CliRun train = run("train-classifier", "--input", input.toString(), "--model-dir", modelDir, "--epochs", "2",
         "--d", "16", "--layers", "1", "--heads", "2", "--max-len", "16", "--min-count", "1", "--batch-size", "16",
         "--checkpoint-dir", tmp.resolve("ckpt").toString());
     assertEquals(0, train.status(), train.err());
@@ -71,7 +55,7 @@ class ClassifierJobsTest {
     assertTrue(Files.isDirectory(tmp.resolve("model/stages")), "a saved PipelineModel");
 
     String output = tmp.resolve("predicted.json").toString();
-    Run classify = run("classify", "--model-dir", modelDir, "--input", input.toString(), "--output", output,
+    CliRun classify = run("classify", "--model-dir", modelDir, "--input", input.toString(), "--output", output,
         "--explain", "2");
     assertEquals(0, classify.status(), classify.err());
     ObjectMapper json = new ObjectMapper();
@@ -97,22 +81,22 @@ class ClassifierJobsTest {
   @Test
   void inputErrorsAreReportedWithWhatToDo() throws IOException {
     Path input = slice();
-    Run missing = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("m").toString(),
+    CliRun missing = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("m").toString(),
         "--label-col", "stars");
     assertEquals(2, missing.status());
     assertTrue(missing.err().contains("has no column 'stars'"), missing.err());
 
     Files.createDirectories(tmp.resolve("exists"));
-    Run exists = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("exists").toString());
+    CliRun exists = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("exists").toString());
     assertEquals(2, exists.status());
     assertTrue(exists.err().contains("already exists; pass --overwrite"), exists.err());
 
-    Run badArch = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("m2").toString(),
+    CliRun badArch = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("m2").toString(),
         "--architecture", "gru");
     assertEquals(2, badArch.status());
     assertTrue(badArch.err().contains("architecture"), badArch.err());
 
-    Run notAModel = run("classify", "--model-dir", tmp.resolve("exists").toString(), "--input", input.toString(),
+    CliRun notAModel = run("classify", "--model-dir", tmp.resolve("exists").toString(), "--input", input.toString(),
         "--output", tmp.resolve("o.json").toString());
     assertEquals(2, notAModel.status());
     assertTrue(notAModel.err().contains("holds no readable saved pipeline"), notAModel.err());

@@ -6,10 +6,7 @@ package org.ringtrain.jobs;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
-import java.io.PrintStream;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.TimeUnit;
@@ -27,30 +24,15 @@ class RingtrainCliTest {
   @TempDir
   Path tmp;
 
-  /** Runs the CLI, returning exit status, stdout and stderr. */
-  private record Run(int status, String out, String err) {
+  private static CliRun run(String... args) {
+    return CliRun.run(args);
   }
 
-  private static Run run(String... args) {
-    PrintStream oldOut = System.out;
-    PrintStream oldErr = System.err;
-    ByteArrayOutputStream out = new ByteArrayOutputStream();
-    ByteArrayOutputStream err = new ByteArrayOutputStream();
-    try {
-      System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
-      System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
-      int status = RingtrainCli.run(args);
-      return new Run(status, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
-    } finally {
-      System.setOut(oldOut);
-      System.setErr(oldErr);
-    }
-  }
 
   @Test
   void theReadmeCommandTrainsThenGenerateEvaluateAndTokenizeUseItsOutput() throws IOException {
     String runDir = tmp.resolve("moby").toString();
-    Run train = run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", runDir, "--steps", "4",
+    CliRun train = run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", runDir, "--steps", "4",
         "--set", "warmupSteps=1", "--set", "evalEvery=2", "--sample-tokens", "16");
     assertEquals(0, train.status(), train.err());
     try (Stream<Path> dirs = Files.list(tmp.resolve("moby"))) {
@@ -58,18 +40,18 @@ class RingtrainCliTest {
     }
     assertTrue(Files.readString(tmp.resolve("moby/metrics.jsonl")).contains("\"event\":\"done\""));
 
-    Run generate = run("generate", "--checkpoint-dir", runDir, "--prompt", "Call me", "--tokens", "30");
+    CliRun generate = run("generate", "--checkpoint-dir", runDir, "--prompt", "Call me", "--tokens", "30");
     assertEquals(0, generate.status(), generate.err());
     assertTrue(generate.out().startsWith("Call me") && generate.out().length() > "Call me".length() + 10,
         generate.out());
 
-    Run evaluate = run("evaluate", "--checkpoint-dir", runDir, "--input", CORPUS);
+    CliRun evaluate = run("evaluate", "--checkpoint-dir", runDir, "--input", CORPUS);
     assertEquals(0, evaluate.status(), evaluate.err());
     double loss = Double.parseDouble(evaluate.out().lines().filter(l -> l.startsWith("loss ")).findFirst()
         .orElseThrow().substring(5));
     assertTrue(loss > 0 && loss < Math.log(256) + 0.5, "loss of a briefly trained byte model: " + loss);
 
-    Run tokenize = run("tokenize", "--input", CORPUS, "--output", tmp.resolve("shards").toString(),
+    CliRun tokenize = run("tokenize", "--input", CORPUS, "--output", tmp.resolve("shards").toString(),
         "--tokenizer", "gpt2");
     assertEquals(0, tokenize.status(), tokenize.err());
     try (Stream<Path> shards = Files.list(tmp.resolve("shards"))) {
@@ -108,13 +90,13 @@ class RingtrainCliTest {
 
   @Test
   void helpShowsRunnableExamples() {
-    Run help = run("train", "--help");
+    CliRun help = run("train", "--help");
     assertEquals(0, help.status());
     assertTrue(help.out().contains("ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt"), help.out());
   }
 
-  private static void expectConfigError(String message, Supplier<Run> command) {
-    Run r = command.get();
+  private static void expectConfigError(String message, Supplier<CliRun> command) {
+    CliRun r = command.get();
     assertEquals(2, r.status(), "exit status for a config error; stderr: " + r.err());
     assertTrue(r.err().contains(message), "expected '" + message + "' in: " + r.err());
   }

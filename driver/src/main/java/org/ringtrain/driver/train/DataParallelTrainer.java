@@ -197,12 +197,15 @@ public final class DataParallelTrainer {
   /**
    * Task slots the cluster offers now, counted as Spark's own barrier check counts them (free or
    * busy cores of registered executors / spark.task.cpus; spark.default.parallelism does not
-   * matter). Executors register after the context starts, so this waits for {@code wanted} slots
-   * up to spark.scheduler.maxRegisteredResourcesWaitingTime (default 30 s) before answering.
+   * matter). The context waits for spark.scheduler.minRegisteredResourcesRatio of the executors
+   * when it starts; executors still registering after that get up to 10 s (or
+   * spark.scheduler.maxRegisteredResourcesWaitingTime, if shorter) to bring the count up to
+   * {@code wanted}, so a short cluster still fails within seconds.
    */
   private static int concurrentSlots(JavaSparkContext sc, int wanted) {
     org.apache.spark.SparkContext ctx = sc.sc();
-    long waitMs = ctx.getConf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s");
+    long waitMs = Math.min(10_000L,
+        ctx.getConf().getTimeAsMs("spark.scheduler.maxRegisteredResourcesWaitingTime", "30s"));
     long deadline = System.nanoTime() + waitMs * 1_000_000L;
     while (true) {
       int slots = ctx.maxNumConcurrentTasks(ctx.resourceProfileManager().defaultResourceProfile());

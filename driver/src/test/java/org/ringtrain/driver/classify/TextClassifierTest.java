@@ -124,6 +124,12 @@ class TextClassifierTest {
       assertArrayEquals(((Vector) a.get(i).get(2)).toArray(), ((Vector) b.get(i).get(2)).toArray(), 0.0,
           "probabilities of row " + i + " must be bitwise equal after save/load");
     }
+    TextClassifier unfitted = classifier("lstm", "unused").setEpochs(3);
+    unfitted.write().save(tmp.resolve("estimator").toString());
+    TextClassifier back = TextClassifier.load(tmp.resolve("estimator").toString());
+    assertEquals(unfitted.uid(), back.uid());
+    assertEquals(unfitted.extractParamMap().toString(), back.extractParamMap().toString(),
+        "an unfitted estimator saves and loads with every param");
     TextClassificationModel stage = (TextClassificationModel) loaded.stages()[2];
     assertEquals("transformer", stage.architecture());
     assertEquals(2, stage.numClasses());
