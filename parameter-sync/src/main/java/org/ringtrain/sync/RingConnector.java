@@ -67,8 +67,8 @@ final class RingConnector {
       InetSocketAddress bound = (InetSocketAddress) server.getLocalAddress();
       InetSocketAddress advertised = bound.getAddress().isAnyLocalAddress()
           ? new InetSocketAddress(rendezvous.advertisedHost(), bound.getPort()) : bound;
-      String hostId = HostIdentity.token();
-      if (config.transport() == LinkTransport.AUTO && hostId != null) {
+      String hostId = config.transport() == LinkTransport.AUTO ? HostIdentity.token() : null;
+      if (hostId != null) {
         unix = UnixSocketListener.open(config, rank);
       }
       RingAddress self = unix == null ? RingAddress.tcpOnly(advertised)
