@@ -9,11 +9,14 @@ name=$1 main=$2 memory=$3
 shift 3
 cd "$(dirname "$0")/.."
 
-# Test sources are not compiled: a benchmark needs main classes only.
-mvn -B -q -o -pl bench -am -Dmaven.test.skip=true -Dcheckstyle.skip install
+# Test sources are not compiled: a benchmark needs main classes only. One reactor build packages
+# the modules and writes bench's classpath with this checkout's module jars in it, so nothing is
+# installed into the shared local repository (~/.m2), where other checkouts would pick it up.
 mkdir -p bench/target/tmp
 classpath_file="$PWD/bench/target/$name-bench.classpath"
-mvn -B -q -o -pl bench dependency:build-classpath -Dmdep.outputFile="$classpath_file"
+rm -f "$classpath_file"
+mvn -B -q -o -pl bench -am -Dmaven.test.skip=true -Dcheckstyle.skip package dependency:build-classpath \
+  -Dmdep.outputFile="$classpath_file"
 [[ -s "$classpath_file" ]] || { echo "$name.sh: mvn wrote no classpath to $classpath_file" >&2; exit 1; }
 
 spark_flags=$(sed -n 's:.*<spark.jvm.flags>\(.*\)</spark.jvm.flags>.*:\1:p' pom.xml)

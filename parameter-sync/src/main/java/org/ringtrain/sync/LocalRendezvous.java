@@ -3,7 +3,6 @@
 package org.ringtrain.sync;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.time.Duration;
 import java.util.Arrays;
 import java.util.List;
@@ -18,7 +17,7 @@ public final class LocalRendezvous implements Rendezvous {
 
   /** The shared board of one ring's addresses. */
   public static final class Group {
-    private final InetSocketAddress[] addresses;
+    private final RingAddress[] addresses;
     private final CountDownLatch published;
     private final Duration timeout;
 
@@ -27,7 +26,7 @@ public final class LocalRendezvous implements Rendezvous {
       if (worldSize < 1) {
         throw new IllegalArgumentException("worldSize must be at least 1, but found " + worldSize);
       }
-      this.addresses = new InetSocketAddress[worldSize];
+      this.addresses = new RingAddress[worldSize];
       this.published = new CountDownLatch(worldSize);
       this.timeout = timeout;
     }
@@ -65,7 +64,7 @@ public final class LocalRendezvous implements Rendezvous {
   }
 
   @Override
-  public List<InetSocketAddress> exchange(InetSocketAddress self) throws IOException {
+  public List<RingAddress> exchange(RingAddress self) throws IOException {
     synchronized (group.addresses) {
       if (group.addresses[rank] != null) {
         throw new IllegalStateException("rank " + rank + " already published its address to this group");

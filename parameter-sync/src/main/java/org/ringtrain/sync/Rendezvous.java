@@ -3,7 +3,6 @@
 package org.ringtrain.sync;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.List;
 
 /**
@@ -25,9 +24,12 @@ public interface Rendezvous {
   String advertisedHost();
 
   /**
-   * Publishes {@code self} and returns every rank's address, indexed by rank.
+   * Publishes {@code self} and returns every rank's address, indexed by rank. Implementations
+   * that carry strings use {@link RingAddress#format()} and {@link RingAddress#parse}; one that
+   * can carry only "host:port" may publish {@code self.tcp()} and return
+   * {@link RingAddress#tcpOnly} addresses, and its ranks then link over TCP.
    *
    * @throws IOException when the exchange fails or times out
    */
-  List<InetSocketAddress> exchange(InetSocketAddress self) throws IOException;
+  List<RingAddress> exchange(RingAddress self) throws IOException;
 }

@@ -100,6 +100,19 @@ public final class RingCommunicator implements AutoCloseable {
     return config;
   }
 
+  /**
+   * The left neighbour, which sends to this rank; {@link Peer#isUnixSocket()} tells whether the
+   * link runs over a Unix domain socket or TCP. Null for a world of one.
+   */
+  public Peer leftPeer() {
+    return transport == null ? null : transport.links.leftPeer;
+  }
+
+  /** The right neighbour, which this rank sends to (see {@link #leftPeer()}). Null for a world of one. */
+  public Peer rightPeer() {
+    return transport == null ? null : transport.links.rightPeer;
+  }
+
   /** In-place all-reduce of the whole buffer ({@code capacity / 4} floats). */
   public void allReduce(ByteBuffer buffer, ReduceOp op) throws RingException {
     allReduce(buffer, 0, buffer.capacity() / Float.BYTES, op);

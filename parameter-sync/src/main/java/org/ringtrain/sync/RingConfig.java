@@ -4,6 +4,8 @@ package org.ringtrain.sync;
 
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.InvalidPathException;
+import java.nio.file.Path;
 import java.time.Duration;
 
 /**
@@ -29,6 +31,11 @@ import java.time.Duration;
  * @param socketBufferBytes kernel send/receive buffer request (default
  *                          {@value #DEFAULT_SOCKET_BUFFER_BYTES})
  * @param codec             wire encoding (default {@link WireCodec#FP32})
+ * @param transport         how links are made (default {@link LinkTransport#AUTO}: a Unix domain
+ *                          socket to neighbours on the same host, TCP to the others)
+ * @param socketDir         absolute path of the directory under which {@code AUTO} creates each
+ *                          rank's private (0700) socket directory; null (default) means
+ *                          java.io.tmpdir, then /tmp if a socket path there would be too long
  */
 public record RingConfig(
     String runId,
@@ -40,7 +47,9 @@ public record RingConfig(
     Duration ioTimeout,
     int segmentBytes,
     int socketBufferBytes,
-    WireCodec codec) implements Serializable {
+    WireCodec codec,
+    LinkTransport transport,
+    String socketDir) implements Serializable {
 
   /** Longest accepted run id, in UTF-8 bytes. */
   public static final int MAX_RUN_ID_BYTES = 128;
@@ -78,41 +87,65 @@ public record RingConfig(
     require(socketBufferBytes >= 64 << 10, "socketBufferBytes must be at least 65536, but found "
         + socketBufferBytes);
     require(codec != null, "codec must be FP32 or BF16, but found null");
+    require(transport != null, "transport must be AUTO or TCP, but found null");
+    require(socketDir == null || isAbsolutePath(socketDir), "socketDir must be null (java.io.tmpdir) or an "
+        + "absolute path, but found '" + socketDir + "'");
   }
 
   /** A config with every default, for the given run. */
   public static RingConfig defaults(String runId, RingSecret secret) {
     return new RingConfig(runId, secret, null, 0, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT,
-        DEFAULT_IO_TIMEOUT, DEFAULT_SEGMENT_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, WireCodec.FP32);
+        DEFAULT_IO_TIMEOUT, DEFAULT_SEGMENT_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, WireCodec.FP32,
+        LinkTransport.AUTO, null);
   }
 
   /** This config listening on {@code host} (null: the rendezvous' advertised host). */
   public RingConfig withBindHost(String host) {
     return new RingConfig(runId, secret, host, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, codec);
+        segmentBytes, socketBufferBytes, codec, transport, socketDir);
   }
 
   /** This config with the given connect, handshake and I/O timeouts. */
   public RingConfig withTimeouts(Duration connect, Duration handshake, Duration io) {
     return new RingConfig(runId, secret, bindHost, port, connect, handshake, io, segmentBytes,
-        socketBufferBytes, codec);
+        socketBufferBytes, codec, transport, socketDir);
   }
 
   /** This config with the given pipeline segment size in bytes. */
   public RingConfig withSegmentBytes(int bytes) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        bytes, socketBufferBytes, codec);
+        bytes, socketBufferBytes, codec, transport, socketDir);
   }
 
   /** This config with the given wire codec. */
   public RingConfig withCodec(WireCodec wireCodec) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, wireCodec);
+        segmentBytes, socketBufferBytes, wireCodec, transport, socketDir);
+  }
+
+  /** This config with the given link transport ({@link LinkTransport#AUTO} by default). */
+  public RingConfig withTransport(LinkTransport linkTransport) {
+    return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
+        segmentBytes, socketBufferBytes, codec, linkTransport, socketDir);
+  }
+
+  /** This config creating its Unix socket directories under {@code dir} (null: java.io.tmpdir). */
+  public RingConfig withSocketDir(String dir) {
+    return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
+        segmentBytes, socketBufferBytes, codec, transport, dir);
   }
 
   /** Float32 elements per pipeline segment. */
   public int segmentElements() {
     return segmentBytes / Float.BYTES;
+  }
+
+  private static boolean isAbsolutePath(String path) {
+    try {
+      return !path.isEmpty() && Path.of(path).isAbsolute();
+    } catch (InvalidPathException e) {
+      return false;
+    }
   }
 
   private static void requirePositive(String name, Duration d) {

@@ -1,5 +1,6 @@
 /**
- * Ring all-reduce between training ranks over TCP: rendezvous, an authenticated
+ * Ring all-reduce between training ranks over TCP, or Unix domain sockets between ranks
+ * on one host: rendezvous, an authenticated
  * handshake, pipelined reduce-scatter + all-gather, broadcast, barrier and an
  * asynchronous bucket API for overlapping communication with backward.
  *

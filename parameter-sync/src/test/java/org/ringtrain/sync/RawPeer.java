@@ -1,29 +1,57 @@
-// Test fixture: a hand-driven rank 1 of a two-rank ring, over real sockets. It
-// speaks the real handshake (package-private Handshake) and then writes
-// whatever bytes a test wants, to play dead, silent, outdated or malicious
-// peers against a real RingCommunicator on rank 0.
+// Test fixture: a hand-driven rank 1 of a two-rank ring, over real sockets (TCP,
+// or a Unix domain socket on this host). It speaks the real handshake
+// (package-private Handshake) and then writes whatever bytes a test wants, to
+// play dead, silent, outdated or malicious peers against a real
+// RingCommunicator on rank 0.
 package org.ringtrain.sync;
 
 import java.io.IOException;
 import java.net.InetSocketAddress;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 
 final class RawPeer implements AutoCloseable {
   final ServerSocketChannel server;
-  final InetSocketAddress address;
-  /** Completed with rank 0's listening address once rank 0 publishes it. */
-  final CompletableFuture<InetSocketAddress> rank0 = new CompletableFuture<>();
+  /** Where rank 0 connects to this peer: the TCP server, or the Unix one when there is one. */
+  private final ServerSocketChannel unixServer;
+  private final Path unixDir;
+  final RingAddress address;
+  /** Completed with rank 0's published address once rank 0 publishes it. */
+  final CompletableFuture<RingAddress> rank0 = new CompletableFuture<>();
   SocketChannel inbound; // from rank 0 (we are its right neighbour)
   SocketChannel outbound; // to rank 0 (we are its left neighbour)
 
+  /** A peer that listens on loopback TCP only. */
   RawPeer() throws IOException {
+    this(false);
+  }
+
+  private RawPeer(boolean unix) throws IOException {
     server = ServerSocketChannel.open().bind(new InetSocketAddress("127.0.0.1", 0));
-    address = (InetSocketAddress) server.getLocalAddress();
+    InetSocketAddress tcp = (InetSocketAddress) server.getLocalAddress();
+    if (unix) {
+      unixDir = Files.createTempDirectory(Path.of(System.getProperty("java.io.tmpdir")).toAbsolutePath(), "rawpeer-");
+      Path socket = unixDir.resolve("peer.sock");
+      unixServer = ServerSocketChannel.open(StandardProtocolFamily.UNIX).bind(UnixDomainSocketAddress.of(socket));
+      address = new RingAddress(tcp, HostIdentity.token(), socket);
+    } else {
+      unixDir = null;
+      unixServer = null;
+      address = RingAddress.tcpOnly(tcp);
+    }
+  }
+
+  /** A peer on this host that publishes a Unix domain socket, so rank 0 (AUTO) links to it over that. */
+  static RawPeer overUnixSocket() throws IOException {
+    return new RawPeer(true);
   }
 
   /** The rendezvous rank 0 uses: it learns this peer's address, this peer learns rank 0's. */
@@ -35,7 +63,7 @@ final class RawPeer implements AutoCloseable {
   }
 
   /** Rank 0 of a two-rank ring on loopback whose exchange is {@code exchange}. */
-  static Rendezvous rank0Of2(java.util.function.Function<InetSocketAddress, List<InetSocketAddress>> exchange) {
+  static Rendezvous rank0Of2(java.util.function.Function<RingAddress, List<RingAddress>> exchange) {
     return new Rendezvous() {
       @Override
       public int rank() {
@@ -53,7 +81,7 @@ final class RawPeer implements AutoCloseable {
       }
 
       @Override
-      public List<InetSocketAddress> exchange(InetSocketAddress self) {
+      public List<RingAddress> exchange(RingAddress self) {
         return exchange.apply(self);
       }
     };
@@ -61,22 +89,31 @@ final class RawPeer implements AutoCloseable {
 
   /** Accepts rank 0's connection and answers its handshake as rank 1. */
   void acceptHandshake(RingConfig config) throws Exception {
-    inbound = server.accept();
+    inbound = (unixServer != null ? unixServer : server).accept();
     inbound.configureBlocking(false);
-    new Handshake(config, 1, 2).asAcceptor(inbound, new Peer(0, rank0.get(10, TimeUnit.SECONDS)));
+    new Handshake(config, 1, 2).asAcceptor(inbound, new Peer(0, rank0.get(10, TimeUnit.SECONDS).tcp()));
   }
 
-  /** Connects to rank 0 and handshakes as rank 1 speaking {@code version}. */
+  /**
+   * Connects to rank 0 (over its Unix socket when this peer has one and rank 0 published one) and
+   * handshakes as rank 1 speaking {@code version}.
+   */
   void connectHandshake(RingConfig config, short version) throws Exception {
-    InetSocketAddress target = rank0.get(10, TimeUnit.SECONDS);
-    outbound = SocketChannel.open(target);
+    RingAddress target = rank0.get(10, TimeUnit.SECONDS);
+    Peer peer = new Peer(0, target.tcp());
+    if (unixServer != null && target.unixSocket() != null) {
+      outbound = SocketChannel.open(UnixDomainSocketAddress.of(target.unixSocket()));
+      peer = peer.overUnixSocket(target.unixSocket());
+    } else {
+      outbound = SocketChannel.open(target.tcp());
+    }
     outbound.configureBlocking(false);
-    new Handshake(config, 1, 2, version).asConnector(outbound, new Peer(0, target));
+    new Handshake(config, 1, 2, version).asConnector(outbound, peer);
   }
 
   /** Opens a connection to rank 0 that speaks something else entirely, then closes it. */
   void sendJunkConnection() throws Exception {
-    try (SocketChannel junk = SocketChannel.open(rank0.get(10, TimeUnit.SECONDS))) {
+    try (SocketChannel junk = SocketChannel.open(rank0.get(10, TimeUnit.SECONDS).tcp())) {
       junk.write(ByteBuffer.wrap("GET / HTTP/1.0\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII)));
     }
   }
@@ -100,5 +137,14 @@ final class RawPeer implements AutoCloseable {
     RingLinks.closeQuietly(inbound);
     RingLinks.closeQuietly(outbound);
     RingLinks.closeQuietly(server);
+    RingLinks.closeQuietly(unixServer);
+    if (unixDir != null) {
+      try {
+        Files.deleteIfExists(unixDir.resolve("peer.sock"));
+        Files.deleteIfExists(unixDir);
+      } catch (IOException e) {
+        throw new java.io.UncheckedIOException(e);
+      }
+    }
   }
 }

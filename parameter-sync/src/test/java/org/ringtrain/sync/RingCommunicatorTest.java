@@ -1,5 +1,6 @@
-// Correctness of the ring collectives over real loopback TCP, every rank a
-// thread: all-reduce against a double-precision reference for many world sizes
+// Correctness of the ring collectives over real sockets, every rank a thread,
+// on both transports (Unix domain sockets, as AUTO picks on one host, and
+// loopback TCP): all-reduce against a double-precision reference for many world sizes
 // and awkward lengths, bitwise equality across ranks, broadcast, barrier,
 // float[] and bucketed asynchronous use.
 package org.ringtrain.sync;
@@ -22,6 +23,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
+import org.junit.jupiter.params.provider.EnumSource;
 import org.junit.jupiter.params.provider.MethodSource;
 
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -64,22 +66,24 @@ class RingCommunicatorTest {
 
   static Stream<Arguments> worldSizesAndLengths() {
     List<Arguments> cases = new ArrayList<>();
-    for (int n : new int[] {1, 2, 3, 4, 7}) {
-      for (int count : new int[] {0, 1, Math.max(1, n - 1), 13, 1021, 262_147}) {
-        cases.add(Arguments.of(n, count, 4096)); // small segments: many per chunk, ragged tails
+    for (LinkTransport transport : LinkTransport.values()) {
+      for (int n : new int[] {1, 2, 3, 4, 7}) {
+        for (int count : new int[] {0, 1, Math.max(1, n - 1), 13, 1021, 262_147}) {
+          cases.add(Arguments.of(n, count, 4096, transport)); // small segments: many per chunk, ragged tails
+        }
+        cases.add(Arguments.of(n, 1_000_003, RingConfig.DEFAULT_SEGMENT_BYTES, transport));
       }
-      cases.add(Arguments.of(n, 1_000_003, RingConfig.DEFAULT_SEGMENT_BYTES));
+      cases.add(Arguments.of(2, 10_000_019, RingConfig.DEFAULT_SEGMENT_BYTES, transport));
+      cases.add(Arguments.of(4, 10_000_019, RingConfig.DEFAULT_SEGMENT_BYTES, transport));
     }
-    cases.add(Arguments.of(2, 10_000_019, RingConfig.DEFAULT_SEGMENT_BYTES));
-    cases.add(Arguments.of(4, 10_000_019, RingConfig.DEFAULT_SEGMENT_BYTES));
     return cases.stream();
   }
 
-  @ParameterizedTest(name = "world {0}, {1} floats, {2}-byte segments")
+  @ParameterizedTest(name = "world {0}, {1} floats, {2}-byte segments, {3}")
   @MethodSource("worldSizesAndLengths")
-  void allReduceSumMatchesDoubleReferenceAndIsBitwiseEqualOnEveryRank(int n, int count, int segmentBytes)
-      throws Exception {
-    RingConfig config = RingHarness.config("sum-" + n + "-" + count).withSegmentBytes(segmentBytes);
+  void allReduceSumMatchesDoubleReferenceAndIsBitwiseEqualOnEveryRank(int n, int count, int segmentBytes,
+      LinkTransport transport) throws Exception {
+    RingConfig config = RingHarness.config("sum-" + n + "-" + count, transport).withSegmentBytes(segmentBytes);
     List<ByteBuffer> results = RingHarness.run(n, config, ring -> {
       ByteBuffer buf = filled(ring.rank(), count);
       ring.allReduce(buf, ReduceOp.SUM);
@@ -159,11 +163,12 @@ class RingCommunicatorTest {
     }
   }
 
-  @ParameterizedTest(name = "world {0}, root {1}")
+  @ParameterizedTest(name = "world {0}, root {1}, {2}")
   @MethodSource("broadcastCases")
-  void broadcastCopiesTheRootsBytesToEveryRank(int n, int root) throws Exception {
+  void broadcastCopiesTheRootsBytesToEveryRank(int n, int root, LinkTransport transport) throws Exception {
     int count = 300_001;
-    List<ByteBuffer> results = RingHarness.run(n, RingHarness.config("bcast").withSegmentBytes(65536), ring -> {
+    RingConfig config = RingHarness.config("bcast", transport).withSegmentBytes(65536);
+    List<ByteBuffer> results = RingHarness.run(n, config, ring -> {
       ByteBuffer buf = filled(ring.rank(), count);
       ring.broadcast(buf, 0, count, root);
       return buf;
@@ -175,15 +180,16 @@ class RingCommunicatorTest {
   }
 
   static Stream<Arguments> broadcastCases() {
-    return Stream.of(Arguments.of(1, 0), Arguments.of(2, 0), Arguments.of(2, 1), Arguments.of(4, 0),
-        Arguments.of(4, 3), Arguments.of(7, 2));
+    return Stream.of(LinkTransport.values()).flatMap(t -> Stream.of(Arguments.of(1, 0, t), Arguments.of(2, 0, t),
+        Arguments.of(2, 1, t), Arguments.of(4, 0, t), Arguments.of(4, 3, t), Arguments.of(7, 2, t)));
   }
 
-  @Test
-  void barrierHoldsEveryRankUntilTheLastArrives() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(LinkTransport.class)
+  void barrierHoldsEveryRankUntilTheLastArrives(LinkTransport transport) throws Exception {
     int n = 4;
     long[] arrived = new long[n];
-    List<Long> left = RingHarness.run(n, RingHarness.config("barrier"), ring -> {
+    List<Long> left = RingHarness.run(n, RingHarness.config("barrier", transport), ring -> {
       Thread.sleep(100L * ring.rank());
       arrived[ring.rank()] = System.nanoTime();
       ring.barrier();
@@ -198,8 +204,9 @@ class RingCommunicatorTest {
     }
   }
 
-  @Test
-  void bucketsCompleteInSubmissionOrderWithCorrectSums() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(LinkTransport.class)
+  void bucketsCompleteInSubmissionOrderWithCorrectSums(LinkTransport transport) throws Exception {
     int n = 3;
     int[] sizes = new int[220];
     for (int b = 0; b < sizes.length; b++) {
@@ -210,7 +217,8 @@ class RingCommunicatorTest {
       total += s;
     }
     int count = total;
-    List<Object[]> results = RingHarness.run(n, RingHarness.config("buckets").withSegmentBytes(65536), ring -> {
+    RingConfig config = RingHarness.config("buckets", transport).withSegmentBytes(65536);
+    List<Object[]> results = RingHarness.run(n, config, ring -> {
       ByteBuffer flat = filled(ring.rank(), count);
       List<Integer> completed = Collections.synchronizedList(new ArrayList<>());
       List<CompletableFuture<Void>> futures = new ArrayList<>();
@@ -240,11 +248,12 @@ class RingCommunicatorTest {
     assertBitwiseEqual(flats, count);
   }
 
-  @ParameterizedTest(name = "world {0}")
+  @ParameterizedTest(name = "world {0}, {1}")
   @MethodSource("bf16Sizes")
-  void bf16WireStaysWithinItsDocumentedBoundAndRanksAgreeBitwise(int n) throws Exception {
+  void bf16WireStaysWithinItsDocumentedBoundAndRanksAgreeBitwise(int n, LinkTransport transport) throws Exception {
     int count = 200_003;
-    RingConfig config = RingHarness.config("bf16-" + n).withCodec(WireCodec.BF16).withSegmentBytes(16384);
+    RingConfig config = RingHarness.config("bf16-" + n, transport).withCodec(WireCodec.BF16)
+        .withSegmentBytes(16384);
     List<ByteBuffer> results = RingHarness.run(n, config, ring -> {
       ByteBuffer buf = filled(ring.rank(), count);
       ring.allReduce(buf, ReduceOp.SUM);
@@ -265,24 +274,28 @@ class RingCommunicatorTest {
     assertBitwiseEqual(results, count);
   }
 
-  static Stream<Integer> bf16Sizes() {
-    return Stream.of(2, 3, 4);
+  static Stream<Arguments> bf16Sizes() {
+    return Stream.of(LinkTransport.values()).flatMap(t -> Stream.of(2, 3, 4).map(n -> Arguments.of(n, t)));
   }
 
-  @Test
-  void closeLeavesNoSocketsOrThreadsBehind() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(LinkTransport.class)
+  void closeLeavesNoSocketsSocketFilesOrThreadsBehind(LinkTransport transport) throws Exception {
     java.nio.file.Path fds = java.nio.file.Path.of("/proc/self/fd");
     org.junit.jupiter.api.Assumptions.assumeTrue(java.nio.file.Files.isDirectory(fds), "needs Linux /proc");
-    RingHarness.run(2, RingHarness.config("leaks-warm-up"), ring -> null); // JDK one-time resources
+    RingHarness.run(2, RingHarness.config("leaks-warm-up", transport), ring -> null); // JDK one-time resources
     long before = openSockets(fds);
+    List<String> dirsBefore = RingHarness.socketDirectoriesLeft();
     for (int round = 0; round < 3; round++) {
-      RingHarness.run(4, RingHarness.config("leaks-" + round), ring -> {
+      RingHarness.run(4, RingHarness.config("leaks-" + round, transport), ring -> {
         ring.allReduce(new float[1000], ReduceOp.SUM);
         return null;
       });
     }
     assertTrue(RingHarness.ringThreadsAfter(java.time.Duration.ofSeconds(10)).isEmpty(), "ring threads left");
     assertEquals(before, openSockets(fds), "open sockets before and after a closed ring");
+    assertEquals(List.of(), dirsBefore, "socket directories left by earlier tests");
+    assertEquals(List.of(), RingHarness.socketDirectoriesLeft(), "socket directories left after a closed ring");
   }
 
   private static long openSockets(java.nio.file.Path fds) throws java.io.IOException {
@@ -321,6 +334,13 @@ class RingCommunicatorTest {
     assertTrue(secret.getMessage().contains("at least 16"), secret.getMessage());
     assertEquals("RingSecret[redacted]", RingHarness.SECRET.toString());
     assertTrue(RingHarness.config("x").toString().contains("RingSecret[redacted]"));
+    IllegalArgumentException dir = assertThrows(IllegalArgumentException.class,
+        () -> RingHarness.config("x").withSocketDir("relative/dir"));
+    assertTrue(dir.getMessage().contains("socketDir") && dir.getMessage().contains("relative/dir"), dir.getMessage());
+    IllegalArgumentException transport = assertThrows(IllegalArgumentException.class,
+        () -> RingHarness.config("x").withTransport(null));
+    assertTrue(transport.getMessage().contains("transport must be AUTO or TCP"), transport.getMessage());
+    assertEquals(LinkTransport.AUTO, RingConfig.defaults("x", RingHarness.SECRET).transport());
   }
 
   static void assertBitwiseEqual(List<ByteBuffer> results, int count) {

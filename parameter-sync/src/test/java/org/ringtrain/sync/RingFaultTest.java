@@ -1,5 +1,5 @@
-// Failure behaviour of the ring over real sockets: dead, silent, unauthenticated,
-// outdated and malicious peers. Every case must end in a RingException that
+// Failure behaviour of the ring over real sockets (TCP and Unix domain): dead,
+// silent, unauthenticated, outdated and malicious peers. Every case must end in a RingException that
 // names the peer and the operation, quickly (the I/O timeouts are set far above
 // the test timeouts, so a pass proves the failure was detected, not waited out),
 // and leave no ring threads behind.
@@ -23,6 +23,8 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class RingFaultTest {
@@ -39,12 +41,14 @@ class RingFaultTest {
     assertTrue(alive.isEmpty(), "ring threads still alive after close: " + alive);
   }
 
-  @Test
-  void aPeerThatClosesMidTransferFailsItsNeighboursPromptly() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(LinkTransport.class)
+  void aPeerThatClosesMidTransferFailsItsNeighboursPromptly(LinkTransport transport) throws Exception {
     // 128 MiB per rank with 64 KiB segments: thousands of frames, far longer than the 30 ms
     // before rank 2 closes even on a fast machine, so the close lands mid-transfer.
     int count = 32_000_000;
-    List<Object> outcomes = RingHarness.run(3, config("close-mid").withSegmentBytes(64 << 10), ring -> {
+    RingConfig config = config("close-mid").withSegmentBytes(64 << 10).withTransport(transport);
+    List<Object> outcomes = RingHarness.run(3, config, ring -> {
       ByteBuffer buf = ByteBuffer.allocateDirect(count * 4);
       if (ring.rank() == 2) {
         CompletableFuture<Void> inFlight = ring.allReduceAsync(buf, 0, count, ReduceOp.SUM);
@@ -73,7 +77,7 @@ class RingFaultTest {
     InetSocketAddress dead = new InetSocketAddress("127.0.0.1", deadPort);
     RingConfig config = config("never").withTimeouts(Duration.ofSeconds(2), Duration.ofSeconds(2), LONG);
     RingException e = assertThrows(RingException.class,
-        () -> RingCommunicator.connect(config, RawPeer.rank0Of2(self -> List.of(self, dead))));
+        () -> RingCommunicator.connect(config, RawPeer.rank0Of2(self -> List.of(self, RingAddress.tcpOnly(dead)))));
     assertEquals(1, e.peer().rank(), e.getMessage());
     assertTrue(e.getMessage().contains("127.0.0.1:" + deadPort), e.getMessage());
     assertTrue(e.getMessage().contains("within 2000 ms"), e.getMessage());
@@ -90,16 +94,22 @@ class RingFaultTest {
     }
   }
 
-  @Test
-  void aWrongSecretIsRefusedOnBothSidesWithoutRevealingEitherSecret() throws Exception {
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(LinkTransport.class)
+  void aWrongSecretIsRefusedOnBothSidesWithoutRevealingEitherSecret(LinkTransport transport) throws Exception {
     RingSecret other = RingSecret.generate();
-    RingConfig good = config("secret");
+    RingConfig good = config("secret").withTransport(transport);
     RingConfig bad = new RingConfig("secret", other, "127.0.0.1", 0, good.connectTimeout(),
-        good.handshakeTimeout(), LONG, good.segmentBytes(), good.socketBufferBytes(), good.codec());
+        good.handshakeTimeout(), LONG, good.segmentBytes(), good.socketBufferBytes(), good.codec(), transport, null);
     Exception e = assertThrows(RingException.class,
         () -> RingHarness.run(2, rank -> rank == 1 ? bad : good, ring -> null));
-    assertEquals(RingException.Operation.HANDSHAKE, ((RingException) e).operation(), e.getMessage());
+    RingException ring = (RingException) e;
+    assertEquals(RingException.Operation.HANDSHAKE, ring.operation(), e.getMessage());
     assertTrue(e.getMessage().contains("secret"), e.getMessage());
+    assertNotNull(ring.peer(), e.getMessage());
+    assertTrue(e.getMessage().contains("rank " + ring.peer().rank() + " (127.0.0.1:"), e.getMessage());
+    assertEquals(transport == LinkTransport.AUTO, ring.peer().isUnixSocket(), e.getMessage());
+    assertEquals(transport == LinkTransport.AUTO, e.getMessage().contains("via unix socket"), e.getMessage());
     for (RingSecret s : new RingSecret[] {RingHarness.SECRET, other}) {
       String encoded = Base64.getEncoder().encodeToString(s.keyBytes());
       assertFalse(e.getMessage().contains(encoded), "the secret leaked into: " + e.getMessage());
@@ -122,6 +132,52 @@ class RingFaultTest {
       assertEquals(RingException.Operation.HANDSHAKE, e.operation(), e.getMessage());
       assertTrue(e.getMessage().contains("version 99") && e.getMessage().contains("speaks 1"), e.getMessage());
       peer.get(10, TimeUnit.SECONDS);
+    }
+  }
+
+  @Test
+  void aSilentPeerOverAUnixSocketFailsTheHandshakeAtItsTimeout() throws Exception {
+    try (RawPeer silent = RawPeer.overUnixSocket()) {
+      long start = System.nanoTime();
+      RingException e = assertThrows(RingException.class,
+          () -> RingCommunicator.connect(config("silent-unix"), silent.rendezvousForRank0()));
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      assertEquals(1, e.peer().rank(), e.getMessage());
+      assertTrue(e.peer().isUnixSocket(), "rank 0 should have reached the peer over its unix socket: " + e.getMessage());
+      assertEquals(RingException.Operation.TIMEOUT, e.operation(), e.getMessage());
+      assertTrue(e.getMessage().contains("handshake") && e.getMessage().contains("via unix socket "
+          + silent.address.unixSocket()), e.getMessage());
+      assertTrue(ms < 2000 + 3000, "the 2 s handshake timeout took " + ms + " ms");
+    }
+  }
+
+  @Test
+  void aPeerThatStopsSendingOverAUnixSocketFailsTheCollectiveAtTheIoTimeout() throws Exception {
+    RingConfig config = config("stalled-unix").withTimeouts(Duration.ofSeconds(5), Duration.ofSeconds(2),
+        Duration.ofMillis(800));
+    try (RawPeer stalled = RawPeer.overUnixSocket()) {
+      CompletableFuture<Void> script = CompletableFuture.runAsync(() -> {
+        try {
+          stalled.connectHandshake(config, Handshake.PROTOCOL_VERSION);
+          stalled.acceptHandshake(config);
+        } catch (Exception ex) {
+          throw new IllegalStateException(ex);
+        }
+      });
+      try (RingCommunicator ring = RingCommunicator.connect(config, stalled.rendezvousForRank0())) {
+        script.get(10, TimeUnit.SECONDS);
+        assertTrue(ring.leftPeer().isUnixSocket() && ring.rightPeer().isUnixSocket(),
+            ring.leftPeer() + " / " + ring.rightPeer());
+        ByteBuffer buf = ByteBuffer.allocateDirect(100 * 4);
+        long start = System.nanoTime();
+        RingException e = assertThrows(RingException.class, () -> ring.allReduce(buf, ReduceOp.SUM));
+        long ms = (System.nanoTime() - start) / 1_000_000;
+        assertEquals(RingException.Operation.TIMEOUT, e.operation(), e.getMessage());
+        assertEquals(1, e.peer().rank(), e.getMessage());
+        assertTrue(e.getMessage().contains("no data for 800 ms") && e.getMessage().contains("via unix socket"),
+            e.getMessage());
+        assertTrue(ms >= 700 && ms < 800 + 3000, "the 800 ms I/O timeout took " + ms + " ms");
+      }
     }
   }
 

@@ -1,8 +1,11 @@
 // Test fixture: runs every rank of a ring as a thread of this JVM over real
-// loopback TCP, collects the threads' exceptions and rethrows the first, and
+// sockets (Unix domain sockets by default, loopback TCP on request), collects the threads' exceptions and rethrows the first, and
 // closes every communicator so tests do not leak ports or threads.
 package org.ringtrain.sync;
 
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -11,6 +14,8 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.function.IntFunction;
+import java.util.function.UnaryOperator;
+import java.util.stream.Stream;
 
 final class RingHarness {
   static final RingSecret SECRET = RingSecret.generate();
@@ -24,10 +29,15 @@ final class RingHarness {
   private RingHarness() {
   }
 
-  /** A config for tests: loopback, short timeouts. */
+  /** A config for tests: loopback, short timeouts, the default transport (AUTO: Unix sockets here). */
   static RingConfig config(String runId) {
     return RingConfig.defaults(runId, SECRET).withBindHost("127.0.0.1")
         .withTimeouts(Duration.ofSeconds(20), Duration.ofSeconds(5), Duration.ofSeconds(30));
+  }
+
+  /** {@link #config(String)} with the given transport. */
+  static RingConfig config(String runId, LinkTransport transport) {
+    return config(runId).withTransport(transport);
   }
 
   /** Connects {@code worldSize} ranks with the same config and runs {@code body} on each. */
@@ -37,6 +47,15 @@ final class RingHarness {
 
   /** Connects {@code worldSize} ranks, rank r with {@code configs.apply(r)}, and runs {@code body} on each. */
   static <T> List<T> run(int worldSize, IntFunction<RingConfig> configs, RankBody<T> body) throws Exception {
+    return run(worldSize, configs, UnaryOperator.identity(), body);
+  }
+
+  /**
+   * Like {@link #run(int, IntFunction, RankBody)}, every rank's rendezvous passing the exchanged
+   * addresses through {@code tamper} (the same list for every rank) before the ranks see them.
+   */
+  static <T> List<T> run(int worldSize, IntFunction<RingConfig> configs, UnaryOperator<List<RingAddress>> tamper,
+      RankBody<T> body) throws Exception {
     LocalRendezvous.Group group = new LocalRendezvous.Group(worldSize, Duration.ofSeconds(30));
     ExecutorService pool = Executors.newFixedThreadPool(worldSize);
     try {
@@ -44,7 +63,8 @@ final class RingHarness {
       for (int r = 0; r < worldSize; r++) {
         int rank = r;
         futures.add(pool.submit(() -> {
-          try (RingCommunicator ring = RingCommunicator.connect(configs.apply(rank), group.forRank(rank))) {
+          Rendezvous rendezvous = tampered(group.forRank(rank), tamper);
+          try (RingCommunicator ring = RingCommunicator.connect(configs.apply(rank), rendezvous)) {
             return body.run(ring);
           }
         }));
@@ -69,6 +89,40 @@ final class RingHarness {
       return results;
     } finally {
       pool.shutdownNow();
+    }
+  }
+
+  /** {@code inner} with its exchanged addresses passed through {@code tamper}. */
+  static Rendezvous tampered(Rendezvous inner, UnaryOperator<List<RingAddress>> tamper) {
+    return new Rendezvous() {
+      @Override
+      public int rank() {
+        return inner.rank();
+      }
+
+      @Override
+      public int worldSize() {
+        return inner.worldSize();
+      }
+
+      @Override
+      public String advertisedHost() {
+        return inner.advertisedHost();
+      }
+
+      @Override
+      public List<RingAddress> exchange(RingAddress self) throws IOException {
+        return tamper.apply(inner.exchange(self));
+      }
+    };
+  }
+
+  /** The ringtrain socket directories left in java.io.tmpdir (there should be none outside a set-up). */
+  static List<String> socketDirectoriesLeft() throws IOException {
+    Path tmp = Path.of(System.getProperty("java.io.tmpdir"));
+    try (Stream<Path> all = Files.list(tmp)) {
+      return all.map(p -> p.getFileName().toString())
+          .filter(n -> n.startsWith(UnixSocketListener.DIRECTORY_PREFIX)).sorted().toList();
     }
   }
 

@@ -4,15 +4,20 @@ package org.ringtrain.bench.ring;
 
 import java.nio.file.Path;
 import java.util.Arrays;
+import java.util.Locale;
+import org.ringtrain.sync.LinkTransport;
 
 /**
  * What one run of the ring benchmark measures.
  *
  * @param worldSizes        ranks per ring (default 2,4)
+ * @param transports        ring link transports, each measured with every row (default AUTO,TCP:
+ *                          Unix domain sockets between these same-host ranks, then TCP)
  * @param sizesMib          float32 vector sizes in MiB (default 1,16,64,256)
  * @param bf16SizesMib      sizes that also get a bf16-on-the-wire row (default 64,256)
- * @param segmentBytes      the ring's pipeline segment for the main table (default 1 MiB, the
- *                          ring's own default)
+ * @param segmentBytes      the ring's pipeline segment for the main table (default 1 MiB, kept
+ *                          from the first runs so that tables compare; the ring's own default
+ *                          is {@link org.ringtrain.sync.RingConfig#DEFAULT_SEGMENT_BYTES})
  * @param sweepSegmentBytes segment sizes compared at {@code sweepMib} (default 1m,2m,4m)
  * @param sweepMib          vector size of the segment sweep (default 64)
  * @param warmup            untimed ring iterations per row (default 3)
@@ -21,13 +26,14 @@ import java.util.Arrays;
  * @param sparkIters        timed Spark rounds per size (default 3)
  * @param sparkBudgetSeconds a size stops after fewer timed rounds (at least one) once they took
  *                          this long (default 40)
- * @param loopbackMib       bytes one loopback measurement streams (default 1024 MiB)
- * @param loopbackReps      loopback measurements per probe (default 5)
+ * @param loopbackMib       bytes one single-stream measurement streams (default 1024 MiB)
+ * @param loopbackReps      single-stream measurements per probe and kind (default 5)
  * @param docs              markdown file whose ring section is replaced (default none)
  * @param command           the command line to record in the docs
  */
 record BenchOptions(
     int[] worldSizes,
+    LinkTransport[] transports,
     int[] sizesMib,
     int[] bf16SizesMib,
     int segmentBytes,
@@ -46,7 +52,8 @@ record BenchOptions(
   static final String USAGE = String.join("\n",
       "usage: bench/ring.sh [--quick] [options]",
       "  --quick                 N=2, 1/16/64 MiB, fewer iterations, no bf16 rows, no sweep (~1 min)",
-      "  --world-sizes 2,4       ranks per ring (threads of this JVM over loopback TCP)",
+      "  --world-sizes 2,4       ranks per ring (threads of this JVM)",
+      "  --transports auto,tcp   ring link transports (auto: Unix domain sockets between these same-host ranks)",
       "  --sizes-mib 1,16,64,256 float32 vector sizes",
       "  --bf16-mib 64,256       sizes with an extra bf16-on-the-wire row ('none' for no rows)",
       "  --segment-bytes 1m      ring pipeline segment for the main table (k/m suffixes)",
@@ -55,16 +62,19 @@ record BenchOptions(
       "  --warmup 3 --iters 7    ring iterations per row (median of the timed ones)",
       "  --spark-warmup 1 --spark-iters 3   Spark rounds: untimed per context, timed per size (0 skips Spark)",
       "  --spark-budget-s 40     fewer timed Spark rounds (at least one) once a size took this long",
-      "  --loopback-mib 1024 --loopback-reps 5   single-stream loopback TCP probe",
+      "  --loopback-mib 1024 --loopback-reps 5   single-stream probes (loopback TCP and Unix socket)",
       "  --docs docs/benchmarks.md   replace the '## Ring all-reduce (parameter-sync)' section",
       "examples:",
       "  bench/ring.sh --quick",
       "  bench/ring.sh --world-sizes 2 --sizes-mib 64 --sweep-segments 1m,2m,4m",
+      "  bench/ring.sh --quick --transports tcp",
       "  bench/ring.sh --docs docs/benchmarks.md");
 
   BenchOptions {
     require(worldSizes.length > 0 && Arrays.stream(worldSizes).allMatch(n -> n >= 2 && n <= 16),
         "--world-sizes must list ranks in [2, 16], but found " + Arrays.toString(worldSizes));
+    require(transports.length > 0 && Arrays.stream(transports).distinct().count() == transports.length,
+        "--transports must list distinct transports (auto, tcp), but found " + Arrays.toString(transports));
     require(sizesMib.length > 0 && Arrays.stream(sizesMib).allMatch(s -> s >= 1 && s <= 1024),
         "--sizes-mib must list sizes in [1, 1024], but found " + Arrays.toString(sizesMib));
     require(Arrays.stream(bf16SizesMib).allMatch(s -> s >= 1 && s <= 1024),
@@ -83,6 +93,7 @@ record BenchOptions(
   static BenchOptions parse(String[] args, String command) {
     boolean quick = Arrays.asList(args).contains("--quick");
     int[] worldSizes = quick ? new int[] {2} : new int[] {2, 4};
+    LinkTransport[] transports = {LinkTransport.AUTO, LinkTransport.TCP};
     int[] sizes = quick ? new int[] {1, 16, 64} : new int[] {1, 16, 64, 256};
     int[] bf16 = quick ? new int[0] : new int[] {64, 256};
     int segment = 1 << 20;
@@ -108,6 +119,7 @@ record BenchOptions(
       String value = args[++i];
       switch (flag) {
         case "--world-sizes" -> worldSizes = ints(flag, value);
+        case "--transports" -> transports = transports(flag, value);
         case "--sizes-mib" -> sizes = ints(flag, value);
         case "--bf16-mib" -> bf16 = value.equals("none") ? new int[0] : ints(flag, value);
         case "--segment-bytes" -> segment = bytes(flag, value);
@@ -125,7 +137,7 @@ record BenchOptions(
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
-    return new BenchOptions(worldSizes, sizes, bf16, segment, sweep, sweepMib, warmup, iters,
+    return new BenchOptions(worldSizes, transports, sizes, bf16, segment, sweep, sweepMib, warmup, iters,
         sparkWarmup, sparkIters, sparkBudget, loopbackMib, loopbackReps, docs, command);
   }
 
@@ -143,7 +155,8 @@ record BenchOptions(
 
   /** One line for the report: the settings that shape the numbers. */
   String describe() {
-    return "world sizes " + Arrays.toString(worldSizes) + ", sizes " + Arrays.toString(sizesMib)
+    return "world sizes " + Arrays.toString(worldSizes) + ", transports " + Arrays.toString(transports)
+        + ", sizes " + Arrays.toString(sizesMib)
         + " MiB, bf16 " + Arrays.toString(bf16SizesMib) + " MiB, segment " + mib(segmentBytes)
         + ", ring warm-up " + warmup + " + timed " + iters + ", Spark warm-up " + sparkWarmup
         + " + timed " + sparkIters + " (at most " + sparkBudgetSeconds + " s per size), loopback " + loopbackReps + " x " + loopbackMib + " MiB";
@@ -151,6 +164,16 @@ record BenchOptions(
 
   static String mib(int bytes) {
     return bytes % (1 << 20) == 0 ? (bytes >> 20) + " MiB" : (bytes >> 10) + " KiB";
+  }
+
+  private static LinkTransport[] transports(String flag, String value) {
+    return Arrays.stream(value.split(",")).map(v -> {
+      try {
+        return LinkTransport.valueOf(v.trim().toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        throw new IllegalArgumentException(flag + " expects auto or tcp, but found '" + v + "'");
+      }
+    }).toArray(LinkTransport[]::new);
   }
 
   private static int[] ints(String flag, String value) {

@@ -1,6 +1,7 @@
 // The ring all-reduce benchmark command (bench/ring.sh): ringtrain's ring at
-// world sizes 2 and 4 and 1-256 MiB, next to the single-stream loopback TCP
-// ceiling and Spark's treeAggregate + broadcast baseline, all in one JVM run so
+// world sizes 2 and 4 and 1-256 MiB, over Unix domain sockets (AUTO) and over
+// TCP, next to the single-stream loopback TCP and Unix socket ceilings and
+// Spark's treeAggregate + broadcast baseline, all in one JVM run so
 // that the ratios hold on a shared, noisy machine. It is a command, not a test:
 // it asserts nothing beyond the sums being right, and prints to System.out
 // because the printed report is its product.
@@ -13,6 +14,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.TreeSet;
+import org.ringtrain.sync.LinkTransport;
 import org.ringtrain.sync.RingConfig;
 import org.ringtrain.sync.RingSecret;
 import org.ringtrain.sync.WireCodec;
@@ -43,7 +45,8 @@ public final class RingBench {
     log(options.describe());
 
     RingSecret secret = RingSecret.generate();
-    List<Double> loopback = new ArrayList<>();
+    List<Double> loopbackTcp = new ArrayList<>();
+    List<Double> loopbackUnix = new ArrayList<>();
     List<BenchReport.Row> rows = new ArrayList<>();
     List<BenchReport.SweepRow> sweep = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
@@ -51,21 +54,33 @@ public final class RingBench {
     int[] sparkSizes = union(options.sizesMib(), options.bf16SizesMib());
 
     for (int n : options.worldSizes()) {
-      probeLoopback(options, loopback);
-      RingConfig base = RingConfig.defaults("ring-bench", secret).withBindHost("127.0.0.1")
-          .withSegmentBytes(options.segmentBytes());
-      double[] fp32 = RingRun.medianMs(n, base, options.sizesMib(), options.warmup(), options.iters());
-      logRows(n, "fp32", options.sizesMib(), fp32);
-      double[] bf16 = options.bf16SizesMib().length == 0 ? new double[0]
-          : RingRun.medianMs(n, base.withCodec(WireCodec.BF16), options.bf16SizesMib(), options.warmup(),
-              options.iters());
-      logRows(n, "bf16", options.bf16SizesMib(), bf16);
-      for (int segment : options.sweepSegmentBytes()) {
-        double ms = RingRun.medianMs(n, base.withSegmentBytes(segment), new int[] {options.sweepMib()},
-            options.warmup(), options.iters())[0];
-        sweep.add(new BenchReport.SweepRow(n, segment, options.sweepMib(), ms));
-        log("N=" + n + " segment " + BenchOptions.mib(segment) + " " + options.sweepMib() + " MiB: ring "
-            + BenchReport.fmt(ms, 1) + " ms");
+      probeLoopback(options, loopbackTcp, loopbackUnix);
+      List<BenchReport.Row> ringRows = new ArrayList<>(); // Spark times are filled in below
+      for (LinkTransport transport : options.transports()) {
+        RingConfig base = RingConfig.defaults("ring-bench", secret).withBindHost("127.0.0.1")
+            .withSegmentBytes(options.segmentBytes()).withTransport(transport);
+        RingRun.Result fp32 = RingRun.medianMs(n, base, options.sizesMib(), options.warmup(), options.iters());
+        logRows(n, transport, fp32, "fp32", options.sizesMib());
+        for (int s = 0; s < options.sizesMib().length; s++) {
+          ringRows.add(new BenchReport.Row(n, options.sizesMib()[s], transport, fp32.links(), "fp32",
+              fp32.medianMs()[s], Double.NaN));
+        }
+        if (options.bf16SizesMib().length > 0) {
+          RingRun.Result bf16 = RingRun.medianMs(n, base.withCodec(WireCodec.BF16), options.bf16SizesMib(),
+              options.warmup(), options.iters());
+          logRows(n, transport, bf16, "bf16", options.bf16SizesMib());
+          for (int s = 0; s < options.bf16SizesMib().length; s++) {
+            ringRows.add(new BenchReport.Row(n, options.bf16SizesMib()[s], transport, bf16.links(), "bf16",
+                bf16.medianMs()[s], Double.NaN));
+          }
+        }
+        for (int segment : options.sweepSegmentBytes()) {
+          RingRun.Result r = RingRun.medianMs(n, base.withSegmentBytes(segment), new int[] {options.sweepMib()},
+              options.warmup(), options.iters());
+          sweep.add(new BenchReport.SweepRow(n, transport, r.links(), segment, options.sweepMib(), r.medianMs()[0]));
+          log("N=" + n + " " + transport + " (" + r.links() + ") segment " + BenchOptions.mib(segment) + " "
+              + options.sweepMib() + " MiB: ring " + BenchReport.fmt(r.medianMs()[0], 1) + " ms");
+        }
       }
       System.gc(); // give back the ranks' direct buffers before Spark fills the heap
 
@@ -80,8 +95,8 @@ public final class RingBench {
           warnings.add("at N=" + n + " Spark evicted cached vectors, so its times include remaking them; "
               + "give the JVM more heap (-Xmx in bench/ring.sh)");
         }
-        logRows(n, "spark", sparkSizes, spark);
         for (int s = 0; s < sparkSizes.length; s++) {
+          log("N=" + n + " spark " + sparkSizes[s] + " MiB: " + BenchReport.fmt(spark[s], 1) + " ms");
           if (result.rounds()[s] < options.sparkIters()) {
             warnings.add("Spark at N=" + n + ", " + sparkSizes[s] + " MiB: median of " + result.rounds()[s]
                 + " timed round(s), not " + options.sparkIters() + " (--spark-budget-s "
@@ -89,20 +104,15 @@ public final class RingBench {
           }
         }
       }
-      for (int s = 0; s < options.sizesMib().length; s++) {
-        rows.add(new BenchReport.Row(n, options.sizesMib()[s], "fp32", fp32[s],
-            spark[indexOf(sparkSizes, options.sizesMib()[s])]));
-      }
-      for (int s = 0; s < options.bf16SizesMib().length; s++) {
-        rows.add(new BenchReport.Row(n, options.bf16SizesMib()[s], "bf16", bf16[s],
-            spark[indexOf(sparkSizes, options.bf16SizesMib()[s])]));
+      for (BenchReport.Row r : ringRows) {
+        rows.add(r.withSparkMs(spark[indexOf(sparkSizes, r.mib())]));
       }
     }
-    probeLoopback(options, loopback);
+    probeLoopback(options, loopbackTcp, loopbackUnix);
     String loadEnd = Timing.loadAverage();
 
-    BenchReport report = new BenchReport(options, loadStart, loadEnd, loopback, rows, sweep, sparkVersion,
-        warnings);
+    BenchReport report = new BenchReport(options, loadStart, loadEnd, loopbackTcp, loopbackUnix, rows, sweep,
+        sparkVersion, warnings);
     String markdown = report.markdown(LocalDate.now(ZoneOffset.UTC).toString());
     System.out.println();
     System.out.println(markdown);
@@ -113,18 +123,21 @@ public final class RingBench {
     }
   }
 
-  private static void probeLoopback(BenchOptions options, List<Double> loopback) throws Exception {
-    double[] rates = LoopbackProbe.gbPerSecond(options.loopbackMib(), options.loopbackReps());
-    for (double r : rates) {
-      loopback.add(r);
+  private static void probeLoopback(BenchOptions options, List<Double> tcp, List<Double> unix) throws Exception {
+    for (LoopbackProbe.Kind kind : LoopbackProbe.Kind.values()) {
+      double[] rates = LoopbackProbe.gbPerSecond(kind, options.loopbackMib(), options.loopbackReps());
+      for (double r : rates) {
+        (kind == LoopbackProbe.Kind.TCP ? tcp : unix).add(r);
+      }
+      log(kind.label + " single stream: median " + BenchReport.fmt(Timing.median(rates), 2) + " GB/s "
+          + Arrays.toString(Arrays.stream(rates).map(r -> Math.round(r * 100) / 100.0).toArray()));
     }
-    log("loopback single stream: median " + BenchReport.fmt(Timing.median(rates), 2) + " GB/s "
-        + Arrays.toString(Arrays.stream(rates).map(r -> Math.round(r * 100) / 100.0).toArray()));
   }
 
-  private static void logRows(int n, String what, int[] sizesMib, double[] ms) {
+  private static void logRows(int n, LinkTransport transport, RingRun.Result result, String wire, int[] sizesMib) {
     for (int s = 0; s < sizesMib.length; s++) {
-      log("N=" + n + " " + what + " " + sizesMib[s] + " MiB: " + BenchReport.fmt(ms[s], 1) + " ms");
+      log("N=" + n + " " + transport + " (" + result.links() + ") " + wire + " " + sizesMib[s] + " MiB: "
+          + BenchReport.fmt(result.medianMs()[s], 1) + " ms");
     }
   }
 

@@ -1,5 +1,6 @@
 // Times ringtrain's all-reduce for one world size and one ring config over a
-// list of vector sizes, every rank a thread of this JVM over loopback TCP.
+// list of vector sizes, every rank a thread of this JVM, linked over Unix domain
+// sockets or loopback TCP as the config's transport decides.
 // It checks the sum on a few elements so a broken ring cannot report a fast
 // time, but it is not a correctness test (parameter-sync's tests are).
 package org.ringtrain.bench.ring;
@@ -25,6 +26,10 @@ final class RingRun {
   /** Floats written per bulk put while refilling a rank's vector. */
   private static final int FILL_FLOATS = 1 << 16;
 
+  /** Median ms per size, and the links the ring actually used: "unix", "tcp" or "mixed". */
+  record Result(double[] medianMs, String links) {
+  }
+
   private RingRun() {
   }
 
@@ -34,8 +39,9 @@ final class RingRun {
    * holding the sum; each rank refills its vector with {@code rank + 1} before the barrier
    * (untimed), so every iteration reduces the same values.
    */
-  static double[] medianMs(int worldSize, RingConfig config, int[] sizesMib, int warmup, int iters)
+  static Result medianMs(int worldSize, RingConfig config, int[] sizesMib, int warmup, int iters)
       throws Exception {
+    boolean[] unixLinks = new boolean[2 * worldSize]; // each rank's left and right link
     int maxMib = 0;
     for (int s : sizesMib) {
       maxMib = Math.max(maxMib, s);
@@ -51,6 +57,8 @@ final class RingRun {
         ranks.add(pool.submit(() -> {
           ByteBuffer buffer = ByteBuffer.allocateDirect((int) maxBytes).order(ByteOrder.LITTLE_ENDIAN);
           try (RingCommunicator ring = RingCommunicator.connect(config, group.forRank(rank))) {
+            unixLinks[2 * rank] = ring.leftPeer().isUnixSocket();
+            unixLinks[2 * rank + 1] = ring.rightPeer().isUnixSocket();
             for (int s = 0; s < sizesMib.length; s++) {
               int count = (sizesMib[s] << 20) / Float.BYTES;
               for (int i = 0; i < warmup + iters; i++) {
@@ -89,7 +97,11 @@ final class RingRun {
       }
       medians[s] = Timing.medianMs(slowest);
     }
-    return medians;
+    int unix = 0;
+    for (boolean u : unixLinks) {
+      unix += u ? 1 : 0;
+    }
+    return new Result(medians, unix == unixLinks.length ? "unix" : unix == 0 ? "tcp" : "mixed");
   }
 
   private static void fill(ByteBuffer buffer, int count, float value) {

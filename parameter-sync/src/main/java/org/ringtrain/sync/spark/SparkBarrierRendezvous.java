@@ -1,15 +1,16 @@
-// Rendezvous through a Spark barrier stage: every task publishes host:port with
-// one BarrierTaskContext.allGather, which returns the messages in partition
+// Rendezvous through a Spark barrier stage: every task publishes its
+// RingAddress string (host:port, plus its Unix socket for same-host neighbours)
+// with one BarrierTaskContext.allGather, which returns the messages in partition
 // order, so rank == partition id. One call per stage attempt: each allGather
 // costs about a second of Spark's polling.
 package org.ringtrain.sync.spark;
 
 import java.io.IOException;
-import java.net.InetSocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.BarrierTaskContext;
 import org.ringtrain.sync.Rendezvous;
+import org.ringtrain.sync.RingAddress;
 import org.ringtrain.sync.RingException;
 
 /** A {@link Rendezvous} for the task of a barrier stage; create it inside the task. */
@@ -47,35 +48,18 @@ public final class SparkBarrierRendezvous implements Rendezvous {
   }
 
   @Override
-  public List<InetSocketAddress> exchange(InetSocketAddress self) throws IOException {
+  public List<RingAddress> exchange(RingAddress self) throws IOException {
     String[] all;
     try {
-      all = context.allGather(self.getHostString() + ":" + self.getPort());
+      all = context.allGather(self.format());
     } catch (RuntimeException e) {
       throw new RingException(null, RingException.Operation.RENDEZVOUS,
           "BarrierTaskContext.allGather failed: " + e.getMessage(), e);
     }
-    List<InetSocketAddress> addresses = new ArrayList<>(all.length);
+    List<RingAddress> addresses = new ArrayList<>(all.length);
     for (int rank = 0; rank < all.length; rank++) {
-      addresses.add(parse(all[rank], rank));
+      addresses.add(RingAddress.parse(all[rank], rank));
     }
     return addresses;
-  }
-
-  static InetSocketAddress parse(String hostPort, int rank) throws RingException {
-    int colon = hostPort == null ? -1 : hostPort.lastIndexOf(':');
-    try {
-      if (colon > 0) {
-        String host = hostPort.substring(0, colon);
-        if (host.startsWith("[") && host.endsWith("]")) {
-          host = host.substring(1, host.length() - 1);
-        }
-        return new InetSocketAddress(host, Integer.parseInt(hostPort.substring(colon + 1)));
-      }
-    } catch (IllegalArgumentException e) {
-      // fall through to the error below
-    }
-    throw new RingException(null, RingException.Operation.RENDEZVOUS, "rank " + rank
-        + " published '" + hostPort + "', expected host:port");
   }
 }

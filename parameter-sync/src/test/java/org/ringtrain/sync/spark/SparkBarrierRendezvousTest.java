@@ -1,6 +1,7 @@
 // The ring inside a real Spark barrier stage in local[4]: four tasks find each
-// other through BarrierTaskContext.allGather, connect, all-reduce a vector and
-// return it; the driver checks every task's result.
+// other through BarrierTaskContext.allGather, connect (over Unix domain
+// sockets: local[4] is one host), all-reduce a vector and return it; the driver
+// checks every task's result and transport.
 package org.ringtrain.sync.spark;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -9,6 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.Serializable;
 import java.time.Duration;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.SparkConf;
@@ -62,7 +64,10 @@ class SparkBarrierRendezvousTest {
               values[i] = ring.rank() + i % 7;
             }
             ring.allReduce(values, ReduceOp.SUM);
-            return CollectionConverters.asScala(List.of(values).iterator());
+            // One extra element reports whether both links ran over Unix domain sockets.
+            float[] result = Arrays.copyOf(values, COUNT + 1);
+            result[COUNT] = ring.leftPeer().isUnixSocket() && ring.rightPeer().isUnixSocket() ? 1f : 0f;
+            return CollectionConverters.asScala(List.of(result).iterator());
           } catch (RingException e) {
             throw new IllegalStateException(e);
           }
@@ -71,6 +76,7 @@ class SparkBarrierRendezvousTest {
         .mapPartitions(task, false, ClassTag$.MODULE$.apply(float[].class)).collect();
     assertEquals(WORLD, results.length);
     for (int r = 0; r < WORLD; r++) {
+      assertEquals(1f, results[r][COUNT], "task " + r + " should link to its same-host neighbours over unix sockets");
       for (int i = 0; i < COUNT; i++) {
         float expected = 0 + 1 + 2 + 3 + WORLD * (i % 7);
         if (results[r][i] != expected) {
@@ -86,18 +92,4 @@ class SparkBarrierRendezvousTest {
     assertTrue(e.getMessage().contains("barrier stage"), e.getMessage());
   }
 
-  @Test
-  void malformedPublishedAddressesAreRejected() {
-    RingException e = assertThrows(RingException.class, () -> SparkBarrierRendezvous.parse("no-port", 3));
-    assertTrue(e.getMessage().contains("rank 3 published 'no-port'"), e.getMessage());
-    assertEquals(4242, assertDoesNotThrowParse("[::1]:4242").getPort());
-  }
-
-  private static java.net.InetSocketAddress assertDoesNotThrowParse(String hostPort) {
-    try {
-      return SparkBarrierRendezvous.parse(hostPort, 0);
-    } catch (RingException e) {
-      throw new AssertionError(e);
-    }
-  }
 }
