@@ -1,5 +1,5 @@
 // Why a text classifier predicted what it did: the prediction and, for each
-// token, how much removing it lowers the predicted class's probability.
+// token, how much removing it lowers the predicted class's log-odds.
 package org.ringtrain.driver.classify;
 
 import java.io.Serializable;

@@ -54,9 +54,11 @@ final class Predictor implements AutoCloseable {
   }
 
   /**
-   * Occlusion: the row's prediction, and for each token the predicted class's probability minus
-   * its probability with that token removed. Only the first maxLen tokens count (the model sees
-   * no more); a one-token row is compared with a row of one unknown token.
+   * Occlusion: the row's prediction, and for each token the predicted class's log-odds minus its
+   * log-odds with that token removed. Log-odds rather than probabilities, because a confident
+   * prediction (p = 0.99) hardly moves in probability when one token goes, but clearly in log-odds.
+   * Only the first maxLen tokens count (the model sees no more); a one-token row is compared with
+   * a row of one unknown token.
    */
   Explanation explain(List<String> row) {
     List<String> seen = row == null ? List.of() : row.subList(0, Math.min(row.size(), spec.maxLen()));
@@ -71,9 +73,15 @@ final class Predictor implements AutoCloseable {
     int predicted = argmax(p[0]);
     List<TokenWeight> weights = new ArrayList<>(seen.size());
     for (int i = 0; i < seen.size(); i++) {
-      weights.add(new TokenWeight(seen.get(i), i, p[0][predicted] - p[i + 1][predicted]));
+      weights.add(new TokenWeight(seen.get(i), i, logOdds(p[0][predicted]) - logOdds(p[i + 1][predicted])));
     }
     return new Explanation(predicted, p[0][predicted], weights);
+  }
+
+  /** ln(p / (1 - p)), with p kept inside float32's resolution around 0 and 1. */
+  static double logOdds(double p) {
+    double q = Math.min(Math.max(p, 1e-7), 1 - 1e-7);
+    return Math.log(q) - Math.log1p(-q);
   }
 
   static int argmax(float[] p) {

@@ -119,7 +119,8 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
         ParamValidators.gtEq(1));
     seed = new LongParam(this, "seed", "seed of initialisation and data order (default: 42)");
     checkpointDir = new Param<>(this, "checkpointDir", "checkpoint directory on a filesystem every executor sees;"
-        + " empty = a new temporary local directory, for local mode only (default: empty)");
+        + " it also gets the metrics log and TensorBoard events. Empty = a temporary local directory, deleted after"
+        + " fit, for local mode only (default: empty)");
     wordVectorsPath = new Param<>(this, "wordVectorsPath", "GloVe text file of pretrained word vectors of"
         + " dimension d to initialise the embedding; empty = none (default: empty)");
     setDefault(inputCol, "tokens");
@@ -384,6 +385,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
         intOf(numClasses));
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
     String dir = checkpointDirFor(sc);
+    boolean temporary = getOrDefault(checkpointDir).isBlank();
     Vocabulary vocab = Vocabulary.fit(dataset, tokensCol, intOf(minCount), intOf(vocabSize));
     int ranks = intOf(worldSize);
     String arch = getOrDefault(architecture);
@@ -414,6 +416,9 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
       }
       TrainingResult result = trainer.fit(sc, recipe, rows, none, "vocabulary:" + vocab.sha256());
       float[] weights = finalWeights(sc, cfg, recipe);
+      if (temporary) {
+        deleteQuietly(sc, dir); // the weights are in the model now; a temporary directory is not kept
+      }
       TextClassificationModel model = new TextClassificationModel(uid, spec, vocab, weights, result.finalLoss());
       return copyValues(model.setParent(this), ParamMap.empty());
     } catch (IOException e) {
@@ -517,6 +522,15 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
 
   private long longOf(LongParam p) {
     return (Long) getOrDefault(p);
+  }
+
+  private static void deleteQuietly(JavaSparkContext sc, String dir) {
+    try {
+      Path p = new Path(dir);
+      p.getFileSystem(sc.hadoopConfiguration()).delete(p, true);
+    } catch (IOException e) {
+      LOG.warn("could not delete the temporary checkpoint directory {}: {}", dir, e.getMessage());
+    }
   }
 
   private <T> TextClassifier put(Param<T> param, T value) {

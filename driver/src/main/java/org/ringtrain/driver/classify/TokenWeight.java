@@ -8,8 +8,8 @@ import java.io.Serializable;
  *
  * @param token    the token as it appeared in the row
  * @param position its index in the row (0-based, among the tokens the model saw)
- * @param weight   the predicted class's probability with the token minus without it (occlusion):
- *                 positive pushed towards the predicted class, negative away from it
+ * @param weight   the predicted class's log-odds, ln(p / (1 - p)), with the token minus without it
+ *                 (occlusion): positive pushed towards the predicted class, negative away from it
  */
 public record TokenWeight(String token, int position, double weight) implements Serializable {
 }

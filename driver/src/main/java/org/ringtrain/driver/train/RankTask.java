@@ -14,6 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.metrics.MetricsClient;
+import org.ringtrain.sync.LinkTransport;
 import org.ringtrain.sync.RingCommunicator;
 import org.ringtrain.sync.RingConfig;
 import org.ringtrain.sync.RingSecret;
@@ -66,6 +67,8 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
     RingConfig ring = RingConfig.defaults(runId + "/attempt-" + ctx.stageAttemptNumber(), secret)
         .withBindHost(cfg.ringBindHost().isEmpty() ? null : cfg.ringBindHost())
         .withCodec("bf16".equals(cfg.ringCodec()) ? WireCodec.BF16 : WireCodec.FP32)
+        .withTransport("tcp".equals(cfg.ringTransport()) ? LinkTransport.TCP : LinkTransport.AUTO)
+        .withSocketDir(cfg.ringSocketDir().isEmpty() ? null : cfg.ringSocketDir())
         .withTimeouts(RingConfig.DEFAULT_CONNECT_TIMEOUT, RingConfig.DEFAULT_HANDSHAKE_TIMEOUT,
             Duration.ofSeconds(cfg.ringTimeoutSeconds()));
     CheckpointStore store = new CheckpointStore(hadoopConf, cfg.checkpointDir(), cfg.keepCheckpoints());

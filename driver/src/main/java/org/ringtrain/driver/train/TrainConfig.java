@@ -52,6 +52,10 @@ import org.ringtrain.ops.model.ModelConfig;
  * @param ringCodec          {@code fp32} (default, exact) or {@code bf16} (half the bytes)
  * @param ringTimeoutSeconds ring I/O timeout, must exceed the slowest step and checkpoint (default 300)
  * @param ringBindHost       interface the ring listens on; empty = the executor's address (default)
+ * @param ringTransport      {@code auto} (default: Unix domain sockets between ranks on the same host,
+ *                           TCP between hosts) or {@code tcp} (always TCP)
+ * @param ringSocketDir      directory under which {@code auto} makes each rank's private (0700) socket
+ *                           directory; empty = java.io.tmpdir (default)
  * @param threadsPerRank     BLAS and OpenMP threads per rank; 0 = spark.task.cpus (default 0)
  * @param opThreadsPerRank   threads of libnd4j's own pool for its non-BLAS ops (elementwise,
  *                           softmax, layer norm); 0 = threadsPerRank. Default 1: on the measured
@@ -92,6 +96,8 @@ public record TrainConfig(
     String ringCodec,
     int ringTimeoutSeconds,
     String ringBindHost,
+    String ringTransport,
+    String ringSocketDir,
     int threadsPerRank,
     int opThreadsPerRank) implements Serializable {
 
@@ -132,6 +138,8 @@ public record TrainConfig(
     d.put("ringCodec", "fp32");
     d.put("ringTimeoutSeconds", 300);
     d.put("ringBindHost", "");
+    d.put("ringTransport", "auto");
+    d.put("ringSocketDir", "");
     d.put("threadsPerRank", 0);
     d.put("opThreadsPerRank", 1);
     return d;
@@ -177,6 +185,12 @@ public record TrainConfig(
     require("fp32".equals(ringCodec) || "bf16".equals(ringCodec), "ringCodec", ringCodec, "use fp32 or bf16");
     require(ringTimeoutSeconds >= 1, "ringTimeoutSeconds", ringTimeoutSeconds, "use a positive timeout");
     ringBindHost = ringBindHost == null ? "" : ringBindHost;
+    ringTransport = lower(ringTransport);
+    require("auto".equals(ringTransport) || "tcp".equals(ringTransport), "ringTransport", ringTransport,
+        "use auto (Unix sockets between ranks on one host, TCP between hosts) or tcp");
+    ringSocketDir = ringSocketDir == null ? "" : ringSocketDir;
+    require(ringSocketDir.isEmpty() || ringSocketDir.startsWith("/"), "ringSocketDir", ringSocketDir,
+        "use an absolute local path, or empty for java.io.tmpdir");
     require(threadsPerRank >= 0, "threadsPerRank", threadsPerRank, "use 0 (follow spark.task.cpus) or more");
     require(opThreadsPerRank >= 0, "opThreadsPerRank", opThreadsPerRank, "use 0 (same as threadsPerRank) or more");
   }

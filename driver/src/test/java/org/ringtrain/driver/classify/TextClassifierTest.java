@@ -165,16 +165,17 @@ class TextClassifierTest {
       List<String> without = new ArrayList<>(tokens);
       without.remove(w.position());
       double q = model.predictProbabilities(without)[e.prediction()];
-      assertEquals(p[e.prediction()] - q, w.weight(), 1e-5, "occlusion weight of " + w);
+      double expected = Math.log(p[e.prediction()] / (1 - p[e.prediction()])) - Math.log(q / (1 - q));
+      assertEquals(expected, w.weight(), 1e-3, "occlusion weight (log-odds) of " + w);
     }
     Row row = model.transform(SentimentFixtures.tokenRows(spark, List.of(
         SentimentFixtures.row(1, tokens.toArray(new String[0]))))).select("prediction", "why").first();
     assertEquals(e.prediction(), row.getDouble(0));
     List<Row> why = row.getList(1);
-    List<String> expected = new ArrayList<>();
-    e.towards(2).forEach(t -> expected.add(t.token()));
-    e.away(2).forEach(t -> expected.add(t.token()));
-    assertEquals(expected, why.stream().map(r -> r.getString(0)).toList());
+    List<String> expectedTokens = new ArrayList<>();
+    e.towards(2).forEach(t -> expectedTokens.add(t.token()));
+    e.away(2).forEach(t -> expectedTokens.add(t.token()));
+    assertEquals(expectedTokens, why.stream().map(r -> r.getString(0)).toList());
   }
 
   @ParameterizedTest(name = "{0}")

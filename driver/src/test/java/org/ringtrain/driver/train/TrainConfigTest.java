@@ -37,6 +37,13 @@ class TrainConfigTest {
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
         () -> TrainConfig.fromLayers(Map.of("input", "corpus.txt")));
     assertTrue(missing.getMessage().contains("checkpointDir"), missing.getMessage());
+    IllegalArgumentException transport = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("ringTransport", "rdma")));
+    assertTrue(transport.getMessage().contains("ringTransport = rdma; use auto"), transport.getMessage());
+    IllegalArgumentException socketDir = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("ringSocketDir", "relative/dir")));
+    assertTrue(socketDir.getMessage().contains("absolute local path"), socketDir.getMessage());
+    assertEquals("tcp", TrainConfig.fromLayers(REQUIRED, Map.of("ringTransport", "TCP")).ringTransport());
   }
 
   @Test
