@@ -20,7 +20,7 @@ import org.ringtrain.ops.model.ParameterLayout;
  * only (trailing padding cannot change any output, so steps past the longest row are skipped);
  * then the softmax cross-entropy. {@code backward} checks the lifecycle and delegates.
  */
-abstract class AbstractClassifier implements SequenceClassifier {
+abstract class AbstractClassifier<A extends BatchActivations> implements SequenceClassifier {
 
   /** Labels are never ignored; the loss is a plain mean over the rows. */
   private static final int NO_IGNORE = -1;
@@ -29,6 +29,7 @@ abstract class AbstractClassifier implements SequenceClassifier {
   final ParameterLayout layout;
   final ParameterBuffer params;
   ParameterBuffer grads;
+  A acts; // sized for the largest batch so far; null before the first forward
   private int[] labels;
   private boolean backwardReady;
   private boolean forwardRan;
@@ -134,10 +135,14 @@ abstract class AbstractClassifier implements SequenceClassifier {
   abstract void forwardLogits(int[] tokens, int[] lengths, int batch, int steps);
 
   /** Logits [B, K] of the last forward. */
-  abstract INDArray logits();
+  final INDArray logits() {
+    return acts.logits;
+  }
 
   /** Probabilities [B, K] of the last forward (written here by the loss). */
-  abstract INDArray probs();
+  final INDArray probs() {
+    return acts.probs;
+  }
 
   /**
    * Backward of the last forward: softmax cross-entropy with {@code labels}, then every layer in
@@ -145,8 +150,41 @@ abstract class AbstractClassifier implements SequenceClassifier {
    */
   abstract void backwardFromLabels(int[] labels, GradientListener ready);
 
+  /** Activations for batches of up to {@code capacityBatch} rows. */
+  abstract A newActivations(int capacityBatch);
+
+  /** The activations carved for a (batch, steps) shape, reallocated only for a larger batch than before. */
+  final A activations(int batch, int steps) {
+    if (acts == null || acts.capacityBatch < batch) {
+      closeActivations();
+      acts = newActivations(batch);
+    }
+    acts.carve(batch, steps);
+    return acts;
+  }
+
+  /** Off-heap bytes of the activations currently allocated (0 before the first forward). */
+  final long activationBytes() {
+    return acts == null ? 0 : acts.bytes();
+  }
+
   /** Frees the activations, if any. */
-  abstract void closeActivations();
+  final void closeActivations() {
+    if (acts != null) {
+      acts.close();
+      acts = null;
+    }
+  }
+
+  /** {@code config}, after checking it is of the architecture {@code owner} implements. */
+  static ClassifierConfig requireArchitecture(ClassifierConfig config, ClassifierConfig.Architecture expected,
+      String owner) {
+    if (config.architecture() != expected) {
+      throw new IllegalArgumentException(owner + " needs architecture " + expected + ", but found "
+          + config.architecture() + "; use SequenceClassifier.create(config, type)");
+    }
+    return config;
+  }
 
   /** The row lengths, after checking every input; IllegalArgumentException naming the first bad one. */
   private int[] validate(int[] tokens, int[] labels, int batch) {

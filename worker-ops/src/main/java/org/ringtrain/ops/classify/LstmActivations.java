@@ -7,8 +7,6 @@ package org.ringtrain.ops.classify;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Per layer the gate activations, cell states, tanh of the cell states and hidden states (kept
@@ -16,17 +14,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * {@code C + L * 7H} kept, {@code 12H + 2} scratch (H = C); plus {@code 5H + 3K} per row and
  * one int32 token id per token.
  */
-final class LstmActivations implements AutoCloseable {
+final class LstmActivations extends BatchActivations {
 
-  final int capacityBatch;
-  private final ClassifierConfig config;
-  private final Arena arena;
-  private final INDArray tokenStore; // [Bcap*maxLen] int32
-  int batch;
-  int steps;
 
-  INDArray tokens; // [T'*B] int32, time-major
-  INDArray ones; // [1, T'*B]
   INDArray poolWeights; // [T'*B] 1/len or 0, time-major
   INDArray embedded; // [T'*B, C]
   INDArray[] act; // L x [T'*B, 4H] gates i, f, g, o after their nonlinearity
@@ -35,8 +25,6 @@ final class LstmActivations implements AutoCloseable {
   INDArray[] hidden; // L x [T'*B, H]
   INDArray poolTmp; // [T'*B, H]
   INDArray pooled; // [B, H]
-  INDArray logits; // [B, K]
-  INDArray probs; // [B, K]
 
   INDArray dlogits; // [B, K]
   INDArray dpooled; // [B, H]
@@ -51,27 +39,12 @@ final class LstmActivations implements AutoCloseable {
 
   /** Activations for batches of up to {@code capacityBatch} rows of up to maxLen tokens. */
   LstmActivations(ClassifierConfig config, int capacityBatch, DataType dataType) {
-    this.config = config;
-    this.capacityBatch = capacityBatch;
-    this.arena = new Arena(dataType);
-    carveInto(arena, capacityBatch, config.maxLen()); // the sizing pass allocates
-    this.tokenStore = Nd4j.create(DataType.INT32, (long) capacityBatch * config.maxLen());
+    super(config, capacityBatch, dataType);
+    allocate();
   }
 
-  /** Lays the arrays out for a batch of B rows and T' steps (B at most the capacity). */
-  void carve(int b, int t) {
-    if (b == batch && t == steps) {
-      return; // the views of the last carving still fit
-    }
-    arena.reset();
-    carveInto(arena, b, t);
-    tokens = tokenStore.get(NDArrayIndex.interval(0, (long) b * t));
-    ones.assign(1.0);
-    batch = b;
-    steps = t;
-  }
-
-  private void carveInto(Arena a, int b, int t) {
+  @Override
+  void carveInto(Arena a, int b, int t) {
     long n = (long) b * t;
     long h = config.dModel();
     long k = config.numClasses();
@@ -103,18 +76,5 @@ final class LstmActivations implements AutoCloseable {
     dh = a.take(b, h);
     dc = a.take(b, h);
     dcNext = a.take(b, h);
-  }
-
-  /** Off-heap bytes held. */
-  long bytes() {
-    return arena.bytes() + tokenStore.length() * 4;
-  }
-
-  @Override
-  public void close() {
-    arena.close();
-    if (!tokenStore.wasClosed()) {
-      tokenStore.close();
-    }
   }
 }

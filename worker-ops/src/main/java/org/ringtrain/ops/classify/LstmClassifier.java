@@ -35,12 +35,11 @@ import org.ringtrain.ops.model.ParameterLayout;
  * step and layer (forward and backward), so at small H the time goes to ND4J's per-op overhead
  * rather than to FLOPs.
  */
-final class LstmClassifier extends AbstractClassifier {
+final class LstmClassifier extends AbstractClassifier<LstmActivations> {
 
-  private LstmActivations acts;
 
   LstmClassifier(ClassifierConfig config, DataType dataType) {
-    super(checked(config), layout(config), dataType);
+    super(requireArchitecture(config, ClassifierConfig.Architecture.LSTM, "LstmClassifier"), layout(config), dataType);
   }
 
   /** The parameter layout of an LSTM classifier of this config. */
@@ -62,27 +61,14 @@ final class LstmClassifier extends AbstractClassifier {
     return "lstm." + l + ".";
   }
 
-  private static ClassifierConfig checked(ClassifierConfig config) {
-    if (config.architecture() != ClassifierConfig.Architecture.LSTM) {
-      throw new IllegalArgumentException("LstmClassifier needs architecture LSTM, but found "
-          + config.architecture() + "; use SequenceClassifier.create(config, type)");
-    }
-    return config;
-  }
-
-  /** Off-heap bytes of the activations currently allocated (0 before the first forward). */
-  long activationBytes() {
-    return acts == null ? 0 : acts.bytes();
+  @Override
+  LstmActivations newActivations(int capacityBatch) {
+    return new LstmActivations(config, capacityBatch, params.dataType());
   }
 
   @Override
   void forwardLogits(int[] tokens, int[] lengths, int batch, int steps) {
-    if (acts == null || acts.capacityBatch < batch) {
-      closeActivations();
-      acts = new LstmActivations(config, batch, params.dataType());
-    }
-    LstmActivations a = acts;
-    a.carve(batch, steps);
+    LstmActivations a = activations(batch, steps);
     fillInputs(a, tokens, lengths);
     Nd4j.exec(DynamicCustomOp.builder("gather")
         .addInputs(params.view("embed.weight"), a.tokens)
@@ -112,16 +98,6 @@ final class LstmClassifier extends AbstractClassifier {
       }
     }
     MaskedMeanPool.fillWeights(a.poolWeights, lengths, steps, true);
-  }
-
-  @Override
-  INDArray logits() {
-    return acts.logits;
-  }
-
-  @Override
-  INDArray probs() {
-    return acts.probs;
   }
 
   /** The layers in exactly the reverse order of forward. */
@@ -160,13 +136,5 @@ final class LstmClassifier extends AbstractClassifier {
         .addBooleanArguments(true, false)
         .build());
     ready.ready(0, layerEnd);
-  }
-
-  @Override
-  void closeActivations() {
-    if (acts != null) {
-      acts.close();
-      acts = null;
-    }
   }
 }

@@ -7,25 +7,15 @@ package org.ringtrain.ops.classify;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
 
 /**
  * Activations kept for backward (per block, as in GptModel) and scratch shared by the blocks.
  * {@link #carve} lays them out for a batch shape; any (B, T') with B &lt;= the capacity's batch
  * and T' &lt;= maxLen fits, because every array grows with B and T'.
  */
-final class TransformerActivations implements AutoCloseable {
+final class TransformerActivations extends BatchActivations {
 
-  final int capacityBatch;
-  private final ClassifierConfig config;
-  private final Arena arena;
-  private final INDArray tokenStore; // [Bcap*maxLen] int32
-  int batch;
-  int steps;
 
-  INDArray tokens; // [B*T'] int32
-  INDArray ones; // [1, B*T']
   INDArray mask; // [B, 1, 1, T'] 0 for tokens, Attention.MASKED for padded keys
   INDArray poolWeights; // [B*T'] 1/len or 0
   INDArray encoded; // [B*T', C]
@@ -48,8 +38,6 @@ final class TransformerActivations implements AutoCloseable {
   INDArray lnfMean; // [B*T']
   INDArray lnfRstd; // [B*T']
   INDArray pooled; // [B, C]
-  INDArray logits; // [B, K]
-  INDArray probs; // [B, K]
 
   INDArray qkv; // [B*T', 3C] forward scratch
   INDArray proj; // [B*T', C] forward scratch
@@ -75,27 +63,12 @@ final class TransformerActivations implements AutoCloseable {
 
   /** Activations for batches of up to {@code capacityBatch} rows of up to maxLen tokens. */
   TransformerActivations(ClassifierConfig config, int capacityBatch, DataType dataType) {
-    this.config = config;
-    this.capacityBatch = capacityBatch;
-    this.arena = new Arena(dataType);
-    carveInto(arena, capacityBatch, config.maxLen()); // the sizing pass allocates
-    this.tokenStore = Nd4j.create(DataType.INT32, (long) capacityBatch * config.maxLen());
+    super(config, capacityBatch, dataType);
+    allocate();
   }
 
-  /** Lays the arrays out for a batch of B rows and T' steps (B at most the capacity). */
-  void carve(int b, int t) {
-    if (b == batch && t == steps) {
-      return; // the views of the last carving still fit
-    }
-    arena.reset();
-    carveInto(arena, b, t);
-    tokens = tokenStore.get(NDArrayIndex.interval(0, (long) b * t));
-    ones.assign(1.0);
-    batch = b;
-    steps = t;
-  }
-
-  private void carveInto(Arena a, int b, int t) {
+  @Override
+  void carveInto(Arena a, int b, int t) {
     long n = (long) b * t;
     long c = config.dModel();
     long k = config.numClasses();
@@ -160,18 +133,5 @@ final class TransformerActivations implements AutoCloseable {
     attTmp = a.take(b, nh, t, t);
     rowSum = a.take(b, nh, t);
     dqkvh = a.take(3, b, nh, t, hs);
-  }
-
-  /** Off-heap bytes held. */
-  long bytes() {
-    return arena.bytes() + tokenStore.length() * 4;
-  }
-
-  @Override
-  public void close() {
-    arena.close();
-    if (!tokenStore.wasClosed()) {
-      tokenStore.close();
-    }
   }
 }

@@ -39,14 +39,13 @@ import org.ringtrain.ops.model.ParameterLayout;
  * <p>Cost: {@link ClassifierConfig#trainingFlopsPerToken()}, about {@code 72 L C^2 + 12 L T C}
  * training FLOPs per token.
  */
-final class TransformerClassifier extends AbstractClassifier {
+final class TransformerClassifier extends AbstractClassifier<TransformerActivations> {
 
   private final BlockTensors[] blocks;
   private BlockTensors[] gradBlocks;
-  private TransformerActivations acts;
 
   TransformerClassifier(ClassifierConfig config, DataType dataType) {
-    super(checked(config), layout(config), dataType);
+    super(requireArchitecture(config, ClassifierConfig.Architecture.TRANSFORMER, "TransformerClassifier"), layout(config), dataType);
     this.blocks = new BlockTensors[config.layers()];
     for (int l = 0; l < blocks.length; l++) {
       blocks[l] = BlockTensors.of(params, l);
@@ -75,27 +74,14 @@ final class TransformerClassifier extends AbstractClassifier {
     return b.build();
   }
 
-  private static ClassifierConfig checked(ClassifierConfig config) {
-    if (config.architecture() != ClassifierConfig.Architecture.TRANSFORMER) {
-      throw new IllegalArgumentException("TransformerClassifier needs architecture TRANSFORMER, but found "
-          + config.architecture() + "; use SequenceClassifier.create(config, type)");
-    }
-    return config;
-  }
-
-  /** Off-heap bytes of the activations currently allocated (0 before the first forward). */
-  long activationBytes() {
-    return acts == null ? 0 : acts.bytes();
+  @Override
+  TransformerActivations newActivations(int capacityBatch) {
+    return new TransformerActivations(config, capacityBatch, params.dataType());
   }
 
   @Override
   void forwardLogits(int[] tokens, int[] lengths, int batch, int steps) {
-    if (acts == null || acts.capacityBatch < batch) {
-      closeActivations();
-      acts = new TransformerActivations(config, batch, params.dataType());
-    }
-    TransformerActivations a = acts;
-    a.carve(batch, steps);
+    TransformerActivations a = activations(batch, steps);
     fillInputs(a, tokens, lengths);
     int nh = config.heads();
     Encoder.forward(a.encoded, a.tokens, params.view("embed.weight"), params.view("pos.weight"), batch, steps, 0);
@@ -135,16 +121,6 @@ final class TransformerClassifier extends AbstractClassifier {
       }
     }
     MaskedMeanPool.fillWeights(a.poolWeights, lengths, steps, false);
-  }
-
-  @Override
-  INDArray logits() {
-    return acts.logits;
-  }
-
-  @Override
-  INDArray probs() {
-    return acts.probs;
   }
 
   /**
@@ -200,13 +176,5 @@ final class TransformerClassifier extends AbstractClassifier {
     Encoder.backward(grads.view("embed.weight"), grads.view("pos.weight"), a.dresidual, a.tokens, a.ones,
         batch, steps);
     ready.ready(0, blockEnd);
-  }
-
-  @Override
-  void closeActivations() {
-    if (acts != null) {
-      acts.close();
-      acts = null;
-    }
   }
 }
