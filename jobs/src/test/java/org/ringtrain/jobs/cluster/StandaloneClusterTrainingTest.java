@@ -50,8 +50,18 @@ import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestMethodOrder;
 import org.junit.jupiter.api.Timeout;
+import org.apache.spark.ml.Pipeline;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.ml.PipelineStage;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.functions;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.classify.ClassifierEvaluation;
+import org.ringtrain.driver.classify.TextClassifier;
+import org.ringtrain.driver.classify.TextPipeline;
 import org.ringtrain.driver.data.CorpusLoader;
 import org.ringtrain.driver.data.DatasetSpec;
 import org.ringtrain.driver.data.TrainingData;
@@ -300,11 +310,56 @@ class StandaloneClusterTrainingTest {
   }
 
   /**
+   * Issue #6 on a real cluster: the text classifier trains through the same barrier stage with its
+   * ranks in the executor JVMs (vocabulary and weights travel as Kryo broadcasts with registration
+   * required), checkpoints on HDFS, and its saved pipeline predicts the same on the executors after a
+   * round trip through HDFS.
+   */
+  @Test
+  @Order(6)
+  void aTextClassifierTrainsOnTheClusterAndItsPipelineRoundTripsThroughHdfs() throws Exception {
+    String input = hdfs.path("/sentiment/sentences.jsonl");
+    try (FSDataOutputStream out = hdfs.fileSystem().create(new org.apache.hadoop.fs.Path(input))) {
+      out.write(Files.readAllBytes(Path.of("../data/sentiment/sentences.jsonl")));
+    }
+    SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
+    Dataset<Row> raw = spark.read().json(input);
+    Dataset<Row> data = new Pipeline().setStages(new PipelineStage[] {TextPipeline.tokenizer("text"),
+        TextPipeline.stopWords("text")}).fit(raw).transform(raw)
+        .filter(functions.size(functions.col(TextPipeline.TOKENS)).gt(0)).select("text", "label").cache();
+    String checkpoints = hdfs.path("/runs/classifier");
+    TextClassifier classifier = new TextClassifier().setArchitecture("transformer").setD(16).setLayers(1)
+        .setHeads(2).setMaxLen(16).setEpochs(2).setBatchSize(32).setLr(3e-3).setWorldSize(WORLD)
+        .setCheckpointDir(checkpoints);
+    SparkJobRecorder jobs = new SparkJobRecorder();
+    sc.sc().addSparkListener(jobs);
+    PipelineModel model;
+    try {
+      model = TextPipeline.of("text", classifier).fit(data);
+    } finally {
+      sc.sc().removeSparkListener(jobs);
+    }
+    assertTrue(jobs.jobDescriptions().stream().anyMatch(d -> d.startsWith("ringtrain train")),
+        "the classifier trained in the barrier stage: " + jobs.jobDescriptions());
+    assertFalse(new CheckpointStore(hadoopConf(), checkpoints, 3)
+        .list().isEmpty(), "checkpoints on HDFS");
+
+    List<Row> before = model.transform(data).select("prediction", "probability").collectAsList();
+    String saved = hdfs.path("/models/sentiment");
+    model.write().save(saved);
+    List<Row> after = PipelineModel.load(saved).transform(data).select("prediction", "probability")
+        .collectAsList();
+    assertEquals(before, after, "the pipeline loaded from HDFS predicts exactly as the fitted one");
+    ClassifierEvaluation m = ClassifierEvaluation.of(model.transform(data), "label", 2);
+    assertTrue(m.accuracy() > m.majority() + 0.1, "training accuracy after 2 epochs: " + m.format());
+  }
+
+  /**
    * The CLI as spark-submit runs it in client mode (settings as system properties, then main), with
    * dynamic allocation on. Runs last: it needs the only SparkContext of this JVM for itself.
    */
   @Test
-  @Order(6)
+  @Order(7)
   void theCliOnTheClusterWithDynamicAllocationIsRefusedBeforeTrainingWithWhatToChange() throws Exception {
     stopContext();
     Map<String, String> submitted = new LinkedHashMap<>(cluster.settings("1g"));
