@@ -71,6 +71,9 @@ final class TrainClassifierCommand implements Callable<Integer> {
       description = "training checkpoints; required on a cluster (default: a temporary local directory)")
   String checkpointDir;
 
+  @Option(names = "--resume", description = "continue from the newest checkpoint in --checkpoint-dir (same input)")
+  boolean resume;
+
   @Option(names = "--test-fraction", defaultValue = "0.2",
       description = "share of rows held out for the metrics, 0 = none (default ${DEFAULT-VALUE})")
   double testFraction;
@@ -123,7 +126,7 @@ final class TrainClassifierCommand implements Callable<Integer> {
     TextClassifier classifier = new TextClassifier().setArchitecture(architecture).setD(d).setLayers(layers)
         .setHeads(heads).setMaxLen(maxLen).setVocabSize(vocabSize).setMinCount(minCount).setEpochs(epochs)
         .setBatchSize(batchSize).setLr(lr).setWorldSize(worldSize).setSeed(seed).setLabelCol(labelCol)
-        .setCheckpointDir(checkpointDir).setWordVectorsPath(wordVectors == null ? "" : wordVectors);
+        .setCheckpointDir(checkpointDir).setResume(resume).setWordVectorsPath(wordVectors == null ? "" : wordVectors);
     classifier.transformSchema(new org.apache.spark.sql.types.StructType()
         .add(TextPipeline.TOKENS, org.apache.spark.sql.types.DataTypes.createArrayType(
             org.apache.spark.sql.types.DataTypes.StringType))

@@ -17,6 +17,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Estimator;
+import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
 import org.apache.spark.ml.param.IntParam;
 import org.apache.spark.ml.param.LongParam;
@@ -80,6 +81,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   private final LongParam seed;
   private final Param<String> checkpointDir;
   private final Param<String> wordVectorsPath;
+  private final BooleanParam resume;
 
   /** A classifier with a random uid and every param at its default. */
   public TextClassifier() {
@@ -123,6 +125,9 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
         + " fit, for local mode only (default: empty)");
     wordVectorsPath = new Param<>(this, "wordVectorsPath", "GloVe text file of pretrained word vectors of"
         + " dimension d to initialise the embedding; empty = none (default: empty)");
+    resume = new BooleanParam(this, "resume", "continue from the newest valid checkpoint in checkpointDir (a"
+        + " restarted job); the training data must be the same, so that the vocabulary is (default: false)");
+    setDefault(resume, false);
     setDefault(inputCol, "tokens");
     setDefault(labelCol, "label");
     setDefault(predictionCol, "prediction");
@@ -249,6 +254,17 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   /** GloVe word vectors file; empty = none. Default empty. */
   public Param<String> wordVectorsPath() {
     return wordVectorsPath;
+  }
+
+  /** Whether fit continues from the newest checkpoint in checkpointDir. Default false. */
+  public BooleanParam resume() {
+    return resume;
+  }
+
+  /** Sets {@link #resume()}. */
+  public TextClassifier setResume(boolean value) {
+    set(resume, value);
+    return this;
   }
 
   /** Sets {@link #inputCol()}. */
@@ -466,6 +482,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
     m.put("checkReplicasEvery", 0);
     m.put("checkpointEvery", Math.max(1, steps / 4));
     m.put("keepCheckpoints", 2);
+    m.put("resume", (Boolean) getOrDefault(resume));
     return TrainConfig.fromLayers(m);
   }
 

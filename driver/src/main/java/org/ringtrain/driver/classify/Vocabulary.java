@@ -1,10 +1,18 @@
 // The token vocabulary of a text classifier: id 0 is padding, id 1 stands for
 // every token not in the vocabulary, then the kept tokens by descending count.
-// It is built from the training data with MLlib's CountVectorizer (min count,
-// max size), saved next to the model as JSON and identified by a SHA-256, so a
-// model is never run with another vocabulary. It does not tokenise text: its
+// It is built from the training data with one Spark SQL aggregation (min count,
+// max size, ties by token so the same data always gives the same ids - which
+// MLlib's CountVectorizer does not promise, and resuming a run needs), saved next
+// to the model as JSON and identified by a SHA-256, so a model is never run with
+// another vocabulary. It does not tokenise text: its
 // input is the token arrays a Tokenizer/StopWordsRemover stage produced.
 package org.ringtrain.driver.classify;
+
+import static org.apache.spark.sql.functions.array_distinct;
+import static org.apache.spark.sql.functions.asc;
+import static org.apache.spark.sql.functions.col;
+import static org.apache.spark.sql.functions.desc;
+import static org.apache.spark.sql.functions.explode;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
@@ -25,8 +33,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
-import org.apache.spark.ml.feature.CountVectorizer;
 import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Encoders;
 import org.ringtrain.ops.classify.SequenceClassifier;
 
 /** An immutable token-to-id table with {@code <pad>} = 0 and {@code <unk>} = 1. */
@@ -54,8 +62,8 @@ public final class Vocabulary implements Serializable {
   /**
    * The vocabulary of token arrays in column {@code tokensCol} of {@code data}: every token that
    * occurs in at least {@code minCount} rows, the most frequent first, at most {@code maxSize}
-   * entries including {@code <pad>} and {@code <unk>}. Counting is MLlib's CountVectorizer
-   * (document frequency), run as one Spark job.
+   * entries including {@code <pad>} and {@code <unk>}; equal counts are ordered by token, so the
+   * same rows give the same vocabulary however they are partitioned.
    */
   public static Vocabulary fit(Dataset<?> data, String tokensCol, int minCount, int maxSize) {
     if (maxSize < 3) {
@@ -65,9 +73,12 @@ public final class Vocabulary implements Serializable {
     if (minCount < 1) {
       throw new IllegalArgumentException("minCount must be >= 1, but found " + minCount);
     }
-    String[] counted = new CountVectorizer().setInputCol(tokensCol).setOutputCol(tokensCol + "__counts")
-        .setMinDF(minCount).setVocabSize(maxSize - 2).fit(data).vocabulary();
-    List<String> list = new ArrayList<>(counted.length + 2);
+    List<String> counted = data.select(explode(array_distinct(col(tokensCol))).as("token"))
+        .filter(col("token").isNotNull()).groupBy("token").count()
+        .filter(col("count").geq(minCount)).orderBy(desc("count"), asc("token")).limit(maxSize - 2)
+        .as(Encoders.tuple(Encoders.STRING(), Encoders.LONG())).collectAsList()
+        .stream().map(t -> t._1()).toList();
+    List<String> list = new ArrayList<>(counted.size() + 2);
     list.add(PAD);
     list.add(UNK);
     for (String t : counted) {

@@ -87,7 +87,7 @@ public final class DataParallelTrainer {
       JavaRDD<int[]> validation, String tokenizerId) throws IOException {
     Map<String, String> hadoopConf = new HashMap<>();
     sc.hadoopConfiguration().forEach(e -> hadoopConf.put(e.getKey(), e.getValue()));
-    checkBeforeStart(sc, train, validation, hadoopConf);
+    checkBeforeStart(sc, train, validation, hadoopConf, tokenizerId);
     LOG.info("training {} ({} parameters) on {} ranks: {}", recipe.layout().kind(),
         recipe.layout().totalElements(), config.worldSize(), config);
 
@@ -183,7 +183,7 @@ public final class DataParallelTrainer {
   }
 
   private void checkBeforeStart(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
-      Map<String, String> hadoopConf) throws IOException {
+      Map<String, String> hadoopConf, String tokenizerId) throws IOException {
     int n = config.worldSize();
     if (train.getNumPartitions() != n || validation.getNumPartitions() != n) {
       throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of data, but found "
@@ -192,6 +192,15 @@ public final class DataParallelTrainer {
     int slots = concurrentSlots(sc, n);
     BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
     checkCheckpointDir(config, hadoopConf);
+    if (config.resume()) {
+      var state = new CheckpointStore(hadoopConf, config.checkpointDir()).latestState();
+      if (state.isPresent() && !state.get().tokenizerId().equals(tokenizerId)) {
+        throw new IllegalArgumentException("cannot resume: the checkpoints in " + config.checkpointDir()
+            + " were trained with tokenizer '" + state.get().tokenizerId() + "' but this run uses '" + tokenizerId
+            + "'; token ids would mean other tokens. Resume with the same tokenizer (and, for a classifier, the same"
+            + " training data, so that the vocabulary is the same), or start in an empty directory");
+      }
+    }
   }
 
   /**

@@ -75,9 +75,7 @@ class TextClassifierTest {
 
   /** Rows that keep at least one token after stop-word removal (the classifier refuses empty ones). */
   private static Dataset<Row> nonEmpty(Dataset<Row> data) {
-    PipelineModel prep = new Pipeline().setStages(new PipelineStage[] {TextPipeline.tokenizer("text"),
-        TextPipeline.stopWords("text")}).fit(data);
-    return prep.transform(data).filter(org.apache.spark.sql.functions.size(col(TextPipeline.TOKENS)).gt(0))
+    return tokenized(data).filter(org.apache.spark.sql.functions.size(col(TextPipeline.TOKENS)).gt(0))
         .select("text", "label", "source");
   }
 
@@ -133,6 +131,41 @@ class TextClassifierTest {
     TextClassificationModel stage = (TextClassificationModel) loaded.stages()[2];
     assertEquals("transformer", stage.architecture());
     assertEquals(2, stage.numClasses());
+  }
+
+  @Test
+  void theSameRowsGiveTheSameVocabularyHoweverTheyArePartitioned() {
+    Dataset<Row> tokens = tokenized(nonEmpty(corpus));
+    Vocabulary one = Vocabulary.fit(tokens.repartition(1), TextPipeline.TOKENS, 2, 500);
+    Vocabulary three = Vocabulary.fit(tokens.repartition(3), TextPipeline.TOKENS, 2, 500);
+    assertEquals(one.sha256(), three.sha256());
+    assertEquals(500, one.size());
+  }
+
+  @Test
+  void aResumedFitContinuesFromTheCheckpointAndRefusesAnotherVocabulary() throws IOException {
+    Dataset<Row> data = tokenized(nonEmpty(corpus).limit(320)).cache();
+    String dir = tmp.resolve("resumed").toString();
+    TextClassifier first = new TextClassifier().setArchitecture("lstm").setD(8).setLayers(1).setMaxLen(8)
+        .setEpochs(1).setBatchSize(16).setWorldSize(2).setCheckpointDir(dir);
+    first.fit(data); // 320 rows / 2 ranks / 16 = 10 steps
+    IllegalArgumentException fresh = assertThrows(IllegalArgumentException.class, () -> first.fit(data));
+    assertTrue(fresh.getMessage().contains("pass --resume"), fresh.getMessage());
+    first.copy(org.apache.spark.ml.param.ParamMap.empty()).setEpochs(2).setResume(true).fit(data);
+    List<String> resumes = Files.readAllLines(tmp.resolve("resumed/metrics.jsonl")).stream()
+        .filter(l -> l.contains("\"event\":\"resume\"")).toList();
+    assertEquals(2, resumes.size(), resumes.toString());
+    assertTrue(resumes.get(1).contains("\"step\":10"), "the second fit resumes at step 10: " + resumes.get(1));
+    IllegalArgumentException other = assertThrows(IllegalArgumentException.class,
+        () -> first.copy(org.apache.spark.ml.param.ParamMap.empty()).setEpochs(3).setResume(true)
+            .fit(tokenized(nonEmpty(corpus).limit(100))));
+    assertTrue(other.getMessage().contains("cannot resume") && other.getMessage().contains("vocabulary:"),
+        other.getMessage());
+  }
+
+  private static Dataset<Row> tokenized(Dataset<Row> data) {
+    return new Pipeline().setStages(new PipelineStage[] {TextPipeline.tokenizer("text"),
+        TextPipeline.stopWords("text")}).fit(data).transform(data);
   }
 
   @Test
