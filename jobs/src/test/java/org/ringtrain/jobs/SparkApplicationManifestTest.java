@@ -86,17 +86,17 @@ class SparkApplicationManifestTest {
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("manifests")
-  void argumentsParseWithTheRealCliAndResolveToAValidTrainConfig(Path manifest) throws IOException {
-    TrainConfig cfg = trainConfig(manifest);
-    assertNotNull(cfg.input());
-    assertNotNull(cfg.checkpointDir());
+  void argumentsParseWithTheRealCliAndResolveToAValidJob(Path manifest) throws IOException {
+    Job job = job(manifest);
+    assertFalse(job.input().isBlank(), "--input");
+    assertFalse(job.checkpointDir().isBlank(), "--checkpoint-dir: on a cluster checkpoints need shared storage");
   }
 
   @ParameterizedTest(name = "{0}")
   @MethodSource("manifests")
   void runsOneRankPerExecutorWithEveryRankPresentAtOnce(Path manifest) throws IOException {
     JsonNode spec = spec(manifest);
-    TrainConfig cfg = trainConfig(manifest);
+    Job cfg = job(manifest);
     JsonNode conf = spec.path("sparkConf");
     assertEquals(cfg.worldSize(), spec.at("/executor/instances").asInt(), "executor.instances = worldSize");
     int taskCpus = Integer.parseInt(conf.path("spark.task.cpus").asText("1"));
@@ -133,7 +133,7 @@ class SparkApplicationManifestTest {
     assertEquals("OnFailure", restart.path("type").asText());
     assertTrue(restart.path("onFailureRetries").asInt(0) >= 1, "retries after a failed run");
     assertTrue(restart.path("onSubmissionFailureRetries").asInt(0) >= 1, "required with OnFailure");
-    assertTrue(trainConfig(manifest).resume(), "--resume: a restarted run continues from the newest checkpoint");
+    assertTrue(job(manifest).resume(), "--resume: a restarted run continues from the newest checkpoint");
     assertTrue(Integer.parseInt(spec.path("sparkConf").path("spark.task.maxFailures").asText("4")) >= 2,
         "a failed barrier stage is retried inside the run first");
   }
@@ -142,8 +142,7 @@ class SparkApplicationManifestTest {
   @MethodSource("manifests")
   void keepsCorpusAndCheckpointsOnStorageEveryPodSees(Path manifest) throws IOException {
     JsonNode spec = spec(manifest);
-    TrainConfig cfg = trainConfig(manifest);
-    for (String location : List.of(cfg.checkpointDir(), cfg.input())) {
+    for (String location : job(manifest).sharedLocations()) {
       String scheme = URI.create(location).getScheme();
       if ("file".equals(scheme)) {
         String path = URI.create(location).getPath();
@@ -179,8 +178,7 @@ class SparkApplicationManifestTest {
         }
       }
     }
-    TrainConfig cfg = trainConfig(manifest);
-    if (cfg.checkpointDir().startsWith("s3a://") || cfg.input().startsWith("s3a://")) {
+    if (job(manifest).sharedLocations().stream().anyMatch(l -> l.startsWith("s3a://"))) {
       for (String pod : List.of("driver", "executor")) {
         for (String name : List.of("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")) {
           assertTrue(secretEnv.contains(pod + ":" + name), pod + " needs " + name + " from a Secret for s3a://");
@@ -241,15 +239,40 @@ class SparkApplicationManifestTest {
     }
   }
 
-  /** The manifest's arguments as the real CLI parses them, resolved to the TrainConfig the job would run. */
-  static TrainConfig trainConfig(Path manifest) throws IOException {
+  /**
+   * What a manifest's training job does, as the real CLI parses its arguments.
+   *
+   * @param worldSize       ranks, one per executor
+   * @param resume          whether a restarted run continues from the newest checkpoint
+   * @param input           the training data
+   * @param checkpointDir   where checkpoints go
+   * @param sharedLocations every path the job reads or writes, which every pod must see
+   */
+  record Job(int worldSize, boolean resume, String input, String checkpointDir, List<String> sharedLocations) {
+  }
+
+  /** The manifest's job: `train` (resolved to its TrainConfig) or `train-classifier`. */
+  static Job job(Path manifest) throws IOException {
     List<String> args = arguments(manifest);
     CommandLine cli = new CommandLine(new RingtrainCli());
     CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
     assertTrue(parsed.hasSubcommand(), "arguments start with a job: " + args);
     Object job = parsed.subcommand().commandSpec().userObject();
-    assertTrue(job instanceof TrainCommand, "only train has manifests so far: " + args);
-    TrainCommand train = (TrainCommand) job;
+    if (job instanceof TrainClassifierCommand c) {
+      return new Job(c.worldSize, c.resume, c.input, c.checkpointDir, List.of(c.input, c.checkpointDir, c.modelDir));
+    }
+    assertTrue(job instanceof TrainCommand, "a training job (train or train-classifier): " + args);
+    TrainConfig cfg = trainConfig(manifest);
+    return new Job(cfg.worldSize(), cfg.resume(), cfg.input(), cfg.checkpointDir(),
+        List.of(cfg.input(), cfg.checkpointDir()));
+  }
+
+  /** A `train` manifest's arguments resolved to the TrainConfig the job would run. */
+  static TrainConfig trainConfig(Path manifest) throws IOException {
+    List<String> args = arguments(manifest);
+    CommandLine cli = new CommandLine(new RingtrainCli());
+    CommandLine.ParseResult parsed = cli.parseArgs(args.toArray(String[]::new));
+    TrainCommand train = (TrainCommand) parsed.subcommand().commandSpec().userObject();
     assertNotNull(train.config, "--config " + ImageLayout.CONF_DIR + "<file>");
     train.config = inRepository(train.config.toString());
     return train.resolve();
