@@ -27,9 +27,7 @@ final class ClassifierRecipe implements ModelRecipe {
 
   @Override
   public ParameterLayout layout() {
-    try (SequenceClassifier model = SequenceClassifier.create(spec.config(), org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
-      return model.layout();
-    }
+    return SequenceClassifier.layout(spec.config());
   }
 
   @Override

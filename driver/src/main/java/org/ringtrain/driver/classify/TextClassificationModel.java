@@ -370,7 +370,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
       try {
         FileSystem fs = data.getFileSystem(conf);
         model.vocabulary.save(new Path(data, "vocabulary.json"), conf);
-        ParameterLayout layout = layoutOf(model.spec);
+        ParameterLayout layout = SequenceClassifier.layout(model.spec.config());
         try (OutputStream out = fs.create(new Path(data, "weights.safetensors"), true)) {
           new SafetensorsWriter(layout).write(Nd4j.createFromArray(model.weights),
               Map.of("ringtrain.vocabulary_sha256", model.vocabulary.sha256()), out);
@@ -415,7 +415,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
               + spec.vocabSize() + " tokens, sha256 " + doc.get("vocabularySha256") + "); restore the model's own"
               + " vocabulary.json: ids from another vocabulary would silently mean other words");
         }
-        ParameterLayout layout = layoutOf(spec);
+        ParameterLayout layout = SequenceClassifier.layout(spec.config());
         INDArray flat = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, layout.totalElements());
         try (InputStream in = data.getFileSystem(conf).open(new Path(data, "weights.safetensors"))) {
           new SafetensorsReader(layout).read(in, flat);
@@ -428,12 +428,6 @@ public final class TextClassificationModel extends Model<TextClassificationModel
       } catch (IOException e) {
         throw new UncheckedIOException("cannot load the text classifier from " + path + ": " + e.getMessage(), e);
       }
-    }
-  }
-
-  static ParameterLayout layoutOf(ClassifierSpec spec) {
-    try (SequenceClassifier m = SequenceClassifier.create(spec.config(), org.nd4j.linalg.api.buffer.DataType.FLOAT)) {
-      return m.layout();
     }
   }
 }

@@ -9,6 +9,7 @@ package org.ringtrain.ops.classify;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.model.GradientListener;
+import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.model.TrainableModel;
 
 /**
@@ -51,6 +52,17 @@ public interface SequenceClassifier extends TrainableModel {
     return switch (config.architecture()) {
       case TRANSFORMER -> new TransformerClassifier(config, dataType);
       case LSTM -> new LstmClassifier(config, dataType);
+    };
+  }
+
+  /** The parameter layout of a classifier of {@code config}, without allocating one. */
+  static ParameterLayout layout(ClassifierConfig config) {
+    if (config == null) {
+      throw new IllegalArgumentException("config must not be null; pass a ClassifierConfig");
+    }
+    return switch (config.architecture()) {
+      case TRANSFORMER -> TransformerClassifier.layout(config);
+      case LSTM -> LstmClassifier.layout(config);
     };
   }
 
