@@ -12,6 +12,7 @@ import java.util.Collections;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.UUID;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
@@ -19,6 +20,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.metrics.LossCurvePlot;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.driver.metrics.MetricsLog;
@@ -26,6 +28,7 @@ import org.ringtrain.driver.metrics.MetricsServer;
 import org.ringtrain.driver.metrics.MetricsSink;
 import org.ringtrain.driver.metrics.ProgressReporter;
 import org.ringtrain.driver.metrics.TensorBoardWriter;
+import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.sync.RingSecret;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -85,11 +88,11 @@ public final class DataParallelTrainer {
    */
   public TrainingResult fit(JavaSparkContext sc, ModelRecipe recipe, JavaRDD<int[]> train,
       JavaRDD<int[]> validation, String tokenizerId) throws IOException {
-    Map<String, String> hadoopConf = new HashMap<>();
-    sc.hadoopConfiguration().forEach(e -> hadoopConf.put(e.getKey(), e.getValue()));
-    checkBeforeStart(sc, train, validation, hadoopConf, tokenizerId);
-    LOG.info("training {} ({} parameters) on {} ranks: {}", recipe.layout().kind(),
-        recipe.layout().totalElements(), config.worldSize(), config);
+    Map<String, String> hadoopConf = hadoopSettings(sc);
+    Optional<TrainingState> resumeFrom = checkBeforeStart(sc, train, validation, hadoopConf, tokenizerId);
+    ParameterLayout layout = recipe.layout();
+    LOG.info("training {} ({} parameters) on {} ranks: {}", layout.kind(), layout.totalElements(),
+        config.worldSize(), config);
 
     RingSecret secret = RingSecret.generate();
     String runId = UUID.randomUUID().toString();
@@ -107,7 +110,7 @@ public final class DataParallelTrainer {
       SparkListener failures = new StageFailureListener(metrics);
       sc.sc().addSparkListener(failures);
       metrics.addSink(new SparkUiProgress(sc, "ringtrain-train-" + runId, config.steps()));
-      sc.setJobGroup("ringtrain-train-" + runId, jobDescription(hadoopConf), true);
+      sc.setJobGroup("ringtrain-train-" + runId, jobDescription(resumeFrom), true);
       sc.setCallSite("ringtrain train");
       try {
         RankTask task = new RankTask(config, recipe, tokenizerId, runId, secret, host, metrics.port(),
@@ -137,18 +140,12 @@ public final class DataParallelTrainer {
    * offers no way to change it while the job runs, so it says what is known then: the steps ahead
    * and where the run resumes from. Progress while it runs: {@link SparkUiProgress}.
    */
-  private String jobDescription(Map<String, String> hadoopConf) {
+  private String jobDescription(Optional<TrainingState> resumeFrom) {
     String ranks = " on " + config.worldSize() + " ranks";
-    if (config.resume()) {
-      try {
-        var state = new CheckpointStore(hadoopConf, config.checkpointDir()).latestState();
-        if (state.isPresent()) {
-          return "ringtrain train: steps " + (state.get().step() + 1) + "-" + config.steps() + " of "
-              + config.steps() + ranks + ", resuming from step " + state.get().step();
-        }
-      } catch (IOException e) {
-        LOG.debug("no resume step for the job description: {}", e.toString());
-      }
+    if (resumeFrom.isPresent()) {
+      long step = resumeFrom.get().step();
+      return "ringtrain train: steps " + (step + 1) + "-" + config.steps() + " of " + config.steps() + ranks
+          + ", resuming from step " + step;
     }
     return "ringtrain train: " + config.steps() + " steps" + ranks;
   }
@@ -182,8 +179,9 @@ public final class DataParallelTrainer {
     }
   }
 
-  private void checkBeforeStart(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
-      Map<String, String> hadoopConf, String tokenizerId) throws IOException {
+  /** The checks before any Spark work; returns the newest checkpoint's state when the run resumes from one. */
+  private Optional<TrainingState> checkBeforeStart(JavaSparkContext sc, JavaRDD<int[]> train,
+      JavaRDD<int[]> validation, Map<String, String> hadoopConf, String tokenizerId) throws IOException {
     int n = config.worldSize();
     if (train.getNumPartitions() != n || validation.getNumPartitions() != n) {
       throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of data, but found "
@@ -192,15 +190,24 @@ public final class DataParallelTrainer {
     int slots = concurrentSlots(sc, n);
     BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
     checkCheckpointDir(config, hadoopConf);
-    if (config.resume()) {
-      var state = new CheckpointStore(hadoopConf, config.checkpointDir()).latestState();
-      if (state.isPresent() && !state.get().tokenizerId().equals(tokenizerId)) {
-        throw new IllegalArgumentException("cannot resume: the checkpoints in " + config.checkpointDir()
-            + " were trained with tokenizer '" + state.get().tokenizerId() + "' but this run uses '" + tokenizerId
-            + "'; token ids would mean other tokens. Resume with the same tokenizer (and, for a classifier, the same"
-            + " training data, so that the vocabulary is the same), or start in an empty directory");
-      }
+    if (!config.resume()) {
+      return Optional.empty();
     }
+    Optional<TrainingState> state = new CheckpointStore(hadoopConf, config.checkpointDir()).latestState();
+    if (state.isPresent() && !state.get().tokenizerId().equals(tokenizerId)) {
+      throw new IllegalArgumentException("cannot resume: the checkpoints in " + config.checkpointDir()
+          + " were trained with tokenizer '" + state.get().tokenizerId() + "' but this run uses '" + tokenizerId
+          + "'; token ids would mean other tokens. Resume with the same tokenizer (and, for a classifier, the same"
+          + " training data, so that the vocabulary is the same), or start in an empty directory");
+    }
+    return state;
+  }
+
+  /** The Hadoop settings of {@code sc} as a map that travels with tasks and configures checkpoint stores. */
+  public static Map<String, String> hadoopSettings(JavaSparkContext sc) {
+    Map<String, String> settings = new HashMap<>();
+    sc.hadoopConfiguration().forEach(e -> settings.put(e.getKey(), e.getValue()));
+    return settings;
   }
 
   /**
