@@ -1,21 +1,12 @@
-// TextClassifier: the Spark ML Estimator of ringtrain's text classifiers. fit()
-// checks the data, builds the vocabulary, deals encoded rows to worldSize ranks
-// and trains a Transformer or LSTM encoder with the same barrier stage, ring and
-// checkpoints as GPT training (DataParallelTrainer), then returns the fitted
+// TextClassifier: the Spark ML Estimator of ringtrain's text classifiers: its
+// params, their defaults and persistence. fit() hands the resolved params to
+// ClassifierTraining, which checks the data, builds the vocabulary, deals encoded
+// rows to worldSize ranks and trains a Transformer or LSTM encoder with the same
+// barrier stage, ring and checkpoints as GPT training, and returns the fitted
 // TextClassificationModel. It does not tokenise: put a Tokenizer (and a
 // StopWordsRemover) before it in the Pipeline.
 package org.ringtrain.driver.classify;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
-import java.util.HashMap;
-import java.util.List;
-import java.util.Map;
-import org.apache.hadoop.fs.Path;
-import org.apache.spark.api.java.JavaRDD;
-import org.apache.spark.api.java.JavaSparkContext;
-import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -30,15 +21,7 @@ import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.types.StructType;
-import org.ringtrain.driver.checkpoint.Checkpoint;
-import org.ringtrain.driver.checkpoint.CheckpointStore;
-import org.ringtrain.driver.data.RankRows;
 import org.ringtrain.driver.metrics.MetricsSink;
-import org.ringtrain.driver.train.DataParallelTrainer;
-import org.ringtrain.driver.train.TrainConfig;
-import org.ringtrain.driver.train.TrainingResult;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /**
  * Trains a text classifier data-parallel. Input: a column of token arrays ({@link #inputCol}) and a
@@ -56,7 +39,6 @@ import org.slf4j.LoggerFactory;
  */
 public final class TextClassifier extends Estimator<TextClassificationModel> implements DefaultParamsWritable {
   private static final long serialVersionUID = 1L;
-  private static final Logger LOG = LoggerFactory.getLogger(TextClassifier.class);
 
   private final String uid;
   private transient MetricsSink sink;
@@ -396,52 +378,13 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   @Override
   public TextClassificationModel fit(Dataset<?> dataset) {
     transformSchema(dataset.schema());
-    String tokensCol = getOrDefault(inputCol);
-    TrainingRows.Summary summary = TrainingRows.check(dataset, tokensCol, getOrDefault(labelCol),
-        intOf(numClasses));
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(dataset.sparkSession().sparkContext());
-    String dir = checkpointDirFor(sc);
-    boolean temporary = getOrDefault(checkpointDir).isBlank();
-    Vocabulary vocab = Vocabulary.fit(dataset, tokensCol, intOf(minCount), intOf(vocabSize));
-    int ranks = intOf(worldSize);
-    String arch = getOrDefault(architecture);
-    ClassifierSpec spec = new ClassifierSpec(arch, vocab.size(), intOf(maxLen), intOf(d),
-        intOf(layers), "lstm".equals(arch) ? 1 : intOf(heads), summary.numClasses());
-    WordVectors vectors = readWordVectors(sc, vocab);
-    long perRank = summary.rows() / ranks;
-    int batch = intOf(batchSize);
-    if (perRank < batch) {
-      throw new IllegalArgumentException(summary.rows() + " rows on " + ranks + " ranks are " + perRank
-          + " per rank, fewer than batchSize=" + batch + "; lower batchSize or worldSize");
-    }
-    long steps = Math.max(2, (long) Math.ceil((double) intOf(epochs) * perRank / batch));
-    TrainConfig cfg = trainConfig(spec, dir, steps);
-    LOG.info("text classifier {}: {} rows, {} classes, vocabulary {}, {} epochs = {} steps on {} ranks",
-        uid, summary.rows(), summary.numClasses(), vocab, intOf(epochs), steps, ranks);
-
-    Broadcast<Vocabulary> shared = sc.broadcast(vocab);
-    try {
-      JavaRDD<int[]> rows = RankRows.shuffledEvenly(
-          TrainingRows.encode(dataset, tokensCol, getOrDefault(labelCol), shared, spec.maxLen()),
-          summary.rows(), ranks, longOf(seed));
-      JavaRDD<int[]> none = sc.parallelize(List.<int[]>of(), ranks);
-      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors);
-      DataParallelTrainer trainer = new DataParallelTrainer(cfg);
-      if (sink != null) {
-        trainer = trainer.withMetricsSink(sink);
-      }
-      TrainingResult result = trainer.fit(sc, recipe, rows, none, "vocabulary:" + vocab.sha256());
-      float[] weights = finalWeights(sc, cfg, recipe);
-      if (temporary) {
-        deleteQuietly(sc, dir); // the weights are in the model now; a temporary directory is not kept
-      }
-      TextClassificationModel model = new TextClassificationModel(uid, spec, vocab, weights, result.finalLoss());
-      return copyValues(model.setParent(this), ParamMap.empty());
-    } catch (IOException e) {
-      throw new UncheckedIOException("training the text classifier failed: " + e.getMessage(), e);
-    } finally {
-      shared.destroy();
-    }
+    ClassifierTraining.Settings settings = new ClassifierTraining.Settings(getOrDefault(inputCol),
+        getOrDefault(labelCol), getOrDefault(architecture), intOf(d), intOf(layers), intOf(heads), intOf(maxLen),
+        intOf(vocabSize), intOf(minCount), intOf(numClasses), intOf(epochs), intOf(batchSize), doubleOf(lr),
+        doubleOf(weightDecay), intOf(worldSize), longOf(seed), getOrDefault(checkpointDir),
+        getOrDefault(wordVectorsPath), (Boolean) getOrDefault(resume));
+    TextClassificationModel model = ClassifierTraining.fit(uid, settings, dataset, sink);
+    return copyValues(model.setParent(this), ParamMap.empty());
   }
 
   @Override
@@ -461,74 +404,6 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
     return read().load(path);
   }
 
-  private TrainConfig trainConfig(ClassifierSpec spec, String dir, long steps) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("input", "dataframe " + uid);
-    m.put("checkpointDir", dir);
-    m.put("validationFraction", 0.0);
-    m.put("contextLength", Math.max(2, spec.maxLen()));
-    m.put("dModel", spec.dModel());
-    m.put("layers", spec.layers());
-    m.put("heads", spec.heads());
-    m.put("worldSize", intOf(worldSize));
-    m.put("microBatch", intOf(batchSize));
-    m.put("steps", steps);
-    m.put("learningRate", doubleOf(lr));
-    m.put("minLearningRate", doubleOf(lr) / 10);
-    m.put("warmupSteps", Math.min(steps - 1, Math.max(1, steps / 20)));
-    m.put("weightDecay", doubleOf(weightDecay));
-    m.put("seed", longOf(seed));
-    m.put("evalEvery", 0);
-    m.put("checkReplicasEvery", 0);
-    m.put("checkpointEvery", Math.max(1, steps / 4));
-    m.put("keepCheckpoints", 2);
-    m.put("resume", (Boolean) getOrDefault(resume));
-    return TrainConfig.fromLayers(m);
-  }
-
-  /** The checkpoint directory param, or a new temporary directory when it is empty (local mode only). */
-  private String checkpointDirFor(JavaSparkContext sc) {
-    String dir = getOrDefault(checkpointDir);
-    if (!dir.isBlank()) {
-      return dir;
-    }
-    if (!sc.isLocal()) {
-      throw new IllegalArgumentException("checkpointDir is empty, but master " + sc.master() + " runs executors in"
-          + " other JVMs, which cannot see a local temporary directory; setCheckpointDir(\"hdfs:///...\") or another"
-          + " filesystem every executor sees");
-    }
-    try {
-      return Files.createTempDirectory("ringtrain-classifier-").toUri().toString();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot create a temporary checkpoint directory; setCheckpointDir(...)", e);
-    }
-  }
-
-  private WordVectors readWordVectors(JavaSparkContext sc, Vocabulary vocab) {
-    String path = getOrDefault(wordVectorsPath);
-    if (path.isBlank()) {
-      return null;
-    }
-    try {
-      WordVectors v = WordVectors.read(new Path(path), sc.hadoopConfiguration(), vocab, intOf(d));
-      LOG.info("word vectors from {} cover {} of {} vocabulary tokens", path, v.hits(), vocab.size() - 2);
-      return v;
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read word vectors " + path + ": " + e.getMessage(), e);
-    }
-  }
-
-  private static float[] finalWeights(JavaSparkContext sc, TrainConfig cfg, ClassifierRecipe recipe)
-      throws IOException {
-    Map<String, String> hadoop = new HashMap<>();
-    sc.hadoopConfiguration().forEach(e -> hadoop.put(e.getKey(), e.getValue()));
-    CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpointDir(), cfg.keepCheckpoints());
-    try (Checkpoint ck = store.loadLatestValid(recipe.layout()).orElseThrow(() -> new IllegalStateException(
-        "training finished but " + cfg.checkpointDir() + " holds no valid checkpoint"))) {
-      return ck.params().toFloatVector();
-    }
-  }
-
   private int intOf(IntParam p) {
     return (Integer) getOrDefault(p);
   }
@@ -539,15 +414,6 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
 
   private long longOf(LongParam p) {
     return (Long) getOrDefault(p);
-  }
-
-  private static void deleteQuietly(JavaSparkContext sc, String dir) {
-    try {
-      Path p = new Path(dir);
-      p.getFileSystem(sc.hadoopConfiguration()).delete(p, true);
-    } catch (IOException e) {
-      LOG.warn("could not delete the temporary checkpoint directory {}: {}", dir, e.getMessage());
-    }
   }
 
   private <T> TextClassifier put(Param<T> param, T value) {

@@ -1,0 +1,164 @@
+// What TextClassifier.fit does, apart from Spark ML's param plumbing: check every
+// row, build the vocabulary, read word vectors, deal encoded rows to the ranks,
+// train through DataParallelTrainer and read the final weights back. Nothing is
+// written (not even a temporary checkpoint directory) until every check passed.
+package org.ringtrain.driver.classify;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import org.apache.hadoop.fs.Path;
+import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.storage.StorageLevel;
+import org.ringtrain.driver.checkpoint.Checkpoint;
+import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.data.RankRows;
+import org.ringtrain.driver.metrics.MetricsSink;
+import org.ringtrain.driver.train.DataParallelTrainer;
+import org.ringtrain.driver.train.TrainConfig;
+import org.ringtrain.driver.train.TrainingResult;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** One fit of a text classifier; see {@link TextClassifier} for the params. */
+final class ClassifierTraining {
+  private static final Logger LOG = LoggerFactory.getLogger(ClassifierTraining.class);
+
+  /**
+   * The resolved params of one fit.
+   *
+   * @param checkpointDir   empty = a temporary local directory, deleted after the fit
+   * @param wordVectorsPath empty = none
+   * @param numClasses      0 = max label + 1
+   */
+  record Settings(String tokensCol, String labelCol, String architecture, int d, int layers, int heads, int maxLen,
+      int vocabSize, int minCount, int numClasses, int epochs, int batchSize, double lr, double weightDecay,
+      int worldSize, long seed, String checkpointDir, String wordVectorsPath, boolean resume) {
+  }
+
+  private ClassifierTraining() {
+  }
+
+  /** Trains on {@code data} and returns the fitted model (its params are the caller's to copy). */
+  static TextClassificationModel fit(String uid, Settings s, Dataset<?> data, MetricsSink sink) {
+    TrainingRows.Summary summary = TrainingRows.check(data, s.tokensCol(), s.labelCol(), s.numClasses());
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(data.sparkSession().sparkContext());
+    boolean temporary = s.checkpointDir().isBlank();
+    if (temporary && !sc.isLocal()) {
+      throw new IllegalArgumentException("checkpointDir is empty, but master " + sc.master() + " runs executors in"
+          + " other JVMs, which cannot see a local temporary directory; setCheckpointDir(\"hdfs:///...\") or another"
+          + " filesystem every executor sees");
+    }
+    long perRank = summary.rows() / s.worldSize();
+    if (perRank < s.batchSize()) {
+      throw new IllegalArgumentException(summary.rows() + " rows on " + s.worldSize() + " ranks are " + perRank
+          + " per rank, fewer than batchSize=" + s.batchSize() + "; lower batchSize or worldSize");
+    }
+    Vocabulary vocab = Vocabulary.fit(data, s.tokensCol(), s.minCount(), s.vocabSize());
+    ClassifierSpec spec = new ClassifierSpec(s.architecture(), vocab.size(), s.maxLen(), s.d(), s.layers(),
+        "lstm".equals(s.architecture()) ? 1 : s.heads(), summary.numClasses());
+    WordVectors vectors = readWordVectors(sc, s, vocab);
+    long steps = Math.max(2, (long) Math.ceil((double) s.epochs() * perRank / s.batchSize()));
+    String dir = temporary ? temporaryDirectory() : s.checkpointDir();
+    TrainConfig cfg = trainConfig(uid, s, spec, dir, steps);
+    LOG.info("text classifier {}: {} rows, {} classes, vocabulary {}, {} epochs = {} steps on {} ranks",
+        uid, summary.rows(), summary.numClasses(), vocab, s.epochs(), steps, s.worldSize());
+
+    Broadcast<Vocabulary> shared = sc.broadcast(vocab);
+    // Dealing rows to ranks reads them more than once (indexing, sampling, the shuffle): encode once.
+    JavaRDD<int[]> encoded = TrainingRows.encode(data, s.tokensCol(), s.labelCol(), shared, spec.maxLen())
+        .persist(StorageLevel.MEMORY_AND_DISK());
+    try {
+      JavaRDD<int[]> rows = RankRows.shuffledEvenly(encoded, summary.rows(), s.worldSize(), s.seed());
+      JavaRDD<int[]> none = sc.parallelize(List.<int[]>of(), s.worldSize());
+      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors);
+      DataParallelTrainer trainer = new DataParallelTrainer(cfg);
+      if (sink != null) {
+        trainer = trainer.withMetricsSink(sink);
+      }
+      TrainingResult result = trainer.fit(sc, recipe, rows, none, "vocabulary:" + vocab.sha256());
+      float[] weights = finalWeights(sc, cfg, recipe);
+      if (temporary) {
+        deleteQuietly(sc, dir); // the weights are in the model now; a temporary directory is not kept
+      }
+      return new TextClassificationModel(uid, spec, vocab, weights, result.finalLoss());
+    } catch (IOException e) {
+      throw new UncheckedIOException("training the text classifier failed: " + e.getMessage(), e);
+    } finally {
+      encoded.unpersist(false);
+      shared.destroy();
+    }
+  }
+
+  private static TrainConfig trainConfig(String uid, Settings s, ClassifierSpec spec, String dir, long steps) {
+    Map<String, Object> m = new HashMap<>();
+    m.put("input", "dataframe " + uid);
+    m.put("checkpointDir", dir);
+    m.put("validationFraction", 0.0);
+    m.put("contextLength", Math.max(2, spec.maxLen()));
+    m.put("dModel", spec.dModel());
+    m.put("layers", spec.layers());
+    m.put("heads", spec.heads());
+    m.put("worldSize", s.worldSize());
+    m.put("microBatch", s.batchSize());
+    m.put("steps", steps);
+    m.put("learningRate", s.lr());
+    m.put("minLearningRate", s.lr() / 10);
+    m.put("warmupSteps", Math.min(steps - 1, Math.max(1, steps / 20)));
+    m.put("weightDecay", s.weightDecay());
+    m.put("seed", s.seed());
+    m.put("evalEvery", 0);
+    m.put("checkReplicasEvery", 0);
+    m.put("checkpointEvery", Math.max(1, steps / 4));
+    m.put("keepCheckpoints", 2);
+    m.put("resume", s.resume());
+    return TrainConfig.fromLayers(m);
+  }
+
+  private static String temporaryDirectory() {
+    try {
+      return Files.createTempDirectory("ringtrain-classifier-").toUri().toString();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create a temporary checkpoint directory; setCheckpointDir(...)", e);
+    }
+  }
+
+  private static WordVectors readWordVectors(JavaSparkContext sc, Settings s, Vocabulary vocab) {
+    String path = s.wordVectorsPath();
+    if (path.isBlank()) {
+      return null;
+    }
+    try {
+      WordVectors v = WordVectors.read(new Path(path), sc.hadoopConfiguration(), vocab, s.d());
+      LOG.info("word vectors from {} cover {} of {} vocabulary tokens", path, v.hits(), vocab.size() - 2);
+      return v;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read word vectors " + path + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static float[] finalWeights(JavaSparkContext sc, TrainConfig cfg, ClassifierRecipe recipe)
+      throws IOException {
+    CheckpointStore store = new CheckpointStore(DataParallelTrainer.hadoopSettings(sc), cfg.checkpointDir(),
+        cfg.keepCheckpoints());
+    try (Checkpoint ck = store.loadLatestValid(recipe.layout()).orElseThrow(() -> new IllegalStateException(
+        "training finished but " + cfg.checkpointDir() + " holds no valid checkpoint"))) {
+      return ck.params().toFloatVector();
+    }
+  }
+
+  private static void deleteQuietly(JavaSparkContext sc, String dir) {
+    try {
+      Path p = new Path(dir);
+      p.getFileSystem(sc.hadoopConfiguration()).delete(p, true);
+    } catch (IOException e) {
+      LOG.warn("could not delete the temporary checkpoint directory {}: {}", dir, e.getMessage());
+    }
+  }
+}
