@@ -22,6 +22,7 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.Optimizer;
 import org.slf4j.Logger;
@@ -223,7 +224,7 @@ public final class CheckpointStore implements Serializable {
    */
   public Optional<Checkpoint> loadLatestValid(ParameterLayout layout) throws IOException {
     if (layout == null) {
-      throw new IllegalArgumentException("layout must not be null; pass ParameterLayout.gpt2(modelConfig)");
+      throw new IllegalArgumentException("layout must not be null; pass GptModel.layout(modelConfig)");
     }
     Optional<Checkpoint> loaded = newestValid((reader, path) -> reader.read(path, layout));
     loaded.ifPresent(c -> LOG.info("loaded checkpoint {} (step={}, epoch={}, cursor={})", c.path(), c.state().step(),
@@ -261,7 +262,7 @@ public final class CheckpointStore implements Serializable {
   public Checkpoint load(String checkpointPath, ParameterLayout layout) throws IOException {
     if (checkpointPath == null || layout == null) {
       throw new IllegalArgumentException("checkpointPath and layout must not be null, but found checkpointPath="
-          + checkpointPath + ", layout=" + layout + "; pass a path from list() and ParameterLayout.gpt2(modelConfig)");
+          + checkpointPath + ", layout=" + layout + "; pass a path from list() and GptModel.layout(modelConfig)");
     }
     Path d = dir();
     Path path = fs.makeQualified(new Path(checkpointPath));

@@ -19,7 +19,7 @@ final class GptRecipe implements ModelRecipe {
 
   @Override
   public ParameterLayout layout() {
-    return ParameterLayout.gpt2(config);
+    return GptModel.layout(config);
   }
 
   @Override

@@ -41,7 +41,7 @@ public final class TrainedGpt {
         "no valid checkpoint in " + checkpointDir + "; train first, or check the path"));
     TrainConfig config = TrainConfig.fromJson(state.configJson());
     Tokenizer tokenizer = Tokenizer.forId(state.tokenizerId());
-    ParameterLayout layout = ParameterLayout.gpt2(config.modelConfig(tokenizer.vocabSize()));
+    ParameterLayout layout = GptModel.layout(config.modelConfig(tokenizer.vocabSize()));
     try (Checkpoint ck = store.loadLatestValid(layout).orElseThrow(() -> new IllegalArgumentException(
         "no valid checkpoint in " + checkpointDir))) {
       return new TrainedGpt(config, tokenizer, ck.params().toFloatVector(), ck.state().step());

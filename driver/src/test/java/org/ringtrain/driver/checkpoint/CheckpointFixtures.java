@@ -22,6 +22,7 @@ import java.util.SplittableRandom;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.AdamW;
 
@@ -36,7 +37,7 @@ final class CheckpointFixtures {
   }
 
   static ParameterLayout layout() {
-    return ParameterLayout.gpt2(TINY);
+    return GptModel.layout(TINY);
   }
 
   /** A flat float32 buffer of the layout's size, uniform in [-0.1, 0.1), the same for the same seed. */

@@ -38,6 +38,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.io.SafetensorsReader;
 import org.ringtrain.ops.io.SafetensorsWriter;
 import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.AdamW;
 
@@ -277,7 +278,7 @@ class CheckpointStoreTest {
     ParameterLayout layout = layout();
     INDArray params = randomFlat(layout, 1);
     try (AdamW adam = steppedAdamW(layout, params, 2)) {
-      INDArray tooShort = randomFlat(ParameterLayout.gpt2(new ModelConfig(64, 16, 32, 1, 2, 0.0)), 3);
+      INDArray tooShort = randomFlat(GptModel.layout(new ModelConfig(64, 16, 32, 1, 2, 0.0)), 3);
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> store.write(state(10), layout, tooShort, adam));
       assertTrue(e.getMessage().contains("elements"), e.getMessage());
@@ -308,7 +309,7 @@ class CheckpointStoreTest {
   void checkpointOfAnotherModelConfigIsRefusedWithAHint() throws Exception {
     CheckpointStore store = store(3);
     writeStep(store, 10);
-    ParameterLayout wider = ParameterLayout.gpt2(new ModelConfig(64, 16, 32, 3, 2, 0.0));
+    ParameterLayout wider = GptModel.layout(new ModelConfig(64, 16, 32, 3, 2, 0.0));
     IncompatibleCheckpointException e = assertThrows(IncompatibleCheckpointException.class,
         () -> store.loadLatestValid(wider));
     assertTrue(e.getMessage().contains("model.safetensors") && e.getMessage().contains("HINT"), e.getMessage());

@@ -73,6 +73,7 @@ import org.ringtrain.driver.train.TrainConfig;
 import org.ringtrain.driver.train.TrainedGpt;
 import org.ringtrain.driver.train.TrainingResult;
 import org.ringtrain.jobs.RingtrainCli;
+import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ParameterLayout;
 
 @Tag("cluster")
@@ -470,7 +471,7 @@ class StandaloneClusterTrainingTest {
    */
   private static List<String> assertEveryCheckpointValid(String checkpointDir) throws IOException {
     CheckpointStore store = new CheckpointStore(hadoopConf(), checkpointDir);
-    ParameterLayout layout = ParameterLayout.gpt2(cleanConfig().modelConfig(VOCAB));
+    ParameterLayout layout = GptModel.layout(cleanConfig().modelConfig(VOCAB));
     List<String> names = new ArrayList<>();
     for (FileStatus s : hdfs.fileSystem().listStatus(new org.apache.hadoop.fs.Path(checkpointDir))) {
       String name = s.getPath().getName();

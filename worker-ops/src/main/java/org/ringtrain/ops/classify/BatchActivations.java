@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.param.Arena;
 
 /**
  * Activations for batches of up to {@link #capacityBatch} rows of up to maxLen tokens. Any

@@ -7,6 +7,7 @@ package org.ringtrain.ops.classify;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.param.Arena;
 
 /**
  * Per layer the gate activations, cell states, tanh of the cell states and hidden states (kept

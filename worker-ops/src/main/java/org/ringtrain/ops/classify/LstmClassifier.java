@@ -56,9 +56,12 @@ final class LstmClassifier extends AbstractClassifier<LstmActivations> {
     return b.build();
   }
 
+  /** The name prefix of every LSTM tensor. */
+  static final String PREFIX = "lstm.";
+
   /** The name prefix of layer {@code l}, e.g. {@code "lstm.1."}. */
   static String prefix(int l) {
-    return "lstm." + l + ".";
+    return PREFIX + l + ".";
   }
 
   @Override

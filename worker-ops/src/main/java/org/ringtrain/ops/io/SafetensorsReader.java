@@ -55,7 +55,7 @@ public final class SafetensorsReader {
    */
   public SafetensorsReader(ParameterLayout layout, boolean allowUnknownTensors) {
     if (layout == null) {
-      throw new IllegalArgumentException("layout must not be null; pass ParameterLayout.gpt2(config)");
+      throw new IllegalArgumentException("layout must not be null; pass GptModel.layout(config)");
     }
     this.layout = layout;
     this.allowUnknownTensors = allowUnknownTensors;

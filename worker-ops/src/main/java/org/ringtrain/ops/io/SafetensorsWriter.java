@@ -18,7 +18,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
 
@@ -56,7 +55,7 @@ public final class SafetensorsWriter {
   /** A writer for buffers laid out as {@code layout}. */
   public SafetensorsWriter(ParameterLayout layout) {
     if (layout == null) {
-      throw new IllegalArgumentException("layout must not be null; pass ParameterLayout.gpt2(config)");
+      throw new IllegalArgumentException("layout must not be null; pass the model's layout, e.g. GptModel.layout(config)");
     }
     this.layout = layout;
   }
@@ -115,10 +114,10 @@ public final class SafetensorsWriter {
     Map<String, String> meta = new LinkedHashMap<>();
     meta.put("format", "pt");
     meta.put(FORMAT_VERSION_KEY, FORMAT_VERSION);
-    if (layout.isGpt2()) {
-      meta.put(MODEL_CONFIG_KEY, configJson(layout.config()));
-    } else {
+    if (layout.description().isEmpty()) {
       meta.put(MODEL_KIND_KEY, layout.kind());
+    } else {
+      meta.putAll(layout.description()); // e.g. the GPT's config under MODEL_CONFIG_KEY
     }
     meta.putAll(metadata);
     List<SafetensorsHeader.Entry> entries = new ArrayList<>(layout.tensors().size());
@@ -129,11 +128,5 @@ public final class SafetensorsWriter {
       begin = end;
     }
     return new SafetensorsHeader(meta, entries);
-  }
-
-  /** The config in Hugging Face GPT2Config field names, so Python tools can rebuild the model. */
-  static String configJson(ModelConfig c) {
-    return "{\"vocab_size\":" + c.vocabSize() + ",\"n_positions\":" + c.contextLength() + ",\"n_embd\":" + c.dModel()
-        + ",\"n_layer\":" + c.layers() + ",\"n_head\":" + c.heads() + "}";
   }
 }

@@ -14,6 +14,7 @@ import org.ringtrain.ops.layers.LayerNorm;
 import org.ringtrain.ops.layers.Linear;
 import org.ringtrain.ops.layers.Residual;
 import org.ringtrain.ops.layers.TiedLmHead;
+import org.ringtrain.ops.transformer.BlockTensors;
 
 /**
  * Runs the model's layers on [B, C] rows for one new position at a time, reading the model's

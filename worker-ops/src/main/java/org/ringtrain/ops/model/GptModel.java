@@ -7,18 +7,19 @@ package org.ringtrain.ops.model;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.ringtrain.ops.layers.Attention;
+import org.ringtrain.ops.io.SafetensorsWriter;
 import org.ringtrain.ops.layers.Encoder;
-import org.ringtrain.ops.layers.Gelu;
-import org.ringtrain.ops.layers.LayerNorm;
-import org.ringtrain.ops.layers.Linear;
-import org.ringtrain.ops.layers.Residual;
 import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
 import org.ringtrain.ops.layers.TiedLmHead;
+import org.ringtrain.ops.param.ParameterInit;
+import org.ringtrain.ops.transformer.BlockTensors;
+import org.ringtrain.ops.transformer.TransformerActivations;
+import org.ringtrain.ops.transformer.TransformerInit;
+import org.ringtrain.ops.transformer.TransformerTrunk;
 
 /**
- * GPT-2: token + position embedding, L pre-LayerNorm blocks (causal self-attention and a 4x GELU
- * MLP, each with a residual connection), a final LayerNorm and an LM head tied to {@code wte}.
+ * GPT-2: token + position embedding, a {@link TransformerTrunk} of L pre-LayerNorm blocks with
+ * causal self-attention and a final LayerNorm, and an LM head tied to {@code wte}.
  *
  * <p>Use: {@code forward(inputs, targets, B, T)} returns the mean cross-entropy loss;
  * {@code backward()} then accumulates the gradients into {@link #grads()}; {@link #zeroGrad()} resets
@@ -47,10 +48,10 @@ public final class GptModel implements TrainableModel {
   private final ModelConfig config;
   private final ParameterLayout layout;
   private final ParameterBuffer params;
-  private final BlockTensors[] blocks;
+  private final TransformerTrunk trunk;
   private final int ignoreIndex;
+  private final long embeddingsEnd; // wte and wpe are the buffer's first elements
   private ParameterBuffer grads;
-  private BlockTensors[] gradBlocks;
   private GptActivations acts;
   private int[] targets;
   private boolean backwardReady;
@@ -70,16 +71,44 @@ public final class GptModel implements TrainableModel {
           + "), but found " + ignoreIndex + "; use -1 (the default)");
     }
     this.config = config;
-    this.layout = ParameterLayout.gpt2(config);
+    this.layout = layout(config);
     this.params = ParameterBuffer.zeros(layout, dataType);
-    this.blocks = BlockTensors.allOf(params);
+    this.trunk = new TransformerTrunk(params, config.layers(), config.heads());
     this.ignoreIndex = ignoreIndex;
+    this.embeddingsEnd = layout.get(BlockTensors.firstName(0)).offset();
   }
 
-  /** A float32 model initialised as GPT-2 from {@code seed} (see {@link GptInit}). */
+  /**
+   * The parameter layout of a GPT-2 decoder of this config, Hugging Face GPT-2 names:
+   * {@code wte.weight [V, C]}, {@code wpe.weight [maxT, C]}, the trunk's {@code h.i.*} and
+   * {@code ln_f.*} (see {@link BlockTensors}). Walking the buffer from the end meets the tensors
+   * in the order backward finishes them ({@code ln_f} first, {@code wte} last, because both the
+   * tied LM head and the token embedding write its gradient), so the all-reduce can cut gradient
+   * buckets as ranges from the end. The safetensors metadata carries the config with Hugging Face
+   * GPT2Config names.
+   */
+  public static ParameterLayout layout(ModelConfig config) {
+    if (config == null) {
+      throw new IllegalArgumentException("config must not be null; pass a ModelConfig such as ModelConfig.tiny()");
+    }
+    long c = config.dModel();
+    ParameterLayout.Builder b = ParameterLayout.builder("gpt2 " + config)
+        .describe(SafetensorsWriter.MODEL_CONFIG_KEY, config.toHuggingFaceJson());
+    b.add("wte.weight", config.vocabSize(), c);
+    b.add("wpe.weight", config.contextLength(), c);
+    TransformerTrunk.addTo(b, config.layers(), c);
+    return b.build();
+  }
+
+  /** Fills {@code params} (a {@link #layout} of a {@code layers}-block GPT) as GPT-2, from {@code seed}. */
+  public static void initialise(ParameterBuffer params, int layers, long seed) {
+    ParameterInit.initialise(params, seed, TransformerInit.rule(layers));
+  }
+
+  /** A float32 model initialised as GPT-2 from {@code seed} (see {@link TransformerInit}). */
   public static GptModel initialised(ModelConfig config, long seed) {
     GptModel model = new GptModel(config, DataType.FLOAT);
-    GptInit.initialise(model.params, seed);
+    initialise(model.params, config.layers(), seed);
     return model;
   }
 
@@ -105,14 +134,13 @@ public final class GptModel implements TrainableModel {
   public ParameterBuffer grads() {
     if (grads == null) {
       grads = ParameterBuffer.zeros(layout, params.dataType());
-      gradBlocks = BlockTensors.allOf(grads);
     }
     return grads;
   }
 
   /** The per-block parameter views, index = block (for the Generator). */
   BlockTensors[] blocks() {
-    return blocks;
+    return trunk.blocks();
   }
 
   /** Sets every gradient to zero. The only place gradients are reset. */
@@ -161,26 +189,11 @@ public final class GptModel implements TrainableModel {
       acts = new GptActivations(config, batch, seqLen, params.dataType());
     }
     GptActivations a = acts;
-    int nh = config.heads();
+    TransformerActivations x = a.trunk;
     a.tokens.data().setData(inputs);
-    Encoder.forward(a.encoded, a.tokens, params.view("wte.weight"), params.view("wpe.weight"), batch, seqLen, 0);
-    for (int l = 0; l < config.layers(); l++) {
-      BlockTensors w = blocks[l];
-      INDArray inp = l == 0 ? a.encoded : a.residual3[l - 1]; // [B*T, C]
-      LayerNorm.forward(a.ln1[l], a.ln1Mean[l], a.ln1Rstd[l], inp, w.ln1w(), w.ln1b());
-      Linear.forward(a.qkv, a.ln1[l], w.qkvW(), w.qkvB());
-      Attention.forward(a.atty[l], a.qkvh[l], a.att[l], a.yh, a.qkv, a.mask, batch, seqLen, nh);
-      Linear.forward(a.proj, a.atty[l], w.attProjW(), w.attProjB());
-      Residual.forward(a.residual2[l], inp, a.proj);
-      LayerNorm.forward(a.ln2[l], a.ln2Mean[l], a.ln2Rstd[l], a.residual2[l], w.ln2w(), w.ln2b());
-      Linear.forward(a.fch[l], a.ln2[l], w.fcW(), w.fcB());
-      Gelu.forward(a.fchGelu, a.fchSig[l], a.fch[l]);
-      Linear.forward(a.proj, a.fchGelu, w.fcProjW(), w.fcProjB());
-      Residual.forward(a.residual3[l], a.residual2[l], a.proj);
-    }
-    INDArray last = a.residual3[config.layers() - 1];
-    LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, last, params.view("ln_f.weight"), params.view("ln_f.bias"));
-    TiedLmHead.forward(a.logits, a.lnf, params.view("wte.weight"));
+    Encoder.forward(x.encoded, a.tokens, params.view("wte.weight"), params.view("wpe.weight"), batch, seqLen, 0);
+    trunk.forward(x, a.mask, batch, seqLen);
+    TiedLmHead.forward(a.logits, x.lnf, params.view("wte.weight"));
     this.targets = targets;
     this.backwardReady = targets != null;
     if (targets == null) {
@@ -192,11 +205,6 @@ public final class GptModel implements TrainableModel {
   /**
    * Accumulates d(loss)/d(parameters) of the last forward into {@link #grads()}, calling the layers
    * in exactly the reverse order of forward.
-   *
-   * <p>The residual connections' backward is the identity for both inputs, so the gradient of the
-   * residual stream lives in one buffer ({@code dresidual}) that each block's two branches read
-   * as their output gradient and add their input gradient back into; Residual.backward is
-   * therefore not called (as in llm.c's CUDA trainer).
    */
   @Override
   public void backward() {
@@ -219,43 +227,16 @@ public final class GptModel implements TrainableModel {
     backwardReady = false;
     grads();
     GptActivations a = acts;
+    TransformerActivations x = a.trunk;
     int batch = a.batch;
     int seqLen = a.seqLen;
-    int nh = config.heads();
-    INDArray wte = params.view("wte.weight");
     INDArray dwte = grads.view("wte.weight");
 
     SoftmaxCrossEntropy.backward(a.dlogits, a.probs, targets, ignoreIndex, 1.0);
-    TiedLmHead.backward(a.dln, dwte, a.dlogits, a.lnf, wte);
-    a.dresidual.assign(0); // LayerNorm.backward adds into it: the only activation gradient zeroed
-    LayerNorm.backward(a.dresidual, grads.view("ln_f.weight"), grads.view("ln_f.bias"), a.dln,
-        a.residual3[config.layers() - 1], params.view("ln_f.weight"), a.lnfMean, a.lnfRstd,
-        a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
-    long end = layout.totalElements();
-    long blockEnd = layout.get("ln_f.weight").offset(); // ln_f is the tail of the buffer
-    ready.ready(blockEnd, end);
-    for (int l = config.layers() - 1; l >= 0; l--) {
-      BlockTensors w = blocks[l];
-      BlockTensors g = gradBlocks[l];
-      INDArray inp = l == 0 ? a.encoded : a.residual3[l - 1]; // [B*T, C]
-      a.fch[l].mul(a.fchSig[l], a.fchGelu); // the GELU output, cheaper to recompute than to keep
-      Linear.backward(a.dfchGelu, g.fcProjW(), g.fcProjB(), a.dresidual, a.fchGelu, w.fcProjW(), a.ones);
-      Gelu.backward(a.dfch, a.dfchGelu, a.fch[l], a.fchSig[l], a.fchGelu);
-        Linear.backward(a.dln, g.fcW(), g.fcB(), a.dfch, a.ln2[l], w.fcW(), a.ones);
-      LayerNorm.backward(a.dresidual, g.ln2w(), g.ln2b(), a.dln, a.residual2[l], w.ln2w(),
-          a.ln2Mean[l], a.ln2Rstd[l], a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
-      Linear.backward(a.datty, g.attProjW(), g.attProjB(), a.dresidual, a.atty[l], w.attProjW(), a.ones);
-      Attention.backward(a.dqkv, a.datty, a.qkvh[l], a.att[l], a.dyh, a.datt, a.attTmp, a.rowSum, a.dqkvh,
-          batch, seqLen, nh);
-        Linear.backward(a.dln, g.qkvW(), g.qkvB(), a.dqkv, a.ln1[l], w.qkvW(), a.ones);
-      LayerNorm.backward(a.dresidual, g.ln1w(), g.ln1b(), a.dln, inp, w.ln1w(),
-          a.ln1Mean[l], a.ln1Rstd[l], a.lnXhat, a.lnTmp, a.rowTmp, a.ones);
-      long blockStart = layout.get("h." + l + ".ln_1.weight").offset(); // a block's first tensor
-      ready.ready(blockStart, blockEnd);
-      blockEnd = blockStart;
-    }
-    Encoder.backward(dwte, grads.view("wpe.weight"), a.dresidual, a.tokens, a.ones, batch, seqLen);
-    ready.ready(0, blockEnd);
+    TiedLmHead.backward(x.scratch.dln, dwte, a.dlogits, x.lnf, params.view("wte.weight"));
+    trunk.backward(grads, x, ready, batch, seqLen);
+    Encoder.backward(dwte, grads.view("wpe.weight"), x.dresidual, a.tokens, x.ones, batch, seqLen);
+    ready.ready(0, embeddingsEnd);
   }
 
   /** Frees parameters, gradients and activations now. */

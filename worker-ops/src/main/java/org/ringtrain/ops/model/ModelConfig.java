@@ -42,6 +42,12 @@ public record ModelConfig(int vocabSize, int contextLength, int dModel, int laye
     }
   }
 
+  /** The config in Hugging Face GPT2Config field names, so Python tools can rebuild the model. */
+  public String toHuggingFaceJson() {
+    return "{\"vocab_size\":" + vocabSize + ",\"n_positions\":" + contextLength + ",\"n_embd\":" + dModel
+        + ",\"n_layer\":" + layers + ",\"n_head\":" + heads + "}";
+  }
+
   /** Head size HS = dModel / heads. */
   public int headSize() {
     return dModel / heads;

@@ -109,7 +109,7 @@ public final class AdamW implements Optimizer {
   public AdamW(ParameterLayout layout, Config config) {
     if (layout == null || config == null) {
       throw new IllegalArgumentException("layout and config must not be null, but found layout=" + layout
-          + ", config=" + config + "; pass ParameterLayout.gpt2(modelConfig) and AdamW.Config.defaults()");
+          + ", config=" + config + "; pass GptModel.layout(modelConfig) and AdamW.Config.defaults()");
     }
     this.layout = layout;
     this.config = config;

@@ -69,7 +69,7 @@ public final class OptimizerStateReader {
   private static Optimizer read(InputStream raw, long size, ParameterLayout layout, String source)
       throws IOException {
     if (layout == null) {
-      throw new IllegalArgumentException("layout must not be null; pass ParameterLayout.gpt2(modelConfig)");
+      throw new IllegalArgumentException("layout must not be null; pass GptModel.layout(modelConfig)");
     }
     CountingInputStream counting = new CountingInputStream(raw);
     CheckedInputStream in = new CheckedInputStream(counting, new CRC32());

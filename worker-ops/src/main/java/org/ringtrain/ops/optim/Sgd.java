@@ -85,7 +85,7 @@ public final class Sgd implements Optimizer {
   public Sgd(ParameterLayout layout, Config config) {
     if (layout == null || config == null) {
       throw new IllegalArgumentException("layout and config must not be null, but found layout=" + layout
-          + ", config=" + config + "; pass ParameterLayout.gpt2(modelConfig) and Sgd.Config.defaults()");
+          + ", config=" + config + "; pass GptModel.layout(modelConfig) and Sgd.Config.defaults()");
     }
     this.layout = layout;
     this.config = config;

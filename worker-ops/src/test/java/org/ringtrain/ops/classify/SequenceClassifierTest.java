@@ -29,6 +29,7 @@ import org.ringtrain.ops.classify.ClassifierConfig.Architecture;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.model.SplitMix64;
 import org.ringtrain.ops.optim.AdamW;
+import org.ringtrain.ops.transformer.TransformerInit;
 
 class SequenceClassifierTest {
 
@@ -139,7 +140,7 @@ class SequenceClassifierTest {
       assertFalse(Arrays.equals(a.params().flat().toFloatVector(), c.params().flat().toFloatVector()));
       INDArray embed = a.params().view("embed.weight");
       double std = embed.stdNumber().doubleValue();
-      assertEquals(ClassifierInit.STD, std, 0.003, "embedding std");
+      assertEquals(TransformerInit.STD, std, 0.003, "embedding std");
       assertEquals(0.0, a.params().view("head.bias").amaxNumber().doubleValue(), 0.0);
       if (arch == Architecture.LSTM) {
         INDArray bias = a.params().view("lstm.0.bias");

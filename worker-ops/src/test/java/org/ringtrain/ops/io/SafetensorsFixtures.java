@@ -14,6 +14,7 @@ import java.util.List;
 import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
@@ -29,12 +30,12 @@ final class SafetensorsFixtures {
 
   /** A one-block GPT-2 layout of 300 elements: V=8, T=4, C=4, L=1, NH=2. */
   static ParameterLayout tinyLayout() {
-    return ParameterLayout.gpt2(new ModelConfig(8, 4, 4, 1, 2, 0.0));
+    return GptModel.layout(new ModelConfig(8, 4, 4, 1, 2, 0.0));
   }
 
   /** A layout larger than one I/O chunk (1 MiB), to cross chunk boundaries. */
   static ParameterLayout chunkCrossingLayout() {
-    return ParameterLayout.gpt2(new ModelConfig(2048, 16, 160, 2, 2, 0.0));
+    return GptModel.layout(new ModelConfig(2048, 16, 160, 2, 2, 0.0));
   }
 
   /** A flat float32 buffer of {@code n} seeded Gaussian values. */

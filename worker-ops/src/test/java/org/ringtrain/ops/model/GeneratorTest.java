@@ -30,7 +30,7 @@ class GeneratorTest {
 
   private static GptModel model(DataType type) {
     GptModel m = new GptModel(CONFIG, type);
-    GptInit.initialise(m.params(), 21);
+    GptModel.initialise(m.params(), CONFIG.layers(), 21);
     // Larger weights than the 0.02 init so the logits differ clearly between positions.
     m.params().flat().muli(10);
     return m;

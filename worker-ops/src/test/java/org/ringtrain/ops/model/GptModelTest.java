@@ -46,7 +46,7 @@ class GptModelTest {
     int b = 2;
     int t = 5;
     try (GptModel model = new GptModel(GRAD_CONFIG, DataType.DOUBLE)) {
-      GptInit.initialise(model.params(), 3);
+      GptModel.initialise(model.params(), GRAD_CONFIG.layers(), 3);
       // Larger, non-uniform values than the 0.02 init, so every path (LayerNorm scales too) carries signal.
       SplitMix64 rng = new SplitMix64(9);
       INDArray flat = model.params().flat();
@@ -84,7 +84,7 @@ class GptModelTest {
   void floatModelAgreesWithDoubleModel() {
     ModelConfig config = new ModelConfig(32, 16, 16, 2, 2, 0);
     try (GptModel f = GptModel.initialised(config, 4); GptModel d = new GptModel(config, DataType.DOUBLE)) {
-      GptInit.initialise(d.params(), 4);
+      GptModel.initialise(d.params(), config.layers(), 4);
       int[] in = randomTokens(5, 3 * 16, 32);
       int[] tg = randomTokens(6, 3 * 16, 32);
       assertEquals(d.forward(in, tg, 3, 16), f.forward(in, tg, 3, 16), 1e-5);

@@ -19,7 +19,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class ParameterBufferTest {
 
-  private static final ParameterLayout LAYOUT = ParameterLayout.gpt2(new ModelConfig(10, 8, 4, 2, 2, 0));
+  private static final ParameterLayout LAYOUT = GptModel.layout(new ModelConfig(10, 8, 4, 2, 2, 0));
 
   @Test
   void everyTensorIsAViewOfTheFlatBuffer() {

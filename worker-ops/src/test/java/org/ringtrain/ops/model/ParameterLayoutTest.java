@@ -22,13 +22,13 @@ class ParameterLayoutTest {
     // 2 embeddings of 256 x 384, 6 blocks of 12 C^2 + 13 C, final LayerNorm 2 C.
     long c = 384;
     long expected = 2 * 256 * c + 6 * (12 * c * c + 13 * c) + 2 * c;
-    assertEquals(expected, ParameterLayout.gpt2(ModelConfig.small()).totalElements());
+    assertEquals(expected, GptModel.layout(ModelConfig.small()).totalElements());
     assertEquals(10_844_160L, expected);
   }
 
   @Test
   void orderIsEmbeddingsThenBlocksThenFinalNormWithDenseOffsets() {
-    ParameterLayout layout = ParameterLayout.gpt2(new ModelConfig(10, 8, 4, 2, 2, 0));
+    ParameterLayout layout = GptModel.layout(new ModelConfig(10, 8, 4, 2, 2, 0));
     List<ParameterLayout.TensorSpec> t = layout.tensors();
     assertEquals(2 + 2 * 12 + 2, t.size());
     assertEquals("wte.weight", t.get(0).name());
@@ -48,7 +48,7 @@ class ParameterLayoutTest {
 
   @Test
   void shapesFollowGpt2ConvLayoutInOut() {
-    ParameterLayout layout = ParameterLayout.gpt2(new ModelConfig(10, 8, 4, 2, 2, 0));
+    ParameterLayout layout = GptModel.layout(new ModelConfig(10, 8, 4, 2, 2, 0));
     assertArrayEquals(new long[] {10, 4}, layout.get("wte.weight").shape());
     assertArrayEquals(new long[] {8, 4}, layout.get("wpe.weight").shape());
     assertArrayEquals(new long[] {4, 12}, layout.get("h.1.attn.c_attn.weight").shape());
@@ -61,7 +61,7 @@ class ParameterLayoutTest {
 
   @Test
   void decayAppliesExactlyToMatrices() {
-    ParameterLayout layout = ParameterLayout.gpt2(new ModelConfig(10, 8, 4, 2, 2, 0));
+    ParameterLayout layout = GptModel.layout(new ModelConfig(10, 8, 4, 2, 2, 0));
     for (ParameterLayout.TensorSpec t : layout.tensors()) {
       boolean matrix = t.name().endsWith("wte.weight") || t.name().endsWith("wpe.weight")
           || (t.name().endsWith(".weight") && !t.name().contains("ln_"));
@@ -72,30 +72,29 @@ class ParameterLayoutTest {
 
   @Test
   void unknownNameIsRejectedNamingIt() {
-    ParameterLayout layout = ParameterLayout.gpt2(ModelConfig.tiny());
+    ParameterLayout layout = GptModel.layout(ModelConfig.tiny());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> layout.get("h.9.ln_1.weight"));
     assertTrue(e.getMessage().contains("'h.9.ln_1.weight'"), e.getMessage());
   }
 
   @Test
-  void blockRangesTileTheMiddleOfTheBuffer() {
-    ParameterLayout layout = ParameterLayout.gpt2(ModelConfig.tiny());
-    assertEquals(layout.get("h.0.ln_1.weight").offset(), layout.blockRange(0)[0]);
-    for (int i = 1; i < 4; i++) {
-      assertEquals(layout.blockRange(i - 1)[1], layout.blockRange(i)[0]);
-    }
-    assertEquals(layout.get("ln_f.weight").offset(), layout.blockRange(3)[1]);
+  void blocksTileTheMiddleOfTheGptBufferAndItsDescriptionCarriesTheConfig() {
+    ParameterLayout layout = GptModel.layout(ModelConfig.tiny());
+    long blockLength = layout.get("h.1.ln_1.weight").offset() - layout.get("h.0.ln_1.weight").offset();
+    assertEquals(12L * 128 * 128 + 13L * 128, blockLength, "12 C^2 + 13 C elements per block");
+    assertEquals(layout.get("h.0.ln_1.weight").offset() + 4 * blockLength, layout.get("ln_f.weight").offset());
+    assertEquals(ModelConfig.tiny().toHuggingFaceJson(), layout.description().get("ringtrain.model_config"));
   }
 
   @Test
   void tensorSpecShapeIsDefensivelyCopied() {
-    ParameterLayout layout = ParameterLayout.gpt2(ModelConfig.tiny());
+    ParameterLayout layout = GptModel.layout(ModelConfig.tiny());
     layout.get("wte.weight").shape()[0] = 1;
     assertArrayEquals(new long[] {256, 128}, layout.get("wte.weight").shape());
   }
 
   @Test
-  void aBuiltLayoutIsDenseInInsertionOrderAndHasNoGptConfig() {
+  void aBuiltLayoutIsDenseInInsertionOrderAndDescribedOnlyByItsKind() {
     ParameterLayout layout = ParameterLayout.builder("toy classifier")
         .add("embed.weight", 10, 4).add("head.weight", 4, 3).add("head.bias", 3).build();
     assertEquals(40 + 12 + 3, layout.totalElements());
@@ -103,10 +102,8 @@ class ParameterLayoutTest {
     assertEquals(52, layout.get("head.bias").offset());
     assertTrue(layout.get("head.weight").decays());
     assertFalse(layout.get("head.bias").decays());
-    assertFalse(layout.isGpt2());
     assertEquals("toy classifier", layout.kind());
-    IllegalStateException noConfig = assertThrows(IllegalStateException.class, layout::config);
-    assertTrue(noConfig.getMessage().contains("toy classifier"), noConfig.getMessage());
+    assertTrue(layout.description().isEmpty());
     IllegalArgumentException missing = assertThrows(IllegalArgumentException.class, () -> layout.get("wte.weight"));
     assertTrue(missing.getMessage().contains("head.bias"), missing.getMessage());
   }

@@ -7,6 +7,7 @@ package org.ringtrain.ops.optim;
 import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.ops.model.ParameterLayout;
 
@@ -17,12 +18,12 @@ final class OptimTestData {
 
   /** A one-block GPT-2 layout of 300 elements: V=8, T=4, C=4, L=1, NH=2. */
   static ParameterLayout tinyLayout() {
-    return ParameterLayout.gpt2(new ModelConfig(8, 4, 4, 1, 2, 0.0));
+    return GptModel.layout(new ModelConfig(8, 4, 4, 1, 2, 0.0));
   }
 
   /** A two-block layout with more elements than one I/O chunk, to cross chunk boundaries. */
   static ParameterLayout chunkCrossingLayout() {
-    return ParameterLayout.gpt2(new ModelConfig(2048, 16, 160, 2, 2, 0.0));
+    return GptModel.layout(new ModelConfig(2048, 16, 160, 2, 2, 0.0));
   }
 
   /** A flat float32 buffer of {@code n} seeded Gaussian values times {@code scale}. */

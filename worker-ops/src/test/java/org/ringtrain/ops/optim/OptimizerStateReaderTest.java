@@ -22,6 +22,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.ops.model.ParameterLayout;
 
@@ -108,7 +109,7 @@ class OptimizerStateReaderTest {
   @Test
   void stateOfAnotherLayoutIsRefusedNamingBothSizes() throws IOException {
     byte[] b = steppedAdamWBytes();
-    ParameterLayout other = ParameterLayout.gpt2(new ModelConfig(8, 4, 4, 2, 2, 0.0));
+    ParameterLayout other = GptModel.layout(new ModelConfig(8, 4, 4, 2, 2, 0.0));
     IOException e = assertThrows(IOException.class,
         () -> OptimizerStateReader.read(new ByteArrayInputStream(b), other));
     assertTrue(e.getMessage().contains("300") && e.getMessage().contains(String.valueOf(other.totalElements())),

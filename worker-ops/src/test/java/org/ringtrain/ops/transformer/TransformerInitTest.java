@@ -1,7 +1,8 @@
 /*
- * Tests of GptInit: bitwise reproducibility from a seed and the GPT-2 initialisation scheme. Test code only.
+ * Tests of TransformerInit through ParameterInit on a GPT layout: bitwise reproducibility from a
+ * seed and the GPT-2 initialisation scheme. Test code only.
  */
-package org.ringtrain.ops.model;
+package org.ringtrain.ops.transformer;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNotEquals;
@@ -13,9 +14,13 @@ import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.SingleThreadedNd4j;
+import org.ringtrain.ops.model.GptModel;
+import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.model.ParameterBuffer;
+import org.ringtrain.ops.model.ParameterLayout;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
-class GptInitTest {
+class TransformerInitTest {
 
   @BeforeAll
   static void singleThreaded() {
@@ -35,12 +40,12 @@ class GptInitTest {
 
   @Test
   void sameSeedGivesBitwiseIdenticalParameters() {
-    ParameterLayout layout = ParameterLayout.gpt2(CONFIG);
+    ParameterLayout layout = GptModel.layout(CONFIG);
     try (ParameterBuffer a = ParameterBuffer.zeros(layout); ParameterBuffer b = ParameterBuffer.zeros(layout)) {
-      GptInit.initialise(a, 42);
-      GptInit.initialise(b, 42);
+      GptModel.initialise(a, CONFIG.layers(), 42);
+      GptModel.initialise(b, CONFIG.layers(), 42);
       assertEquals(checksum(a), checksum(b));
-      GptInit.initialise(b, 43);
+      GptModel.initialise(b, CONFIG.layers(), 43);
       assertNotEquals(checksum(a), checksum(b));
     }
   }
@@ -48,20 +53,20 @@ class GptInitTest {
   @Test
   void valuesArePinnedSoEveryJvmAgrees() {
     // Pinned from SplitMix64 + StrictMath Box-Muller: if this changes, checkpoints and ranks stop agreeing.
-    ParameterLayout layout = ParameterLayout.gpt2(CONFIG);
+    ParameterLayout layout = GptModel.layout(CONFIG);
     try (ParameterBuffer p = ParameterBuffer.zeros(layout)) {
-      GptInit.initialise(p, 1234);
+      GptModel.initialise(p, CONFIG.layers(), 1234);
       assertEquals(PINNED_CHECKSUM, checksum(p), "checksum of the seed-1234 parameters");
     }
   }
 
   @Test
   void floatAndDoubleBuffersHoldTheSameNumbers() {
-    ParameterLayout layout = ParameterLayout.gpt2(CONFIG);
+    ParameterLayout layout = GptModel.layout(CONFIG);
     try (ParameterBuffer f = ParameterBuffer.zeros(layout);
         ParameterBuffer d = ParameterBuffer.zeros(layout, DataType.DOUBLE)) {
-      GptInit.initialise(f, 7);
-      GptInit.initialise(d, 7);
+      GptModel.initialise(f, CONFIG.layers(), 7);
+      GptModel.initialise(d, CONFIG.layers(), 7);
       assertEquals(0.0, f.flat().castTo(DataType.DOUBLE).sub(d.flat()).amaxNumber().doubleValue(), 0.0);
     }
   }
@@ -69,8 +74,8 @@ class GptInitTest {
   @Test
   void followsGpt2Scheme() {
     ModelConfig config = new ModelConfig(512, 64, 128, 8, 4, 0);
-    try (ParameterBuffer p = ParameterBuffer.zeros(ParameterLayout.gpt2(config))) {
-      GptInit.initialise(p, 5);
+    try (ParameterBuffer p = ParameterBuffer.zeros(GptModel.layout(config))) {
+      GptModel.initialise(p, config.layers(), 5);
       assertEquals(0.02, p.view("wte.weight").stdNumber().doubleValue(), 0.001);
       assertEquals(0.02, p.view("h.3.mlp.c_fc.weight").stdNumber().doubleValue(), 0.001);
       double residual = 0.02 / Math.sqrt(2 * 8);

@@ -1,9 +1,9 @@
 /*
- * Arena: the activation arrays of a model, allocated once for the largest batch shape and handed
+ * Arena: the activation arrays of a model (any model: Transformer, LSTM), allocated once for the largest batch shape and handed
  * out as prefix views for any smaller shape, so a new batch shape costs no allocation. It computes
  * nothing and knows no layer.
  */
-package org.ringtrain.ops.classify;
+package org.ringtrain.ops.param;
 
 import java.util.ArrayList;
 import java.util.List;
@@ -24,7 +24,7 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
  * the original offset added, so they come back with a null buffer near the end. Every view
  * handed out here starts at offset 0 of its own array, and its sub-views work.
  */
-final class Arena implements AutoCloseable {
+public final class Arena implements AutoCloseable {
 
   private final DataType dataType;
   private final List<INDArray> arrays = new ArrayList<>();
@@ -32,12 +32,12 @@ final class Arena implements AutoCloseable {
   private int next;
 
   /** An empty arena; the first carving pass allocates. */
-  Arena(DataType dataType) {
+  public Arena(DataType dataType) {
     this.dataType = dataType;
   }
 
   /** The next array, as a view of this shape (allocating it during the sizing pass). */
-  INDArray take(long... shape) {
+  public INDArray take(long... shape) {
     long n = 1;
     for (long d : shape) {
       n *= d;
@@ -57,13 +57,13 @@ final class Arena implements AutoCloseable {
   }
 
   /** Ends the sizing pass (first call) or a carving pass: the next take is the first array again. */
-  void reset() {
+  public void reset() {
     sized = true;
     next = 0;
   }
 
   /** Off-heap bytes held. */
-  long bytes() {
+  public long bytes() {
     long total = 0;
     for (INDArray a : arrays) {
       total += a.length() * a.dataType().width();

@@ -1,0 +1,48 @@
+/*
+ * TransformerClassifierActivations: every array of the Transformer classifier for one (B, T')
+ * batch shape: the trunk's (TransformerActivations) and the classifier's own (key padding mask,
+ * pooling weights, pooled rows, their gradients), taken from an Arena sized for the largest
+ * batch seen. It computes nothing; TransformerClassifier fills and reads it.
+ */
+package org.ringtrain.ops.classify;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.param.Arena;
+import org.ringtrain.ops.transformer.TransformerActivations;
+
+/**
+ * {@link #carve} lays the arrays out for a batch shape; any (B, T') with B &lt;= the capacity's
+ * batch and T' &lt;= maxLen fits, because every array grows with B and T'.
+ */
+final class TransformerClassifierActivations extends BatchActivations {
+
+  INDArray mask; // [B, 1, 1, T'] 0 for tokens, Attention.MASKED for padded keys
+  INDArray poolWeights; // [B*T'] 1/len or 0
+  TransformerActivations trunk;
+  INDArray pooled; // [B, C]
+  INDArray dlogits; // [B, K]
+  INDArray dpooled; // [B, C]
+
+  /** Activations for batches of up to {@code capacityBatch} rows of up to maxLen tokens. */
+  TransformerClassifierActivations(ClassifierConfig config, int capacityBatch, DataType dataType) {
+    super(config, capacityBatch, dataType);
+    allocate();
+  }
+
+  @Override
+  void carveInto(Arena a, int b, int t) {
+    long n = (long) b * t;
+    long c = config.dModel();
+    long k = config.numClasses();
+    ones = a.take(1, n);
+    mask = a.take(b, 1, 1, t);
+    poolWeights = a.take(n);
+    trunk = new TransformerActivations(a, ones, b, t, config.layers(), c, config.heads());
+    pooled = a.take(b, c);
+    logits = a.take(b, k);
+    probs = a.take(b, k);
+    dlogits = a.take(b, k);
+    dpooled = a.take(b, c);
+  }
+}

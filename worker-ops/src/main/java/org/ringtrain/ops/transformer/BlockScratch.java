@@ -1,0 +1,56 @@
+/*
+ * BlockScratch: the arrays every Transformer block uses in turn during its forward or backward
+ * pass and does not keep, carved from an Arena for one (B, T) batch shape. Shared by all blocks
+ * and by the final LayerNorm; it computes nothing.
+ */
+package org.ringtrain.ops.transformer;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.param.Arena;
+
+/**
+ * {@code 28 C + 2 NH T + NH + 1} float elements per token, whatever the number of blocks.
+ */
+public final class BlockScratch {
+
+  public final INDArray qkv; // [B*T, 3C] forward
+  public final INDArray proj; // [B*T, C] forward (attention and MLP projections)
+  public final INDArray fchGelu; // [B*T, 4C] the GELU output, recomputed in backward
+  public final INDArray yh; // [B, NH, T, HS] forward
+  public final INDArray dln; // [B*T, C] gradient of a LayerNorm's output
+  public final INDArray datty; // [B*T, C]
+  public final INDArray dqkv; // [B*T, 3C]
+  public final INDArray dfchGelu; // [B*T, 4C]
+  public final INDArray dfch; // [B*T, 4C]
+  public final INDArray lnXhat; // [B*T, C]
+  public final INDArray lnTmp; // [B*T, C]
+  public final INDArray rowTmp; // [B*T]
+  public final INDArray dyh; // [B, NH, T, HS]
+  public final INDArray datt; // [B, NH, T, T]
+  public final INDArray attTmp; // [B, NH, T, T]
+  public final INDArray rowSum; // [B, NH, T]
+  public final INDArray dqkvh; // [3, B, NH, T, HS]
+
+  /** Takes the scratch arrays for a (b, t) batch from {@code arena}. */
+  BlockScratch(Arena arena, long b, long t, long c, long nh) {
+    long n = b * t;
+    long hs = c / nh;
+    qkv = arena.take(n, 3 * c);
+    proj = arena.take(n, c);
+    fchGelu = arena.take(n, 4 * c);
+    yh = arena.take(b, nh, t, hs);
+    dln = arena.take(n, c);
+    datty = arena.take(n, c);
+    dqkv = arena.take(n, 3 * c);
+    dfchGelu = arena.take(n, 4 * c);
+    dfch = arena.take(n, 4 * c);
+    lnXhat = arena.take(n, c);
+    lnTmp = arena.take(n, c);
+    rowTmp = arena.take(n);
+    dyh = arena.take(b, nh, t, hs);
+    datt = arena.take(b, nh, t, t);
+    attTmp = arena.take(b, nh, t, t);
+    rowSum = arena.take(b, nh, t);
+    dqkvh = arena.take(3, b, nh, t, hs);
+  }
+}

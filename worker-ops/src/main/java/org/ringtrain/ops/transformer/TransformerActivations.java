@@ -1,0 +1,55 @@
+/*
+ * TransformerActivations: every array the Transformer trunk (blocks + final LayerNorm) needs for
+ * one (B, T) batch shape: the embeddings it starts from, each block's kept activations, the final
+ * LayerNorm's, the shared scratch and the residual stream's gradient. Carved from an Arena; it
+ * computes nothing. A model's own arrays (tokens, masks, heads, logits) live with the model.
+ */
+package org.ringtrain.ops.transformer;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.param.Arena;
+
+/**
+ * Float elements per token: {@code C} (encoded) + {@code L (16 C + 4 + NH T)} kept by the blocks
+ * ({@link BlockActivations}) + {@code C + 2} for the final LayerNorm + {@code 29 C + 2 NH T + NH + 1}
+ * of scratch and the residual gradient ({@link BlockScratch} and {@link #dresidual}).
+ */
+public final class TransformerActivations {
+
+  public final INDArray ones; // [1, >= B*T] all ones, owned by the model
+  public final INDArray encoded; // [B*T, C] the embeddings: the model writes them, block 0 reads them
+  public final BlockActivations[] blocks; // L
+  public final INDArray lnf; // [B*T, C] the trunk's output
+  public final INDArray lnfMean; // [B*T]
+  public final INDArray lnfRstd; // [B*T]
+  public final BlockScratch scratch;
+  public final INDArray dresidual; // [B*T, C] gradient of the residual stream; of encoded after backward
+
+  /**
+   * Takes every array of a (b, t) batch from {@code arena}.
+   *
+   * @param ones   [1, >= b*t] all ones, which the model owns (it may use them for its own layers)
+   * @param layers L
+   * @param c      C
+   * @param heads  NH
+   */
+  public TransformerActivations(Arena arena, INDArray ones, long b, long t, int layers, long c, long heads) {
+    long n = b * t;
+    this.ones = ones;
+    encoded = arena.take(n, c);
+    blocks = new BlockActivations[layers];
+    for (int l = 0; l < layers; l++) {
+      blocks[l] = new BlockActivations(arena, b, t, c, heads);
+    }
+    lnf = arena.take(n, c);
+    lnfMean = arena.take(n);
+    lnfRstd = arena.take(n);
+    scratch = new BlockScratch(arena, b, t, c, heads);
+    dresidual = arena.take(n, c);
+  }
+
+  /** Block {@code l}'s input: the embeddings for block 0, else the previous block's output. */
+  public INDArray blockInput(int l) {
+    return l == 0 ? encoded : blocks[l - 1].out;
+  }
+}

@@ -1,0 +1,110 @@
+/*
+ * TransformerTrunk: L Transformer blocks and the final LayerNorm over one flat parameter buffer,
+ * the part every Transformer model here shares: the GPT decoder puts a token embedding before it
+ * and a tied LM head after it, the classifier an embedding before it and pooling and a linear
+ * head after it. It holds weight and gradient views only; activations are passed in.
+ */
+package org.ringtrain.ops.transformer;
+
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.layers.LayerNorm;
+import org.ringtrain.ops.model.GradientListener;
+import org.ringtrain.ops.model.ParameterBuffer;
+import org.ringtrain.ops.model.ParameterLayout;
+
+/**
+ * {@code lnf = LN_f(block_{L-1}( ... block_0(encoded)))} forward, and its backward in exactly the
+ * reverse order, telling a {@link GradientListener} when each part of the gradient buffer is
+ * final: ln_f's range first, then each block's from the last to the first.
+ *
+ * <p>Layout contract: the model's layout holds {@code h.0.*} .. {@code h.{L-1}.*} (see
+ * {@link BlockTensors#addTo}) followed directly by {@code ln_f.weight} and {@code ln_f.bias}.
+ */
+public final class TransformerTrunk {
+
+  /** The final LayerNorm's tensor names. */
+  public static final String LNF_WEIGHT = "ln_f.weight";
+  public static final String LNF_BIAS = "ln_f.bias";
+
+  private final int layers;
+  private final int heads;
+  private final BlockTensors[] weights;
+  private final INDArray lnfW; // [C]
+  private final INDArray lnfB; // [C]
+  private final long[] blockStart; // offset of each block's first tensor in the flat buffer
+  private final long lnfStart;
+  private final long lnfEnd;
+  private BlockTensors[] grads;
+
+  /** The trunk of {@code layers} blocks with {@code heads} attention heads, viewing {@code params}. */
+  public TransformerTrunk(ParameterBuffer params, int layers, int heads) {
+    ParameterLayout layout = params.layout();
+    this.layers = layers;
+    this.heads = heads;
+    this.weights = BlockTensors.allOf(params, layers);
+    this.lnfW = params.view(LNF_WEIGHT);
+    this.lnfB = params.view(LNF_BIAS);
+    this.blockStart = new long[layers];
+    for (int l = 0; l < layers; l++) {
+      blockStart[l] = layout.get(BlockTensors.firstName(l)).offset();
+    }
+    ParameterLayout.TensorSpec bias = layout.get(LNF_BIAS);
+    this.lnfStart = layout.get(LNF_WEIGHT).offset();
+    this.lnfEnd = bias.offset() + bias.length();
+  }
+
+  /** Appends the trunk's tensors (L blocks of width {@code c}, then ln_f) to a layout. */
+  public static void addTo(ParameterLayout.Builder layout, int layers, long c) {
+    for (int l = 0; l < layers; l++) {
+      BlockTensors.addTo(layout, l, c);
+    }
+    layout.add(LNF_WEIGHT, c).add(LNF_BIAS, c);
+  }
+
+  /** The per-block weight views, index = block (for KV-cache decoding). */
+  public BlockTensors[] blocks() {
+    return weights;
+  }
+
+  /** The number of blocks L. */
+  public int layers() {
+    return layers;
+  }
+
+  /**
+   * Runs the blocks and the final LayerNorm on {@code a.encoded}, leaving the output in
+   * {@code a.lnf} [B*T, C].
+   *
+   * @param mask [T, T] causal or [B, 1, 1, T] key padding, see {@link TransformerBlock#forward}
+   */
+  public void forward(TransformerActivations a, INDArray mask, int batch, int seqLen) {
+    for (int l = 0; l < layers; l++) {
+      TransformerBlock.forward(a.blocks[l], a.scratch, a.blockInput(l), mask, weights[l], batch, seqLen, heads);
+    }
+    LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, a.blocks[layers - 1].out, lnfW, lnfB);
+  }
+
+  /**
+   * Backward from {@code a.scratch.dln} (the gradient of {@code a.lnf}, written by the model's
+   * head) to {@code a.dresidual} (the gradient of {@code a.encoded}), accumulating into
+   * {@code gradBuffer} and reporting each finished range to {@code ready}.
+   */
+  public void backward(ParameterBuffer gradBuffer, TransformerActivations a, GradientListener ready,
+      int batch, int seqLen) {
+    if (grads == null) {
+      grads = BlockTensors.allOf(gradBuffer, layers);
+    }
+    BlockScratch s = a.scratch;
+    a.dresidual.assign(0); // LayerNorm.backward adds into it: the only activation gradient zeroed
+    LayerNorm.backward(a.dresidual, gradBuffer.view(LNF_WEIGHT), gradBuffer.view(LNF_BIAS), s.dln,
+        a.blocks[layers - 1].out, lnfW, a.lnfMean, a.lnfRstd, s.lnXhat, s.lnTmp, s.rowTmp, a.ones);
+    ready.ready(lnfStart, lnfEnd);
+    long blockEnd = lnfStart;
+    for (int l = layers - 1; l >= 0; l--) {
+      TransformerBlock.backward(a.dresidual, grads[l], a.blocks[l], s, a.blockInput(l), weights[l], a.ones,
+          batch, seqLen, heads);
+      ready.ready(blockStart[l], blockEnd);
+      blockEnd = blockStart[l];
+    }
+  }
+}

@@ -1,0 +1,66 @@
+/*
+ * Pins one float32 training step (loss and gradients, bit for bit) of both classifiers on a
+ * padded batch, so that restructuring the layers cannot change a single bit unnoticed. Test code
+ * only; the numerical correctness itself is SequenceClassifierTest's.
+ */
+package org.ringtrain.ops.classify;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.ringtrain.ops.model.SplitMix64;
+
+@Timeout(value = 60, unit = TimeUnit.SECONDS)
+class ClassifierStepPinnedTest {
+
+  private static long bits(float[] values) {
+    long h = 1125899906842597L;
+    for (float v : values) {
+      h = 31 * h + Float.floatToRawIntBits(v);
+    }
+    return h;
+  }
+
+  /** {loss bits, gradient checksum} of one step on a fixed batch with trailing padding. */
+  private static long[] step(ClassifierConfig.Architecture arch) {
+    ClassifierConfig config = new ClassifierConfig(arch, 50, 12, 16, 2, 4, 3);
+    int batch = 4;
+    int[] tokens = new int[batch * config.maxLen()];
+    int[] labels = new int[batch];
+    SplitMix64 rng = new SplitMix64(5);
+    for (int b = 0; b < batch; b++) {
+      int len = 3 + b * 2;
+      for (int t = 0; t < len; t++) {
+        tokens[b * config.maxLen() + t] = 2 + (int) (rng.nextDouble() * 48);
+      }
+      labels[b] = b % 3;
+    }
+    try (SequenceClassifier model = SequenceClassifier.initialised(config, 99)) {
+      double loss = model.forward(tokens, labels, batch);
+      model.backward(null);
+      return new long[] {Double.doubleToRawLongBits(loss), bits(model.grads().flat().toFloatVector())};
+    }
+  }
+
+  @Test
+  void transformerStepIsPinned() {
+    long[] got = step(ClassifierConfig.Architecture.TRANSFORMER);
+    assertEquals(TRANSFORMER_LOSS_BITS, got[0], "loss bits");
+    assertEquals(TRANSFORMER_GRADS, got[1], "gradient checksum");
+  }
+
+  @Test
+  void lstmStepIsPinned() {
+    long[] got = step(ClassifierConfig.Architecture.LSTM);
+    assertEquals(LSTM_LOSS_BITS, got[0], "loss bits");
+    assertEquals(LSTM_GRADS, got[1], "gradient checksum");
+  }
+
+  // Pinned from the code before the Transformer block was shared between the models.
+  private static final long TRANSFORMER_LOSS_BITS = 4607671354118897664L;
+  private static final long TRANSFORMER_GRADS = 6605532077469803090L;
+  private static final long LSTM_LOSS_BITS = 4607626507009916928L;
+  private static final long LSTM_GRADS = 4839400465798317791L;
+}
