@@ -4,14 +4,8 @@
 package org.ringtrain.ops.model;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
-import static org.junit.jupiter.api.Assertions.assertNotNull;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import java.io.DataInputStream;
 import java.io.IOException;
-import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -19,7 +13,7 @@ import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.GoldenFile;
 import org.ringtrain.ops.SingleThreadedNd4j;
 
 /**
@@ -41,40 +35,23 @@ class GptModelReferenceTest {
       double loss, double[] logits, double[] grads) {
 
     static Golden load() throws IOException {
-      try (InputStream raw = GptModelReferenceTest.class.getResourceAsStream("gpt2-reference.bin")) {
-        assertNotNull(raw, "test resource gpt2-reference.bin is missing; regenerate it with make_gpt2_reference.py");
-        ByteBuffer in = ByteBuffer.wrap(new DataInputStream(raw).readAllBytes()).order(ByteOrder.LITTLE_ENDIAN);
-        int v = in.getInt();
-        int ctx = in.getInt();
-        int c = in.getInt();
-        int layers = in.getInt();
-        int heads = in.getInt();
-        int b = in.getInt();
-        int t = in.getInt();
-        int p = in.getInt();
-        double[] params = doubles(in, p);
-        int[] inputs = ints(in, b * t);
-        int[] targets = ints(in, b * t);
-        double loss = in.getDouble();
-        double[] logits = doubles(in, b * t * v);
-        double[] grads = doubles(in, p);
-        return new Golden(new ModelConfig(v, ctx, c, layers, heads, 0), b, t, params, inputs, targets, loss, logits,
-            grads);
-      }
-    }
-
-    private static double[] doubles(ByteBuffer in, int n) {
-      double[] out = new double[n];
-      in.asDoubleBuffer().get(out);
-      in.position(in.position() + 8 * n);
-      return out;
-    }
-
-    private static int[] ints(ByteBuffer in, int n) {
-      int[] out = new int[n];
-      in.asIntBuffer().get(out);
-      in.position(in.position() + 4 * n);
-      return out;
+      GoldenFile in = GoldenFile.load(GptModelReferenceTest.class, "gpt2-reference.bin", "make_gpt2_reference.py");
+      int v = in.nextInt();
+      int ctx = in.nextInt();
+      int c = in.nextInt();
+      int layers = in.nextInt();
+      int heads = in.nextInt();
+      int b = in.nextInt();
+      int t = in.nextInt();
+      int p = in.nextInt();
+      double[] params = in.doubles(p);
+      int[] inputs = in.ints(b * t);
+      int[] targets = in.ints(b * t);
+      double loss = in.nextDouble();
+      double[] logits = in.doubles(b * t * v);
+      double[] grads = in.doubles(p);
+      return new Golden(new ModelConfig(v, ctx, c, layers, heads, 0), b, t, params, inputs, targets, loss, logits,
+          grads);
     }
   }
 
@@ -90,23 +67,7 @@ class GptModelReferenceTest {
       assertEquals(0.0, model.logits().sub(expectedLogits).amaxNumber().doubleValue(), 1e-12, "max |logit diff|");
 
       model.backward();
-      INDArray expectedGrads = Nd4j.createFromArray(g.grads());
-      StringBuilder report = new StringBuilder();
-      boolean ok = true;
-      for (ParameterLayout.TensorSpec t : model.layout().tensors()) {
-        INDArray got = model.grads().flat().get(NDArrayIndex.interval(t.offset(),
-            t.offset() + t.length()));
-        INDArray want = expectedGrads.get(NDArrayIndex.interval(t.offset(),
-            t.offset() + t.length()));
-        double maxAbs = got.sub(want).amaxNumber().doubleValue();
-        double scale = want.amaxNumber().doubleValue();
-        // The reference gradients are central differences (h = 1e-6): ~1e-9 truncation and roundoff.
-        boolean pass = maxAbs <= 1e-7 + 1e-6 * scale;
-        ok &= pass;
-        report.append(String.format("%-26s maxAbs=%.2e max|grad|=%.2e %s%n", t.name(), maxAbs, scale,
-            pass ? "ok" : "FAIL"));
-      }
-      assertTrue(ok, "gradients against the NumPy reference (tolerance 1e-7 + 1e-6 * max|grad|):\n" + report);
+      GoldenFile.assertGradientsMatch(model.layout(), model.grads().flat(), g.grads());
     }
   }
 }
