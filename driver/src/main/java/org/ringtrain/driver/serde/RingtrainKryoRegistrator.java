@@ -2,15 +2,26 @@
 // sequences, task results), so that spark.kryo.registrationRequired=true can
 // stay on and an unregistered class fails loudly instead of silently costing
 // a class name per record. Records go through Java serialisation: Kryo 4
-// cannot set a record's final fields.
+// cannot set a record's final fields. MLlib is optional: a classpath without it
+// (the benchmarks, a job that never evaluates) skips the MLlib classes, while a
+// missing ringtrain class still fails. Not a place for serializers themselves.
 package org.ringtrain.driver.serde;
 
 import com.esotericsoftware.kryo.Kryo;
 import com.esotericsoftware.kryo.serializers.JavaSerializer;
 import org.apache.spark.serializer.KryoRegistrator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
-/** Set {@code spark.kryo.registrator=org.ringtrain.driver.serde.RingtrainKryoRegistrator}. */
+/**
+ * Set {@code spark.kryo.registrator=org.ringtrain.driver.serde.RingtrainKryoRegistrator}.
+ *
+ * <p>Classes are looked up through the thread's context class loader, the one Spark installs
+ * while it runs registrators (the application's loader on an executor), or this class's own loader
+ * when the thread has none.
+ */
 public final class RingtrainKryoRegistrator implements KryoRegistrator {
+  private static final Logger LOG = LoggerFactory.getLogger(RingtrainKryoRegistrator.class);
 
   /** Classes Kryo serialises field by field. */
   private static final Class<?>[] PLAIN = {
@@ -30,7 +41,8 @@ public final class RingtrainKryoRegistrator implements KryoRegistrator {
 
   /**
    * MLlib classes its evaluators shuffle, which Spark itself does not register: without them
-   * registrationRequired=true breaks BinaryClassificationEvaluator.
+   * registrationRequired=true breaks BinaryClassificationEvaluator. Registered only when MLlib is
+   * on the classpath; without MLlib nothing can shuffle them.
    */
   private static final String[] MLLIB = {
       "org.apache.spark.mllib.evaluation.binary.BinaryLabelCounter",
@@ -39,29 +51,41 @@ public final class RingtrainKryoRegistrator implements KryoRegistrator {
 
   @Override
   public void registerClasses(Kryo kryo) {
+    ClassLoader loader = loader();
     for (Class<?> c : PLAIN) {
       kryo.register(c);
     }
     for (String name : MLLIB) {
-      kryo.register(load(name));
+      try {
+        kryo.register(load(name, loader));
+      } catch (ClassNotFoundException e) {
+        LOG.debug("MLlib is not on the classpath ({} not found); its classes are not registered with Kryo", name);
+      }
     }
     for (String name : RECORDS) {
-      Class<?> c = load(name);
-      if (c != null) {
-        kryo.register(c, c.isArray() ? kryo.getDefaultSerializer(c) : new JavaSerializer());
+      Class<?> c;
+      try {
+        c = load(name, loader);
+      } catch (ClassNotFoundException e) {
+        throw new IllegalStateException("Kryo registration names a ringtrain class that does not exist: expected "
+            + name + " on the classpath of " + loader + ", found none; update RingtrainKryoRegistrator.RECORDS "
+            + "after renaming or removing the class", e);
       }
+      kryo.register(c, c.isArray() ? kryo.getDefaultSerializer(c) : new JavaSerializer());
     }
   }
 
-  private static Class<?> load(String name) {
-    try {
-      if (name.endsWith("[]")) {
-        return Class.forName("[L" + name.substring(0, name.length() - 2) + ";");
-      }
-      return Class.forName(name);
-    } catch (ClassNotFoundException e) {
-      throw new IllegalStateException("Kryo registration names a class that does not exist: " + name
-          + "; update RingtrainKryoRegistrator", e);
-    }
+  private static ClassLoader loader() {
+    ClassLoader context = Thread.currentThread().getContextClassLoader();
+    return context != null ? context : RingtrainKryoRegistrator.class.getClassLoader();
+  }
+
+  /**
+   * Loads {@code name} ("a.B" or "a.B[]") without initialising it: registration needs the class
+   * object only, and a class whose static initialiser touches an absent library must not fail here.
+   */
+  private static Class<?> load(String name, ClassLoader loader) throws ClassNotFoundException {
+    String binaryName = name.endsWith("[]") ? "[L" + name.substring(0, name.length() - 2) + ";" : name;
+    return Class.forName(binaryName, false, loader);
   }
 }

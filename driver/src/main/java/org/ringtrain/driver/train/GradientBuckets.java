@@ -16,10 +16,15 @@ import org.ringtrain.sync.RingException;
 
 /** Buckets of one backward pass; make a new one per optimizer step. */
 final class GradientBuckets {
+  /** One submitted all-reduce: the float range [from, to) of the gradient buffer. */
+  record Bucket(long from, long to) {
+  }
+
   private final RingCommunicator ring;
   private final ByteBuffer grads;
   private final long bucketElements;
   private final List<CompletableFuture<Void>> inFlight = new ArrayList<>();
+  private final List<Bucket> submitted = new ArrayList<>();
   private long readyFrom;
   private long pendingTo;
   private long firstSubmitNanos;
@@ -67,6 +72,11 @@ final class GradientBuckets {
     return inFlight.size();
   }
 
+  /** The buckets submitted so far, in submission order: from the end of the buffer towards its start. */
+  List<Bucket> submitted() {
+    return List.copyOf(submitted);
+  }
+
   /** Milliseconds from the first bucket's submission to the last one's completion (the ring's busy span). */
   double commSpanMs() {
     return inFlight.isEmpty() ? 0 : (lastDoneNanos - firstSubmitNanos) / 1e6;
@@ -78,6 +88,7 @@ final class GradientBuckets {
     }
     inFlight.add(ring.allReduceAsync(grads, Math.toIntExact(from), Math.toIntExact(to - from), ReduceOp.AVERAGE)
         .whenComplete((v, e) -> lastDoneNanos = System.nanoTime()));
+    submitted.add(new Bucket(from, to));
     pendingTo = from;
   }
 }
