@@ -107,7 +107,7 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
         params.view("head.weight"), a.ones);
     ready.ready(headStart, layout.totalElements());
     MaskedMeanPool.backward(x.scratch.dln, a.dpooled, a.poolWeights, batch, steps);
-    trunk.backward(grads, x, ready, batch, steps);
+    trunk.backward(grads, x, a.mask, ready, batch, steps);
     Encoder.backward(grads.view("embed.weight"), grads.view("pos.weight"), x.dresidual, a.tokens, a.ones,
         batch, steps);
     ready.ready(0, trunkStart);

@@ -38,7 +38,7 @@ final class TransformerClassifierActivations extends BatchActivations {
     ones = a.take(1, n);
     mask = a.take(b, 1, 1, t);
     poolWeights = a.take(n);
-    trunk = new TransformerActivations(a, ones, b, t, config.layers(), c, config.heads());
+    trunk = new TransformerActivations(a, ones, b, t, config.layers(), c, config.heads(), false);
     pooled = a.take(b, c);
     logits = a.take(b, k);
     probs = a.take(b, k);

@@ -24,6 +24,7 @@ final class GptActivations implements AutoCloseable {
   final int batch;
   final int seqLen;
   final DataType dataType;
+  final boolean recompute;
   private final Arena arena;
 
   final INDArray tokens; // [B*T] int32
@@ -34,8 +35,9 @@ final class GptActivations implements AutoCloseable {
   final INDArray probs; // [B*T, V]
   final INDArray dlogits; // [B*T, V]
 
-  GptActivations(ModelConfig config, int batch, int seqLen, DataType dataType) {
+  GptActivations(ModelConfig config, int batch, int seqLen, DataType dataType, boolean recompute) {
     this.batch = batch;
+    this.recompute = recompute;
     this.seqLen = seqLen;
     this.dataType = dataType;
     long n = (long) batch * seqLen;
@@ -44,15 +46,16 @@ final class GptActivations implements AutoCloseable {
     tokens = Nd4j.create(DataType.INT32, n);
     ones = Nd4j.ones(dataType, 1, n);
     mask = Attention.causalMask(dataType, seqLen);
-    trunk = new TransformerActivations(arena, ones, batch, seqLen, config.layers(), config.dModel(), config.heads());
+    trunk = new TransformerActivations(arena, ones, batch, seqLen, config.layers(), config.dModel(), config.heads(),
+        recompute);
     logits = arena.take(n, v);
     probs = arena.take(n, v);
     dlogits = arena.take(n, v);
   }
 
-  /** Whether these activations fit a batch of this shape and type. */
-  boolean fits(int b, int t, DataType type) {
-    return b == batch && t == seqLen && type == dataType;
+  /** Whether these activations fit a batch of this shape and type, with this recomputation choice. */
+  boolean fits(int b, int t, DataType type, boolean recomputing) {
+    return b == batch && t == seqLen && type == dataType && recomputing == recompute;
   }
 
   /** Off-heap bytes of every array held here. */

@@ -47,4 +47,25 @@ public final class BlockActivations {
     fchSig = arena.take(n, 4 * c);
     out = arena.take(n, c);
   }
+
+  /**
+   * A block that shares every array of {@code shared} but its own output: with activation
+   * recomputation, all blocks write their intermediate activations into one set, keep only their
+   * outputs (the next block's input), and recompute the rest during backward.
+   */
+  BlockActivations(BlockActivations shared, INDArray out) {
+    ln1 = shared.ln1;
+    ln1Mean = shared.ln1Mean;
+    ln1Rstd = shared.ln1Rstd;
+    qkvh = shared.qkvh;
+    att = shared.att;
+    atty = shared.atty;
+    residual2 = shared.residual2;
+    ln2 = shared.ln2;
+    ln2Mean = shared.ln2Mean;
+    ln2Rstd = shared.ln2Rstd;
+    fch = shared.fch;
+    fchSig = shared.fchSig;
+    this.out = out;
+  }
 }

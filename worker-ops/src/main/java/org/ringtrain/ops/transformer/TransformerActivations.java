@@ -13,6 +13,9 @@ import org.ringtrain.ops.param.Arena;
  * Float elements per token: {@code C} (encoded) + {@code L (16 C + 4 + NH T)} kept by the blocks
  * ({@link BlockActivations}) + {@code C + 2} for the final LayerNorm + {@code 29 C + 2 NH T + NH + 1}
  * of scratch and the residual gradient ({@link BlockScratch} and {@link #dresidual}).
+ *
+ * <p>With {@link #recompute}, the blocks keep only their outputs ({@code L C}) and share one set
+ * of the other activations ({@code 15 C + 4 + NH T}), which backward recomputes block by block.
  */
 public final class TransformerActivations {
 
@@ -24,6 +27,7 @@ public final class TransformerActivations {
   public final INDArray lnfRstd; // [B*T]
   public final BlockScratch scratch;
   public final INDArray dresidual; // [B*T, C] gradient of the residual stream; of encoded after backward
+  public final boolean recompute; // whether the blocks share their activations and backward recomputes them
 
   /**
    * Takes every array of a (b, t) batch from {@code arena}.
@@ -32,14 +36,20 @@ public final class TransformerActivations {
    * @param layers L
    * @param c      C
    * @param heads  NH
+   * @param recompute keep only each block's output and recompute the rest in backward
    */
-  public TransformerActivations(Arena arena, INDArray ones, long b, long t, int layers, long c, long heads) {
+  public TransformerActivations(Arena arena, INDArray ones, long b, long t, int layers, long c, long heads,
+      boolean recompute) {
     long n = b * t;
     this.ones = ones;
+    this.recompute = recompute;
     encoded = arena.take(n, c);
     blocks = new BlockActivations[layers];
+    BlockActivations shared = recompute ? new BlockActivations(arena, b, t, c, heads) : null;
     for (int l = 0; l < layers; l++) {
-      blocks[l] = new BlockActivations(arena, b, t, c, heads);
+      blocks[l] = recompute
+          ? (l == 0 ? shared : new BlockActivations(shared, arena.take(n, c)))
+          : new BlockActivations(arena, b, t, c, heads);
     }
     lnf = arena.take(n, c);
     lnfMean = arena.take(n);

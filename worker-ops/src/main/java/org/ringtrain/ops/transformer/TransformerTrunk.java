@@ -88,8 +88,14 @@ public final class TransformerTrunk {
    * Backward from {@code a.scratch.dln} (the gradient of {@code a.lnf}, written by the model's
    * head) to {@code a.dresidual} (the gradient of {@code a.encoded}), accumulating into
    * {@code gradBuffer} and reporting each finished range to {@code ready}.
+   *
+   * <p>With {@link TransformerActivations#recompute}, each block but the last (whose activations
+   * forward left in place) first reruns its forward from its kept input: the same arithmetic on
+   * the same inputs, so the gradients are bit for bit those without recomputation.
+   *
+   * @param mask the mask forward used
    */
-  public void backward(ParameterBuffer gradBuffer, TransformerActivations a, GradientListener ready,
+  public void backward(ParameterBuffer gradBuffer, TransformerActivations a, INDArray mask, GradientListener ready,
       int batch, int seqLen) {
     if (grads == null) {
       grads = BlockTensors.allOf(gradBuffer, layers);
@@ -101,6 +107,9 @@ public final class TransformerTrunk {
     ready.ready(lnfStart, lnfEnd);
     long blockEnd = lnfStart;
     for (int l = layers - 1; l >= 0; l--) {
+      if (a.recompute && l < layers - 1) {
+        TransformerBlock.forward(a.blocks[l], s, a.blockInput(l), mask, weights[l], batch, seqLen, heads);
+      }
       TransformerBlock.backward(a.dresidual, grads[l], a.blocks[l], s, a.blockInput(l), weights[l], a.ones,
           batch, seqLen, heads);
       ready.ready(blockStart[l], blockEnd);

@@ -14,29 +14,49 @@ import org.junit.jupiter.api.Timeout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class GptModelPinnedStepTest {
 
-  @Test
-  void oneStepIsPinned() {
-    ModelConfig config = new ModelConfig(40, 16, 32, 2, 4, 0);
-    int b = 3;
-    int t = 16;
-    int[] in = new int[b * t];
-    int[] out = new int[b * t];
+  private static final ModelConfig CONFIG = new ModelConfig(40, 16, 32, 2, 4, 0);
+  private static final int B = 3;
+  private static final int T = 16;
+
+  /** {loss bits, gradient checksum, activation bytes} of one step, with or without recomputation. */
+  private static long[] step(boolean recompute) {
+    int[] in = new int[B * T];
+    int[] out = new int[B * T];
     SplitMix64 rng = new SplitMix64(11);
     for (int i = 0; i < in.length; i++) {
       in[i] = (int) (rng.nextDouble() * 40);
       out[i] = (int) (rng.nextDouble() * 40);
     }
-    try (GptModel model = GptModel.initialised(config, 17)) {
-      double loss = model.forward(in, out, b, t);
+    try (GptModel model = GptModel.initialised(CONFIG, 17)) {
+      model.setRecompute(recompute);
+      double loss = model.forward(in, out, B, T);
       model.backward();
       float[] g = model.grads().flat().toFloatVector();
       long h = 1125899906842597L;
       for (float v : g) {
         h = 31 * h + Float.floatToRawIntBits(v);
       }
-      assertEquals(LOSS_BITS, Double.doubleToRawLongBits(loss), "loss bits");
-      assertEquals(GRADS, h, "gradient checksum");
+      return new long[] {Double.doubleToRawLongBits(loss), h, model.activationBytes()};
     }
+  }
+
+  @Test
+  void oneStepIsPinned() {
+    long[] got = step(false);
+    assertEquals(LOSS_BITS, got[0], "loss bits");
+    assertEquals(GRADS, got[1], "gradient checksum");
+  }
+
+  @Test
+  void recomputationGivesTheSameBitsWithFewerActivations() {
+    long[] kept = step(false);
+    long[] recomputed = step(true);
+    assertEquals(kept[0], recomputed[0], "loss bits");
+    assertEquals(kept[1], recomputed[1], "gradient checksum");
+    // Per token the blocks keep C instead of 16 C + 4 + NH T floats, all but one of them.
+    long c = CONFIG.dModel();
+    long perBlockSaved = (15 * c + 4 + (long) CONFIG.heads() * T) * B * T * Float.BYTES;
+    assertEquals(kept[2] - (CONFIG.layers() - 1) * perBlockSaved, recomputed[2], "activation bytes");
   }
 
   // Pinned from the code before the Transformer block was shared between the models.
