@@ -1,0 +1,102 @@
+/*
+ * LoopConfig: everything the model-agnostic data-parallel training loop needs (ranks, batches,
+ * steps, data order, evaluation and replica-check cadence) plus one record per concern it drives
+ * (optimizer, checkpoints, metrics, ring, threads). It knows no model and no dataset: a model's
+ * run config (the GPT's TrainConfig, the classifier's params) holds one. It knows nothing of Spark.
+ */
+package org.ringtrain.driver.train;
+
+import static org.ringtrain.driver.config.Checks.require;
+
+import java.io.Serializable;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * The training loop's configuration, validated in the compact constructors of this record and its
+ * parts. Flat setting names (as in conf/*.yaml) are the component names; see
+ * {@link org.ringtrain.driver.config.FlatSettings}.
+ *
+ * @param worldSize          ranks, one Spark task each (default 2)
+ * @param microBatch         rows per rank per micro-batch, B (default 8)
+ * @param gradAccumSteps     micro-batches per optimizer step (default 1)
+ * @param steps              optimizer steps in total (default 200)
+ * @param seed               seed of initialisation and data order (default 1337)
+ * @param shuffle            reshuffle each rank's rows every epoch (default true)
+ * @param evalEvery          steps between validation passes, 0 = only at the end (default 50)
+ * @param evalBatches        micro-batches per rank per validation pass (default 8)
+ * @param checkReplicasEvery steps between cross-rank checks that parameters are bitwise equal,
+ *                           0 = only at the end (default 50)
+ * @param optimizer          AdamW and its schedule
+ * @param checkpoints        checkpoint directory, cadence, retention, resume
+ * @param metrics            metrics destinations and the MFU peak
+ * @param ring               the ring all-reduce
+ * @param threads            ND4J threads per rank
+ */
+public record LoopConfig(
+    int worldSize,
+    int microBatch,
+    int gradAccumSteps,
+    long steps,
+    long seed,
+    boolean shuffle,
+    long evalEvery,
+    int evalBatches,
+    long checkReplicasEvery,
+    OptimizerSettings optimizer,
+    CheckpointSettings checkpoints,
+    MetricsSettings metrics,
+    RingSettings ring,
+    ThreadSettings threads) implements Serializable {
+
+  /** Every default of this tree, keyed by flat setting; {@code checkpointDir} has none. */
+  public static Map<String, Object> defaults() {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("worldSize", 2);
+    d.put("microBatch", 8);
+    d.put("gradAccumSteps", 1);
+    d.put("steps", 200);
+    d.put("seed", 1337);
+    d.put("shuffle", true);
+    d.put("evalEvery", 50);
+    d.put("evalBatches", 8);
+    d.put("checkReplicasEvery", 50);
+    d.putAll(OptimizerSettings.defaults());
+    d.putAll(CheckpointSettings.defaults());
+    d.putAll(MetricsSettings.defaults());
+    d.putAll(RingSettings.defaults());
+    d.putAll(ThreadSettings.defaults());
+    return d;
+  }
+
+  /** Validates every field and the settings that depend on each other. */
+  public LoopConfig {
+    require(worldSize >= 1, "worldSize", worldSize, "use at least 1 rank");
+    require(microBatch >= 1, "microBatch", microBatch, "use at least 1 row per micro-batch");
+    require(gradAccumSteps >= 1, "gradAccumSteps", gradAccumSteps, "use at least 1");
+    require(steps >= 1, "steps", steps, "train for at least 1 step");
+    require(evalEvery >= 0, "evalEvery", evalEvery, "use 0 (only at the end) or a positive interval");
+    require(evalBatches >= 1, "evalBatches", evalBatches, "use at least 1");
+    require(checkReplicasEvery >= 0, "checkReplicasEvery", checkReplicasEvery, "use 0 (only at the end) or more");
+    require(optimizer != null && checkpoints != null && metrics != null && ring != null && threads != null,
+        "settings", null, "build a LoopConfig with every part (FlatSettings.read does)");
+    require(optimizer.warmupSteps() < steps, "warmupSteps", optimizer.warmupSteps(),
+        "use 0 or more, fewer than steps=" + steps);
+  }
+
+  /** Rows every optimizer step consumes across all ranks. */
+  public long rowsPerStep() {
+    return (long) worldSize * microBatch * gradAccumSteps;
+  }
+
+  /** The metrics log path: {@link MetricsSettings#metricsLog} or the default under the checkpoint directory. */
+  public String resolvedMetricsLog() {
+    return metrics.metricsLog().isEmpty() ? checkpoints.dirWithoutSlash() + "/metrics.jsonl" : metrics.metricsLog();
+  }
+
+  /** The TensorBoard directory: {@link MetricsSettings#tensorboardDir} or the default under the checkpoint directory. */
+  public String resolvedTensorboardDir() {
+    return metrics.tensorboardDir().isEmpty() ? checkpoints.dirWithoutSlash() + "/tensorboard"
+        : metrics.tensorboardDir();
+  }
+}
