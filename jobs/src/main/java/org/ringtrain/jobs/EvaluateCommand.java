@@ -2,15 +2,17 @@
 // computed on the Spark executors.
 package org.ringtrain.jobs;
 
-import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.ringtrain.driver.data.CorpusLoader;
 import org.ringtrain.driver.data.DatasetSpec;
 import org.ringtrain.driver.data.TrainingData;
+import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.launch.SparkJob;
+import org.ringtrain.driver.launch.SparkJobConf;
 import org.ringtrain.driver.train.GptEvaluator;
 import org.ringtrain.driver.train.TrainConfig;
 import org.ringtrain.driver.train.TrainedGpt;
+import org.ringtrain.driver.train.TrainingPreflight;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -42,23 +44,20 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    org.apache.spark.SparkConf conf = SparkContexts.conf("ringtrain evaluate", partitions);
-    Map<String, String> hadoop = SparkContexts.hadoopSettings(conf);
+    SparkJobConf spark = SparkJobConf.of("ringtrain evaluate", partitions);
+    HadoopSettings hadoop = spark.hadoopSettings();
     TrainedGpt model = TrainedGpt.load(checkpointDir, hadoop);
     TrainConfig cfg = model.config().with("input", input).with("format", format);
-    Preflight.checkInput(cfg, hadoop);
-    JavaSparkContext sc = SparkContexts.start(conf);
-    try {
-      TrainingData data = CorpusLoader.load(sc, new DatasetSpec(input,
+    TrainingPreflight.checkInput(cfg, hadoop);
+    try (SparkJob job = spark.start()) {
+      TrainingData data = CorpusLoader.load(job, new DatasetSpec(input,
           "shards".equals(cfg.format()) ? DatasetSpec.Format.SHARDS : DatasetSpec.Format.TEXT,
           model.tokenizer().id(), cfg.contextLength(), 0.0, partitions));
-      GptEvaluator.Evaluation e = GptEvaluator.evaluate(sc, model, data.train(), batch);
+      GptEvaluator.Evaluation e = GptEvaluator.evaluate(job, model, data, batch);
       LOG.info("checkpoint step {} on {}: loss {} perplexity {} over {} sequences ({} tokens)", model.step(),
           input, String.format("%.4f", e.loss()), String.format("%.3f", e.perplexity()), e.sequences(), e.tokens());
       System.out.printf("loss %.4f%nperplexity %.3f%n", e.loss(), e.perplexity());
       return 0;
-    } finally {
-      sc.stop();
     }
   }
 }

@@ -3,6 +3,7 @@
 package org.ringtrain.jobs;
 
 import java.util.concurrent.Callable;
+import org.ringtrain.driver.launch.SparkJobConf;
 import org.ringtrain.driver.train.TrainedGpt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,8 +39,8 @@ final class GenerateCommand implements Callable<Integer> {
     if (tokens < 1) {
       throw new IllegalArgumentException("--tokens must be at least 1, but found " + tokens);
     }
-    TrainedGpt model = TrainedGpt.load(checkpointDir,
-        SparkContexts.hadoopSettings(new org.apache.spark.SparkConf()));
+    // The Hadoop settings spark-submit would give a job (spark.hadoop.*); no Spark starts.
+    TrainedGpt model = TrainedGpt.load(checkpointDir, SparkJobConf.of("ringtrain generate", 1).hadoopSettings());
     // The generated text is this command's output.
     System.out.println(model.generate(prompt, tokens, temperature, topK, seed));
     return 0;

@@ -5,8 +5,8 @@
 // classpath.
 package org.ringtrain.jobs;
 
-import java.util.Map;
 import java.util.concurrent.Callable;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.LossCurvePlot;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -55,7 +55,7 @@ final class PlotCommand implements Callable<Integer> {
     }
     String out = output != null ? output : defaultOutput(metrics);
     LossCurvePlot.Curves curves = LossCurvePlot.write(metrics, out, title != null ? title : metrics, width, height,
-        Map.of());
+        HadoopSettings.defaults());
     LOG.info("wrote {} ({}x{} px): {} training steps, {} validation points", out, width, height,
         curves.trainSteps().length, curves.valSteps().length);
     return 0;

@@ -3,9 +3,10 @@
 package org.ringtrain.jobs;
 
 import java.util.concurrent.Callable;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.ringtrain.driver.data.TokenShards;
 import org.ringtrain.driver.data.Tokenizer;
+import org.ringtrain.driver.launch.SparkJob;
+import org.ringtrain.driver.launch.SparkJobConf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
@@ -39,14 +40,11 @@ final class TokenizeCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     Tokenizer t = Tokenizer.forId(tokenizer);
-    JavaSparkContext sc = SparkContexts.start(SparkContexts.conf("ringtrain tokenize", partitions));
-    try {
-      TokenShards.Summary s = TokenShards.tokenizeToShards(sc, input, output, t, tokensPerShard);
+    try (SparkJob job = SparkJobConf.of("ringtrain tokenize", partitions).start()) {
+      TokenShards.Summary s = TokenShards.tokenizeToShards(job, input, output, t, tokensPerShard);
       LOG.info("tokenized {} files ({} bytes) into {} tokens in {} shards under {}", s.inputFiles(), s.inputBytes(),
           s.tokens(), s.shards(), s.outputDir());
       return 0;
-    } finally {
-      sc.stop();
     }
   }
 }

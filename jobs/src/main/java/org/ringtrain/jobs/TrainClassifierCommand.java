@@ -1,31 +1,15 @@
 // `ringtrain train-classifier`: read labelled text (CSV, JSON lines, Parquet),
 // split off a test set, fit the tokenise -> stop words -> TextClassifier
 // pipeline data-parallel, print held-out metrics and the confusion matrix, and
-// save the fitted PipelineModel. Thin: the work is in driver.classify.
+// save the fitted PipelineModel. Thin: the work is in driver.classify
+// (TrainClassifierJob).
 package org.ringtrain.jobs;
 
-import static org.apache.spark.sql.functions.col;
-import static org.apache.spark.sql.functions.size;
-
-import java.io.IOException;
-import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.hadoop.conf.Configuration;
-import org.apache.hadoop.fs.Path;
-import org.apache.spark.SparkConf;
-import org.apache.spark.ml.Pipeline;
-import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.PipelineStage;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.SparkSession;
-import org.ringtrain.driver.classify.ClassifierEvaluation;
-import org.ringtrain.driver.classify.TextClassificationModel;
 import org.ringtrain.driver.classify.TextClassifier;
-import org.ringtrain.driver.classify.TextPipeline;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
+import org.ringtrain.driver.classify.TrainClassifierJob;
+import org.ringtrain.driver.launch.SparkJob;
+import org.ringtrain.driver.launch.SparkJobConf;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
@@ -46,8 +30,6 @@ import picocli.CommandLine.Option;
         "  ringtrain train-classifier --input 'hdfs:///data/*.parquet' --model-dir hdfs:///models/m1 \\",
         "      --checkpoint-dir hdfs:///runs/m1 --world-size 8 --word-vectors hdfs:///glove/glove.6B.100d.txt --d 100"})
 final class TrainClassifierCommand implements Callable<Integer> {
-  private static final Logger LOG = LoggerFactory.getLogger(TrainClassifierCommand.class);
-
   @Option(names = "--input", required = true, description = "labelled text: CSV with a header, JSON lines or Parquet")
   String input;
 
@@ -127,56 +109,13 @@ final class TrainClassifierCommand implements Callable<Integer> {
         .setHeads(heads).setMaxLen(maxLen).setVocabSize(vocabSize).setMinCount(minCount).setEpochs(epochs)
         .setBatchSize(batchSize).setLr(lr).setWorldSize(worldSize).setSeed(seed).setLabelCol(labelCol)
         .setCheckpointDir(checkpointDir).setResume(resume).setWordVectorsPath(wordVectors == null ? "" : wordVectors);
-    classifier.transformSchema(new org.apache.spark.sql.types.StructType()
-        .add(TextPipeline.TOKENS, org.apache.spark.sql.types.DataTypes.createArrayType(
-            org.apache.spark.sql.types.DataTypes.StringType))
-        .add(labelCol, org.apache.spark.sql.types.DataTypes.DoubleType)); // params checked before Spark starts
-    SparkConf conf = SparkContexts.conf("ringtrain train-classifier", worldSize);
-    checkModelDir(SparkContexts.hadoopSettings(conf));
-    SparkSession spark = SparkSession.builder().config(conf).getOrCreate();
-    try {
-      Dataset<Row> data = TableInput.read(spark, input, format, List.of(textCol, labelCol));
-      long nullText = data.filter(col(textCol).isNull()).count();
-      if (nullText > 0) {
-        throw new IllegalArgumentException(nullText + " rows of " + input + " have no " + textCol
-            + " (null); remove them or fix the input");
-      }
-      Pipeline prepare = new Pipeline().setStages(new PipelineStage[] {TextPipeline.tokenizer(textCol),
-          TextPipeline.stopWords(textCol)});
-      Dataset<Row> tokens = prepare.fit(data).transform(data);
-      long empty = tokens.filter(size(col(TextPipeline.TOKENS)).equalTo(0)).count();
-      if (empty > 0) {
-        LOG.warn("{} rows have no words left after stop-word removal and are left out", empty);
-      }
-      Dataset<Row> usable = tokens.filter(size(col(TextPipeline.TOKENS)).gt(0)).select(textCol, labelCol);
-      Dataset<Row>[] split = testFraction > 0
-          ? usable.randomSplit(new double[] {1 - testFraction, testFraction}, seed)
-          : new Dataset[] {usable, usable.limit(0)};
-      Dataset<Row> train = split[0].cache();
-      Dataset<Row> test = split[1].cache();
-      LOG.info("{}: {} training rows, {} test rows", input, train.count(), test.count());
-      PipelineModel model = TextPipeline.of(textCol, classifier).fit(train);
-      TextClassificationModel fitted = (TextClassificationModel) model.stages()[model.stages().length - 1];
-      if (test.count() > 0) {
-        ClassifierEvaluation m = ClassifierEvaluation.of(model.transform(test), labelCol, fitted.numClasses());
-        System.out.print(m.format());
-      }
-      (overwrite ? model.write().overwrite() : model.write()).save(modelDir);
-      LOG.info("saved the pipeline ({} classifier, vocabulary {}) to {}", fitted.architecture(),
-          fitted.vocabulary(), modelDir);
+    TrainClassifierJob job = new TrainClassifierJob(input, format, textCol, classifier, testFraction, seed, modelDir,
+        overwrite);
+    SparkJobConf spark = SparkJobConf.of("ringtrain train-classifier", worldSize);
+    job.checkBeforeStart(spark.hadoopSettings()); // params and --model-dir checked before Spark starts
+    try (SparkJob running = spark.start()) {
+      job.run(running).evaluation().ifPresent(m -> System.out.print(m.format()));
       return 0;
-    } finally {
-      spark.stop();
-    }
-  }
-
-  private void checkModelDir(Map<String, String> hadoop) throws IOException {
-    Configuration conf = new Configuration();
-    hadoop.forEach(conf::set);
-    Path path = new Path(modelDir);
-    if (!overwrite && path.getFileSystem(conf).exists(path)) {
-      throw new IllegalArgumentException("--model-dir " + modelDir + " already exists; pass --overwrite to replace"
-          + " it or choose another directory");
     }
   }
 }

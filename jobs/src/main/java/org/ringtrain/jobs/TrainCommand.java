@@ -8,14 +8,16 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
-import org.apache.spark.SparkConf;
-import org.apache.spark.api.java.JavaSparkContext;
 import org.ringtrain.driver.data.CorpusLoader;
 import org.ringtrain.driver.data.DatasetSpec;
 import org.ringtrain.driver.data.TrainingData;
+import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.launch.SparkJob;
+import org.ringtrain.driver.launch.SparkJobConf;
 import org.ringtrain.driver.train.GptTrainer;
 import org.ringtrain.driver.train.TrainConfig;
 import org.ringtrain.driver.train.TrainedGpt;
+import org.ringtrain.driver.train.TrainingPreflight;
 import org.ringtrain.driver.train.TrainingResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -64,17 +66,16 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TrainConfig cfg = resolve();
-    SparkConf conf = SparkContexts.conf("ringtrain train", cfg.worldSize());
-    Map<String, String> hadoop = SparkContexts.hadoopSettings(conf);
-    Preflight.check(cfg, conf.get("spark.master", null), hadoop);
+    SparkJobConf spark = SparkJobConf.of("ringtrain train", cfg.worldSize());
+    HadoopSettings hadoop = spark.hadoopSettings();
+    TrainingPreflight.check(cfg, spark.master(), hadoop);
     LOG.info("resolved config: {}", cfg.toJson());
-    JavaSparkContext sc = SparkContexts.start(conf);
-    try {
-      TrainingData data = CorpusLoader.load(sc, new DatasetSpec(cfg.input(),
+    try (SparkJob job = spark.start()) {
+      TrainingData data = CorpusLoader.load(job, new DatasetSpec(cfg.input(),
           "shards".equals(cfg.format()) ? DatasetSpec.Format.SHARDS : DatasetSpec.Format.TEXT,
           cfg.tokenizer(), cfg.contextLength(), cfg.validationFraction(), cfg.worldSize()));
       LOG.info("data: {}", data);
-      TrainingResult result = new GptTrainer(cfg).fit(sc, data);
+      TrainingResult result = new GptTrainer(cfg).fit(job, data);
       LOG.info("trained {} steps: final loss {}, validation loss {}, checkpoint {}", cfg.steps(),
           String.format("%.4f", result.finalLoss()), String.format("%.4f", result.validationLoss()),
           result.finalCheckpoint());
@@ -84,8 +85,6 @@ final class TrainCommand implements Callable<Integer> {
         LOG.info("sample:\n{}", sample);
       }
       return 0;
-    } finally {
-      sc.stop();
     }
   }
 

@@ -12,16 +12,14 @@ import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.UUID;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.Optimizer;
@@ -33,11 +31,11 @@ import org.slf4j.LoggerFactory;
  * {@code file:}, {@code hdfs:}, {@code s3a:} and so on. A path without a scheme resolves against
  * {@code fs.defaultFS} (the local file system unless the configuration says otherwise).
  *
- * <p>The store is {@link Serializable}: it holds the Hadoop configuration as a map and opens the
- * file system lazily, so it can be shipped to the executor of rank 0. The map travels with it,
+ * <p>The store is {@link Serializable}: it holds its {@link HadoopSettings} and opens the file
+ * system lazily, so it can be shipped to the executor of rank 0. The settings travel with it,
  * credentials included, as Spark ships its own Hadoop configuration. The file system instance
  * comes from Hadoop's cache and is never closed here; set {@code fs.<scheme>.impl.disable.cache}
- * to {@code true} in the map for a private one.
+ * to {@code true} in the settings for a private one.
  *
  * <p>Atomicity: {@link #write} fills {@code step-N.tmp-<uuid>/}, writes MANIFEST.json last and then
  * renames the directory to {@code step-N/}. On HDFS and local file systems that rename is atomic,
@@ -51,13 +49,13 @@ import org.slf4j.LoggerFactory;
  */
 public final class CheckpointStore implements Serializable {
 
-  /** How many complete checkpoints {@link #CheckpointStore(Map, String)} keeps: 3. */
+  /** How many complete checkpoints {@link #CheckpointStore(HadoopSettings, String)} keeps: 3. */
   public static final int DEFAULT_KEEP_LAST = 3;
 
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
 
-  private final TreeMap<String, String> hadoopConf;
+  private final HadoopSettings hadoop;
   private final String directoryUri;
   private final int keepLast;
 
@@ -68,32 +66,27 @@ public final class CheckpointStore implements Serializable {
   /**
    * A store keeping the newest {@value #DEFAULT_KEEP_LAST} checkpoints.
    *
-   * @see #CheckpointStore(Map, String, int)
+   * @see #CheckpointStore(HadoopSettings, String, int)
    */
-  public CheckpointStore(Map<String, String> hadoopConf, String directoryUri) {
-    this(hadoopConf, directoryUri, DEFAULT_KEEP_LAST);
+  public CheckpointStore(HadoopSettings hadoop, String directoryUri) {
+    this(hadoop, directoryUri, DEFAULT_KEEP_LAST);
   }
 
   /**
    * A store over {@code directoryUri}; touches no file system until first used.
    *
-   * @param hadoopConf   Hadoop settings added to the defaults, e.g. {@code fs.s3a.endpoint}; may be empty
+   * @param hadoop       Hadoop settings, e.g. {@code fs.s3a.endpoint}; {@link HadoopSettings#defaults()} for none
    * @param directoryUri the checkpoint directory, e.g. {@code file:/tmp/ckpt}, {@code hdfs://nn/ckpt},
    *                     {@code s3a://bucket/ckpt} or a plain path; created on first write
    * @param keepLast     how many complete checkpoints to keep, &gt;= 1 (default {@value #DEFAULT_KEEP_LAST})
-   * @throws IllegalArgumentException for a null map or entry, a blank or malformed URI, or keepLast &lt; 1
+   * @throws IllegalArgumentException for null settings, a blank or malformed URI, or keepLast &lt; 1
    */
-  public CheckpointStore(Map<String, String> hadoopConf, String directoryUri, int keepLast) {
-    if (hadoopConf == null) {
-      throw new IllegalArgumentException("hadoopConf must not be null; pass Map.of() for Hadoop's defaults");
+  public CheckpointStore(HadoopSettings hadoop, String directoryUri, int keepLast) {
+    if (hadoop == null) {
+      throw new IllegalArgumentException("the Hadoop settings must not be null; pass HadoopSettings.defaults() for "
+          + "Hadoop's defaults");
     }
-    this.hadoopConf = new TreeMap<>();
-    hadoopConf.forEach((k, v) -> {
-      if (k == null || v == null) {
-        throw new IllegalArgumentException("hadoopConf must not hold null keys or values, but found " + k + "=" + v);
-      }
-      this.hadoopConf.put(k, v);
-    });
+    this.hadoop = hadoop;
     if (directoryUri == null || directoryUri.isBlank()) {
       throw new IllegalArgumentException("the checkpoint directory must not be blank, but found "
           + (directoryUri == null ? "null" : "'" + directoryUri + "'")
@@ -292,7 +285,7 @@ public final class CheckpointStore implements Serializable {
 
   @Override
   public String toString() {
-    // hadoopConf may hold credentials: never print it.
+    // The Hadoop settings may hold credentials: never print them.
     return "CheckpointStore[" + directoryUri + ", keepLast=" + keepLast + "]";
   }
 
@@ -332,10 +325,8 @@ public final class CheckpointStore implements Serializable {
   /** The qualified directory, opening the file system on first use (also after deserialisation). */
   private synchronized Path dir() throws IOException {
     if (dir == null) {
-      Configuration conf = new Configuration();
-      hadoopConf.forEach(conf::set);
       Path p = new Path(directoryUri);
-      FileSystem opened = p.getFileSystem(conf);
+      FileSystem opened = hadoop.fs(p);
       dir = opened.makeQualified(p);
       fs = opened;
       directory = new CheckpointDirectory(opened, dir);

@@ -19,6 +19,7 @@ import org.apache.spark.storage.StorageLevel;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.data.RankRows;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsSink;
 import org.ringtrain.driver.train.DataParallelTrainer;
 import org.ringtrain.driver.train.TrainConfig;
@@ -145,7 +146,7 @@ final class ClassifierTraining {
 
   private static float[] finalWeights(JavaSparkContext sc, TrainConfig cfg, ClassifierRecipe recipe)
       throws IOException {
-    CheckpointStore store = new CheckpointStore(DataParallelTrainer.hadoopSettings(sc), cfg.checkpointDir(),
+    CheckpointStore store = new CheckpointStore(HadoopSettings.of(sc), cfg.checkpointDir(),
         cfg.keepCheckpoints());
     try (Checkpoint ck = store.loadLatestValid(recipe.layout()).orElseThrow(() -> new IllegalStateException(
         "training finished but " + cfg.checkpointDir() + " holds no valid checkpoint"))) {

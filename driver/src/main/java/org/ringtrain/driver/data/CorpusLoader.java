@@ -14,6 +14,8 @@ import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.storage.StorageLevel;
+import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.launch.SparkJob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import scala.Tuple2;
@@ -35,6 +37,11 @@ public final class CorpusLoader {
   private static final int READ_TASKS_PER_CORE = 4;
 
   private CorpusLoader() {}
+
+  /** {@link #load(JavaSparkContext, DatasetSpec)} in the Spark application of a job. */
+  public static TrainingData load(SparkJob job, DatasetSpec spec) throws IOException {
+    return load(job.sparkContext(), spec);
+  }
 
   /**
    * Reads, tokenizes and packs a corpus. Runs two Spark jobs (per-file counts, then routing
@@ -110,7 +117,7 @@ public final class CorpusLoader {
    */
   static JavaPairRDD<Integer, int[]> tokenizeFiles(
       JavaSparkContext sc, List<String> paths, DatasetSpec.Format format, Tokenizer tokenizer) {
-    SerializableHadoopConf conf = new SerializableHadoopConf(sc.hadoopConfiguration());
+    HadoopSettings hadoop = HadoopSettings.of(sc);
     List<String> filePaths = List.copyOf(paths);
     List<Integer> indices = new ArrayList<>(filePaths.size());
     for (int i = 0; i < filePaths.size(); i++) {
@@ -119,7 +126,7 @@ public final class CorpusLoader {
     int slices = Math.max(1,
         Math.min(filePaths.size(), sc.defaultParallelism() * READ_TASKS_PER_CORE));
     return sc.parallelize(indices, slices).mapToPair(i ->
-        new Tuple2<>(i, FileTokens.read(conf.get(), filePaths.get(i), format, tokenizer)));
+        new Tuple2<>(i, FileTokens.read(hadoop.toConfiguration(), filePaths.get(i), format, tokenizer)));
   }
 
   /**

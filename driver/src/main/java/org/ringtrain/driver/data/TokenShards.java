@@ -11,6 +11,8 @@ import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.launch.SparkJob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -47,6 +49,12 @@ public final class TokenShards {
   public record Summary(
       String outputDir, String tokenizerId, int inputFiles, long inputBytes, long tokens,
       long shards) {}
+
+  /** {@link #tokenizeToShards(JavaSparkContext, String, String, Tokenizer, long)} in the Spark application of a job. */
+  public static Summary tokenizeToShards(SparkJob job, String input, String outputDir, Tokenizer tokenizer,
+      long tokensPerShard) throws IOException {
+    return tokenizeToShards(job.sparkContext(), input, outputDir, tokenizer, tokensPerShard);
+  }
 
   /**
    * Reads a TEXT corpus (file, directory or glob on any Hadoop FileSystem), tokenizes it on
@@ -85,11 +93,11 @@ public final class TokenShards {
     LOG.info("tokenizing input={} files={} bytes={} tokenizer={} output={} tokensPerShard={}",
         input, paths.size(), bytes, tokenizer.id(), outDir, tokensPerShard);
 
-    SerializableHadoopConf conf = new SerializableHadoopConf(hconf);
+    HadoopSettings hadoop = HadoopSettings.of(hconf);
     List<long[]> perFile;
     try {
       perFile = CorpusLoader.tokenizeFiles(sc, paths, DatasetSpec.Format.TEXT, tokenizer)
-          .map(file -> writeShards(conf.get(), outDir, file._1(), file._2(), tokensPerShard))
+          .map(file -> writeShards(hadoop.toConfiguration(), outDir, file._1(), file._2(), tokensPerShard))
           .collect();
     } catch (Exception e) { // a SparkException, which javac cannot name here
       throw TaskFailures.unwrap(input, e);

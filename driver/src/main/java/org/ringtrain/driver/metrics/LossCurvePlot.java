@@ -14,10 +14,8 @@ import java.io.InputStreamReader;
 import java.io.OutputStream;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
-import java.util.Map;
 import java.util.NavigableMap;
 import java.util.TreeMap;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.knowm.xchart.BitmapEncoder;
@@ -27,6 +25,7 @@ import org.knowm.xchart.XYSeries;
 import org.knowm.xchart.style.Styler;
 import org.knowm.xchart.style.XYStyler;
 import org.knowm.xchart.style.markers.SeriesMarkers;
+import org.ringtrain.driver.fs.HadoopSettings;
 
 /**
  * Draws a run's loss curves as a PNG.
@@ -64,9 +63,9 @@ public final class LossCurvePlot {
    *                                  or eval event lacks its numbers, or there is no step event at all
    * @throws IOException              when the filesystem fails while reading
    */
-  public static Curves read(String metricsLog, Map<String, String> hadoopConf) throws IOException {
+  public static Curves read(String metricsLog, HadoopSettings hadoop) throws IOException {
     Path path = new Path(metricsLog);
-    FileSystem fs = path.getFileSystem(conf(hadoopConf));
+    FileSystem fs = hadoop.fs(path);
     if (fs.isDirectory(path)) {
       throw new IllegalArgumentException("metrics log " + metricsLog + " is a directory; expected the JSON-lines "
           + "file itself, such as " + metricsLog.replaceAll("/+$", "") + "/metrics.jsonl");
@@ -150,11 +149,11 @@ public final class LossCurvePlot {
    * @return the curves that were drawn
    */
   public static Curves write(String metricsLog, String output, String title, int width, int height,
-      Map<String, String> hadoopConf) throws IOException {
-    Curves curves = read(metricsLog, hadoopConf);
+      HadoopSettings hadoop) throws IOException {
+    Curves curves = read(metricsLog, hadoop);
     byte[] image = png(curves, title, width, height);
     Path out = new Path(output);
-    FileSystem fs = out.getFileSystem(conf(hadoopConf));
+    FileSystem fs = hadoop.fs(out);
     fs.setWriteChecksum(false); // no .loss.png.crc beside a picture on the local filesystem
     if (out.getParent() != null) {
       fs.mkdirs(out.getParent());
@@ -184,11 +183,5 @@ public final class LossCurvePlot {
 
   private static String where(String log, int line) {
     return "metrics log " + log + " line " + line + ": ";
-  }
-
-  private static Configuration conf(Map<String, String> hadoopConf) {
-    Configuration conf = new Configuration();
-    hadoopConf.forEach(conf::set);
-    return conf;
   }
 }

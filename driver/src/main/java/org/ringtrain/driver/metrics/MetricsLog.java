@@ -7,12 +7,11 @@ package org.ringtrain.driver.metrics;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
-import java.util.Map;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -24,11 +23,9 @@ public final class MetricsLog implements MetricsSink, AutoCloseable {
   private final FSDataOutputStream out;
 
   /** Opens (creating or appending to) {@code uri} with the given Hadoop settings. */
-  public MetricsLog(String uri, Map<String, String> hadoopConf) throws IOException {
-    Configuration conf = new Configuration();
-    hadoopConf.forEach(conf::set);
+  public MetricsLog(String uri, HadoopSettings hadoop) throws IOException {
     this.path = new Path(uri);
-    FileSystem fs = path.getFileSystem(conf);
+    FileSystem fs = hadoop.fs(path);
     // The checksummed local filesystem keeps written bytes until close (its hflush does not reach
     // the file); its raw filesystem writes each line through, so a reader sees the run live.
     if (fs instanceof ChecksumFileSystem checksummed) {

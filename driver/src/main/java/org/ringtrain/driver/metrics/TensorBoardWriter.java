@@ -16,12 +16,12 @@ import java.nio.ByteOrder;
 import java.util.List;
 import java.util.Map;
 import java.util.zip.CRC32C;
-import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.ChecksumFileSystem;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.StreamCapabilities;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -135,28 +135,26 @@ public final class TensorBoardWriter implements MetricsSink, AutoCloseable {
     }
   }
 
-  /** A writer without MFU; see {@link #TensorBoardWriter(String, Map, Mfu)}. */
-  public TensorBoardWriter(String logDir, Map<String, String> hadoopConf) throws IOException {
-    this(logDir, hadoopConf, null);
+  /** A writer without MFU; see {@link #TensorBoardWriter(String, HadoopSettings, Mfu)}. */
+  public TensorBoardWriter(String logDir, HadoopSettings hadoop) throws IOException {
+    this(logDir, hadoop, null);
   }
 
   /**
    * Creates a new event file under {@code logDir} (created if missing) and writes its version record.
    *
    * @param logDir     any Hadoop FileSystem directory (file:, hdfs:, s3a:, a bare local path ...)
-   * @param hadoopConf Hadoop settings for that filesystem (credentials, endpoints); may be empty
+   * @param hadoop     Hadoop settings for that filesystem (credentials, endpoints)
    * @param mfu        the MFU estimate to write as {@code mfu}, or null (the default) to write none
    * @throws IOException when the directory or file cannot be created
    */
-  public TensorBoardWriter(String logDir, Map<String, String> hadoopConf, Mfu mfu) throws IOException {
+  public TensorBoardWriter(String logDir, HadoopSettings hadoop, Mfu mfu) throws IOException {
     if (logDir == null || logDir.isBlank()) {
       throw new IllegalArgumentException("TensorBoard log directory is empty; give a directory such as "
           + "target/runs/moby/tensorboard or hdfs:///runs/moby/tensorboard");
     }
-    Configuration conf = new Configuration();
-    hadoopConf.forEach(conf::set);
     Path dir = new Path(logDir);
-    FileSystem fs = dir.getFileSystem(conf);
+    FileSystem fs = hadoop.fs(dir);
     // The checksummed local filesystem holds written bytes until close (its hflush does not reach
     // the file), so a live TensorBoard would see nothing; its raw filesystem writes them through.
     if (fs instanceof ChecksumFileSystem checksummed) {

@@ -9,9 +9,7 @@ package org.ringtrain.driver.train;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.spark.SparkConf;
@@ -21,6 +19,7 @@ import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.LossCurvePlot;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.driver.metrics.MetricsLog;
@@ -88,8 +87,8 @@ public final class DataParallelTrainer {
    */
   public TrainingResult fit(JavaSparkContext sc, ModelRecipe recipe, JavaRDD<int[]> train,
       JavaRDD<int[]> validation, String tokenizerId) throws IOException {
-    Map<String, String> hadoopConf = hadoopSettings(sc);
-    Optional<TrainingState> resumeFrom = checkBeforeStart(sc, train, validation, hadoopConf, tokenizerId);
+    HadoopSettings hadoop = HadoopSettings.of(sc);
+    Optional<TrainingState> resumeFrom = checkBeforeStart(sc, train, validation, hadoop, tokenizerId);
     ParameterLayout layout = recipe.layout();
     LOG.info("training {} ({} parameters) on {} ranks: {}", layout.kind(), layout.totalElements(),
         config.worldSize(), config);
@@ -103,8 +102,8 @@ public final class DataParallelTrainer {
     ProgressReporter progress = new ProgressReporter(Math.max(1, config.steps() / 100));
     TrainingResult result; // MFU arrives in rank 0's step events (peak configured or measured there)
     try (MetricsServer metrics = new MetricsServer(bind, secret);
-         MetricsLog log = new MetricsLog(config.resolvedMetricsLog(), hadoopConf);
-         TensorBoardWriter tensorboard = new TensorBoardWriter(config.resolvedTensorboardDir(), hadoopConf)) {
+         MetricsLog log = new MetricsLog(config.resolvedMetricsLog(), hadoop);
+         TensorBoardWriter tensorboard = new TensorBoardWriter(config.resolvedTensorboardDir(), hadoop)) {
       metrics.addSink(events::add).addSink(progress).addSink(log).addSink(tensorboard);
       sinks.forEach(metrics::addSink);
       SparkListener failures = new StageFailureListener(metrics);
@@ -114,7 +113,7 @@ public final class DataParallelTrainer {
       sc.setCallSite("ringtrain train");
       try {
         RankTask task = new RankTask(config, recipe, tokenizerId, runId, secret, host, metrics.port(),
-            hadoopConf, fault);
+            hadoop, fault);
         JavaRDD<RankData> perRank = train.zipPartitions(validation,
             (t, v) -> List.of(new RankData(toArray(t), toArray(v))).iterator());
         // Spark retries a failed barrier stage only when it is a shuffle-map stage (a failed barrier
@@ -122,7 +121,7 @@ public final class DataParallelTrainer {
         List<RankResult> results = JavaRDD.fromRDD(perRank.rdd().barrier()
             .mapPartitions(task, false, ClassTag$.MODULE$.apply(RankResult.class)),
             ClassTag$.MODULE$.apply(RankResult.class)).repartition(1).collect();
-        List<String> checkpoints = new CheckpointStore(hadoopConf, config.checkpointDir(),
+        List<String> checkpoints = new CheckpointStore(hadoop, config.checkpointDir(),
             config.keepCheckpoints()).list();
         result = new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
       } finally {
@@ -131,7 +130,7 @@ public final class DataParallelTrainer {
         sc.clearCallSite();
       }
     }
-    writeLossCurve(hadoopConf); // after the log is closed, so the whole run is on disk
+    writeLossCurve(hadoop); // after the log is closed, so the whole run is on disk
     return result;
   }
 
@@ -151,11 +150,11 @@ public final class DataParallelTrainer {
   }
 
   /** The loss curve PNG next to the checkpoints; a failed picture never fails a run. */
-  private void writeLossCurve(Map<String, String> hadoopConf) {
+  private void writeLossCurve(HadoopSettings hadoop) {
     String output = config.checkpointDir().replaceAll("/+$", "") + "/loss.png";
     try {
       LossCurvePlot.write(config.resolvedMetricsLog(), output, "ringtrain " + config.checkpointDir(),
-          LossCurvePlot.DEFAULT_WIDTH, LossCurvePlot.DEFAULT_HEIGHT, hadoopConf);
+          LossCurvePlot.DEFAULT_WIDTH, LossCurvePlot.DEFAULT_HEIGHT, hadoop);
       LOG.info("loss curve written to {}", output);
     } catch (IOException | IllegalArgumentException e) {
       LOG.warn("could not draw the loss curve {}: {}", output, e.getMessage());
@@ -181,7 +180,7 @@ public final class DataParallelTrainer {
 
   /** The checks before any Spark work; returns the newest checkpoint's state when the run resumes from one. */
   private Optional<TrainingState> checkBeforeStart(JavaSparkContext sc, JavaRDD<int[]> train,
-      JavaRDD<int[]> validation, Map<String, String> hadoopConf, String tokenizerId) throws IOException {
+      JavaRDD<int[]> validation, HadoopSettings hadoop, String tokenizerId) throws IOException {
     int n = config.worldSize();
     if (train.getNumPartitions() != n || validation.getNumPartitions() != n) {
       throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of data, but found "
@@ -189,11 +188,11 @@ public final class DataParallelTrainer {
     }
     int slots = concurrentSlots(sc, n);
     BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
-    checkCheckpointDir(config, hadoopConf);
+    checkCheckpointDir(config, hadoop);
     if (!config.resume()) {
       return Optional.empty();
     }
-    Optional<TrainingState> state = new CheckpointStore(hadoopConf, config.checkpointDir()).latestState();
+    Optional<TrainingState> state = new CheckpointStore(hadoop, config.checkpointDir()).latestState();
     if (state.isPresent() && !state.get().tokenizerId().equals(tokenizerId)) {
       throw new IllegalArgumentException("cannot resume: the checkpoints in " + config.checkpointDir()
           + " were trained with tokenizer '" + state.get().tokenizerId() + "' but this run uses '" + tokenizerId
@@ -201,13 +200,6 @@ public final class DataParallelTrainer {
           + " training data, so that the vocabulary is the same), or start in an empty directory");
     }
     return state;
-  }
-
-  /** The Hadoop settings of {@code sc} as a map that travels with tasks and configures checkpoint stores. */
-  public static Map<String, String> hadoopSettings(JavaSparkContext sc) {
-    Map<String, String> settings = new HashMap<>();
-    sc.hadoopConfiguration().forEach(e -> settings.put(e.getKey(), e.getValue()));
-    return settings;
   }
 
   /**
@@ -246,8 +238,8 @@ public final class DataParallelTrainer {
    *                                  that is a file
    * @throws IOException              when the directory cannot be created or written
    */
-  public static void checkCheckpointDir(TrainConfig config, Map<String, String> hadoopConf) throws IOException {
-    CheckpointStore store = new CheckpointStore(hadoopConf, config.checkpointDir(), config.keepCheckpoints());
+  public static void checkCheckpointDir(TrainConfig config, HadoopSettings hadoop) throws IOException {
+    CheckpointStore store = new CheckpointStore(hadoop, config.checkpointDir(), config.keepCheckpoints());
     store.checkWritable();
     int earlier = config.resume() ? 0 : store.list().size();
     if (earlier > 0) {

@@ -12,6 +12,8 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.driver.data.TrainingData;
+import org.ringtrain.driver.launch.SparkJob;
 import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ModelConfig;
 
@@ -30,6 +32,14 @@ public final class GptEvaluator {
   }
 
   private GptEvaluator() {
+  }
+
+  /**
+   * Evaluates on every training sequence of {@code data} (load it with validation fraction 0 to
+   * evaluate the whole dataset), in the Spark application of a job.
+   */
+  public static Evaluation evaluate(SparkJob job, TrainedGpt model, TrainingData data, int batch) {
+    return evaluate(job.sparkContext(), model, data.train(), batch);
   }
 
   /** Evaluates in batches of {@code batch} sequences per forward pass. */

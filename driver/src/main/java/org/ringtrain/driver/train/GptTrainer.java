@@ -3,10 +3,11 @@
 package org.ringtrain.driver.train;
 
 import java.io.IOException;
-import java.util.Map;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.ringtrain.driver.data.TrainingData;
+import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.launch.SparkJob;
 import org.ringtrain.driver.metrics.MetricsSink;
 
 /**
@@ -36,6 +37,11 @@ public final class GptTrainer {
     return new GptTrainer(trainer.withMetricsSink(sink));
   }
 
+  /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}, in the Spark application of a job. */
+  public TrainingResult fit(SparkJob job, TrainingData data) throws IOException {
+    return fit(job.sparkContext(), data);
+  }
+
   /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}. */
   public TrainingResult fit(JavaSparkContext sc, TrainingData data) throws IOException {
     return fit(sc, data.train(), data.validation(), data.tokenizer().id(), data.tokenizer().vocabSize());
@@ -53,7 +59,7 @@ public final class GptTrainer {
   }
 
   /** See {@link DataParallelTrainer#checkCheckpointDir}. */
-  public static void checkCheckpointDir(TrainConfig config, Map<String, String> hadoopConf) throws IOException {
-    DataParallelTrainer.checkCheckpointDir(config, hadoopConf);
+  public static void checkCheckpointDir(TrainConfig config, HadoopSettings hadoop) throws IOException {
+    DataParallelTrainer.checkCheckpointDir(config, hadoop);
   }
 }

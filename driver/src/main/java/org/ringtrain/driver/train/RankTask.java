@@ -8,11 +8,11 @@ package org.ringtrain.driver.train;
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import org.apache.spark.BarrierTaskContext;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsClient;
 import org.ringtrain.sync.LinkTransport;
 import org.ringtrain.sync.RingCommunicator;
@@ -39,11 +39,11 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
   private final RingSecret secret;
   private final String metricsHost;
   private final int metricsPort;
-  private final Map<String, String> hadoopConf;
+  private final HadoopSettings hadoop;
   private final FaultPlan fault;
 
   RankTask(TrainConfig cfg, ModelRecipe recipe, String tokenizerId, String runId, RingSecret secret,
-      String metricsHost, int metricsPort, Map<String, String> hadoopConf, FaultPlan fault) {
+      String metricsHost, int metricsPort, HadoopSettings hadoop, FaultPlan fault) {
     this.cfg = cfg;
     this.recipe = recipe;
     this.tokenizerId = tokenizerId;
@@ -51,7 +51,7 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
     this.secret = secret;
     this.metricsHost = metricsHost;
     this.metricsPort = metricsPort;
-    this.hadoopConf = hadoopConf;
+    this.hadoop = hadoop;
     this.fault = fault;
   }
 
@@ -71,7 +71,7 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
         .withSocketDir(cfg.ringSocketDir().isEmpty() ? null : cfg.ringSocketDir())
         .withTimeouts(RingConfig.DEFAULT_CONNECT_TIMEOUT, RingConfig.DEFAULT_HANDSHAKE_TIMEOUT,
             Duration.ofSeconds(cfg.ringTimeoutSeconds()));
-    CheckpointStore store = new CheckpointStore(hadoopConf, cfg.checkpointDir(), cfg.keepCheckpoints());
+    CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpointDir(), cfg.keepCheckpoints());
     try (RingCommunicator comm = RingCommunicator.connect(ring, new SparkBarrierRendezvous(ctx));
          MetricsClient metrics = comm.rank() == 0 ? new MetricsClient(metricsHost, metricsPort, secret) : null) {
       RankResult result = new RankLoop(cfg, recipe, tokenizerId, comm, store, metrics, fault,

@@ -5,13 +5,13 @@ package org.ringtrain.driver.train;
 
 import java.io.IOException;
 import java.util.Arrays;
-import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.data.Tokenizer;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.ops.model.Generator;
 import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ModelConfig;
@@ -35,8 +35,8 @@ public final class TrainedGpt {
   }
 
   /** Loads the newest valid checkpoint of {@code checkpointDir}. */
-  public static TrainedGpt load(String checkpointDir, Map<String, String> hadoopConf) throws IOException {
-    CheckpointStore store = new CheckpointStore(hadoopConf, checkpointDir);
+  public static TrainedGpt load(String checkpointDir, HadoopSettings hadoop) throws IOException {
+    CheckpointStore store = new CheckpointStore(hadoop, checkpointDir);
     TrainingState state = store.latestState().orElseThrow(() -> new IllegalArgumentException(
         "no valid checkpoint in " + checkpointDir + "; train first, or check the path"));
     TrainConfig config = TrainConfig.fromJson(state.configJson());

@@ -18,7 +18,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.junit.jupiter.api.BeforeEach;
@@ -26,6 +25,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.AdamW;
 
@@ -42,7 +42,7 @@ class CheckpointReaderTest {
     ParameterLayout layout = layout();
     INDArray params = randomFlat(layout, 4);
     try (AdamW adam = steppedAdamW(layout, params, 5)) {
-      new CheckpointStore(Map.of(), root.toUri().toString(), 3).write(state(4), layout, params, adam);
+      new CheckpointStore(HadoopSettings.defaults(), root.toUri().toString(), 3).write(state(4), layout, params, adam);
     }
     dir = checkpointDir(root, 4);
     reader = new CheckpointReader(FileSystem.getLocal(new Configuration()));

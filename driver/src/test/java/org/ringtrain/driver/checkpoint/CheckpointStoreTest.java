@@ -35,6 +35,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.ops.io.SafetensorsReader;
 import org.ringtrain.ops.io.SafetensorsWriter;
 import org.ringtrain.ops.model.ModelConfig;
@@ -48,7 +49,7 @@ class CheckpointStoreTest {
   Path root;
 
   private CheckpointStore store(int keepLast) {
-    return new CheckpointStore(Map.of(), root.toUri().toString(), keepLast);
+    return new CheckpointStore(HadoopSettings.defaults(), root.toUri().toString(), keepLast);
   }
 
   /** Writes a checkpoint of {@code step} with parameters seeded by the step. */
@@ -318,7 +319,7 @@ class CheckpointStoreTest {
   @Test
   @Timeout(30)
   void missingDirectoryHoldsNoCheckpoint() throws Exception {
-    CheckpointStore store = new CheckpointStore(Map.of(), root.resolve("never-written").toString(), 3);
+    CheckpointStore store = new CheckpointStore(HadoopSettings.defaults(), root.resolve("never-written").toString(), 3);
     assertTrue(store.loadLatestValid(layout()).isEmpty());
     assertEquals(List.of(), store.list());
   }
@@ -327,8 +328,8 @@ class CheckpointStoreTest {
   @Timeout(60)
   void fileUriAndPlainPathNameTheSameDirectory() throws Exception {
     Path dir = root.resolve("ckpt");
-    CheckpointStore byUri = new CheckpointStore(Map.of(), "file:" + dir, 3);
-    CheckpointStore byPath = new CheckpointStore(Map.of(), dir.toString(), 3);
+    CheckpointStore byUri = new CheckpointStore(HadoopSettings.defaults(), "file:" + dir, 3);
+    CheckpointStore byPath = new CheckpointStore(HadoopSettings.defaults(), dir.toString(), 3);
     writeStep(byUri, 10);
     writeStep(byPath, 20);
     assertEquals(byUri.list(), byPath.list());
@@ -359,7 +360,7 @@ class CheckpointStoreTest {
   @Timeout(30)
   void checkWritableCreatesTheDirectoryAndLeavesNothingBehind() throws Exception {
     Path dir = root.resolve("a/b/c");
-    new CheckpointStore(Map.of(), dir.toString(), 3).checkWritable();
+    new CheckpointStore(HadoopSettings.defaults(), dir.toString(), 3).checkWritable();
     assertTrue(Files.isDirectory(dir));
     try (Stream<Path> s = Files.list(dir)) {
       assertEquals(List.of(), s.toList());
@@ -370,7 +371,7 @@ class CheckpointStoreTest {
   @Timeout(30)
   void checkWritableRejectsADirectoryBelowAFile() throws Exception {
     Path file = Files.write(root.resolve("plain-file"), new byte[] {42});
-    CheckpointStore store = new CheckpointStore(Map.of(), file.resolve("ckpt").toUri().toString(), 3);
+    CheckpointStore store = new CheckpointStore(HadoopSettings.defaults(), file.resolve("ckpt").toUri().toString(), 3);
     IOException e = assertThrows(IOException.class, store::checkWritable);
     assertTrue(e.getMessage().startsWith("checkpoint directory ") && e.getMessage().contains("is not writable: ")
         && e.getMessage().endsWith("; choose a directory you can write"), e.getMessage());
@@ -380,7 +381,7 @@ class CheckpointStoreTest {
   @Timeout(30)
   void checkWritableRejectsAPathThatIsAFile() throws Exception {
     Path file = Files.write(root.resolve("plain-file"), new byte[] {42});
-    CheckpointStore store = new CheckpointStore(Map.of(), file.toString(), 3);
+    CheckpointStore store = new CheckpointStore(HadoopSettings.defaults(), file.toString(), 3);
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, store::checkWritable);
     assertTrue(e.getMessage().contains("is not writable: it is an existing file"), e.getMessage());
   }
@@ -392,7 +393,7 @@ class CheckpointStoreTest {
     Files.setPosixFilePermissions(dir, PosixFilePermissions.fromString("r-xr-xr-x"));
     try {
       assumeFalse(Files.isWritable(dir), "this user (root?) can write a read-only directory");
-      CheckpointStore store = new CheckpointStore(Map.of(), dir.toString(), 3);
+      CheckpointStore store = new CheckpointStore(HadoopSettings.defaults(), dir.toString(), 3);
       IOException e = assertThrows(IOException.class, store::checkWritable);
       assertTrue(e.getMessage().contains("is not writable") && e.getMessage().contains(dir.toString()),
           e.getMessage());
@@ -405,10 +406,10 @@ class CheckpointStoreTest {
   @Timeout(30)
   void constructorRejectsBadArgumentsWithTheValueFound() {
     IllegalArgumentException keep = assertThrows(IllegalArgumentException.class,
-        () -> new CheckpointStore(Map.of(), "file:/tmp/x", 0));
+        () -> new CheckpointStore(HadoopSettings.defaults(), "file:/tmp/x", 0));
     assertTrue(keep.getMessage().contains("keepLast=0"), keep.getMessage());
     IllegalArgumentException blank = assertThrows(IllegalArgumentException.class,
-        () -> new CheckpointStore(Map.of(), " ", 3));
+        () -> new CheckpointStore(HadoopSettings.defaults(), " ", 3));
     assertTrue(blank.getMessage().contains("must not be blank"), blank.getMessage());
   }
 }

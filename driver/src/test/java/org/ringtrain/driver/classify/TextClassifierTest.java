@@ -39,6 +39,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.train.DataParallelTrainer;
 import org.ringtrain.driver.train.TrainConfig;
 
@@ -256,8 +257,8 @@ class TextClassifierTest {
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
     new DataParallelTrainer(cfg).fit(sc, recipe, sc.parallelize(rows, ranks), sc.parallelize(List.of(), ranks),
         "test");
-    try (Checkpoint ck = new CheckpointStore(Map.of(), cfg.checkpointDir(), 3).loadLatestValid(recipe.layout())
-        .orElseThrow()) {
+    try (Checkpoint ck = new CheckpointStore(HadoopSettings.defaults(), cfg.checkpointDir(), 3)
+        .loadLatestValid(recipe.layout()).orElseThrow()) {
       return ck.params().toFloatVector();
     }
   }

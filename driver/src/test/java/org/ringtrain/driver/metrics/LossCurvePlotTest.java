@@ -16,12 +16,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import javax.imageio.ImageIO;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.ringtrain.driver.fs.HadoopSettings;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LossCurvePlotTest {
@@ -59,7 +59,7 @@ class LossCurvePlotTest {
   void drawsAPngOfTheRequestedSize() throws IOException {
     Path out = tmp.resolve("plots/loss.png");
     LossCurvePlot.Curves curves = LossCurvePlot.write(log(run(20)).toString(), out.toString(), "test run",
-        800, 450, Map.of());
+        800, 450, HadoopSettings.defaults());
     byte[] png = Files.readAllBytes(out);
     assertArrayEquals(PNG_MAGIC, Arrays.copyOf(png, 8), "PNG signature");
     BufferedImage image = ImageIO.read(new ByteArrayInputStream(png));
@@ -75,7 +75,7 @@ class LossCurvePlotTest {
     lines.add(MetricsEvent.of("failure").with("attempt", 0).with("message", "lost executor").toJson());
     lines.add(MetricsEvent.of("resume").with("step", 2).with("attempt", 1).with("path", "c/step-2").toJson());
     lines.add(step(3, 3.5, 1e-3));
-    LossCurvePlot.Curves curves = LossCurvePlot.read(log(lines).toString(), Map.of());
+    LossCurvePlot.Curves curves = LossCurvePlot.read(log(lines).toString(), HadoopSettings.defaults());
     assertArrayEquals(new double[] {1, 2, 3}, curves.trainSteps());
     assertArrayEquals(new double[] {5.0, 4.0, 3.5}, curves.trainLoss());
     assertEquals(0, curves.valSteps().length);
@@ -85,7 +85,7 @@ class LossCurvePlotTest {
   void aMissingLogIsRejectedNamingThePathAndTheDefaultLocation() {
     String missing = tmp.resolve("nope/metrics.jsonl").toString();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LossCurvePlot.read(missing, Map.of()));
+        () -> LossCurvePlot.read(missing, HadoopSettings.defaults()));
     assertTrue(e.getMessage().contains(missing) && e.getMessage().contains("does not exist")
         && e.getMessage().contains("<checkpointDir>/metrics.jsonl"), e.getMessage());
   }
@@ -93,7 +93,7 @@ class LossCurvePlotTest {
   @Test
   void aDirectoryIsRejectedSuggestingTheLogInsideIt() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LossCurvePlot.read(tmp.toString(), Map.of()));
+        () -> LossCurvePlot.read(tmp.toString(), HadoopSettings.defaults()));
     assertTrue(e.getMessage().contains("is a directory") && e.getMessage().contains(tmp + "/metrics.jsonl"),
         e.getMessage());
   }
@@ -104,7 +104,7 @@ class LossCurvePlotTest {
     lines.add(2, "{\"event\":\"step\",\"step\":2,\"loss\":4.");
     String path = log(lines).toString();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LossCurvePlot.read(path, Map.of()));
+        () -> LossCurvePlot.read(path, HadoopSettings.defaults()));
     assertTrue(e.getMessage().startsWith("metrics log " + path + " line 3: metrics line is not JSON"),
         e.getMessage());
   }
@@ -113,7 +113,7 @@ class LossCurvePlotTest {
   void aStepEventWithoutALossIsRejectedNamingTheField() throws IOException {
     String path = log(List.of(step(1, 5.0, 1e-3), "{\"event\":\"step\",\"step\":2,\"lr\":0.001}")).toString();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LossCurvePlot.read(path, Map.of()));
+        () -> LossCurvePlot.read(path, HadoopSettings.defaults()));
     assertTrue(e.getMessage().contains("line 2: step event has no numeric \"loss\""), e.getMessage());
   }
 
@@ -121,13 +121,13 @@ class LossCurvePlotTest {
   void aLogWithoutStepEventsHasNothingToDraw() throws IOException {
     String path = log(List.of(MetricsEvent.of("resume").with("step", 0).toJson())).toString();
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> LossCurvePlot.read(path, Map.of()));
+        () -> LossCurvePlot.read(path, HadoopSettings.defaults()));
     assertTrue(e.getMessage().contains("has no step events"), e.getMessage());
   }
 
   @Test
   void anUnreasonableSizeIsRejected() throws IOException {
-    LossCurvePlot.Curves curves = LossCurvePlot.read(log(run(3)).toString(), Map.of());
+    LossCurvePlot.Curves curves = LossCurvePlot.read(log(run(3)).toString(), HadoopSettings.defaults());
     assertThrows(IllegalArgumentException.class, () -> LossCurvePlot.png(curves, "t", 50, 50));
   }
 }

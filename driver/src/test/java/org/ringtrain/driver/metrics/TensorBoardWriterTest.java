@@ -23,6 +23,7 @@ import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.EventFileReader.Event;
 import org.ringtrain.driver.train.GptTrainer;
 import org.ringtrain.driver.train.TrainConfig;
@@ -77,7 +78,7 @@ class TensorBoardWriterTest {
     stream.add(MetricsEvent.of("done").with("step", 5).with("loss", 4.25).with("val_loss", 3.25));
 
     Path dir = tmp.resolve("tb");
-    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), Map.of())) {
+    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), HadoopSettings.defaults())) {
       stream.forEach(writer::accept);
     }
     Path file = onlyEventFile(dir);
@@ -110,7 +111,7 @@ class TensorBoardWriterTest {
   @Test
   void everyRecordIsReadableBeforeTheWriterIsClosed() throws IOException {
     Path dir = tmp.resolve("live");
-    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), Map.of())) {
+    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), HadoopSettings.defaults())) {
       writer.accept(step(1, 1_700_000_001_000L));
       // TensorBoard reads the file while training goes on: what hflush pushed must parse completely.
       List<Event> events = EventFileReader.read(onlyEventFile(dir));
@@ -121,7 +122,7 @@ class TensorBoardWriterTest {
   @Test
   void aResumeFromCheckpointStepSMarksARestartAtStepSPlusOne() throws IOException {
     Path dir = tmp.resolve("resume");
-    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), Map.of())) {
+    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), HadoopSettings.defaults())) {
       writer.accept(MetricsEvent.of("resume").with("step", 40).with("attempt", 1).with("path", "x/step-000000040"));
     }
     Event start = EventFileReader.read(onlyEventFile(dir)).get(1);
@@ -133,7 +134,7 @@ class TensorBoardWriterTest {
   @Test
   void absentMetricsAreLeftOutRatherThanWrittenAsNaN() throws IOException {
     Path dir = tmp.resolve("partial");
-    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), Map.of())) {
+    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), HadoopSettings.defaults())) {
       writer.accept(MetricsEvent.of("step").with("step", 1).with("loss", 2.5));
     }
     assertEquals(Map.of("train/loss@1", 2.5f), scalars(EventFileReader.read(onlyEventFile(dir))));
@@ -144,7 +145,7 @@ class TensorBoardWriterTest {
     TensorBoardWriter.Mfu mfu = TensorBoardWriter.Mfu.forGpt(1_000_000, 4, 128, 64, 2 * 1e12);
     assertEquals(6e6 + 12.0 * 4 * 128 * 64, mfu.flopsPerToken());
     Path dir = tmp.resolve("mfu");
-    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), Map.of(), mfu)) {
+    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), HadoopSettings.defaults(), mfu)) {
       writer.accept(step(2, 0));
     }
     float expected = (float) (2000.0 * mfu.flopsPerToken() / 2e12);
@@ -155,8 +156,8 @@ class TensorBoardWriterTest {
   @Test
   void twoWritersOnOneDirectoryInTheSameSecondWriteTwoFiles() throws IOException {
     Path dir = tmp.resolve("two");
-    try (TensorBoardWriter a = new TensorBoardWriter(dir.toString(), Map.of());
-         TensorBoardWriter b = new TensorBoardWriter(dir.toString(), Map.of())) {
+    try (TensorBoardWriter a = new TensorBoardWriter(dir.toString(), HadoopSettings.defaults());
+         TensorBoardWriter b = new TensorBoardWriter(dir.toString(), HadoopSettings.defaults())) {
       assertNotEquals(a.path(), b.path());
     }
   }
@@ -164,7 +165,7 @@ class TensorBoardWriterTest {
   @Test
   void anEmptyLogDirectoryIsRejectedWithAnExample() {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
-        () -> new TensorBoardWriter(" ", Map.of()));
+        () -> new TensorBoardWriter(" ", HadoopSettings.defaults()));
     assertTrue(e.getMessage().contains("hdfs:///"), e.getMessage());
   }
 
@@ -193,7 +194,7 @@ class TensorBoardWriterTest {
         .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
         .set("spark.kryo.registrator", "org.ringtrain.driver.serde.RingtrainKryoRegistrator")
         .set("spark.kryo.registrationRequired", "true"));
-    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), Map.of())) {
+    try (TensorBoardWriter writer = new TensorBoardWriter(dir.toString(), HadoopSettings.defaults())) {
       new GptTrainer(cfg).withMetricsSink(writer)
           .fit(sc, sc.parallelize(rows.subList(0, 32), 2), sc.parallelize(rows.subList(32, 40), 2), "byte", vocab);
     } finally {

@@ -25,6 +25,7 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.ops.model.GptModel;
 
@@ -180,8 +181,8 @@ class GptTrainerTest {
     TrainConfig one = config("dp1", 1, 4, 5).with("shuffle", false);
     fit(two, twoRankOrder, sequences(500, 4));
     fit(one, ordered, sequences(500, 4));
-    float[] a = TrainedGpt.load(two.checkpointDir(), Map.of()).weights();
-    float[] b = TrainedGpt.load(one.checkpointDir(), Map.of()).weights();
+    float[] a = TrainedGpt.load(two.checkpointDir(), HadoopSettings.defaults()).weights();
+    float[] b = TrainedGpt.load(one.checkpointDir(), HadoopSettings.defaults()).weights();
     double diff = 0;
     double norm = 0;
     double worstAbs = 0;
@@ -269,7 +270,7 @@ class GptTrainerTest {
   void trainedWeightsGenerateTextWithAKvCache() throws Exception {
     TrainConfig cfg = config("generate", 2, 4, 3);
     fit(cfg, sequences(0, 24), sequences(50, 4));
-    TrainedGpt model = TrainedGpt.load(cfg.checkpointDir(), Map.of());
+    TrainedGpt model = TrainedGpt.load(cfg.checkpointDir(), HadoopSettings.defaults());
     assertEquals(3, model.step());
     String text = model.generate("ab", 40, 0.0, 0, 1); // past the 16-token context: sliding window
     assertTrue(text.startsWith("ab") && text.length() >= 2, text);

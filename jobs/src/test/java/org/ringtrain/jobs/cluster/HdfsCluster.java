@@ -11,6 +11,7 @@ import java.util.Map;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.hdfs.MiniDFSCluster;
+import org.ringtrain.driver.fs.HadoopSettings;
 
 /** One NameNode and one DataNode on loopback, with their storage under a given directory. */
 final class HdfsCluster implements AutoCloseable {
@@ -50,8 +51,8 @@ final class HdfsCluster implements AutoCloseable {
   }
 
   /** Hadoop settings every client of this cluster needs (a single DataNode holds one replica). */
-  Map<String, String> hadoopSettings() {
-    return Map.of("dfs.replication", "1");
+  HadoopSettings hadoopSettings() {
+    return HadoopSettings.of(Map.of("dfs.replication", "1"));
   }
 
   /** A client of this cluster (cached by the MiniDFSCluster; do not close it). */

@@ -24,7 +24,6 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
-import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -39,6 +38,10 @@ import java.util.zip.CRC32C;
 import org.apache.hadoop.fs.FSDataOutputStream;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
+import org.apache.hadoop.fs.FileUtil;
+import org.apache.hadoop.fs.Path;
+import org.apache.logging.log4j.Level;
+import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -65,6 +68,7 @@ import org.ringtrain.driver.classify.TextPipeline;
 import org.ringtrain.driver.data.CorpusLoader;
 import org.ringtrain.driver.data.DatasetSpec;
 import org.ringtrain.driver.data.TrainingData;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.driver.metrics.MetricsSink;
 import org.ringtrain.driver.train.GptTrainer;
@@ -89,12 +93,12 @@ class StandaloneClusterTrainingTest {
   private static final Duration STARTUP = Duration.ofMinutes(3);
   private static final String TRAINING_STAGE = "ringtrain train"; // GptTrainer's call site names the stage
 
-  private static Path dir;
+  private static java.nio.file.Path dir;
   private static StandaloneCluster cluster;
   private static HdfsCluster hdfs;
   private static JavaSparkContext sc;
   private static String corpus; // an HDFS directory: two text files and a _SUCCESS marker
-  private static Path localCorpus; // the same two files on local disk
+  private static java.nio.file.Path localCorpus; // the same two files on local disk
   private static CleanRun clean;
 
   /** The uninterrupted run every comparison uses, and the executors its ranks ran on. */
@@ -110,17 +114,16 @@ class StandaloneClusterTrainingTest {
     hdfs = HdfsCluster.start(dir.resolve("hdfs"));
     corpus = hdfs.path("/corpus");
     localCorpus = Files.createDirectories(dir.resolve("local-corpus"));
-    byte[] text = Files.readAllBytes(Path.of("../data/moby-dick.txt"));
+    byte[] text = Files.readAllBytes(java.nio.file.Path.of("../data/moby-dick.txt"));
     int half = 48 * 1024;
     writeCorpusFile("moby-a.txt", Arrays.copyOfRange(text, 0, half));
     writeCorpusFile("moby-b.txt", Arrays.copyOfRange(text, half, 2 * half));
-    try (FSDataOutputStream marker = hdfs.fileSystem().create(new org.apache.hadoop.fs.Path(corpus + "/_SUCCESS"))) {
+    try (FSDataOutputStream marker = hdfs.fileSystem().create(new Path(corpus + "/_SUCCESS"))) {
       marker.flush(); // an empty job marker, which input listing must skip
     }
     sc = new JavaSparkContext(trainingConf());
     // After Spark has set up logging: the NameNode's per-operation audit lines would drown the driver's.
-    org.apache.logging.log4j.core.config.Configurator.setLevel("org.apache.hadoop.hdfs",
-        org.apache.logging.log4j.Level.WARN);
+    Configurator.setLevel("org.apache.hadoop.hdfs", Level.WARN);
     awaitExecutors(WORLD);
   }
 
@@ -188,7 +191,7 @@ class StandaloneClusterTrainingTest {
         "a checkpoint every 5 steps, the newest 3 kept");
     assertTrue(result.finalCheckpoint().startsWith(hdfs.uri() + "/runs/clean/"), result.finalCheckpoint());
     // The final checkpoint on HDFS holds exactly what every rank held in memory at the end.
-    TrainedGpt trained = TrainedGpt.load(ckptDir, hadoopConf());
+    TrainedGpt trained = TrainedGpt.load(ckptDir, hadoopSettings());
     assertEquals(STEPS, trained.step());
     long[] hashes = result.ranks().get(0).paramHashes();
     assertEquals(hashes[hashes.length - 1], crc32c(trained.weights()), "CRC-32C of the checkpoint's parameters");
@@ -197,8 +200,8 @@ class StandaloneClusterTrainingTest {
     assertEquals(STEPS, log.stream().filter(e -> e.event().equals("step")).count(), "one line per step: " + log);
     assertEquals("done", log.get(log.size() - 1).event());
     FileSystem fs = hdfs.fileSystem();
-    assertTrue(fs.exists(new org.apache.hadoop.fs.Path(ckptDir + "/loss.png")), "loss curve beside the checkpoints");
-    FileStatus[] tensorboard = fs.listStatus(new org.apache.hadoop.fs.Path(run.config().resolvedTensorboardDir()));
+    assertTrue(fs.exists(new Path(ckptDir + "/loss.png")), "loss curve beside the checkpoints");
+    FileStatus[] tensorboard = fs.listStatus(new Path(run.config().resolvedTensorboardDir()));
     assertTrue(Arrays.stream(tensorboard).anyMatch(s -> s.getPath().getName().startsWith("events.out.tfevents.")
         && s.getLen() > 0), "a non-empty TensorBoard event file on HDFS");
   }
@@ -237,8 +240,8 @@ class StandaloneClusterTrainingTest {
           "loss of step " + (resumedAt + i + 1));
     }
     assertTrue(retried.replicasIdentical());
-    float[] expected = TrainedGpt.load(reference.config().checkpointDir(), hadoopConf()).weights();
-    float[] actual = TrainedGpt.load(cfg.checkpointDir(), hadoopConf()).weights();
+    float[] expected = TrainedGpt.load(reference.config().checkpointDir(), hadoopSettings()).weights();
+    float[] actual = TrainedGpt.load(cfg.checkpointDir(), hadoopSettings()).weights();
     double relative = relativeDifference(actual, expected);
     assertTrue(relative < 1e-5, "final parameters differ from the uninterrupted run's by a relative " + relative);
 
@@ -268,8 +271,8 @@ class StandaloneClusterTrainingTest {
     CleanRun reference = cleanRun();
     String copy = hdfs.path("/runs/continued");
     FileSystem fs = hdfs.fileSystem();
-    assertTrue(org.apache.hadoop.fs.FileUtil.copy(fs, new org.apache.hadoop.fs.Path(reference.config().checkpointDir()),
-        fs, new org.apache.hadoop.fs.Path(copy), false, fs.getConf()), "copy of the clean run's directory");
+    assertTrue(FileUtil.copy(fs, new Path(reference.config().checkpointDir()),
+        fs, new Path(copy), false, fs.getConf()), "copy of the clean run's directory");
     TrainConfig again = reference.config().with("checkpointDir", copy);
     TrainingData data = load(again);
 
@@ -307,7 +310,7 @@ class StandaloneClusterTrainingTest {
       sc.sc().removeSparkListener(jobs);
     }
     assertEquals(List.of(), jobs.jobDescriptions(), "no Spark job started (Spark's own check would wait ~10 min)");
-    assertFalse(hdfs.fileSystem().exists(new org.apache.hadoop.fs.Path(cfg.checkpointDir())), "nothing written");
+    assertFalse(hdfs.fileSystem().exists(new Path(cfg.checkpointDir())), "nothing written");
   }
 
   /**
@@ -320,8 +323,8 @@ class StandaloneClusterTrainingTest {
   @Order(6)
   void aTextClassifierTrainsOnTheClusterAndItsPipelineRoundTripsThroughHdfs() throws Exception {
     String input = hdfs.path("/sentiment/sentences.jsonl");
-    try (FSDataOutputStream out = hdfs.fileSystem().create(new org.apache.hadoop.fs.Path(input))) {
-      out.write(Files.readAllBytes(Path.of("../data/sentiment/sentences.jsonl")));
+    try (FSDataOutputStream out = hdfs.fileSystem().create(new Path(input))) {
+      out.write(Files.readAllBytes(java.nio.file.Path.of("../data/sentiment/sentences.jsonl")));
     }
     SparkSession spark = SparkSession.builder().sparkContext(sc.sc()).getOrCreate();
     Dataset<Row> raw = spark.read().json(input);
@@ -342,7 +345,7 @@ class StandaloneClusterTrainingTest {
     }
     assertTrue(jobs.jobDescriptions().stream().anyMatch(d -> d.startsWith("ringtrain train")),
         "the classifier trained in the barrier stage: " + jobs.jobDescriptions());
-    assertFalse(new CheckpointStore(hadoopConf(), checkpoints, 3)
+    assertFalse(new CheckpointStore(hadoopSettings(), checkpoints, 3)
         .list().isEmpty(), "checkpoints on HDFS");
 
     List<Row> before = model.transform(data).select("prediction", "probability").collectAsList();
@@ -452,12 +455,12 @@ class StandaloneClusterTrainingTest {
         worldSize));
   }
 
-  private static Map<String, String> hadoopConf() {
+  private static HadoopSettings hadoopSettings() {
     return hdfs.hadoopSettings();
   }
 
   private static void writeCorpusFile(String name, byte[] bytes) throws IOException {
-    try (FSDataOutputStream out = hdfs.fileSystem().create(new org.apache.hadoop.fs.Path(corpus + "/" + name))) {
+    try (FSDataOutputStream out = hdfs.fileSystem().create(new Path(corpus + "/" + name))) {
       out.write(bytes);
     }
     Files.write(localCorpus.resolve(name), bytes);
@@ -470,10 +473,10 @@ class StandaloneClusterTrainingTest {
    * @return the checkpoint names, oldest first
    */
   private static List<String> assertEveryCheckpointValid(String checkpointDir) throws IOException {
-    CheckpointStore store = new CheckpointStore(hadoopConf(), checkpointDir);
+    CheckpointStore store = new CheckpointStore(hadoopSettings(), checkpointDir);
     ParameterLayout layout = GptModel.layout(cleanConfig().modelConfig(VOCAB));
     List<String> names = new ArrayList<>();
-    for (FileStatus s : hdfs.fileSystem().listStatus(new org.apache.hadoop.fs.Path(checkpointDir))) {
+    for (FileStatus s : hdfs.fileSystem().listStatus(new Path(checkpointDir))) {
       String name = s.getPath().getName();
       assertFalse(name.contains(".tmp-"), "leftover temporary checkpoint directory " + s.getPath());
       if (name.startsWith("step-")) {
@@ -490,7 +493,7 @@ class StandaloneClusterTrainingTest {
   private static List<MetricsEvent> metricsLog(TrainConfig cfg) throws IOException {
     List<MetricsEvent> events = new ArrayList<>();
     try (BufferedReader in = new BufferedReader(new InputStreamReader(
-        hdfs.fileSystem().open(new org.apache.hadoop.fs.Path(cfg.resolvedMetricsLog())), StandardCharsets.UTF_8))) {
+        hdfs.fileSystem().open(new Path(cfg.resolvedMetricsLog())), StandardCharsets.UTF_8))) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         events.add(MetricsEvent.fromJson(line));
       }

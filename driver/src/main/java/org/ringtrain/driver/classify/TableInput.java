@@ -1,7 +1,8 @@
-// Reads the jobs' tabular inputs (CSV with a header, JSON lines, Parquet) into a
-// DataFrame, choosing the reader from --format or the file extension, and
-// checks the named columns exist before any work is done.
-package org.ringtrain.jobs;
+// Reads the classifier jobs' tabular inputs (CSV with a header, JSON lines, Parquet)
+// into a DataFrame, choosing the reader from --format or the file extension, and
+// checks the named columns exist before any work is done. It does not convert or
+// clean columns: that is the caller's (TrainClassifierJob, ClassifyJob).
+package org.ringtrain.driver.classify;
 
 import java.util.List;
 import java.util.Locale;
@@ -11,13 +12,19 @@ import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
 /** CSV / JSON / Parquet input of the classifier jobs. */
-final class TableInput {
+public final class TableInput {
 
   private TableInput() {
   }
 
-  /** {@code format} if given (csv, json, parquet), else from the extension of {@code path}. */
-  static String formatOf(String path, String format) {
+  /**
+   * {@code format} if given (csv, json, parquet), else from the extension of {@code path}: csv and
+   * tsv are csv; json, jsonl and ndjson are json; parquet is parquet.
+   *
+   * @return Spark's name of the format: csv, json or parquet
+   * @throws IllegalArgumentException for any other format or extension
+   */
+  public static String formatOf(String path, String format) {
     String f = format != null ? format.toLowerCase(Locale.ROOT)
         : path.toLowerCase(Locale.ROOT).replaceAll(".*\\.", "");
     return switch (f) {
@@ -29,8 +36,13 @@ final class TableInput {
     };
   }
 
-  /** Reads {@code path} and requires {@code columns} to exist. */
-  static Dataset<Row> read(SparkSession spark, String path, String format, List<String> columns) {
+  /**
+   * Reads {@code path} in {@link #formatOf its format} (CSV: a header row, inferred types, quoted
+   * fields may span lines; tab-separated for .tsv) and requires {@code columns} to exist.
+   *
+   * @throws IllegalArgumentException for an unknown format or a missing column, naming the columns found
+   */
+  public static Dataset<Row> read(SparkSession spark, String path, String format, List<String> columns) {
     String f = formatOf(path, format);
     DataFrameReader reader = spark.read().format(f);
     if ("csv".equals(f)) {
