@@ -137,10 +137,35 @@ class RingStrangerTest {
       ByteBuffer hello = ByteBuffer.allocate(Handshake.PREFIX_BYTES + 1000);
       hello.putInt(Handshake.MAGIC).putShort(Handshake.PROTOCOL_VERSION).putShort((short) 0xFFFF);
       Strangers.write(ch, hello.array());
-      return strangers.later(() -> verdict(ch));
+      return strangers.later(() -> Strangers.verdict(ch));
     });
     for (Object verdict : seen) {
       assertTrue(Set.of("closed", "reset").contains(verdict), "rank 0 must hang up without an answer: " + verdict);
+    }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @EnumSource(LinkTransport.class)
+  void aRankOfAnEarlierStageAttemptIsDroppedAndToldWhy(LinkTransport transport) throws Exception {
+    // The driver gives every stage attempt its own run id; a straggler of attempt 0 is a stranger
+    // to attempt 1. It runs the real connector side, which names the mismatch from rank 0's answer.
+    List<Object> seen = ringSurvives("job/attempt-1", transport, (strangers, to, config) -> {
+      SocketChannel ch = strangers.connect(to);
+      ch.configureBlocking(false);
+      RingConfig straggler = config("job/attempt-0", transport);
+      Peer label = new Peer(0, new InetSocketAddress("127.0.0.1", 1));
+      return strangers.later(() -> {
+        try {
+          new Handshake(straggler, LEFT_OF_0, WORLD).asConnector(ch, label);
+          return "accepted";
+        } catch (Exception e) {
+          return e.getMessage();
+        }
+      });
+    });
+    for (Object error : seen) {
+      assertTrue(String.valueOf(error).contains("peer belongs to run 'job/attempt-1' but this rank to run "
+          + "'job/attempt-0'"), String.valueOf(error));
     }
   }
 
@@ -157,7 +182,7 @@ class RingStrangerTest {
         byte[] guess = new byte[Handshake.MAC_BYTES];
         new Random(7).nextBytes(guess);
         Strangers.write(ch, guess);
-        return verdict(ch);
+        return Strangers.verdict(ch);
       });
     });
     assertEquals(Collections.nCopies(seen.size(), "closed"), seen, "rank 0 must hang up on a wrong MAC");
@@ -223,7 +248,7 @@ class RingStrangerTest {
       return strangers.later(() -> {
         byte[] answer = Strangers.read(ch, helloBytes + Handshake.MAC_BYTES);
         Strangers.write(ch, mac);
-        return List.of(answer, verdict(ch));
+        return List.of(answer, Strangers.verdict(ch));
       });
     });
     byte[] firstNonce = Arrays.copyOfRange(answered, beforeNonce, helloBytes);
@@ -336,16 +361,6 @@ class RingStrangerTest {
   /** The HELLO that {@code rank} of this ring would send: everything in it is public. */
   private static byte[] helloOfRank(int rank, RingConfig config) {
     return new Handshake(config, rank, WORLD).hello();
-  }
-
-  /** What rank 0 did after the stranger's last message: "accepted", "closed" or "reset". */
-  private static String verdict(SocketChannel ch) {
-    try {
-      byte[] next = Strangers.read(ch, 1);
-      return next.length == 0 ? "closed" : next[0] == Handshake.ACCEPTED ? "accepted" : "sent " + next[0];
-    } catch (IOException e) {
-      return "reset";
-    }
   }
 
   /** Waits up to 2 s for the strangers to connect; the ring goes on regardless. */

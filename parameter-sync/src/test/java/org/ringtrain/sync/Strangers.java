@@ -14,6 +14,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
 import java.nio.channels.SocketChannel;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.Callable;
@@ -75,7 +76,17 @@ final class Strangers implements AutoCloseable {
     while (buf.hasRemaining() && ch.read(buf) >= 0) {
       // blocking reads until full or closed
     }
-    return java.util.Arrays.copyOf(buf.array(), buf.position());
+    return Arrays.copyOf(buf.array(), buf.position());
+  }
+
+  /** What the rank did after the stranger's last message: "accepted", "closed" or "reset". */
+  static String verdict(SocketChannel ch) {
+    try {
+      byte[] next = read(ch, 1);
+      return next.length == 0 ? "closed" : next[0] == Handshake.ACCEPTED ? "accepted" : "sent " + next[0];
+    } catch (IOException e) {
+      return "reset";
+    }
   }
 
   /**
