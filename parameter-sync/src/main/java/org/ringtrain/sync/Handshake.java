@@ -11,6 +11,12 @@
 //                                          <-- ACCEPTED (1 byte)
 //   MAC_A = HMAC(secret, "ringtrain/acceptor" | helloC | helloA)
 //   MAC_C = HMAC(secret, "ringtrain/connector" | helloC | helloA)
+//
+// This file holds the message layout, the checks both sides make and the
+// connector's side, which blocks (with a deadline) on one connection. The
+// acceptor's side is AcceptorHandshake: it must not block, because a rank
+// handshakes every incoming connection at once and a stranger must not hold up
+// the real neighbour.
 package org.ringtrain.sync;
 
 import java.nio.ByteBuffer;
@@ -20,7 +26,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.SecureRandom;
 
-/** Handshake of one connection; see the file comment for the message flow. */
+/** Handshake messages and checks, and the connector's side; see the file comment for the flow. */
 final class Handshake {
   static final int MAGIC = 0x52475452; // "RGTR"
   static final short PROTOCOL_VERSION = 1;
@@ -30,15 +36,29 @@ final class Handshake {
   static final int PREFIX_BYTES = 4 + 2 + 2;
   /** rank, worldSize, codec, segmentBytes, nonce (after the run id). */
   static final int SUFFIX_BYTES = 4 + 4 + 1 + 4 + NONCE_BYTES;
-  private static final byte ACCEPTED = 1;
+  static final byte ACCEPTED = 1;
+  static final String ACCEPTOR_ROLE = "ringtrain/acceptor";
+  static final String CONNECTOR_ROLE = "ringtrain/connector";
   private static final SecureRandom RANDOM = new SecureRandom();
 
-  /** Thrown by the acceptor for a connection that does not speak this protocol at all; it is skipped. */
-  static final class NotAPeerException extends Exception {
+  /**
+   * Thrown by the connector when the acceptor closed or reset the connection before sending a
+   * single byte of its HELLO. The acceptor answers every HELLO it can read, so it either turned
+   * this connection away unread (too many handshakes pending) or has ended its set-up: the caller
+   * may connect again, and a refused connection then tells the two apart.
+   */
+  static final class TurnedAwayException extends Exception {
     private static final long serialVersionUID = 1L;
+    private final transient RingException failure;
 
-    NotAPeerException(String message) {
-      super(message);
+    TurnedAwayException(RingException failure) {
+      super(failure.getMessage(), failure);
+      this.failure = failure;
+    }
+
+    /** The close or reset as this rank saw it. */
+    RingException failure() {
+      return failure;
     }
   }
 
@@ -59,8 +79,16 @@ final class Handshake {
     this.version = version;
   }
 
-  /** Runs the connector side against {@code peer}, which must turn out to be the expected rank. */
-  void asConnector(SocketChannel ch, Peer peer) throws RingException {
+  RingConfig config() {
+    return config;
+  }
+
+  /**
+   * Runs the connector side against {@code peer}, which must turn out to be the expected rank.
+   *
+   * @throws TurnedAwayException when the peer closed the connection before answering at all
+   */
+  void asConnector(SocketChannel ch, Peer peer) throws RingException, TurnedAwayException {
     try {
       connect(ch, peer);
     } catch (RingException e) {
@@ -68,62 +96,37 @@ final class Handshake {
     }
   }
 
-  private void connect(SocketChannel ch, Peer peer) throws RingException {
+  private void connect(SocketChannel ch, Peer peer) throws RingException, TurnedAwayException {
     long deadline = System.nanoTime() + config.handshakeTimeout().toNanos();
     byte[] helloC = hello();
-    ChannelIo.writeFully(ch, ByteBuffer.wrap(helloC), deadline, peer, "handshake HELLO");
-    byte[] helloA;
     try {
-      helloA = readHello(ch, peer, deadline);
-    } catch (NotAPeerException e) {
-      throw new RingException(peer, RingException.Operation.HANDSHAKE, e.getMessage());
+      ChannelIo.writeFully(ch, ByteBuffer.wrap(helloC), deadline, peer, "handshake HELLO");
+    } catch (RingException e) {
+      if (e.operation() == RingException.Operation.WRITE) {
+        // A write fails only once the peer has reset the connection, and it has read nothing of ours.
+        throw new TurnedAwayException(e);
+      }
+      throw e;
     }
-    checkHello(helloA, peer.rank(), peer);
+    byte[] helloA = readHello(ch, peer, deadline);
+    String problem = helloProblem(helloA, peer.rank());
+    if (problem != null) {
+      throw new RingException(peer, RingException.Operation.HANDSHAKE, problem);
+    }
     ByteBuffer macA = ByteBuffer.allocate(MAC_BYTES);
     ChannelIo.readFully(ch, macA, deadline, peer, "handshake MAC");
-    if (!MessageDigest.isEqual(macA.array(), mac("ringtrain/acceptor", helloC, helloA))) {
+    if (!MessageDigest.isEqual(macA.array(), mac(ACCEPTOR_ROLE, helloC, helloA))) {
       throw new RingException(peer, RingException.Operation.HANDSHAKE,
           "peer did not prove knowledge of the run secret; every rank must get the secret made by "
               + "this run's driver");
     }
-    ChannelIo.writeFully(ch, ByteBuffer.wrap(mac("ringtrain/connector", helloC, helloA)), deadline, peer,
+    ChannelIo.writeFully(ch, ByteBuffer.wrap(mac(CONNECTOR_ROLE, helloC, helloA)), deadline, peer,
         "handshake MAC");
     ByteBuffer verdict = ByteBuffer.allocate(1);
     ChannelIo.readFully(ch, verdict, deadline, peer, "handshake verdict");
     if (verdict.get(0) != ACCEPTED) {
       throw new RingException(peer, RingException.Operation.HANDSHAKE, "peer refused the handshake");
     }
-  }
-
-  /**
-   * Runs the acceptor side; the connecting peer must be {@code expected}.
-   *
-   * @throws NotAPeerException when the connection does not speak the ringtrain protocol (skip it)
-   */
-  void asAcceptor(SocketChannel ch, Peer expected) throws RingException, NotAPeerException {
-    try {
-      accept(ch, expected);
-    } catch (RingException e) {
-      throw refusedIfDropped(e, expected);
-    }
-  }
-
-  private void accept(SocketChannel ch, Peer expected) throws RingException, NotAPeerException {
-    long deadline = System.nanoTime() + config.handshakeTimeout().toNanos();
-    byte[] helloC = readHello(ch, expected, deadline);
-    checkHello(helloC, expected.rank(), expected);
-    byte[] helloA = hello();
-    ByteBuffer reply = ByteBuffer.allocate(helloA.length + MAC_BYTES);
-    reply.put(helloA).put(mac("ringtrain/acceptor", helloC, helloA)).flip();
-    ChannelIo.writeFully(ch, reply, deadline, expected, "handshake HELLO");
-    ByteBuffer macC = ByteBuffer.allocate(MAC_BYTES);
-    ChannelIo.readFully(ch, macC, deadline, expected, "handshake MAC");
-    if (!MessageDigest.isEqual(macC.array(), mac("ringtrain/connector", helloC, helloA))) {
-      throw new RingException(expected, RingException.Operation.HANDSHAKE,
-          "connecting peer did not prove knowledge of the run secret; every rank must get the secret "
-              + "made by this run's driver");
-    }
-    ChannelIo.writeFully(ch, ByteBuffer.wrap(new byte[] {ACCEPTED}), deadline, expected, "handshake verdict");
   }
 
   /**
@@ -144,7 +147,7 @@ final class Handshake {
     }
   }
 
-  /** This rank's HELLO message. */
+  /** This rank's HELLO message, with a fresh nonce. */
   byte[] hello() {
     byte[] runId = config.runId().getBytes(StandardCharsets.UTF_8);
     byte[] nonce = new byte[NONCE_BYTES];
@@ -156,38 +159,70 @@ final class Handshake {
     return buf.array();
   }
 
-  /** Reads a HELLO, checking magic, version and the run id length before reading the variable part. */
-  private byte[] readHello(SocketChannel ch, Peer peer, long deadline) throws RingException, NotAPeerException {
+  /** Reads the acceptor's HELLO, checking magic, version and the run id length before reading the rest. */
+  private byte[] readHello(SocketChannel ch, Peer peer, long deadline) throws RingException, TurnedAwayException {
     ByteBuffer prefix = ByteBuffer.allocate(PREFIX_BYTES);
     try {
       ChannelIo.readFully(ch, prefix, deadline, peer, "handshake HELLO");
     } catch (RingException e) {
-      if (e.operation() == RingException.Operation.CLOSED && prefix.position() == 0) {
-        throw new NotAPeerException("connection closed before sending a HELLO");
+      boolean dropped = e.operation() == RingException.Operation.CLOSED
+          || e.operation() == RingException.Operation.READ;
+      if (dropped && prefix.position() == 0) {
+        throw new TurnedAwayException(e);
       }
       throw e;
     }
-    int magic = prefix.getInt(0);
-    if (magic != MAGIC) {
-      throw new NotAPeerException("not a ringtrain peer (handshake magic 0x" + Integer.toHexString(magic) + ")");
+    String problem = magicProblem(prefix) != null ? magicProblem(prefix) : versionProblem(prefix);
+    if (problem != null) {
+      throw new RingException(peer, RingException.Operation.HANDSHAKE, problem);
     }
-    short peerVersion = prefix.getShort(4);
-    if (peerVersion != version) {
-      throw new RingException(peer, RingException.Operation.HANDSHAKE, "peer speaks ring protocol version "
-          + peerVersion + " but this rank speaks " + version + "; run the same ringtrain build on every executor");
+    problem = prefixProblem(prefix); // what is left to check: the run id length
+    if (problem != null) {
+      throw new RingException(peer, RingException.Operation.PROTOCOL, problem);
     }
-    int idLen = prefix.getShort(6) & 0xFFFF;
-    if (idLen == 0 || idLen > RingConfig.MAX_RUN_ID_BYTES) {
-      throw new RingException(peer, RingException.Operation.PROTOCOL, "HELLO declares a run id of " + idLen
-          + " bytes; expected 1 to " + RingConfig.MAX_RUN_ID_BYTES);
-    }
-    ByteBuffer rest = ByteBuffer.allocate(idLen + SUFFIX_BYTES);
+    ByteBuffer rest = ByteBuffer.allocate(helloBytes(prefix) - PREFIX_BYTES);
     ChannelIo.readFully(ch, rest, deadline, peer, "handshake HELLO");
     return ByteBuffer.allocate(PREFIX_BYTES + rest.capacity()).put(prefix.array()).put(rest.array()).array();
   }
 
-  /** Checks the peer's HELLO fields against this rank's config. */
-  private void checkHello(byte[] hello, int expectedRank, Peer peer) throws RingException {
+  /** What is wrong with a HELLO's first {@value #PREFIX_BYTES} bytes, or null; checked before reading on. */
+  String prefixProblem(ByteBuffer prefix) {
+    String magic = magicProblem(prefix);
+    if (magic != null) {
+      return magic;
+    }
+    String peerVersion = versionProblem(prefix);
+    if (peerVersion != null) {
+      return peerVersion;
+    }
+    int idLen = prefix.getShort(6) & 0xFFFF;
+    if (idLen == 0 || idLen > RingConfig.MAX_RUN_ID_BYTES) {
+      return "HELLO declares a run id of " + idLen + " bytes; expected 1 to " + RingConfig.MAX_RUN_ID_BYTES;
+    }
+    return null;
+  }
+
+  /** Null when the prefix starts with the magic, else why it is no ringtrain peer. */
+  static String magicProblem(ByteBuffer prefix) {
+    int magic = prefix.getInt(0);
+    return magic == MAGIC ? null
+        : "not a ringtrain peer (handshake magic 0x" + Integer.toHexString(magic) + ")";
+  }
+
+  /** Null when the prefix carries this rank's protocol version, else both versions. */
+  String versionProblem(ByteBuffer prefix) {
+    short peerVersion = prefix.getShort(4);
+    return peerVersion == version ? null : "peer speaks ring protocol version " + peerVersion
+        + " but this rank speaks " + version + "; run the same ringtrain build on every executor";
+  }
+
+  /** The whole HELLO's length, from a prefix that passed {@link #prefixProblem}. */
+  static int helloBytes(ByteBuffer prefix) {
+    return PREFIX_BYTES + (prefix.getShort(6) & 0xFFFF) + SUFFIX_BYTES;
+  }
+
+  /** What in the peer's HELLO disagrees with this rank's config, or null when it is {@code expectedRank}'s. */
+  String helloProblem(byte[] hello, int expectedRank) {
     ByteBuffer buf = ByteBuffer.wrap(hello).order(ByteOrder.BIG_ENDIAN);
     int idLen = buf.getShort(6) & 0xFFFF;
     String runId = new String(hello, PREFIX_BYTES, idLen, StandardCharsets.UTF_8);
@@ -196,20 +231,17 @@ final class Handshake {
     int peerWorld = buf.getInt();
     int codec = buf.get();
     int segmentBytes = buf.getInt();
-    String problem = null;
     if (!runId.equals(config.runId())) {
-      problem = "peer belongs to run '" + runId + "' but this rank to run '" + config.runId() + "'";
+      return "peer belongs to run '" + runId + "' but this rank to run '" + config.runId() + "'";
     } else if (peerWorld != worldSize) {
-      problem = "peer has world size " + peerWorld + " but this rank " + worldSize;
+      return "peer has world size " + peerWorld + " but this rank " + worldSize;
     } else if (peerRank != expectedRank) {
-      problem = "peer says it is rank " + peerRank + " but this rank expected rank " + expectedRank;
+      return "peer says it is rank " + peerRank + " but this rank expected rank " + expectedRank;
     } else if (codec != config.codec().ordinal() || segmentBytes != config.segmentBytes()) {
-      problem = "peer uses codec " + codecName(codec) + " with " + segmentBytes + "-byte segments but this rank "
+      return "peer uses codec " + codecName(codec) + " with " + segmentBytes + "-byte segments but this rank "
           + config.codec() + " with " + config.segmentBytes() + "; give every rank the same RingConfig";
     }
-    if (problem != null) {
-      throw new RingException(peer, RingException.Operation.HANDSHAKE, problem);
-    }
+    return null;
   }
 
   private static String codecName(int ordinal) {
@@ -217,7 +249,8 @@ final class Handshake {
     return ordinal >= 0 && ordinal < all.length ? all[ordinal].name() : "#" + ordinal;
   }
 
-  private byte[] mac(String role, byte[] helloC, byte[] helloA) {
+  /** The MAC of {@code role} over both HELLOs. */
+  byte[] mac(String role, byte[] helloC, byte[] helloA) {
     return config.secret().mac(role.getBytes(StandardCharsets.US_ASCII), helloC, helloA);
   }
 }

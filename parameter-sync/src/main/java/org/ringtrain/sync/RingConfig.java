@@ -21,7 +21,9 @@ import java.time.Duration;
  * @param port              listening port; 0 (default) picks a free one
  * @param connectTimeout    how long to keep trying to connect to and accept from the neighbours
  *                          (default {@link #DEFAULT_CONNECT_TIMEOUT})
- * @param handshakeTimeout  limit for one handshake (default {@link #DEFAULT_HANDSHAKE_TIMEOUT})
+ * @param handshakeTimeout  limit for one handshake, on either side (default
+ *                          {@link #DEFAULT_HANDSHAKE_TIMEOUT}); an incoming connection that has not
+ *                          authenticated within it is dropped and accepting goes on
  * @param ioTimeout         a collective fails when it makes no progress for this long (default
  *                          {@link #DEFAULT_IO_TIMEOUT}); it must cover the slowest rank's
  *                          compute between collectives, e.g. a checkpoint write on rank 0
@@ -36,6 +38,10 @@ import java.time.Duration;
  * @param socketDir         absolute path of the directory under which {@code AUTO} creates each
  *                          rank's private (0700) socket directory; null (default) means
  *                          java.io.tmpdir, then /tmp if a socket path there would be too long
+ * @param maxPendingHandshakes how many incoming connections may be handshaking at once during
+ *                          set-up (default {@value #DEFAULT_MAX_PENDING_HANDSHAKES}, at most
+ *                          {@value #MAX_PENDING_HANDSHAKES}); a connection beyond that is closed at
+ *                          once, and a real neighbour turned away so retries until connectTimeout
  */
 public record RingConfig(
     String runId,
@@ -49,7 +55,8 @@ public record RingConfig(
     int socketBufferBytes,
     WireCodec codec,
     LinkTransport transport,
-    String socketDir) implements Serializable {
+    String socketDir,
+    int maxPendingHandshakes) implements Serializable {
 
   /** Longest accepted run id, in UTF-8 bytes. */
   public static final int MAX_RUN_ID_BYTES = 128;
@@ -70,6 +77,14 @@ public record RingConfig(
   public static final int MAX_SEGMENT_BYTES = 64 << 20;
   /** Default kernel socket buffer request: 4 MiB. */
   public static final int DEFAULT_SOCKET_BUFFER_BYTES = 4 << 20;
+  /**
+   * Default {@code maxPendingHandshakes}: 32. A real neighbour handshakes in milliseconds, so the
+   * slots are for strangers (port scanners, health checks, a flood); each holds one slot for at
+   * most {@code handshakeTimeout}.
+   */
+  public static final int DEFAULT_MAX_PENDING_HANDSHAKES = 32;
+  /** Largest {@code maxPendingHandshakes}: 1024 (each pending handshake holds a file descriptor). */
+  public static final int MAX_PENDING_HANDSHAKES = 1024;
 
   public RingConfig {
     require(runId != null && !runId.isEmpty(), "runId must be non-empty, but found " + runId);
@@ -90,49 +105,57 @@ public record RingConfig(
     require(transport != null, "transport must be AUTO or TCP, but found null");
     require(socketDir == null || isAbsolutePath(socketDir), "socketDir must be null (java.io.tmpdir) or an "
         + "absolute path, but found '" + socketDir + "'");
+    require(maxPendingHandshakes >= 1 && maxPendingHandshakes <= MAX_PENDING_HANDSHAKES, "maxPendingHandshakes "
+        + "must be in [1, " + MAX_PENDING_HANDSHAKES + "], but found " + maxPendingHandshakes);
   }
 
   /** A config with every default, for the given run. */
   public static RingConfig defaults(String runId, RingSecret secret) {
     return new RingConfig(runId, secret, null, 0, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT,
         DEFAULT_IO_TIMEOUT, DEFAULT_SEGMENT_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, WireCodec.FP32,
-        LinkTransport.AUTO, null);
+        LinkTransport.AUTO, null, DEFAULT_MAX_PENDING_HANDSHAKES);
   }
 
   /** This config listening on {@code host} (null: the rendezvous' advertised host). */
   public RingConfig withBindHost(String host) {
     return new RingConfig(runId, secret, host, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, codec, transport, socketDir);
+        segmentBytes, socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes);
   }
 
   /** This config with the given connect, handshake and I/O timeouts. */
   public RingConfig withTimeouts(Duration connect, Duration handshake, Duration io) {
     return new RingConfig(runId, secret, bindHost, port, connect, handshake, io, segmentBytes,
-        socketBufferBytes, codec, transport, socketDir);
+        socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes);
   }
 
   /** This config with the given pipeline segment size in bytes. */
   public RingConfig withSegmentBytes(int bytes) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        bytes, socketBufferBytes, codec, transport, socketDir);
+        bytes, socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes);
   }
 
   /** This config with the given wire codec. */
   public RingConfig withCodec(WireCodec wireCodec) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, wireCodec, transport, socketDir);
+        segmentBytes, socketBufferBytes, wireCodec, transport, socketDir, maxPendingHandshakes);
   }
 
   /** This config with the given link transport ({@link LinkTransport#AUTO} by default). */
   public RingConfig withTransport(LinkTransport linkTransport) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, codec, linkTransport, socketDir);
+        segmentBytes, socketBufferBytes, codec, linkTransport, socketDir, maxPendingHandshakes);
   }
 
   /** This config creating its Unix socket directories under {@code dir} (null: java.io.tmpdir). */
   public RingConfig withSocketDir(String dir) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, codec, transport, dir);
+        segmentBytes, socketBufferBytes, codec, transport, dir, maxPendingHandshakes);
+  }
+
+  /** This config allowing {@code max} incoming handshakes at once during set-up (default 32). */
+  public RingConfig withMaxPendingHandshakes(int max) {
+    return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
+        segmentBytes, socketBufferBytes, codec, transport, socketDir, max);
   }
 
   /** Float32 elements per pipeline segment. */

@@ -1,11 +1,11 @@
 // Builds a rank's RingLinks: listen on TCP (and, with LinkTransport.AUTO, on a
 // Unix domain socket in a private directory for same-host neighbours), publish
 // both through a Rendezvous, connect to the right neighbour while accepting the
-// left one, handshake both, then stop listening and remove the socket file.
-// The connecting rank picks the link's transport, the accepting rank takes
-// whichever listener the handshake arrives on, so the two ends always agree.
-// Nothing listens after set-up, and only on the chosen interface (or in a 0700
-// directory) while it does.
+// left one (LeftNeighbourAcceptor), handshake both, then stop listening and
+// remove the socket file. The connecting rank picks the link's transport, the
+// accepting rank takes whichever listener the handshake arrives on, so the two
+// ends always agree. Nothing listens after set-up, and only on the chosen
+// interface (or in a 0700 directory) while it does.
 package org.ringtrain.sync;
 
 import java.io.IOException;
@@ -20,7 +20,7 @@ import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.channels.UnresolvedAddressException;
-import java.util.Iterator;
+import java.nio.file.Files;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
@@ -33,16 +33,19 @@ import org.slf4j.LoggerFactory;
 final class RingConnector {
   private static final Logger LOG = LoggerFactory.getLogger(RingConnector.class);
   private static final long RETRY_SLEEP_MS = 100;
+  /**
+   * Listen backlog. The accept thread takes every waiting connection at once, so this only has to
+   * absorb a burst; a full TCP backlog drops SYNs and costs a connecting rank a 1 s retransmit.
+   */
+  static final int ACCEPT_BACKLOG = 64;
 
   private final RingConfig config;
   private final Rendezvous rendezvous;
   private final int rank;
   private final int worldSize;
-  /** The accept thread's selector, woken when set-up ends so that the thread ends with it. */
-  private volatile Selector acceptSelector;
 
   /** A connected, handshaken channel and the peer at its other end. */
-  private record Link(SocketChannel channel, Peer peer) {
+  record Link(SocketChannel channel, Peer peer) {
   }
 
   RingConnector(RingConfig config, Rendezvous rendezvous) {
@@ -57,13 +60,14 @@ final class RingConnector {
     String host = config.bindHost() != null ? config.bindHost() : rendezvous.advertisedHost();
     ServerSocketChannel server = null;
     UnixSocketListener unix = null;
+    LeftNeighbourAcceptor acceptor = null;
     CompletableFuture<Link> inbox = null;
     CompletableFuture<Link> outgoing = null;
     String doing = "listen on " + host + ":" + config.port();
     try {
       server = ServerSocketChannel.open();
       server.setOption(StandardSocketOptions.SO_RCVBUF, config.socketBufferBytes());
-      server.bind(new InetSocketAddress(host, config.port()), 4);
+      server.bind(new InetSocketAddress(host, config.port()), ACCEPT_BACKLOG);
       InetSocketAddress bound = (InetSocketAddress) server.getLocalAddress();
       InetSocketAddress advertised = bound.getAddress().isAnyLocalAddress()
           ? new InetSocketAddress(rendezvous.advertisedHost(), bound.getPort()) : bound;
@@ -90,10 +94,17 @@ final class RingConnector {
       // Accept and connect at once, each on a short-lived thread: with two ranks each is the
       // other's left and right neighbour, so one after the other would deadlock. The first
       // failure of either ends the set-up at once.
-      ServerSocketChannel listening = server;
-      UnixSocketListener unixListening = unix;
-      inbox = CompletableFuture.supplyAsync(() -> acceptLeft(listening, unixListening, leftPeer),
-          setupThread("accept"));
+      doing = "start accepting";
+      LeftNeighbourAcceptor accepting = new LeftNeighbourAcceptor(config, rank, worldSize, leftPeer, server, unix);
+      acceptor = accepting;
+      long acceptDeadline = System.nanoTime() + config.connectTimeout().toNanos();
+      inbox = CompletableFuture.supplyAsync(() -> {
+        try {
+          return accepting.accept(acceptDeadline);
+        } catch (RingException e) {
+          throw new UncheckedRing(e);
+        }
+      }, setupThread("accept"));
       outgoing = CompletableFuture.supplyAsync(() -> {
         try {
           return connectRight(self, right, rightAddress);
@@ -124,9 +135,8 @@ final class RingConnector {
       if (unix != null) {
         unix.close();
       }
-      Selector accepting = acceptSelector;
-      if (accepting != null) {
-        accepting.wakeup();
+      if (acceptor != null) {
+        acceptor.abandon();
       }
     }
   }
@@ -146,10 +156,14 @@ final class RingConnector {
       }
     });
     long waitMs = config.connectTimeout().toMillis() + config.handshakeTimeout().toMillis() + 1000;
+    Throwable cause;
     try {
-      CompletableFuture.anyOf(CompletableFuture.allOf(in, out), firstFailure).get(waitMs, TimeUnit.MILLISECONDS);
+      Object first = CompletableFuture.anyOf(CompletableFuture.allOf(in, out), firstFailure)
+          .get(waitMs, TimeUnit.MILLISECONDS);
+      cause = first instanceof Throwable t ? t : null; // allOf completes with null
     } catch (ExecutionException e) {
-      // allOf failed: firstFailure holds the cause.
+      // allOf failed before firstFailure heard of it (dependents run in no fixed order).
+      cause = e.getCause();
     } catch (TimeoutException e) {
       throw new RingException(leftPeer, RingException.Operation.TIMEOUT, "ring set-up did not finish within "
           + waitMs + " ms");
@@ -157,14 +171,13 @@ final class RingConnector {
       Thread.currentThread().interrupt();
       throw new RingException(leftPeer, RingException.Operation.ACCEPT, "interrupted", e);
     }
-    if (firstFailure.isDone()) {
-      Throwable cause = firstFailure.join() instanceof Throwable t ? t : null;
-      while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
-        cause = cause.getCause();
-      }
-      if (cause instanceof UncheckedRing u) {
-        throw u.ring;
-      }
+    while (cause instanceof java.util.concurrent.CompletionException && cause.getCause() != null) {
+      cause = cause.getCause();
+    }
+    if (cause instanceof UncheckedRing u) {
+      throw u.ring;
+    }
+    if (cause != null) {
       throw new RingException(leftPeer, RingException.Operation.CONNECT, String.valueOf(cause), cause);
     }
   }
@@ -180,69 +193,97 @@ final class RingConnector {
   /**
    * Connects to the right neighbour: over its Unix socket when it shares this rank's host (falling
    * back to TCP, logged, when that socket cannot be reached), otherwise over TCP, retrying refused
-   * connections until the connect timeout. A handshake failure is final on either transport.
+   * connections until the connect timeout. A neighbour that closes a connection before answering
+   * the HELLO had too many handshakes pending, so that is retried as well, on the same transport;
+   * if it then refuses the connection, it has ended its own set-up. Any other handshake failure is
+   * final on either transport.
    */
   private Link connectRight(RingAddress self, int rightRank, RingAddress target) throws RingException {
     long deadline = System.nanoTime() + config.connectTimeout().toNanos();
     Peer right = new Peer(rightRank, target.tcp());
-    if (self.sharesHostWith(target)) {
-      Peer viaUnix = right.overUnixSocket(target.unixSocket());
-      SocketChannel ch = null;
-      try {
-        ch = SocketChannel.open(StandardProtocolFamily.UNIX);
-        open(ch, UnixDomainSocketAddress.of(target.unixSocket()), viaUnix, deadline, false);
-      } catch (RingException e) {
-        RingLinks.closeQuietly(ch);
-        throw e;
-      } catch (IOException e) {
-        // The rank listened there before it published the path, so this is no race to retry: the
-        // file is not visible from here (another container, another user) or is gone.
-        RingLinks.closeQuietly(ch);
-        ch = null;
-        LOG.info("rank {}: could not connect to {} ({}); using TCP instead", rank, viaUnix, e.getMessage());
-      }
-      if (ch != null) {
-        try {
-          new Handshake(config, rank, worldSize).asConnector(ch, viaUnix);
-          return new Link(ch, viaUnix);
-        } catch (RingException e) {
-          RingLinks.closeQuietly(ch);
-          throw e;
-        }
-      }
-    }
-    IOException last = null;
+    Peer viaUnix = self.sharesHostWith(target) ? right.overUnixSocket(target.unixSocket()) : null;
+    IOException refused = null;
+    Handshake.TurnedAwayException turnedAway = null;
+    int turnedAwayCount = 0;
     while (System.nanoTime() < deadline) {
+      Peer peer = viaUnix != null ? viaUnix : right;
       SocketChannel ch = null;
       try {
-        ch = SocketChannel.open();
-        open(ch, right.address(), right, deadline, true);
-        new Handshake(config, rank, worldSize).asConnector(ch, right);
-        return new Link(ch, right);
+        if (viaUnix != null) {
+          ch = SocketChannel.open(StandardProtocolFamily.UNIX);
+          open(ch, UnixDomainSocketAddress.of(target.unixSocket()), viaUnix, deadline, false);
+        } else {
+          ch = SocketChannel.open();
+          open(ch, right.address(), right, deadline, true);
+        }
       } catch (RingException e) {
         RingLinks.closeQuietly(ch);
         throw e;
-      } catch (ConnectException e) {
-        RingLinks.closeQuietly(ch);
-        last = e;
-        sleepQuietly(RETRY_SLEEP_MS);
       } catch (IOException e) {
         RingLinks.closeQuietly(ch);
-        throw new RingException(right, RingException.Operation.CONNECT, e.toString(), e);
+        if (turnedAway != null && (e instanceof ConnectException
+            || viaUnix != null && !Files.exists(target.unixSocket()))) {
+          throw endedItsSetUp(peer, turnedAway);
+        }
+        if (viaUnix != null && turnedAway == null) {
+          // The rank listened there before it published the path, so this is no race to retry: the
+          // file is not visible from here (another container, another user) or is gone.
+          LOG.info("rank {}: could not connect to {} ({}); using TCP instead", rank, viaUnix, e.getMessage());
+          viaUnix = null;
+          continue;
+        }
+        if (viaUnix == null && !(e instanceof ConnectException)) {
+          throw new RingException(right, RingException.Operation.CONNECT, e.toString(), e);
+        }
+        // Refused over TCP, or a full Unix backlog after the neighbour turned this rank away.
+        refused = e;
+        sleepQuietly(RETRY_SLEEP_MS);
+        continue;
       } catch (UnresolvedAddressException e) {
         RingLinks.closeQuietly(ch);
         throw new RingException(right, RingException.Operation.CONNECT, "the published host name does not "
             + "resolve here; check the executors' DNS or set RingConfig.bindHost to an IP address", e);
       }
+      try {
+        new Handshake(config, rank, worldSize).asConnector(ch, peer);
+        return new Link(ch, peer);
+      } catch (Handshake.TurnedAwayException e) {
+        RingLinks.closeQuietly(ch);
+        turnedAway = e;
+        turnedAwayCount++;
+        LOG.debug("rank {}: {} closed the connection before its HELLO ({}); connecting again", rank, peer,
+            e.getMessage());
+        sleepQuietly(RETRY_SLEEP_MS);
+      } catch (RingException e) {
+        RingLinks.closeQuietly(ch);
+        throw e;
+      }
+    }
+    if (turnedAway != null) {
+      throw new RingException(turnedAway.failure().peer(), RingException.Operation.HANDSHAKE, "peer closed each "
+          + "of this rank's " + turnedAwayCount + " connections unanswered until the connect timeout ("
+          + config.connectTimeout().toMillis() + " ms): all its handshake slots (RingConfig.maxPendingHandshakes) "
+          + "stayed taken by other connections; is something flooding its port?", turnedAway.failure());
     }
     throw new RingException(right, RingException.Operation.CONNECT, "could not connect within "
-        + config.connectTimeout().toMillis() + " ms" + (last == null ? "" : ": " + last.getMessage()), last);
+        + config.connectTimeout().toMillis() + " ms" + (refused == null ? "" : ": " + refused.getMessage()), refused);
+  }
+
+  /**
+   * The neighbour turned a connection away and now refuses new ones: it stopped listening, so its
+   * set-up has ended without this rank, most likely because it refused this rank's handshake.
+   */
+  private static RingException endedItsSetUp(Peer peer, Handshake.TurnedAwayException turnedAway) {
+    return new RingException(peer, RingException.Operation.HANDSHAKE, "peer closed this rank's connection "
+        + "before answering its HELLO and then stopped listening: it ended its own set-up, most likely because "
+        + "the two ranks hold different run secrets, run ids or ringtrain versions (that rank's own error says "
+        + "which)", turnedAway.failure());
   }
 
   /** Configures {@code ch} and connects it to {@code to} without blocking past {@code deadline}. */
   private void open(SocketChannel ch, SocketAddress to, Peer peer, long deadline, boolean tcp)
       throws IOException {
-    configure(ch, tcp);
+    configure(ch, tcp, config);
     ch.configureBlocking(false);
     if (!ch.connect(to)) {
       try (Selector selector = Selector.open()) {
@@ -257,78 +298,8 @@ final class RingConnector {
     }
   }
 
-  /**
-   * Accepts connections on both listeners until one completes the handshake as the left
-   * neighbour; the listener it arrived on is the link's transport.
-   */
-  private Link acceptLeft(ServerSocketChannel tcp, UnixSocketListener unix, Peer left) {
-    long deadline = System.nanoTime() + config.connectTimeout().toNanos();
-    try (Selector selector = Selector.open()) {
-      acceptSelector = selector;
-      tcp.configureBlocking(false);
-      tcp.register(selector, SelectionKey.OP_ACCEPT, left);
-      if (unix != null) {
-        unix.server.configureBlocking(false);
-        unix.server.register(selector, SelectionKey.OP_ACCEPT, left.overUnixSocket(unix.socket));
-      }
-      while (true) {
-        if (!tcp.isOpen()) {
-          throw new IOException("listener closed");
-        }
-        long leftMs = (deadline - System.nanoTime()) / 1_000_000;
-        if (leftMs <= 0) {
-          throw new UncheckedRing(new RingException(left, RingException.Operation.ACCEPT,
-              "the left neighbour did not connect within " + config.connectTimeout().toMillis() + " ms"));
-        }
-        if (selector.select(leftMs) == 0) {
-          continue;
-        }
-        Iterator<SelectionKey> ready = selector.selectedKeys().iterator();
-        while (ready.hasNext()) {
-          SelectionKey key = ready.next();
-          ready.remove();
-          Link link = acceptOne((ServerSocketChannel) key.channel(), (Peer) key.attachment());
-          if (link != null) {
-            return link;
-          }
-        }
-      }
-    } catch (IOException e) {
-      if (!tcp.isOpen()) {
-        throw new UncheckedRing(new RingException(left, RingException.Operation.ACCEPT,
-            "set-up was abandoned before the left neighbour connected", e));
-      }
-      throw new UncheckedRing(new RingException(left, RingException.Operation.ACCEPT, e.toString(), e));
-    }
-  }
-
-  /** Accepts one pending connection and handshakes it; null when there was none or it was no peer. */
-  private Link acceptOne(ServerSocketChannel server, Peer left) throws IOException {
-    SocketChannel ch = server.accept();
-    if (ch == null) {
-      return null;
-    }
-    try {
-      configure(ch, !left.isUnixSocket());
-      ch.configureBlocking(false);
-      new Handshake(config, rank, worldSize).asAcceptor(ch, left);
-      return new Link(ch, left);
-    } catch (Handshake.NotAPeerException e) {
-      LOG.warn("rank {} ignored a connection from {}: {}", rank,
-          left.isUnixSocket() ? "unix socket " + left.unixSocket() : ch.getRemoteAddress(), e.getMessage());
-      RingLinks.closeQuietly(ch);
-      return null;
-    } catch (RingException e) {
-      RingLinks.closeQuietly(ch);
-      throw new UncheckedRing(e);
-    } catch (IOException e) {
-      RingLinks.closeQuietly(ch);
-      throw new UncheckedRing(new RingException(left, RingException.Operation.ACCEPT, e.toString(), e));
-    }
-  }
-
   /** Socket options: TCP_NODELAY and keep-alive exist for TCP only; buffer sizes for both. */
-  private void configure(SocketChannel ch, boolean tcp) throws IOException {
+  static void configure(SocketChannel ch, boolean tcp, RingConfig config) throws IOException {
     if (tcp) {
       ch.setOption(StandardSocketOptions.TCP_NODELAY, true);
       ch.setOption(StandardSocketOptions.SO_KEEPALIVE, true);

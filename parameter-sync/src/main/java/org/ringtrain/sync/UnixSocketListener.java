@@ -69,7 +69,7 @@ final class UnixSocketListener implements AutoCloseable {
         Path socket = directory.resolve(SOCKET_NAME);
         server = ServerSocketChannel.open(StandardProtocolFamily.UNIX);
         server.setOption(StandardSocketOptions.SO_RCVBUF, config.socketBufferBytes());
-        server.bind(UnixDomainSocketAddress.of(socket), 4);
+        server.bind(UnixDomainSocketAddress.of(socket), RingConnector.ACCEPT_BACKLOG);
         return new UnixSocketListener(directory, socket, server);
       } catch (IOException | UnsupportedOperationException | SecurityException e) {
         // Unsupported: a file system without POSIX permissions; a SocketException: path too long.

@@ -10,6 +10,8 @@ import java.net.InetSocketAddress;
 import java.net.StandardProtocolFamily;
 import java.net.UnixDomainSocketAddress;
 import java.nio.ByteBuffer;
+import java.nio.channels.SelectionKey;
+import java.nio.channels.Selector;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.channels.SocketChannel;
 import java.nio.file.Files;
@@ -89,9 +91,37 @@ final class RawPeer implements AutoCloseable {
 
   /** Accepts rank 0's connection and answers its handshake as rank 1. */
   void acceptHandshake(RingConfig config) throws Exception {
+    acceptHandshake(config, Handshake.PROTOCOL_VERSION);
+  }
+
+  /**
+   * Accepts rank 0's connection and answers its handshake as rank 1 speaking {@code version},
+   * driving the real acceptor side until it authenticates rank 0 or rejects it (thrown).
+   */
+  void acceptHandshake(RingConfig config, short version) throws Exception {
     inbound = (unixServer != null ? unixServer : server).accept();
     inbound.configureBlocking(false);
-    new Handshake(config, 1, 2).asAcceptor(inbound, new Peer(0, rank0.get(10, TimeUnit.SECONDS).tcp()));
+    Peer expected = new Peer(0, rank0.get(10, TimeUnit.SECONDS).tcp());
+    long deadline = System.nanoTime() + config.handshakeTimeout().toNanos();
+    AcceptorHandshake hs = new AcceptorHandshake(new Handshake(config, 1, 2, version), inbound, expected, deadline);
+    try (Selector selector = Selector.open()) {
+      SelectionKey key = inbound.register(selector, hs.interestOps());
+      AcceptorHandshake.Outcome outcome;
+      while ((outcome = hs.advance()) == AcceptorHandshake.Outcome.PENDING) {
+        long leftMs = (deadline - System.nanoTime()) / 1_000_000;
+        if (leftMs <= 0) {
+          outcome = hs.expire();
+          break;
+        }
+        key.interestOps(hs.interestOps());
+        selector.select(leftMs);
+        selector.selectedKeys().clear();
+      }
+      key.cancel();
+      if (outcome == AcceptorHandshake.Outcome.REJECTED) {
+        throw new RingException(expected, RingException.Operation.HANDSHAKE, hs.rejection());
+      }
+    }
   }
 
   /**
@@ -109,6 +139,22 @@ final class RawPeer implements AutoCloseable {
     }
     outbound.configureBlocking(false);
     new Handshake(config, 1, 2, version).asConnector(outbound, peer);
+  }
+
+  /**
+   * Accepts rank 0's next {@code n} connections and closes each at once, unread, as a rank does
+   * that has too many handshakes pending.
+   */
+  void turnAway(int n) throws IOException {
+    for (int i = 0; i < n; i++) {
+      RingLinks.closeQuietly((unixServer != null ? unixServer : server).accept());
+    }
+  }
+
+  /** Stops listening, as a rank does whose set-up has ended. */
+  void stopListening() {
+    RingLinks.closeQuietly(server);
+    RingLinks.closeQuietly(unixServer);
   }
 
   /** Opens a connection to rank 0 that speaks something else entirely, then closes it. */

@@ -341,6 +341,13 @@ class RingCommunicatorTest {
         () -> RingHarness.config("x").withTransport(null));
     assertTrue(transport.getMessage().contains("transport must be AUTO or TCP"), transport.getMessage());
     assertEquals(LinkTransport.AUTO, RingConfig.defaults("x", RingHarness.SECRET).transport());
+    for (int bad : new int[] {0, RingConfig.MAX_PENDING_HANDSHAKES + 1}) {
+      IllegalArgumentException pending = assertThrows(IllegalArgumentException.class,
+          () -> RingHarness.config("x").withMaxPendingHandshakes(bad));
+      assertTrue(pending.getMessage().contains("maxPendingHandshakes must be in [1, 1024], but found " + bad),
+          pending.getMessage());
+    }
+    assertEquals(32, RingConfig.defaults("x", RingHarness.SECRET).maxPendingHandshakes());
   }
 
   static void assertBitwiseEqual(List<ByteBuffer> results, int count) {

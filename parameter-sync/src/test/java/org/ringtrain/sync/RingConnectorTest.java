@@ -1,12 +1,15 @@
 // Which transport each link of a real ring ends up on: Unix domain sockets
 // between same-host ranks with AUTO, TCP when either end asks for TCP, when the
-// host ids differ, or when the published socket cannot be reached; and the
-// socket directory's life cycle. Every ring here also reduces a vector, so a
-// link choice that the two ends disagree on would fail the sum.
+// host ids differ, or when the published socket cannot be reached; the
+// socket directory's life cycle; and how the connecting side treats a
+// neighbour that closes its connection unanswered. Every ring here also
+// reduces a vector, so a link choice that the two ends disagree on would fail
+// the sum.
 package org.ringtrain.sync;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
@@ -16,6 +19,7 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntFunction;
 import java.util.function.UnaryOperator;
@@ -139,6 +143,50 @@ class RingConnectorTest {
     assertFalse(seen.isEmpty());
     for (Path dir : seen) {
       assertFalse(Files.exists(dir), dir + " must be removed once the ring is connected");
+    }
+  }
+
+  @Test
+  void aNeighbourThatTurnsConnectionsAwayIsConnectedToAgain() throws Exception {
+    RingConfig config = RingHarness.config("turned-away", LinkTransport.TCP);
+    try (RawPeer busy = new RawPeer()) {
+      CompletableFuture<Void> script = CompletableFuture.runAsync(() -> {
+        try {
+          busy.turnAway(3); // its handshake slots are full, three times over
+          busy.acceptHandshake(config);
+          busy.connectHandshake(config, Handshake.PROTOCOL_VERSION);
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      try (RingCommunicator ring = RingCommunicator.connect(config, busy.rendezvousForRank0())) {
+        script.get(10, TimeUnit.SECONDS);
+        assertEquals(1, ring.rightPeer().rank());
+      }
+    }
+  }
+
+  @Test
+  void aNeighbourThatTurnsAConnectionAwayAndStopsListeningFailsTheSetUpAtOnce() throws Exception {
+    RingConfig config = RingHarness.config("ended", LinkTransport.TCP);
+    try (RawPeer ended = new RawPeer()) {
+      CompletableFuture<Void> script = CompletableFuture.runAsync(() -> {
+        try {
+          ended.turnAway(1);
+          ended.stopListening();
+        } catch (Exception e) {
+          throw new IllegalStateException(e);
+        }
+      });
+      long start = System.nanoTime();
+      RingException e = assertThrows(RingException.class,
+          () -> RingCommunicator.connect(config, ended.rendezvousForRank0()));
+      long ms = (System.nanoTime() - start) / 1_000_000;
+      script.get(10, TimeUnit.SECONDS);
+      assertEquals(RingException.Operation.HANDSHAKE, e.operation(), e.getMessage());
+      assertEquals(1, e.peer().rank(), e.getMessage());
+      assertTrue(e.getMessage().contains("stopped listening: it ended its own set-up"), e.getMessage());
+      assertTrue(ms < config.connectTimeout().toMillis() / 2, "took " + ms + " ms, as if waiting out the timeout");
     }
   }
 

@@ -100,7 +100,8 @@ class RingFaultTest {
     RingSecret other = RingSecret.generate();
     RingConfig good = config("secret").withTransport(transport);
     RingConfig bad = new RingConfig("secret", other, "127.0.0.1", 0, good.connectTimeout(),
-        good.handshakeTimeout(), LONG, good.segmentBytes(), good.socketBufferBytes(), good.codec(), transport, null);
+        good.handshakeTimeout(), LONG, good.segmentBytes(), good.socketBufferBytes(), good.codec(), transport, null,
+        RingConfig.DEFAULT_MAX_PENDING_HANDSHAKES);
     Exception e = assertThrows(RingException.class,
         () -> RingHarness.run(2, rank -> rank == 1 ? bad : good, ring -> null));
     RingException ring = (RingException) e;
@@ -122,20 +123,35 @@ class RingFaultTest {
 
   @Test
   void aPeerOfAnotherProtocolVersionIsRefusedNamingBothVersions() throws Exception {
+    // The rank that connects names both versions, whichever end is outdated: rank 0 connects to
+    // the outdated rank 1, and rank 1 to rank 0, which answers its own HELLO before dropping it.
     try (RawPeer outdated = new RawPeer()) {
       RingConfig config = config("version");
-      CompletableFuture<Void> peer = CompletableFuture.runAsync(() -> {
+      CompletableFuture<Exception> asAcceptor = CompletableFuture.supplyAsync(() -> {
+        try {
+          outdated.acceptHandshake(config, (short) 99);
+          return null;
+        } catch (Exception refused) {
+          return refused; // rank 0 refuses and closes; that is the point
+        }
+      });
+      CompletableFuture<Exception> asConnector = CompletableFuture.supplyAsync(() -> {
         try {
           outdated.connectHandshake(config, (short) 99);
-        } catch (Exception expected) {
-          // rank 0 refuses and closes; that is the point
+          return null;
+        } catch (Exception refused) {
+          return refused;
         }
       });
       RingException e = assertThrows(RingException.class,
           () -> RingCommunicator.connect(config, outdated.rendezvousForRank0()));
       assertEquals(RingException.Operation.HANDSHAKE, e.operation(), e.getMessage());
       assertTrue(e.getMessage().contains("version 99") && e.getMessage().contains("speaks 1"), e.getMessage());
-      peer.get(10, TimeUnit.SECONDS);
+      assertNotNull(asAcceptor.get(10, TimeUnit.SECONDS), "rank 0 must have hung up on the outdated acceptor");
+      Exception atOutdated = asConnector.get(10, TimeUnit.SECONDS);
+      assertNotNull(atOutdated, "the outdated rank's own handshake must fail");
+      assertTrue(atOutdated.getMessage().contains("version 1") && atOutdated.getMessage().contains("speaks 99"),
+          atOutdated.getMessage());
     }
   }
 

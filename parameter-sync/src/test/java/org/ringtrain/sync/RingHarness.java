@@ -1,6 +1,9 @@
 // Test fixture: runs every rank of a ring as a thread of this JVM over real
-// sockets (Unix domain sockets by default, loopback TCP on request), collects the threads' exceptions and rethrows the first, and
-// closes every communicator so tests do not leak ports or threads.
+// sockets (Unix domain sockets by default, loopback TCP on request), collects
+// the threads' exceptions and rethrows the first, and closes every
+// communicator so tests do not leak ports or threads. A hook in the rendezvous
+// lets a test change the addresses, or act (e.g. connect strangers) in the
+// moment after every rank listens and before any connects.
 package org.ringtrain.sync;
 
 import java.io.IOException;
@@ -19,6 +22,15 @@ import java.util.stream.Stream;
 
 final class RingHarness {
   static final RingSecret SECRET = RingSecret.generate();
+
+  /**
+   * What a rank's rendezvous does with the exchanged addresses before the rank sees them. It runs
+   * on that rank's thread after every rank has published and before any rank connects.
+   */
+  @FunctionalInterface
+  interface ExchangeHook {
+    List<RingAddress> apply(int rank, List<RingAddress> all) throws IOException;
+  }
 
   /** What one rank does with its connected communicator; returns a per-rank result. */
   @FunctionalInterface
@@ -56,6 +68,12 @@ final class RingHarness {
    */
   static <T> List<T> run(int worldSize, IntFunction<RingConfig> configs, UnaryOperator<List<RingAddress>> tamper,
       RankBody<T> body) throws Exception {
+    return runHooked(worldSize, configs, (rank, all) -> tamper.apply(all), body);
+  }
+
+  /** Like {@link #run(int, IntFunction, UnaryOperator, RankBody)}, with a hook that knows the rank. */
+  static <T> List<T> runHooked(int worldSize, IntFunction<RingConfig> configs, ExchangeHook hook, RankBody<T> body)
+      throws Exception {
     LocalRendezvous.Group group = new LocalRendezvous.Group(worldSize, Duration.ofSeconds(30));
     ExecutorService pool = Executors.newFixedThreadPool(worldSize);
     try {
@@ -63,7 +81,7 @@ final class RingHarness {
       for (int r = 0; r < worldSize; r++) {
         int rank = r;
         futures.add(pool.submit(() -> {
-          Rendezvous rendezvous = tampered(group.forRank(rank), tamper);
+          Rendezvous rendezvous = hooked(group.forRank(rank), hook);
           try (RingCommunicator ring = RingCommunicator.connect(configs.apply(rank), rendezvous)) {
             return body.run(ring);
           }
@@ -92,8 +110,8 @@ final class RingHarness {
     }
   }
 
-  /** {@code inner} with its exchanged addresses passed through {@code tamper}. */
-  static Rendezvous tampered(Rendezvous inner, UnaryOperator<List<RingAddress>> tamper) {
+  /** {@code inner} with its exchanged addresses passed through {@code hook}. */
+  static Rendezvous hooked(Rendezvous inner, ExchangeHook hook) {
     return new Rendezvous() {
       @Override
       public int rank() {
@@ -112,7 +130,7 @@ final class RingHarness {
 
       @Override
       public List<RingAddress> exchange(RingAddress self) throws IOException {
-        return tamper.apply(inner.exchange(self));
+        return hook.apply(inner.rank(), inner.exchange(self));
       }
     };
   }
