@@ -33,7 +33,7 @@ final class MetricsConnection implements Runnable {
   private final SocketAddress peer;
   private final long authDeadlineNanos;
   private volatile boolean endedByServer;
-  private int attempt = -1; // set once authenticated; read only by this connection's thread
+  private int attempt = -1; // set once authenticated; used only by this connection's thread
 
   MetricsConnection(MetricsServer server, Socket socket) {
     this.server = server;
@@ -63,7 +63,11 @@ final class MetricsConnection implements Runnable {
         serveFrames();
       }
     } catch (IOException e) {
-      if (!endedByServer) {
+      if (endedByServer) {
+        LOG.debug("metrics connection from {} ended by the server: {}", peer, e.toString());
+      } else if (attempt < 0) {
+        server.refuseStranger(this, e.toString()); // rate-limited: strangers can fail in bulk
+      } else {
         LOG.warn("metrics connection from {} (stage attempt {}) failed: {}", peer, attempt, e.toString());
       }
     } finally {
@@ -105,14 +109,11 @@ final class MetricsConnection implements Runnable {
       out.flush();
       return false;
     }
+    attempt = claimedAttempt; // authenticated: from here on its failures are logged as rank 0's
     int status = server.admit(this, claimedAttempt);
     out.write(status);
     out.flush();
-    if (status != MetricsProtocol.ACCEPTED) {
-      return false;
-    }
-    attempt = claimedAttempt;
-    return true;
+    return status == MetricsProtocol.ACCEPTED;
   }
 
   /**
