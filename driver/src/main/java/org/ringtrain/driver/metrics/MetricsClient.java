@@ -31,26 +31,53 @@ public final class MetricsClient implements AutoCloseable {
   private final Thread sender;
   private static final MetricsEvent STOP = MetricsEvent.of("stop");
 
-  /** Connects to the driver and proves knowledge of the run secret. */
-  public MetricsClient(String host, int port, RingSecret secret) throws IOException {
+  /**
+   * Connects to the driver and proves knowledge of the run secret, announcing the Spark stage
+   * attempt this rank 0 belongs to: the driver then closes the channel of any earlier rank 0 of the
+   * same or an older attempt (a retry supersedes a failed attempt) and refuses older attempts.
+   *
+   * @param stageAttempt the barrier stage's attempt number, {@code >= 0}
+   */
+  public MetricsClient(String host, int port, RingSecret secret, int stageAttempt) throws IOException {
+    if (stageAttempt < 0) {
+      throw new IllegalArgumentException("stage attempt must be >= 0, but found " + stageAttempt
+          + "; pass BarrierTaskContext.stageAttemptNumber()");
+    }
     socket = new Socket();
-    socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
-    socket.setSoTimeout(CONNECT_TIMEOUT_MS);
-    socket.setTcpNoDelay(true);
-    DataInputStream in = new DataInputStream(socket.getInputStream());
-    byte[] nonce = new byte[MetricsServer.NONCE_BYTES];
-    in.readFully(nonce);
-    out = new DataOutputStream(socket.getOutputStream());
-    out.write(secret.mac(MetricsServer.ROLE, nonce));
-    out.flush();
-    if (in.read() != 1) {
+    try {
+      socket.connect(new InetSocketAddress(host, port), CONNECT_TIMEOUT_MS);
+      socket.setSoTimeout(CONNECT_TIMEOUT_MS);
+      socket.setTcpNoDelay(true);
+      DataInputStream in = new DataInputStream(socket.getInputStream());
+      byte[] nonce = new byte[MetricsProtocol.NONCE_BYTES];
+      in.readFully(nonce);
+      out = new DataOutputStream(socket.getOutputStream());
+      out.write(MetricsProtocol.hello(secret, nonce, MetricsProtocol.VERSION, stageAttempt));
+      out.flush();
+      checkStatus(in.read(), host + ":" + port, stageAttempt);
+    } catch (IOException | RuntimeException e) {
       socket.close();
-      throw new IOException("the driver at " + host + ":" + port + " refused the metrics channel; "
-          + "rank 0 and the driver must share the run secret");
+      throw e;
     }
     sender = new Thread(this::drain, "ringtrain-metrics-client");
     sender.setDaemon(true);
     sender.start();
+  }
+
+  private static void checkStatus(int status, String driver, int stageAttempt) throws IOException {
+    switch (status) {
+      case MetricsProtocol.ACCEPTED -> {
+        return;
+      }
+      case MetricsProtocol.UNKNOWN_VERSION -> throw new IOException("the driver at " + driver
+          + " does not speak metrics protocol version " + MetricsProtocol.VERSION
+          + "; run the same ringtrain jar on the driver and the executors");
+      case MetricsProtocol.STALE_ATTEMPT -> throw new IOException("the driver at " + driver
+          + " refused the metrics channel of stage attempt " + stageAttempt
+          + ": a newer attempt of the stage already reports, so this task belongs to a superseded attempt");
+      default -> throw new IOException("the driver at " + driver + " refused the metrics channel; "
+          + "rank 0 and the driver must share the run secret");
+    }
   }
 
   /** Queues an event; never blocks. */

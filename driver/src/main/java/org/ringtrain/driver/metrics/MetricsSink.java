@@ -1,5 +1,6 @@
-// Where metrics go on the driver. Sinks are called from the metrics server's
-// thread, one event at a time, in arrival order.
+// Where metrics go on the driver. Sinks are called one event at a time (never
+// concurrently), in arrival order: from the thread serving the current rank 0
+// connection, or from a driver thread publishing its own event (a stage failure).
 package org.ringtrain.driver.metrics;
 
 /** A consumer of metrics events on the driver. */

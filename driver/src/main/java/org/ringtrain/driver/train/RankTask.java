@@ -73,7 +73,8 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
             Duration.ofSeconds(cfg.ringTimeoutSeconds()));
     CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpointDir(), cfg.keepCheckpoints());
     try (RingCommunicator comm = RingCommunicator.connect(ring, new SparkBarrierRendezvous(ctx));
-         MetricsClient metrics = comm.rank() == 0 ? new MetricsClient(metricsHost, metricsPort, secret) : null) {
+         MetricsClient metrics = comm.rank() == 0
+             ? new MetricsClient(metricsHost, metricsPort, secret, ctx.stageAttemptNumber()) : null) {
       RankResult result = new RankLoop(cfg, recipe, tokenizerId, comm, store, metrics, fault,
           ctx.stageAttemptNumber()).run(data);
       return CollectionConverters.asScala(List.of(result).iterator());
