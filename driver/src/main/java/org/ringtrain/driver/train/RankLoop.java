@@ -2,8 +2,8 @@
 // parameters identical on every rank (or the newest valid checkpoint), then run
 // the steps: micro-batches, backward with gradient buckets all-reduced as they
 // become final, clipping, AdamW, and - on schedule - validation, a cross-rank
-// replica check and (rank 0) a checkpoint. It does not read data or talk to
-// Spark beyond the task context; RankTask wires it in.
+// replica check and (rank 0) a checkpoint. It does not read data, set ND4J's
+// threads or talk to Spark beyond the task context; RankTask wires it in.
 package org.ringtrain.driver.train;
 
 import java.nio.ByteBuffer;
@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Optional;
 import java.util.zip.CRC32C;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
@@ -24,16 +22,13 @@ import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.optim.GradientClipping;
 import org.ringtrain.ops.optim.Optimizer;
 import org.ringtrain.ops.optim.WarmupCosineSchedule;
+import org.ringtrain.ops.runtime.Nd4jRuntime;
 import org.ringtrain.sync.ReduceOp;
 import org.ringtrain.sync.RingCommunicator;
 import org.ringtrain.sync.RingException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** One rank's training loop; single use. */
 final class RankLoop {
-  private static final Logger LOG = LoggerFactory.getLogger(RankLoop.class);
-
   private final TrainConfig cfg;
   private final ModelRecipe recipe;
   private final String tokenizerId;
@@ -111,7 +106,7 @@ final class RankLoop {
     // GPT) against the peak of all ranks (configured, or this rank's sgemm measured now, times N).
     double flopsPerToken = recipe.flopsPerToken();
     double peakGflops = metrics == null ? 0 : cfg.peakGflopsPerRank() > 0 ? cfg.peakGflopsPerRank()
-        : measureSgemmGflops();
+        : Nd4jRuntime.sgemmPeakGflops();
     double peakFlopsAllRanks = peakGflops * 1e9 * ring.worldSize();
     if (metrics != null) {
       report(MetricsEvent.of("peak").with("peak_gflops_per_rank", peakGflops)
@@ -245,40 +240,5 @@ final class RankLoop {
     if (metrics != null) {
       metrics.send(event);
     }
-  }
-
-  /** This rank's sgemm GFLOP/s with its thread settings: best of 3 after a warm-up, 1024^3. */
-  static double measureSgemmGflops() {
-    int size = 1024;
-    INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
-    INDArray b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
-    INDArray c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
-    try {
-      Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-      long best = Long.MAX_VALUE;
-      for (int i = 0; i < 3; i++) {
-        long t0 = System.nanoTime();
-        Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-        best = Math.min(best, System.nanoTime() - t0);
-      }
-      return 2.0 * size * size * size / best; // FLOP per ns = GFLOP/s
-    } finally {
-      a.close();
-      b.close();
-      c.close();
-    }
-  }
-
-  /**
-   * ND4J threads for this rank: {@code threads} for the BLAS library and OpenMP (matmuls), and
-   * {@code opThreads} for libnd4j's own pool that runs the other ops (Environment's master threads;
-   * Environment.setMaxThreads alone has no effect in this ND4J build). The settings are
-   * process-wide; ranks that share a JVM (local mode) share them.
-   */
-  static void useThreads(int threads, int opThreads) {
-    Nd4j.getEnvironment().setMaxMasterThreads(opThreads);
-    NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(threads);
-    LOG.debug("ND4J threads per rank: BLAS and OpenMP {}, ops {}", threads, opThreads);
   }
 }
