@@ -54,8 +54,8 @@ final class RankLoop {
     this.evalPicked = new int[cfg.microBatch()];
   }
 
-  /** Where a run starts: the step and the data position. */
-  private record Start(long step, long epoch, long cursor) {
+  /** Where a run starts: the step, the data position, and the checkpoint loaded (null: initialised). */
+  private record Start(long step, long epoch, long cursor, String checkpoint) {
   }
 
   RankResult run(RankData data) throws Exception {
@@ -70,7 +70,7 @@ final class RankLoop {
 
       Optimizer optimizer = new AdamW(model.layout(), AdamW.Config.defaults()
           .withLr(cfg.learningRate()).withWeightDecay(cfg.weightDecay()));
-      Start start = new Start(0, 0, 0);
+      Start start = new Start(0, 0, 0, null);
       Optional<Checkpoint> resumed = cfg.resume() || stageAttempt > 0
           ? store.loadLatestValid(model.layout()) : Optional.empty();
       if (resumed.isPresent()) {
@@ -78,7 +78,7 @@ final class RankLoop {
         model.params().flat().assign(ck.params());
         optimizer.close();
         optimizer = ck.optimizer();
-        start = new Start(ck.state().step(), ck.state().epoch(), ck.state().cursor());
+        start = new Start(ck.state().step(), ck.state().epoch(), ck.state().cursor(), ck.path());
       }
       ReplicaChecks.agreeOnStartStep(ring, start.step());
       MetricsEvent event = MetricsEvent.of("resume").with("step", start.step()).with("attempt", stageAttempt);
@@ -125,7 +125,7 @@ final class RankLoop {
           start.epoch(), start.cursor());
       this.schedule = new WarmupCosineSchedule(cfg.learningRate(), cfg.minLearningRate(), cfg.warmupSteps(),
           cfg.steps());
-      this.totals = new RankTotals();
+      this.totals = new RankTotals(rank == 0 ? start.checkpoint() : null);
     }
 
     RankResult train(long startNanos) throws Exception {
@@ -241,6 +241,7 @@ final class RankLoop {
         path = store.write(new TrainingState(done, sampler.epoch(), sampler.cursor(), cfg.seed(), cfg.toJson(),
             tokenizerId), model.layout(), params, optimizer);
       }
+      totals.checkpoint(path);
       report(MetricsEvent.of("checkpoint").with("step", done).with("path", path));
     }
 

@@ -1,7 +1,7 @@
 // What one rank's run adds up over its steps: the global loss of every step,
 // the parameter hashes of the replica checks, the last validation loss, the
-// phase times summed; and the RankResult made of them at the end. It neither
-// times nor trains.
+// phase times summed, and the newest checkpoint it knows of; and the
+// RankResult made of them at the end. It neither times nor trains.
 package org.ringtrain.driver.train;
 
 import java.util.ArrayList;
@@ -17,6 +17,15 @@ final class RankTotals {
   private double exposedMs;
   private double spanMs;
   private double checkpointMs;
+  private String checkpoint;
+
+  /**
+   * Totals of a run that starts from {@code resumedFrom}: the checkpoint the parameters were
+   * loaded from, or null when they were initialised.
+   */
+  RankTotals(String resumedFrom) {
+    this.checkpoint = resumedFrom;
+  }
 
   /** Adds a finished step: its global loss, its phase times and its gradient buckets' ring span. */
   void step(float loss, StepTimer timer, GradientBuckets buckets) {
@@ -38,6 +47,11 @@ final class RankTotals {
     valLoss = loss;
   }
 
+  /** Records the checkpoint just written; it now holds the parameters. */
+  void checkpoint(String path) {
+    checkpoint = path;
+  }
+
   /** The last validation loss; NaN when none ran. */
   double valLoss() {
     return valLoss;
@@ -53,6 +67,6 @@ final class RankTotals {
     return new RankResult(rank, stageAttempt, firstStep, lastStep,
         losses.stream().mapToDouble(Double::doubleValue).toArray(),
         hashSteps.stream().mapToLong(Long::longValue).toArray(), hashes.stream().mapToLong(Long::longValue).toArray(),
-        valLoss, computeMs, exposedMs, spanMs, checkpointMs, wallMs);
+        valLoss, computeMs, exposedMs, spanMs, checkpointMs, wallMs, checkpoint);
   }
 }
