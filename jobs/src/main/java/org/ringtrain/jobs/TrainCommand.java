@@ -75,14 +75,13 @@ final class TrainCommand implements Callable<Integer> {
           "shards".equals(cfg.format()) ? DatasetSpec.Format.SHARDS : DatasetSpec.Format.TEXT,
           cfg.tokenizer(), cfg.contextLength(), cfg.validationFraction(), cfg.worldSize()));
       LOG.info("data: {}", data);
-      TrainingResult result = new GptTrainer(cfg).fit(job, data);
+      TrainedGpt model = new GptTrainer(cfg).fit(job, data);
+      TrainingResult result = model.summary();
       LOG.info("trained {} steps: final loss {}, validation loss {}, checkpoint {}", cfg.steps(),
           String.format("%.4f", result.finalLoss()), String.format("%.4f", result.validationLoss()),
-          result.finalCheckpoint());
+          model.checkpoint());
       if (sampleTokens > 0) {
-        String sample = TrainedGpt.load(cfg.checkpointDir(), hadoop).generate(prompt, sampleTokens, 0.8, 40,
-            cfg.seed());
-        LOG.info("sample:\n{}", sample);
+        LOG.info("sample:\n{}", model.generate(prompt, sampleTokens, 0.8, 40, cfg.seed()));
       }
       return 0;
     }

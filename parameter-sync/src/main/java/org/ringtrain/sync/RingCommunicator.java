@@ -19,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * A rank's endpoint of the ring: in-place all-reduce (sum or average), broadcast and barrier over
- * float32 regions given as direct {@link ByteBuffer}s (e.g. {@code INDArray.data().asNio()}, see
- * {@code org.ringtrain.sync.nd4j.Nd4jRegions}) or {@code float[]}, plus
+ * float32 regions given as direct {@link ByteBuffer}s (e.g. the driver's view of a model's flat
+ * gradient buffer, {@code INDArray.data().asNio()}) or {@code float[]}, plus
  * {@link #allReduceAsync asynchronous buckets} that complete in submission order.
  *
  * <p>Every rank must call the same collectives with the same lengths in the same order; a rank

@@ -5,9 +5,9 @@
  * asynchronous bucket API for overlapping communication with backward.
  *
  * <p>Entry point: {@link org.ringtrain.sync.RingCommunicator}. This package depends on the
- * JDK and SLF4J only; Spark and ND4J are reached through the adapter packages
- * {@code org.ringtrain.sync.spark} and {@code org.ringtrain.sync.nd4j}. The wire protocol
- * is described in {@code docs/architecture.md}.
+ * JDK and SLF4J only; Spark is reached through the adapter package
+ * {@code org.ringtrain.sync.spark}. The wire protocol is described in
+ * {@code docs/architecture.md}.
  *
  * <p>Stability: public API. Classes without {@code public} are internal.
  */

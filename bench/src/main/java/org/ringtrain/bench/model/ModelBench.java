@@ -12,14 +12,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.ops.model.SplitMix64;
 import org.ringtrain.ops.optim.AdamW;
+import org.ringtrain.ops.runtime.Nd4jRuntime;
+import org.ringtrain.ops.runtime.Nd4jRuntime.Gemm;
 
 /**
  * Usage: {@code bench/model.sh [--steps N] [--warmup W] [--configs tiny,small] [--threads N]
@@ -68,10 +66,8 @@ public final class ModelBench {
         }
       }
     }
-    // The same three knobs, in the same way, as a training rank (RankLoop.useThreads).
-    Nd4j.getEnvironment().setMaxMasterThreads(opThreads);
-    NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(threads);
+    // The same knobs, set the same way, as a training rank.
+    Nd4jRuntime.useThreads(new Nd4jRuntime.Threads(threads, opThreads));
     System.out.println("machine: " + Runtime.getRuntime().availableProcessors() + " CPUs (nproc), " + cpuModel()
         + "; BLAS and OpenMP threads " + threads + ", op threads " + opThreads + ", OMP_NUM_THREADS="
         + System.getenv().getOrDefault("OMP_NUM_THREADS", "unset") + ", load average " + loadAverage());
@@ -151,34 +147,12 @@ public final class ModelBench {
   /**
    * ND4J sgemm throughput on the model's own matmul shapes at this batch (qkv, attention
    * projection, MLP up, MLP down), forward orientation, into preallocated outputs: total FLOPs
-   * over total time of the best of three rounds.
+   * over total time of the best of three rounds of five multiplies per shape.
    */
   static double sgemmGflops(ModelConfig config, int rows) {
     int c = config.dModel();
-    int[][] shapes = {{rows, c, 3 * c}, {rows, c, c}, {rows, c, 4 * c}, {rows, 4 * c, c}};
-    double best = 0;
-    for (int round = 0; round < 3; round++) {
-      double flops = 0;
-      long nanos = 0;
-      for (int[] s : shapes) {
-        INDArray a = Nd4j.rand(DataType.FLOAT, s[0], s[1]);
-        INDArray b = Nd4j.rand(DataType.FLOAT, s[1], s[2]);
-        INDArray out = Nd4j.create(DataType.FLOAT, s[0], s[2]);
-        Nd4j.gemm(a, b, out, false, false, 1.0, 0.0);
-        int reps = 5;
-        long t0 = System.nanoTime();
-        for (int r = 0; r < reps; r++) {
-          Nd4j.gemm(a, b, out, false, false, 1.0, 0.0);
-        }
-        nanos += System.nanoTime() - t0;
-        flops += 2.0 * s[0] * s[1] * s[2] * reps;
-        a.close();
-        b.close();
-        out.close();
-      }
-      best = Math.max(best, flops / nanos);
-    }
-    return best;
+    return Nd4jRuntime.sgemmGflops(List.of(new Gemm(rows, c, 3 * c), new Gemm(rows, c, c), new Gemm(rows, c, 4 * c),
+        new Gemm(rows, 4 * c, c)), 3, 5);
   }
 
   private static String format(Row r) {

@@ -95,7 +95,7 @@ record Scenario(String key, String label, int worldSize, int threadsPerRank, int
     Nd4j.factory().blas().setMaxThreads(pinBlas ? threadsPerRank : defaultBlasThreads);
     long t0 = System.nanoTime();
     TrainingResult result = new GptTrainer(cfg).fit(sc, data.train(sc, worldSize), data.validation(sc, worldSize),
-        "byte", BenchData.VOCAB);
+        "byte", BenchData.VOCAB).summary();
     double wallSeconds = (System.nanoTime() - t0) / 1e9;
 
     List<MetricsEvent> timed = new ArrayList<>();

@@ -1,6 +1,6 @@
 // What TextClassifier.fit does, apart from Spark ML's param plumbing: check every
 // row, build the vocabulary, read word vectors, deal encoded rows to the ranks,
-// train through DataParallelTrainer and read the final weights back. Nothing is
+// train through DataParallelTrainer and read this run's final weights back. Nothing is
 // written (not even a temporary checkpoint directory) until every check passed.
 package org.ringtrain.driver.classify;
 
@@ -17,7 +17,6 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.storage.StorageLevel;
 import org.ringtrain.driver.checkpoint.Checkpoint;
-import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.data.RankRows;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsSink;
@@ -84,7 +83,7 @@ final class ClassifierTraining {
         trainer = trainer.withMetricsSink(sink);
       }
       TrainingResult result = trainer.fit(sc, recipe, rows, none, "vocabulary:" + vocab.sha256());
-      float[] weights = finalWeights(sc, cfg, recipe);
+      float[] weights = finalWeights(sc, result, recipe);
       if (temporary) {
         deleteQuietly(sc, dir); // the weights are in the model now; a temporary directory is not kept
       }
@@ -144,12 +143,10 @@ final class ClassifierTraining {
     }
   }
 
-  private static float[] finalWeights(JavaSparkContext sc, TrainConfig cfg, ClassifierRecipe recipe)
+  /** The weights of exactly this run's final checkpoint (not the newest one in the directory). */
+  private static float[] finalWeights(JavaSparkContext sc, TrainingResult result, ClassifierRecipe recipe)
       throws IOException {
-    CheckpointStore store = new CheckpointStore(HadoopSettings.of(sc), cfg.checkpointDir(),
-        cfg.keepCheckpoints());
-    try (Checkpoint ck = store.loadLatestValid(recipe.layout()).orElseThrow(() -> new IllegalStateException(
-        "training finished but " + cfg.checkpointDir() + " holds no valid checkpoint"))) {
+    try (Checkpoint ck = result.loadFinalCheckpoint(recipe.layout(), HadoopSettings.of(sc))) {
       return ck.params().toFloatVector();
     }
   }

@@ -36,7 +36,8 @@ import scala.reflect.ClassTag$;
 /**
  * Trains a model data-parallel on Spark. {@code new DataParallelTrainer(config).fit(sc, recipe,
  * train, validation, tokenizerId)} runs the whole training as one barrier stage and returns a
- * {@link TrainingResult}; the weights are in the final checkpoint.
+ * {@link TrainingResult}; the weights are in its {@link TrainingResult#finalCheckpoint()}, this
+ * run's own, which {@link TrainingResult#loadFinalCheckpoint} reads.
  */
 public final class DataParallelTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(DataParallelTrainer.class);

@@ -1,5 +1,7 @@
 // The GPT language model's trainer: a DataParallelTrainer with the GPT recipe,
-// kept as the entry point the train job and the tests use.
+// kept as the entry point the train job and the tests use. Like a Spark ML
+// estimator, fit returns the trained model (TrainedGpt): the weights of exactly
+// this run's final checkpoint, with the run's summary.
 package org.ringtrain.driver.train;
 
 import java.io.IOException;
@@ -12,8 +14,9 @@ import org.ringtrain.driver.metrics.MetricsSink;
 
 /**
  * Trains a GPT data-parallel on Spark. {@code new GptTrainer(config).fit(sc, train, validation,
- * tokenizerId, vocabSize)} runs the whole training as one barrier stage and returns a
- * {@link TrainingResult}; the weights are in the final checkpoint.
+ * tokenizerId, vocabSize)} runs the whole training as one barrier stage and returns the
+ * {@link TrainedGpt} read from this run's final checkpoint; its {@link TrainedGpt#summary()} is the
+ * {@link TrainingResult}.
  */
 public final class GptTrainer {
   private final DataParallelTrainer trainer;
@@ -38,24 +41,29 @@ public final class GptTrainer {
   }
 
   /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}, in the Spark application of a job. */
-  public TrainingResult fit(SparkJob job, TrainingData data) throws IOException {
+  public TrainedGpt fit(SparkJob job, TrainingData data) throws IOException {
     return fit(job.sparkContext(), data);
   }
 
   /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}. */
-  public TrainingResult fit(JavaSparkContext sc, TrainingData data) throws IOException {
+  public TrainedGpt fit(JavaSparkContext sc, TrainingData data) throws IOException {
     return fit(sc, data.train(), data.validation(), data.tokenizer().id(), data.tokenizer().vocabSize());
   }
 
   /**
-   * Trains on sequences of {@code contextLength + 1} token ids.
+   * Trains on sequences of {@code contextLength + 1} token ids, then reads the weights of this
+   * run's final checkpoint into the driver (4 bytes per parameter). A newer checkpoint that
+   * another run put into the same directory is never what this returns.
    *
    * @param train      exactly worldSize partitions with equal sequence counts
    * @param validation exactly worldSize partitions with equal counts (may be empty)
+   * @return the trained model; {@link TrainedGpt#checkpoint()} names the checkpoint it was read from
    */
-  public TrainingResult fit(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
+  public TrainedGpt fit(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
       String tokenizerId, int vocabSize) throws IOException {
-    return trainer.fit(sc, new GptRecipe(trainer.config().modelConfig(vocabSize)), train, validation, tokenizerId);
+    GptRecipe recipe = new GptRecipe(trainer.config().modelConfig(vocabSize));
+    TrainingResult run = trainer.fit(sc, recipe, train, validation, tokenizerId);
+    return TrainedGpt.of(run, recipe.layout(), HadoopSettings.of(sc));
   }
 
   /** See {@link DataParallelTrainer#checkCheckpointDir}. */

@@ -1,19 +1,17 @@
 // The life of one rank inside the barrier stage: join the ring, start from
 // parameters identical on every rank (or the newest valid checkpoint), then run
-// the steps: micro-batches, backward with gradient buckets all-reduced as they
-// become final, clipping, AdamW, and - on schedule - validation, a cross-rank
-// replica check and (rank 0) a checkpoint. It does not read data or talk to
-// Spark beyond the task context; RankTask wires it in.
+// the steps. A step is a fixed sequence of named parts - forward and backward
+// with gradient buckets all-reduced as they become final, waiting for the ring,
+// clipping and AdamW, the global loss, then on schedule a replica check,
+// validation and (rank 0) a checkpoint - timed by a StepTimer and added up in
+// RankTotals; ReplicaChecks holds the cross-rank agreement checks. It does not read data, set ND4J's threads or talk to Spark beyond
+// the task context; RankTask wires it in.
 package org.ringtrain.driver.train;
 
+import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.Optional;
-import java.util.zip.CRC32C;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
@@ -24,16 +22,13 @@ import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.optim.GradientClipping;
 import org.ringtrain.ops.optim.Optimizer;
 import org.ringtrain.ops.optim.WarmupCosineSchedule;
+import org.ringtrain.ops.runtime.Nd4jRuntime;
 import org.ringtrain.sync.ReduceOp;
 import org.ringtrain.sync.RingCommunicator;
 import org.ringtrain.sync.RingException;
-import org.slf4j.Logger;
-import org.slf4j.LoggerFactory;
 
 /** One rank's training loop; single use. */
 final class RankLoop {
-  private static final Logger LOG = LoggerFactory.getLogger(RankLoop.class);
-
   private final TrainConfig cfg;
   private final ModelRecipe recipe;
   private final String tokenizerId;
@@ -59,11 +54,14 @@ final class RankLoop {
     this.evalPicked = new int[cfg.microBatch()];
   }
 
+  /** Where a run starts: the step, the data position, and the checkpoint loaded (null: initialised). */
+  private record Start(long step, long epoch, long cursor, String checkpoint) {
+  }
+
   RankResult run(RankData data) throws Exception {
     long startNanos = System.nanoTime();
     try (ModelRecipe.Instance instance = recipe.create(cfg.seed(), cfg.microBatch())) {
       TrainableModel model = instance.model();
-      INDArray params = model.params().flat();
       ByteBuffer paramBytes = model.params().asByteBuffer();
       int n = Math.toIntExact(model.layout().totalElements());
       // Seeded initialisation is already identical everywhere; the broadcast makes it so by
@@ -72,76 +70,129 @@ final class RankLoop {
 
       Optimizer optimizer = new AdamW(model.layout(), AdamW.Config.defaults()
           .withLr(cfg.learningRate()).withWeightDecay(cfg.weightDecay()));
-      long step = 0;
-      long epoch = 0;
-      long cursor = 0;
+      Start start = new Start(0, 0, 0, null);
       Optional<Checkpoint> resumed = cfg.resume() || stageAttempt > 0
           ? store.loadLatestValid(model.layout()) : Optional.empty();
       if (resumed.isPresent()) {
         Checkpoint ck = resumed.get();
-        params.assign(ck.params());
+        model.params().flat().assign(ck.params());
         optimizer.close();
         optimizer = ck.optimizer();
-        step = ck.state().step();
-        epoch = ck.state().epoch();
-        cursor = ck.state().cursor();
+        start = new Start(ck.state().step(), ck.state().epoch(), ck.state().cursor(), ck.path());
       }
-      agreeOnStartStep(step);
-      MetricsEvent start = MetricsEvent.of("resume").with("step", step).with("attempt", stageAttempt);
-      report(resumed.isPresent() ? start.with("path", resumed.get().path()) : start);
+      ReplicaChecks.agreeOnStartStep(ring, start.step());
+      MetricsEvent event = MetricsEvent.of("resume").with("step", start.step()).with("attempt", stageAttempt);
+      report(resumed.isPresent() ? event.with("path", resumed.get().path()) : event);
 
       try (Optimizer opt = optimizer) {
-        return train(instance, opt, data, step, epoch, cursor, startNanos);
+        return new Steps(instance, opt, data, start, peakFlopsAllRanks()).train(startNanos);
       }
     }
   }
 
-  private RankResult train(ModelRecipe.Instance instance, Optimizer optimizer, RankData data, long firstStep,
-      long epoch, long cursor, long startNanos) throws Exception {
-    TrainableModel model = instance.model();
-    INDArray params = model.params().flat();
-    INDArray grads = model.grads().flat();
-    ByteBuffer gradBytes = model.grads().asByteBuffer();
-    long n = model.layout().totalElements();
-    BatchSampler sampler = new BatchSampler(data.train().length, cfg.microBatch(), cfg.seed(), rank, cfg.shuffle(),
-        epoch, cursor);
-    WarmupCosineSchedule schedule = new WarmupCosineSchedule(cfg.learningRate(), cfg.minLearningRate(),
-        cfg.warmupSteps(), cfg.steps());
-    // Model FLOPs utilisation, reported by rank 0: the recipe's FLOPs per token (6N + 12 L C T for a
-    // GPT) against the peak of all ranks (configured, or this rank's sgemm measured now, times N).
-    double flopsPerToken = recipe.flopsPerToken();
-    double peakGflops = metrics == null ? 0 : cfg.peakGflopsPerRank() > 0 ? cfg.peakGflopsPerRank()
-        : measureSgemmGflops();
-    double peakFlopsAllRanks = peakGflops * 1e9 * ring.worldSize();
-    if (metrics != null) {
-      report(MetricsEvent.of("peak").with("peak_gflops_per_rank", peakGflops)
-          .with("source", cfg.peakGflopsPerRank() > 0 ? "configured" : "measured sgemm 1024x1024x1024"));
-    }
-    List<Double> losses = new ArrayList<>();
-    List<long[]> hashes = new ArrayList<>();
-    double valLoss = Double.NaN;
-    double computeMs = 0;
-    double exposedMs = 0;
-    double spanMs = 0;
-    double checkpointMs = 0;
+  /**
+   * The steps of one run. Each step calls its parts in a fixed order, one line each, so that a new
+   * part (a sharded optimizer step, activation recomputation) is one more call rather than more
+   * locals in one long method.
+   */
+  private final class Steps {
+    private final ModelRecipe.Instance instance;
+    private final TrainableModel model;
+    private final INDArray params; // [N], the flat parameter buffer
+    private final INDArray grads; // [N], the flat gradient buffer
+    private final ByteBuffer gradBytes;
+    private final Optimizer optimizer;
+    private final RankData data;
+    private final long firstStep;
+    private final double peakFlopsAllRanks;
+    private final double flopsPerToken;
+    private final BatchSampler sampler;
+    private final WarmupCosineSchedule schedule;
+    private final RankTotals totals;
 
-    for (long step = firstStep; step < cfg.steps(); step++) {
-      long t0 = System.nanoTime();
-      double lr = schedule.lr(step);
-      model.zeroGrad();
-      double lossSum = 0;
-      GradientBuckets buckets = new GradientBuckets(ring, gradBytes, n, (long) cfg.bucketMb() << 20);
-      for (int micro = 0; micro < cfg.gradAccumSteps(); micro++) {
-        lossSum += instance.forward(data.train(), sampler.next());
-        if (micro == cfg.gradAccumSteps() - 1) {
-          model.backward(buckets::ready); // buckets go to the ring while backward continues
-        } else {
-          model.backward(); // accumulate locally; only the last micro-batch is reduced
-        }
+    Steps(ModelRecipe.Instance instance, Optimizer optimizer, RankData data, Start start, double peakFlopsAllRanks) {
+      this.instance = instance;
+      this.model = instance.model();
+      this.params = model.params().flat();
+      this.grads = model.grads().flat();
+      this.gradBytes = model.grads().asByteBuffer();
+      this.optimizer = optimizer;
+      this.data = data;
+      this.firstStep = start.step();
+      this.peakFlopsAllRanks = peakFlopsAllRanks;
+      this.flopsPerToken = recipe.flopsPerToken();
+      this.sampler = new BatchSampler(data.train().length, cfg.microBatch(), cfg.seed(), rank, cfg.shuffle(),
+          start.epoch(), start.cursor());
+      this.schedule = new WarmupCosineSchedule(cfg.learningRate(), cfg.minLearningRate(), cfg.warmupSteps(),
+          cfg.steps());
+      this.totals = new RankTotals(rank == 0 ? start.checkpoint() : null);
+    }
+
+    RankResult train(long startNanos) throws Exception {
+      for (long step = firstStep; step < cfg.steps(); step++) {
+        runStep(step);
       }
-      long t1 = System.nanoTime();
-      buckets.finish(); // what the overlap did not hide
-      long t2 = System.nanoTime();
+      double wallMs = (System.nanoTime() - startNanos) / 1e6;
+      report(MetricsEvent.of("done").with("step", cfg.steps()).with("loss", totals.finalLoss())
+          .with("val_loss", totals.valLoss()));
+      return totals.result(rank, stageAttempt, firstStep, cfg.steps(), wallMs);
+    }
+
+    /** Step {@code step} (0-based): it ends with {@code step + 1} steps done. */
+    private void runStep(long step) throws Exception {
+      StepTimer timer = new StepTimer();
+      double lr = schedule.lr(step);
+      GradientBuckets buckets = new GradientBuckets(ring, gradBytes, model.layout().totalElements(),
+          (long) cfg.bucketMb() << 20);
+      double lossSum = forwardBackward(buckets, timer);
+      syncGradients(buckets, timer);
+      double gradNorm = clipAndStep(step, lr);
+      float loss = globalLoss(lossSum);
+      long done = step + 1;
+      boolean last = done == cfg.steps();
+      maybeCheckReplicas(done, last);
+      maybeEvaluate(done, last);
+      maybeCheckpoint(done, last, timer);
+      totals.step(loss, timer, buckets);
+      report(stepEvent(done, loss, lr, gradNorm, timer, buckets));
+    }
+
+    /** The rows of this rank's next micro-batch. */
+    private int[] nextBatch() {
+      return sampler.next();
+    }
+
+    /** Zeroes the gradients, then forward and backward of every micro-batch; returns their summed loss. */
+    @SuppressWarnings("try") // the lap is only closed, never read
+    private double forwardBackward(GradientBuckets buckets, StepTimer timer) {
+      try (StepTimer.Lap lap = timer.time(StepTimer.Phase.COMPUTE)) {
+        model.zeroGrad();
+        double lossSum = 0;
+        for (int micro = 0; micro < cfg.gradAccumSteps(); micro++) {
+          lossSum += instance.forward(data.train(), nextBatch());
+          if (micro == cfg.gradAccumSteps() - 1) {
+            model.backward(buckets::ready); // buckets go to the ring while backward continues
+          } else {
+            model.backward(); // accumulate locally; only the last micro-batch is reduced
+          }
+        }
+        return lossSum;
+      }
+    }
+
+    /** Waits until the ring has averaged every gradient bucket across the ranks. */
+    @SuppressWarnings("try") // the lap is only closed, never read
+    private void syncGradients(GradientBuckets buckets, StepTimer timer) throws RingException {
+      try (StepTimer.Lap lap = timer.time(StepTimer.Phase.COMM_EXPOSED)) {
+        buckets.finish(); // what the overlap did not hide
+      }
+    }
+
+    /**
+     * Averages the gradients over the micro-batches, clips them to the global norm, and applies the
+     * optimizer (identically on every rank); returns the global norm before clipping.
+     */
+    private double clipAndStep(long step, double lr) {
       if (cfg.gradAccumSteps() > 1) {
         grads.muli(1.0 / cfg.gradAccumSteps());
       }
@@ -152,75 +203,85 @@ final class RankLoop {
             + " (FaultPlan, first stage attempt only)");
       }
       optimizer.step(params, grads, lr);
+      return gradNorm;
+    }
+
+    /** The step's loss averaged over the ranks: every rank reports the same number. */
+    private float globalLoss(double lossSum) throws RingException {
       float[] loss = {(float) (lossSum / cfg.gradAccumSteps())};
       ring.allReduce(loss, ReduceOp.AVERAGE);
-      long done = step + 1;
-      losses.add((double) loss[0]);
-      computeMs += (t1 - t0) / 1e6;
-      exposedMs += (t2 - t1) / 1e6;
-      spanMs += buckets.commSpanMs();
+      return loss[0];
+    }
 
-      boolean last = done == cfg.steps();
-      if (last || cfg.checkReplicasEvery() > 0 && done % cfg.checkReplicasEvery() == 0) {
-        hashes.add(new long[] {done, checkReplicas(model.params().asByteBuffer(), done)});
+    private void maybeCheckReplicas(long done, boolean last) throws RingException {
+      if (due(done, cfg.checkReplicasEvery(), last)) {
+        totals.replicaHash(done, ReplicaChecks.parameterHash(ring, model.params().asByteBuffer(), done));
       }
-      if (last || cfg.evalEvery() > 0 && done % cfg.evalEvery() == 0) {
-        valLoss = evaluate(instance, data.validation());
+    }
+
+    private void maybeEvaluate(long done, boolean last) throws RingException {
+      if (due(done, cfg.evalEvery(), last)) {
+        double valLoss = evaluate(instance, data.validation());
+        totals.validation(valLoss);
         if (!Double.isNaN(valLoss)) {
           report(MetricsEvent.of("eval").with("step", done).with("val_loss", valLoss)
               .with("perplexity", Math.exp(valLoss)));
         }
       }
-      if (rank == 0 && (last || done % cfg.checkpointEvery() == 0)) {
-        long c0 = System.nanoTime();
-        String path = store.write(new TrainingState(done, sampler.epoch(), sampler.cursor(), cfg.seed(),
-            cfg.toJson(), tokenizerId), model.layout(), params, optimizer);
-        checkpointMs += (System.nanoTime() - c0) / 1e6;
-        report(MetricsEvent.of("checkpoint").with("step", done).with("path", path));
+    }
+
+    /** Rank 0 writes a checkpoint every checkpointEvery steps and after the last one. */
+    @SuppressWarnings("try") // the lap is only closed, never read
+    private void maybeCheckpoint(long done, boolean last, StepTimer timer) throws IOException {
+      if (rank != 0 || !due(done, cfg.checkpointEvery(), last)) {
+        return;
       }
-      double stepMs = (System.nanoTime() - t0) / 1e6;
-      MetricsEvent stepEvent = MetricsEvent.of("step").with("step", done).with("total_steps", cfg.steps()).with("loss", loss[0])
-          .with("lr", lr).with("grad_norm", gradNorm).with("step_ms", stepMs)
-          .with("compute_ms", (t1 - t0) / 1e6).with("comm_exposed_ms", (t2 - t1) / 1e6)
+      String path;
+      try (StepTimer.Lap lap = timer.time(StepTimer.Phase.CHECKPOINT)) {
+        path = store.write(new TrainingState(done, sampler.epoch(), sampler.cursor(), cfg.seed(), cfg.toJson(),
+            tokenizerId), model.layout(), params, optimizer);
+      }
+      totals.checkpoint(path);
+      report(MetricsEvent.of("checkpoint").with("step", done).with("path", path));
+    }
+
+    /** The step's metrics line, timed up to now; MFU only where a peak is known (rank 0). */
+    private MetricsEvent stepEvent(long done, float loss, double lr, double gradNorm, StepTimer timer,
+        GradientBuckets buckets) {
+      double stepMs = timer.elapsedMs();
+      double tokensPerSecond = cfg.tokensPerStep() / (stepMs / 1000.0);
+      MetricsEvent event = MetricsEvent.of("step").with("step", done).with("total_steps", cfg.steps())
+          .with("loss", loss).with("lr", lr).with("grad_norm", gradNorm).with("step_ms", stepMs)
+          .with("compute_ms", timer.ms(StepTimer.Phase.COMPUTE))
+          .with("comm_exposed_ms", timer.ms(StepTimer.Phase.COMM_EXPOSED))
           .with("comm_span_ms", buckets.commSpanMs()).with("buckets", buckets.buckets())
-          .with("tokens_per_s", cfg.tokensPerStep() / (stepMs / 1000.0)).with("epoch", sampler.epoch());
-      report(peakFlopsAllRanks > 0
-          ? stepEvent.with("mfu", cfg.tokensPerStep() / (stepMs / 1000.0) * flopsPerToken / peakFlopsAllRanks)
-          : stepEvent);
-    }
-    double wallMs = (System.nanoTime() - startNanos) / 1e6;
-    double finalLoss = losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
-    report(MetricsEvent.of("done").with("step", cfg.steps()).with("loss", finalLoss).with("val_loss", valLoss));
-    return new RankResult(rank, stageAttempt, firstStep, cfg.steps(),
-        losses.stream().mapToDouble(Double::doubleValue).toArray(),
-        hashes.stream().mapToLong(h -> h[0]).toArray(), hashes.stream().mapToLong(h -> h[1]).toArray(),
-        valLoss, computeMs, exposedMs, spanMs, checkpointMs, wallMs);
-  }
-
-  /** Every rank must resume from the same step; a rank that saw another checkpoint fails the stage. */
-  private void agreeOnStartStep(long step) throws RingException {
-    float[] mean = {step};
-    ring.allReduce(mean, ReduceOp.AVERAGE);
-    if (mean[0] != (float) step) {
-      throw new IllegalStateException("rank " + rank + " resumes from step " + step + " but the ranks' mean is "
-          + mean[0] + ": they read different checkpoints; is checkpointDir on a filesystem every executor sees?");
+          .with("tokens_per_s", tokensPerSecond).with("epoch", sampler.epoch());
+      return peakFlopsAllRanks > 0
+          ? event.with("mfu", tokensPerSecond * flopsPerToken / peakFlopsAllRanks)
+          : event;
     }
   }
 
-  /** CRC-32C of the parameters, compared across ranks; replicas must be bitwise equal. */
-  private long checkReplicas(ByteBuffer paramBytes, long step) throws RingException {
-    CRC32C crc = new CRC32C();
-    crc.update(paramBytes.duplicate().clear());
-    long hash = crc.getValue();
-    // Two 16-bit halves are exact in float32, and so is their mean when every rank agrees.
-    float[] halves = {hash >>> 16, hash & 0xFFFF};
-    float[] mine = halves.clone();
-    ring.allReduce(halves, ReduceOp.AVERAGE);
-    if (halves[0] != mine[0] || halves[1] != mine[1]) {
-      throw new IllegalStateException("parameter replicas diverged at step " + step + ": rank " + rank
-          + " has CRC-32C " + Long.toHexString(hash) + " but the ranks disagree");
+  /** Whether a periodic check runs after {@code done} steps: every {@code every} steps (0 = never) and at the end. */
+  private static boolean due(long done, long every, boolean last) {
+    return last || every > 0 && done % every == 0;
+  }
+
+  /**
+   * The peak FLOP/s of all ranks that rank 0 reports model FLOPs utilisation against (the
+   * recipe's FLOPs per token, 6N + 12 L C T for a GPT): the configured peak per rank, or this
+   * rank's sgemm measured now, times the ranks. 0 on the other ranks, which report nothing.
+   */
+  private double peakFlopsAllRanks() {
+    if (metrics == null) {
+      return 0;
     }
-    return hash;
+    boolean configured = cfg.peakGflopsPerRank() > 0;
+    double peakGflops = configured ? cfg.peakGflopsPerRank() : Nd4jRuntime.sgemmPeakGflops();
+    report(MetricsEvent.of("peak").with("peak_gflops_per_rank", peakGflops).with("source", configured
+        ? "configured" : "measured sgemm " + Nd4jRuntime.PEAK_PROBE_SIZE + "x" + Nd4jRuntime.PEAK_PROBE_SIZE + "x"
+        + Nd4jRuntime.PEAK_PROBE_SIZE));
+    return peakGflops * 1e9 * ring.worldSize();
   }
 
   /** Mean validation loss over all ranks (sums and counts all-reduced); NaN when there is no validation data. */
@@ -245,40 +306,5 @@ final class RankLoop {
     if (metrics != null) {
       metrics.send(event);
     }
-  }
-
-  /** This rank's sgemm GFLOP/s with its thread settings: best of 3 after a warm-up, 1024^3. */
-  static double measureSgemmGflops() {
-    int size = 1024;
-    INDArray a = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
-    INDArray b = Nd4j.rand(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
-    INDArray c = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, size, size);
-    try {
-      Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-      long best = Long.MAX_VALUE;
-      for (int i = 0; i < 3; i++) {
-        long t0 = System.nanoTime();
-        Nd4j.gemm(a, b, c, false, false, 1.0, 0.0);
-        best = Math.min(best, System.nanoTime() - t0);
-      }
-      return 2.0 * size * size * size / best; // FLOP per ns = GFLOP/s
-    } finally {
-      a.close();
-      b.close();
-      c.close();
-    }
-  }
-
-  /**
-   * ND4J threads for this rank: {@code threads} for the BLAS library and OpenMP (matmuls), and
-   * {@code opThreads} for libnd4j's own pool that runs the other ops (Environment's master threads;
-   * Environment.setMaxThreads alone has no effect in this ND4J build). The settings are
-   * process-wide; ranks that share a JVM (local mode) share them.
-   */
-  static void useThreads(int threads, int opThreads) {
-    Nd4j.getEnvironment().setMaxMasterThreads(opThreads);
-    NativeOpsHolder.getInstance().getDeviceNativeOps().setOmpNumThreads(threads);
-    Nd4j.factory().blas().setMaxThreads(threads);
-    LOG.debug("ND4J threads per rank: BLAS and OpenMP {}, ops {}", threads, opThreads);
   }
 }

@@ -1,5 +1,6 @@
 // What each rank's task returns to the driver at the end of the stage: enough
-// to check the run (replica hashes, losses) without collecting parameters.
+// to check the run (replica hashes, losses) and to find its weights (rank 0's
+// final checkpoint) without collecting parameters.
 package org.ringtrain.driver.train;
 
 import java.io.Serializable;
@@ -20,8 +21,11 @@ import java.io.Serializable;
  * @param commSpanMs      time the ring was busy with gradient buckets, summed
  * @param checkpointMs    time rank 0 spent writing checkpoints (0 on other ranks)
  * @param wallMs          the task's training loop time
+ * @param finalCheckpoint the checkpoint that holds the parameters at {@code lastStep}: on rank 0 the
+ *                        one it wrote last in this attempt, or the one it resumed from when no step
+ *                        was left to run; null on the other ranks, which write none
  */
 public record RankResult(int rank, int stageAttempt, long firstStep, long lastStep, double[] losses,
     long[] hashSteps, long[] paramHashes, double valLoss, double computeMs, double exposedCommMs,
-    double commSpanMs, double checkpointMs, double wallMs) implements Serializable {
+    double commSpanMs, double checkpointMs, double wallMs, String finalCheckpoint) implements Serializable {
 }

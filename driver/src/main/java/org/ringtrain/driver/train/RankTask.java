@@ -1,19 +1,19 @@
 // The function each barrier task runs: everything a rank needs travels in this
 // object (config, ring settings with the run secret, the driver's metrics
 // endpoint, Hadoop settings for checkpoints). It joins the ring through
-// BarrierTaskContext and hands over to RankLoop. Logging of the ND4J backend
-// happens once per executor JVM.
+// BarrierTaskContext, applies the rank's ND4J thread policy (Nd4jRuntime) and
+// hands over to RankLoop. Logging of the ND4J backend happens once per
+// executor JVM.
 package org.ringtrain.driver.train;
 
 import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import org.apache.spark.BarrierTaskContext;
-import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsClient;
+import org.ringtrain.ops.runtime.Nd4jRuntime;
 import org.ringtrain.sync.LinkTransport;
 import org.ringtrain.sync.RingCommunicator;
 import org.ringtrain.sync.RingConfig;
@@ -59,10 +59,8 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
   public Iterator<RankResult> apply(Iterator<RankData> partition) {
     BarrierTaskContext ctx = BarrierTaskContext.get();
     RankData data = partition.hasNext() ? partition.next() : new RankData(new int[0][], new int[0][]);
-    int threads = cfg.threadsPerRank() > 0 ? cfg.threadsPerRank() : ctx.cpus();
-    int opThreads = cfg.opThreadsPerRank() > 0 ? cfg.opThreadsPerRank() : threads;
-    RankLoop.useThreads(threads, opThreads);
-    logBackendOnce(threads, opThreads);
+    Nd4jRuntime.useThreads(Nd4jRuntime.Threads.forRank(cfg.threadsPerRank(), cfg.opThreadsPerRank(), ctx.cpus()));
+    logBackendOnce();
     // A new run id per stage attempt: a straggler of a failed attempt can never join the new ring.
     RingConfig ring = RingConfig.defaults(runId + "/attempt-" + ctx.stageAttemptNumber(), secret)
         .withBindHost(cfg.ringBindHost().isEmpty() ? null : cfg.ringBindHost())
@@ -85,14 +83,12 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
     }
   }
 
-  private static void logBackendOnce(int threads, int opThreads) {
+  private static void logBackendOnce() {
     if (backendLogged) {
       return;
     }
     backendLogged = true;
-    LOG.info("ND4J backend {} ({}), threads per rank {} (OpenMP {}, BLAS {}, op pool {}), JVM heap limit {} MiB",
-        Nd4j.getBackend().getClass().getSimpleName(), Nd4j.getExecutioner().getClass().getSimpleName(),
-        threads, NativeOpsHolder.getInstance().getDeviceNativeOps().ompGetMaxThreads(),
-        Nd4j.factory().blas().getMaxThreads(), opThreads, Runtime.getRuntime().maxMemory() >> 20);
+    LOG.info("{} per rank, JVM heap limit {} MiB", Nd4jRuntime.describe(),
+        Runtime.getRuntime().maxMemory() >> 20);
   }
 }

@@ -1,5 +1,7 @@
 // The product of training as an immutable value: the model config, the
-// tokenizer and a copy of the weights, loaded from a checkpoint directory on
+// tokenizer, a copy of the weights and the exact checkpoint they were read
+// from - either the final checkpoint of the run that GptTrainer.fit just did
+// (with that run's summary), or the newest valid checkpoint of a directory on
 // any Hadoop FileSystem. It generates text; it does not train.
 package org.ringtrain.driver.train;
 
@@ -18,34 +20,76 @@ import org.ringtrain.ops.model.ModelConfig;
 import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.model.Sampling;
 
-/** A trained GPT: config, tokenizer and weights (immutable; the weights are copied on load). */
+/**
+ * A trained GPT: config, tokenizer and weights (immutable; the weights are copied on load), and
+ * the checkpoint they come from. {@link GptTrainer#fit} returns one with the run's
+ * {@link #summary()}; {@link #load} reads one from a directory.
+ */
 public final class TrainedGpt {
   private final TrainConfig config;
   private final Tokenizer tokenizer;
   private final ModelConfig modelConfig;
   private final float[] weights;
   private final long step;
+  private final String checkpoint;
+  private final TrainingResult summary; // null unless made by fit
 
-  private TrainedGpt(TrainConfig config, Tokenizer tokenizer, float[] weights, long step) {
-    this.config = config;
-    this.tokenizer = tokenizer;
+  private TrainedGpt(Checkpoint ck, TrainingResult summary) {
+    this.config = TrainConfig.fromJson(ck.state().configJson());
+    this.tokenizer = Tokenizer.forId(ck.state().tokenizerId());
     this.modelConfig = config.modelConfig(tokenizer.vocabSize());
-    this.weights = weights;
-    this.step = step;
+    this.weights = ck.params().toFloatVector();
+    this.step = ck.state().step();
+    this.checkpoint = ck.path();
+    this.summary = summary;
   }
 
-  /** Loads the newest valid checkpoint of {@code checkpointDir}. */
+  /**
+   * Loads the newest valid checkpoint of {@code checkpointDir}, whichever run wrote it. To keep
+   * the weights of one particular run, use what {@link GptTrainer#fit} returned.
+   */
   public static TrainedGpt load(String checkpointDir, HadoopSettings hadoop) throws IOException {
     CheckpointStore store = new CheckpointStore(hadoop, checkpointDir);
     TrainingState state = store.latestState().orElseThrow(() -> new IllegalArgumentException(
         "no valid checkpoint in " + checkpointDir + "; train first, or check the path"));
-    TrainConfig config = TrainConfig.fromJson(state.configJson());
     Tokenizer tokenizer = Tokenizer.forId(state.tokenizerId());
-    ParameterLayout layout = GptModel.layout(config.modelConfig(tokenizer.vocabSize()));
+    ParameterLayout layout = GptModel.layout(TrainConfig.fromJson(state.configJson())
+        .modelConfig(tokenizer.vocabSize()));
     try (Checkpoint ck = store.loadLatestValid(layout).orElseThrow(() -> new IllegalArgumentException(
         "no valid checkpoint in " + checkpointDir))) {
-      return new TrainedGpt(config, tokenizer, ck.params().toFloatVector(), ck.state().step());
+      return new TrainedGpt(ck, null);
     }
+  }
+
+  /** The model of {@code run}: the weights of exactly its final checkpoint, with the run as summary. */
+  static TrainedGpt of(TrainingResult run, ParameterLayout layout, HadoopSettings hadoop)
+      throws IOException {
+    try (Checkpoint ck = run.loadFinalCheckpoint(layout, hadoop)) {
+      return new TrainedGpt(ck, run);
+    }
+  }
+
+  /** The fully qualified path of the checkpoint these weights were read from. */
+  public String checkpoint() {
+    return checkpoint;
+  }
+
+  /** Whether this model came from {@link GptTrainer#fit} in this JVM, and so has a {@link #summary()}. */
+  public boolean hasSummary() {
+    return summary != null;
+  }
+
+  /**
+   * The training run that produced this model: losses, ranks, metrics events.
+   *
+   * @throws IllegalStateException for a model read by {@link #load}, which has none
+   */
+  public TrainingResult summary() {
+    if (summary == null) {
+      throw new IllegalStateException("no training summary: this model was loaded from " + checkpoint
+          + ", not trained by GptTrainer.fit in this JVM; its metrics are in the run's metrics.jsonl");
+    }
+    return summary;
   }
 
   /** The configuration the model was trained with. */

@@ -5,8 +5,8 @@
  * (ring rendezvous, identical initialisation, shuffled epochs, gradient buckets all-reduced while
  * backward continues, clipping, AdamW, evaluation, checkpoints, resume).
  *
- * <p>Stability: {@code TrainConfig}, {@code GptTrainer}, {@code DataParallelTrainer}, {@code ModelRecipe}
- * and {@code TrainingResult} are public API;
+ * <p>Stability: {@code TrainConfig}, {@code GptTrainer}, {@code DataParallelTrainer}, {@code ModelRecipe},
+ * {@code TrainingResult}, {@code RankResult} and {@code TrainedGpt} are public API;
  * the rest is internal.
  */
 package org.ringtrain.driver.train;

@@ -1,12 +1,13 @@
 // Data-parallel GPT training end to end in a real local[2,4] SparkContext with
 // Kryo (registration required): barrier stage, ring, checkpoints, metrics,
-// resume, retry after an injected failure, and the equivalences that make
-// data parallelism trustworthy.
+// resume, retry after an injected failure, the equivalences that make data
+// parallelism trustworthy, and that fit returns the model of its own run.
 package org.ringtrain.driver.train;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertSame;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -14,6 +15,7 @@ import java.io.RandomAccessFile;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -86,8 +88,12 @@ class GptTrainerTest {
     return rows;
   }
 
-  private TrainingResult fit(TrainConfig cfg, List<int[]> train, List<int[]> val) throws Exception {
+  private TrainedGpt train(TrainConfig cfg, List<int[]> train, List<int[]> val) throws Exception {
     return new GptTrainer(cfg).fit(sc, rdd(train, cfg.worldSize()), rdd(val, cfg.worldSize()), "byte", VOCAB);
+  }
+
+  private TrainingResult fit(TrainConfig cfg, List<int[]> train, List<int[]> val) throws Exception {
+    return train(cfg, train, val).summary();
   }
 
   @Test
@@ -179,10 +185,8 @@ class GptTrainerTest {
     }
     TrainConfig two = config("dp2", 2, 2, 5).with("shuffle", false);
     TrainConfig one = config("dp1", 1, 4, 5).with("shuffle", false);
-    fit(two, twoRankOrder, sequences(500, 4));
-    fit(one, ordered, sequences(500, 4));
-    float[] a = TrainedGpt.load(two.checkpointDir(), HadoopSettings.defaults()).weights();
-    float[] b = TrainedGpt.load(one.checkpointDir(), HadoopSettings.defaults()).weights();
+    float[] a = train(two, twoRankOrder, sequences(500, 4)).weights();
+    float[] b = train(one, ordered, sequences(500, 4)).weights();
     double diff = 0;
     double norm = 0;
     double worstAbs = 0;
@@ -222,13 +226,15 @@ class GptTrainerTest {
     TrainingResult clean = fit(cfg, sequences(0, 48), sequences(700, 8));
     TrainConfig failing = cfg.with("checkpointDir", tmp.resolve("failing").toString());
     TrainingResult retried = new GptTrainer(failing).withFault(7, 1)
-        .fit(sc, rdd(sequences(0, 48), 2), rdd(sequences(700, 8), 2), "byte", VOCAB);
+        .fit(sc, rdd(sequences(0, 48), 2), rdd(sequences(700, 8), 2), "byte", VOCAB).summary();
 
     RankResult r0 = retried.ranks().get(0);
     assertTrue(r0.stageAttempt() > 0, "the result must come from a retried stage attempt");
     assertEquals(5, r0.firstStep(), "the retry resumes from the checkpoint of step 5");
     assertEquals(clean.finalLoss(), retried.finalLoss(), 1e-5, "final loss with and without the failure");
     assertTrue(retried.replicasIdentical());
+    assertTrue(retried.finalCheckpoint().endsWith("/step-000000010"), "the retry wrote the final checkpoint: "
+        + retried.finalCheckpoint());
     List<String> events = Files.readAllLines(Path.of(failing.resolvedMetricsLog())).stream()
         .map(l -> MetricsEvent.fromJson(l).event()).toList();
     int failure = events.indexOf("failure");
@@ -269,13 +275,41 @@ class GptTrainerTest {
   @Test
   void trainedWeightsGenerateTextWithAKvCache() throws Exception {
     TrainConfig cfg = config("generate", 2, 4, 3);
-    fit(cfg, sequences(0, 24), sequences(50, 4));
-    TrainedGpt model = TrainedGpt.load(cfg.checkpointDir(), HadoopSettings.defaults());
+    TrainedGpt model = train(cfg, sequences(0, 24), sequences(50, 4));
     assertEquals(3, model.step());
+    assertTrue(model.checkpoint().endsWith("/step-000000003"), model.checkpoint());
+    assertEquals(3, model.summary().ranks().get(0).losses().length);
+    TrainedGpt loaded = TrainedGpt.load(cfg.checkpointDir(), HadoopSettings.defaults());
+    assertArrayEquals(model.weights(), loaded.weights(), "fit's model is what the directory's final checkpoint holds");
+    assertFalse(loaded.hasSummary());
+    IllegalStateException noSummary = assertThrows(IllegalStateException.class, loaded::summary);
+    assertTrue(noSummary.getMessage().contains("not trained by GptTrainer.fit"), noSummary.getMessage());
     String text = model.generate("ab", 40, 0.0, 0, 1); // past the 16-token context: sliding window
     assertTrue(text.startsWith("ab") && text.length() >= 2, text);
     try (GptModel m = model.newModel()) {
       assertEquals(m.layout().totalElements(), model.weights().length);
     }
+  }
+
+  @Test
+  void fitReturnsItsOwnFinalCheckpointWhenAnotherRunWroteANewerOneIntoTheDirectory() throws Exception {
+    TrainConfig cfg = config("shared", 2, 4, 8);
+    ModelRecipe sharing = new AnotherRunCheckpointRecipe(cfg.modelConfig(VOCAB), cfg.with("seed", 99L), 1000);
+    TrainingResult result = new DataParallelTrainer(cfg).fit(sc, sharing, rdd(sequences(0, 48), 2),
+        rdd(sequences(700, 8), 2), "byte");
+
+    List<String> inDirectory = result.checkpoints();
+    assertTrue(inDirectory.get(inDirectory.size() - 1).endsWith("/step-000001000"),
+        "the other run's checkpoint is the newest in the directory: " + inDirectory);
+    assertTrue(result.finalCheckpoint().endsWith("/step-000000008"), "this run ended at step 8, but fit's result "
+        + "names " + result.finalCheckpoint());
+    TrainedGpt mine = TrainedGpt.of(result, sharing.layout(), HadoopSettings.defaults());
+    assertEquals(result.finalCheckpoint(), mine.checkpoint());
+    assertEquals(8, mine.step());
+    assertEquals(cfg.seed(), mine.config().seed(), "the checkpoint's config is this run's");
+    assertSame(result, mine.summary());
+    TrainedGpt newest = TrainedGpt.load(cfg.checkpointDir(), HadoopSettings.defaults());
+    assertEquals(1000, newest.step(), "loading the directory gives the other run's checkpoint");
+    assertFalse(Arrays.equals(newest.weights(), mine.weights()), "the two runs' weights differ");
   }
 }

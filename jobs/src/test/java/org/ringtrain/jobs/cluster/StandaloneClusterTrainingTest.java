@@ -215,7 +215,7 @@ class StandaloneClusterTrainingTest {
     ExecutorKiller killer = new ExecutorKiller(KILL_AT_STEP);
     awaitExecutors(WORLD);
 
-    TrainingResult retried = new GptTrainer(cfg).withMetricsSink(killer).fit(sc, load(cfg));
+    TrainingResult retried = new GptTrainer(cfg).withMetricsSink(killer).fit(sc, load(cfg)).summary();
 
     assertNull(killer.problem, killer.problem);
     assertTrue(killer.killedPid > 0, "an executor was killed when rank 0 reported step " + KILL_AT_STEP);
@@ -282,7 +282,8 @@ class StandaloneClusterTrainingTest {
         refused.getMessage());
 
     awaitExecutors(WORLD);
-    TrainingResult continued = new GptTrainer(again.with("steps", STEPS + 5).with("resume", true)).fit(sc, data);
+    TrainingResult continued = new GptTrainer(again.with("steps", STEPS + 5).with("resume", true)).fit(sc, data)
+        .summary();
     assertEquals(STEPS, continued.ranks().get(0).firstStep(), "continues after the final checkpoint");
     assertEquals(5, continued.ranks().get(0).losses().length);
     assertTrue(continued.replicasIdentical());
@@ -434,7 +435,7 @@ class StandaloneClusterTrainingTest {
       SparkJobRecorder placements = new SparkJobRecorder();
       sc.sc().addSparkListener(placements);
       try {
-        TrainingResult result = new GptTrainer(cfg).fit(sc, load(cfg));
+        TrainingResult result = new GptTrainer(cfg).fit(sc, load(cfg)).summary();
         await("the listener bus delivers the training tasks' starts",
             () -> placements.executorsOfStages(TRAINING_STAGE, WORLD).values().stream()
                 .mapToInt(Set::size).sum() >= WORLD);

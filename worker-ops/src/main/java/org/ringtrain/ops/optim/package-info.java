@@ -1,7 +1,8 @@
 /**
  * Optimizers over the whole flat parameter buffer (AdamW, SGD with momentum), global-norm gradient
- * clipping, the warm-up plus cosine learning-rate schedule, gradient accumulation over
- * micro-batches, and the checkpoint format of optimizer state.
+ * clipping, the warm-up plus cosine learning-rate schedule, and the checkpoint format of optimizer
+ * state. Gradient accumulation over micro-batches is the training loop's: the model's backward
+ * adds into the gradient buffer, and the loop divides it by the number of micro-batches.
  *
  * <p>Every update is a handful of ND4J vector ops on the entire buffer: parameters, gradients and
  * moments are 1-D float32 arrays with the identical {@link org.ringtrain.ops.model.ParameterLayout},
