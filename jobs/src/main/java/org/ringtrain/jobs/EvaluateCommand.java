@@ -50,9 +50,7 @@ final class EvaluateCommand implements Callable<Integer> {
     TrainConfig cfg = model.config().with("input", input).with("format", format);
     TrainingPreflight.checkInput(cfg, hadoop);
     try (SparkJob job = spark.start()) {
-      TrainingData data = CorpusLoader.load(job, new DatasetSpec(input,
-          "shards".equals(cfg.format()) ? DatasetSpec.Format.SHARDS : DatasetSpec.Format.TEXT,
-          model.tokenizer().id(), cfg.contextLength(), 0.0, partitions));
+      TrainingData data = CorpusLoader.load(job, new DatasetSpec(input, cfg.format(), model.tokenizer().id(), cfg.contextLength(), 0.0, partitions));
       GptEvaluator.Evaluation e = GptEvaluator.evaluate(job, model, data, batch);
       LOG.info("checkpoint step {} on {}: loss {} perplexity {} over {} sequences ({} tokens)", model.step(),
           input, String.format("%.4f", e.loss()), String.format("%.3f", e.perplexity()), e.sequences(), e.tokens());

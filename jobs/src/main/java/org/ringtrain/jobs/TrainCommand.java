@@ -66,22 +66,21 @@ final class TrainCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     TrainConfig cfg = resolve();
-    SparkJobConf spark = SparkJobConf.of("ringtrain train", cfg.worldSize());
+    SparkJobConf spark = SparkJobConf.of("ringtrain train", cfg.loop().worldSize());
     HadoopSettings hadoop = spark.hadoopSettings();
     TrainingPreflight.check(cfg, spark.master(), hadoop);
     LOG.info("resolved config: {}", cfg.toJson());
     try (SparkJob job = spark.start()) {
-      TrainingData data = CorpusLoader.load(job, new DatasetSpec(cfg.input(),
-          "shards".equals(cfg.format()) ? DatasetSpec.Format.SHARDS : DatasetSpec.Format.TEXT,
-          cfg.tokenizer(), cfg.contextLength(), cfg.validationFraction(), cfg.worldSize()));
+      TrainingData data = CorpusLoader.load(job, new DatasetSpec(cfg.input(), cfg.format(),
+          cfg.tokenizer().id(), cfg.contextLength(), cfg.validationFraction(), cfg.loop().worldSize()));
       LOG.info("data: {}", data);
       TrainedGpt model = new GptTrainer(cfg).fit(job, data);
       TrainingResult result = model.summary();
-      LOG.info("trained {} steps: final loss {}, validation loss {}, checkpoint {}", cfg.steps(),
+      LOG.info("trained {} steps: final loss {}, validation loss {}, checkpoint {}", cfg.loop().steps(),
           String.format("%.4f", result.finalLoss()), String.format("%.4f", result.validationLoss()),
           model.checkpoint());
       if (sampleTokens > 0) {
-        LOG.info("sample:\n{}", model.generate(prompt, sampleTokens, 0.8, 40, cfg.seed()));
+        LOG.info("sample:\n{}", model.generate(prompt, sampleTokens, 0.8, 40, cfg.loop().seed()));
       }
       return 0;
     }

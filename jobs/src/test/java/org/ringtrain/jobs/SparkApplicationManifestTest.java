@@ -31,6 +31,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
+import org.ringtrain.driver.train.CheckpointSettings;
 import org.ringtrain.driver.train.TrainConfig;
 import org.ringtrain.jobs.k8s.ImageLayout;
 import org.ringtrain.jobs.k8s.RepoFiles;
@@ -263,8 +264,9 @@ class SparkApplicationManifestTest {
     }
     assertTrue(job instanceof TrainCommand, "a training job (train or train-classifier): " + args);
     TrainConfig cfg = trainConfig(manifest);
-    return new Job(cfg.worldSize(), cfg.resume(), cfg.input(), cfg.checkpointDir(),
-        List.of(cfg.input(), cfg.checkpointDir()));
+    CheckpointSettings checkpoints = cfg.loop().checkpoints();
+    return new Job(cfg.loop().worldSize(), checkpoints.resume(), cfg.input(), checkpoints.checkpointDir(),
+        List.of(cfg.input(), checkpoints.checkpointDir()));
   }
 
   /** A `train` manifest's arguments resolved to the TrainConfig the job would run. */

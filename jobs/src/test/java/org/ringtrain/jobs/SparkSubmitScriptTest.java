@@ -101,9 +101,9 @@ class SparkSubmitScriptTest {
     sparkConf("gpt-train-cpu.yaml").fields().forEachRemaining(e -> assertEquals(e.getValue().asText(),
         s.conf().get(e.getKey()), e.getKey()));
     TrainConfig cfg = trainConfig(s.jobArgs());
-    assertEquals(String.valueOf(cfg.worldSize()), s.conf().get("spark.executor.instances"));
+    assertEquals(String.valueOf(cfg.loop().worldSize()), s.conf().get("spark.executor.instances"));
     assertEquals(s.conf().get("spark.task.cpus"), s.conf().get("spark.executor.cores"));
-    assertTrue(cfg.resume(), "--resume: running the script again continues the run");
+    assertTrue(cfg.loop().checkpoints().resume(), "--resume: running the script again continues the run");
   }
 
   @Test
@@ -116,7 +116,7 @@ class SparkSubmitScriptTest {
     });
     assertEquals("4", s.conf().get("spark.executor.instances"));
     assertTrue(String.join(" ", s.jobArgs()).contains("--sample-tokens 0"), s.jobArgs().toString());
-    assertEquals(4, trainConfig(s.jobArgs()).worldSize());
+    assertEquals(4, trainConfig(s.jobArgs()).loop().worldSize());
   }
 
   @Test
@@ -140,7 +140,7 @@ class SparkSubmitScriptTest {
     assertEquals("train", args.get(0));
     assertEquals(ImageLayout.CONF_DIR + "small.yaml", args.get(args.indexOf("--config") + 1));
     TrainConfig cfg = trainConfig(args);
-    assertEquals(2000, cfg.steps());
-    assertEquals(16, cfg.microBatch());
+    assertEquals(2000, cfg.loop().steps());
+    assertEquals(16, cfg.loop().microBatch());
   }
 }

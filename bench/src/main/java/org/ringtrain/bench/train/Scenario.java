@@ -99,7 +99,7 @@ record Scenario(String key, String label, int worldSize, int threadsPerRank, int
     double wallSeconds = (System.nanoTime() - t0) / 1e9;
 
     List<MetricsEvent> timed = new ArrayList<>();
-    for (String line : Files.readAllLines(Path.of(cfg.resolvedMetricsLog()))) {
+    for (String line : Files.readAllLines(Path.of(cfg.loop().resolvedMetricsLog()))) {
       MetricsEvent e = MetricsEvent.fromJson(line);
       double step = "step".equals(e.event()) ? e.number("step") : 0;
       if (step > options.warmup() && step <= options.warmup() + options.timed()) {
@@ -108,7 +108,7 @@ record Scenario(String key, String label, int worldSize, int threadsPerRank, int
     }
     if (timed.size() != options.timed()) {
       throw new IllegalStateException(label + ": expected " + options.timed() + " timed step events in "
-          + cfg.resolvedMetricsLog() + " but found " + timed.size());
+          + cfg.loop().resolvedMetricsLog() + " but found " + timed.size());
     }
     double[] losses = result.ranks().get(0).losses();
     return new Measurement(this, timed.size(), cfg.tokensPerStep(), sum(timed, "step_ms"), sum(timed, "compute_ms"),

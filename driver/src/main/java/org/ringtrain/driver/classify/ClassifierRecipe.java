@@ -17,22 +17,34 @@ import org.ringtrain.ops.model.TrainableModel;
 final class ClassifierRecipe implements ModelRecipe {
   private static final long serialVersionUID = 1L;
 
-  private final ClassifierSpec spec;
+  private final ClassifierConfig spec;
   private final WordVectors pretrained; // null: the seeded initialisation only
+  private final String runConfigJson;
 
-  ClassifierRecipe(ClassifierSpec spec, WordVectors pretrained) {
+  ClassifierRecipe(ClassifierConfig spec, WordVectors pretrained, String runConfigJson) {
     this.spec = spec;
     this.pretrained = pretrained;
+    this.runConfigJson = runConfigJson;
+  }
+
+  @Override
+  public int tokensPerRow() {
+    return spec.maxLen();
+  }
+
+  @Override
+  public String configJson() {
+    return runConfigJson;
   }
 
   @Override
   public ParameterLayout layout() {
-    return SequenceClassifier.layout(spec.config());
+    return SequenceClassifier.layout(spec);
   }
 
   @Override
   public Instance create(long seed, int microBatch) {
-    SequenceClassifier model = SequenceClassifier.initialised(spec.config(), seed);
+    SequenceClassifier model = SequenceClassifier.initialised(spec, seed);
     if (pretrained != null) {
       copyPretrained(model.params().view("embed.weight"), pretrained, spec.dModel());
     }
@@ -42,7 +54,7 @@ final class ClassifierRecipe implements ModelRecipe {
   /** The model's own estimate (see {@link ClassifierConfig#trainingFlopsPerToken()}). */
   @Override
   public double flopsPerToken() {
-    return spec.config().trainingFlopsPerToken();
+    return spec.trainingFlopsPerToken();
   }
 
   /** Overwrites the embedding rows the word vectors cover. */

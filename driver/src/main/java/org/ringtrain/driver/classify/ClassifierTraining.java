@@ -4,10 +4,13 @@
 // written (not even a temporary checkpoint directory) until every check passed.
 package org.ringtrain.driver.classify;
 
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
-import java.util.HashMap;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.hadoop.fs.Path;
@@ -17,17 +20,21 @@ import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.storage.StorageLevel;
 import org.ringtrain.driver.checkpoint.Checkpoint;
+import org.ringtrain.driver.config.FlatSettings;
 import org.ringtrain.driver.data.RankRows;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsSink;
 import org.ringtrain.driver.train.DataParallelTrainer;
-import org.ringtrain.driver.train.TrainConfig;
+import org.ringtrain.driver.train.LoopConfig;
 import org.ringtrain.driver.train.TrainingResult;
+import org.ringtrain.ops.classify.ClassifierConfig;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /** One fit of a text classifier; see {@link TextClassifier} for the params. */
 final class ClassifierTraining {
+
+  private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final Logger LOG = LoggerFactory.getLogger(ClassifierTraining.class);
 
   /**
@@ -61,12 +68,13 @@ final class ClassifierTraining {
           + " per rank, fewer than batchSize=" + s.batchSize() + "; lower batchSize or worldSize");
     }
     Vocabulary vocab = Vocabulary.fit(data, s.tokensCol(), s.minCount(), s.vocabSize());
-    ClassifierSpec spec = new ClassifierSpec(s.architecture(), vocab.size(), s.maxLen(), s.d(), s.layers(),
-        "lstm".equals(s.architecture()) ? 1 : s.heads(), summary.numClasses());
+    ClassifierConfig.Architecture arch = ClassifierConfig.Architecture.parse(s.architecture());
+    ClassifierConfig spec = new ClassifierConfig(arch, vocab.size(), s.maxLen(), s.d(), s.layers(),
+        arch == ClassifierConfig.Architecture.LSTM ? 1 : s.heads(), summary.numClasses());
     WordVectors vectors = readWordVectors(sc, s, vocab);
     long steps = Math.max(2, (long) Math.ceil((double) s.epochs() * perRank / s.batchSize()));
     String dir = temporary ? temporaryDirectory() : s.checkpointDir();
-    TrainConfig cfg = trainConfig(uid, s, spec, dir, steps);
+    LoopConfig cfg = loopConfig(s, dir, steps);
     LOG.info("text classifier {}: {} rows, {} classes, vocabulary {}, {} epochs = {} steps on {} ranks",
         uid, summary.rows(), summary.numClasses(), vocab, s.epochs(), steps, s.worldSize());
 
@@ -77,7 +85,7 @@ final class ClassifierTraining {
     try {
       JavaRDD<int[]> rows = RankRows.shuffledEvenly(encoded, summary.rows(), s.worldSize(), s.seed());
       JavaRDD<int[]> none = sc.parallelize(List.<int[]>of(), s.worldSize());
-      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors);
+      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors, runConfigJson(spec, cfg));
       DataParallelTrainer trainer = new DataParallelTrainer(cfg);
       if (sink != null) {
         trainer = trainer.withMetricsSink(sink);
@@ -96,15 +104,10 @@ final class ClassifierTraining {
     }
   }
 
-  private static TrainConfig trainConfig(String uid, Settings s, ClassifierSpec spec, String dir, long steps) {
-    Map<String, Object> m = new HashMap<>();
-    m.put("input", "dataframe " + uid);
+  /** The loop settings of a classifier fit: the params' choices on top of the loop's defaults. */
+  private static LoopConfig loopConfig(Settings s, String dir, long steps) {
+    Map<String, Object> m = new LinkedHashMap<>(LoopConfig.defaults());
     m.put("checkpointDir", dir);
-    m.put("validationFraction", 0.0);
-    m.put("contextLength", Math.max(2, spec.maxLen()));
-    m.put("dModel", spec.dModel());
-    m.put("layers", spec.layers());
-    m.put("heads", spec.heads());
     m.put("worldSize", s.worldSize());
     m.put("microBatch", s.batchSize());
     m.put("steps", steps);
@@ -118,7 +121,19 @@ final class ClassifierTraining {
     m.put("checkpointEvery", Math.max(1, steps / 4));
     m.put("keepCheckpoints", 2);
     m.put("resume", s.resume());
-    return TrainConfig.fromLayers(m);
+    return FlatSettings.read(LoopConfig.class, m, "classifier training config");
+  }
+
+  /** What a classifier checkpoint records of its run: the model's shape and the loop's settings. */
+  private static String runConfigJson(ClassifierConfig config, LoopConfig loop) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("classifier", config);
+    m.put("loop", FlatSettings.write(loop));
+    try {
+      return JSON.writeValueAsString(m);
+    } catch (JsonProcessingException e) {
+      throw new IllegalStateException("cannot serialise the classifier's run config", e);
+    }
   }
 
   private static String temporaryDirectory() {

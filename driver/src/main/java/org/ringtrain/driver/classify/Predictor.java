@@ -9,6 +9,7 @@ import java.util.List;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.classify.ClassifierConfig;
 import org.ringtrain.ops.classify.SequenceClassifier;
 
 /** Class probabilities for token rows; not thread-safe, close it when done. */
@@ -16,15 +17,15 @@ final class Predictor implements AutoCloseable {
   /** Rows per forward pass. */
   static final int BATCH = 64;
 
-  private final ClassifierSpec spec;
+  private final ClassifierConfig spec;
   private final Vocabulary vocab;
   private final SequenceClassifier model;
   private final int[] tokens; // [BATCH * maxLen]
 
-  Predictor(ClassifierSpec spec, Vocabulary vocab, float[] weights) {
+  Predictor(ClassifierConfig spec, Vocabulary vocab, float[] weights) {
     this.spec = spec;
     this.vocab = vocab;
-    this.model = SequenceClassifier.create(spec.config(), DataType.FLOAT);
+    this.model = SequenceClassifier.create(spec, DataType.FLOAT);
     model.params().flat().assign(Nd4j.createFromArray(weights));
     this.tokens = new int[BATCH * spec.maxLen()];
   }

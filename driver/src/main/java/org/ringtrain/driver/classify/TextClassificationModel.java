@@ -45,6 +45,7 @@ import org.apache.spark.sql.types.StructField;
 import org.apache.spark.sql.types.StructType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.classify.ClassifierConfig;
 import org.ringtrain.ops.classify.SequenceClassifier;
 import org.ringtrain.ops.io.SafetensorsReader;
 import org.ringtrain.ops.io.SafetensorsWriter;
@@ -61,7 +62,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
       .add("token", DataTypes.StringType, false).add("weight", DataTypes.DoubleType, false);
 
   private final String uid;
-  private final ClassifierSpec spec;
+  private final ClassifierConfig spec;
   private final Vocabulary vocabulary;
   private final float[] weights;
   private final double trainingLoss;
@@ -72,7 +73,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
   private final Param<String> explanationCol;
   private final IntParam explainTopK;
 
-  TextClassificationModel(String uid, ClassifierSpec spec, Vocabulary vocabulary, float[] weights,
+  TextClassificationModel(String uid, ClassifierConfig spec, Vocabulary vocabulary, float[] weights,
       double trainingLoss) {
     this.uid = uid;
     this.spec = spec;
@@ -156,7 +157,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
 
   /** The encoder: "transformer" or "lstm". */
   public String architecture() {
-    return spec.architecture();
+    return spec.architecture().id();
   }
 
   /** Number of classes. */
@@ -261,7 +262,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
   }
 
   /** What the executors need, broadcast once per transform. */
-  private record Shipped(ClassifierSpec spec, Vocabulary vocabulary, float[] weights) implements java.io.Serializable {
+  private record Shipped(ClassifierConfig spec, Vocabulary vocabulary, float[] weights) implements java.io.Serializable {
   }
 
   /** Predicts a partition in batches, lazily; the model is closed when the partition ends or the task does. */
@@ -370,7 +371,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
       try {
         FileSystem fs = data.getFileSystem(conf);
         model.vocabulary.save(new Path(data, "vocabulary.json"), conf);
-        ParameterLayout layout = SequenceClassifier.layout(model.spec.config());
+        ParameterLayout layout = SequenceClassifier.layout(model.spec);
         try (OutputStream out = fs.create(new Path(data, "weights.safetensors"), true)) {
           new SafetensorsWriter(layout).write(Nd4j.createFromArray(model.weights),
               Map.of("ringtrain.vocabulary_sha256", model.vocabulary.sha256()), out);
@@ -407,7 +408,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
           throw new IOException(data + "/model.json is not a version-1 ringtrain text classifier (format "
               + doc.get("format") + ", version " + doc.get("version") + ")");
         }
-        ClassifierSpec spec = JSON.convertValue(doc.get("spec"), ClassifierSpec.class);
+        ClassifierConfig spec = JSON.convertValue(doc.get("spec"), ClassifierConfig.class);
         Vocabulary vocab = Vocabulary.load(new Path(data, "vocabulary.json"), conf);
         if (!vocab.sha256().equals(doc.get("vocabularySha256")) || vocab.size() != spec.vocabSize()) {
           throw new IllegalArgumentException("the vocabulary in " + data + "/vocabulary.json (" + vocab.size()
@@ -415,7 +416,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
               + spec.vocabSize() + " tokens, sha256 " + doc.get("vocabularySha256") + "); restore the model's own"
               + " vocabulary.json: ids from another vocabulary would silently mean other words");
         }
-        ParameterLayout layout = SequenceClassifier.layout(spec.config());
+        ParameterLayout layout = SequenceClassifier.layout(spec);
         INDArray flat = Nd4j.create(org.nd4j.linalg.api.buffer.DataType.FLOAT, layout.totalElements());
         try (InputStream in = data.getFileSystem(conf).open(new Path(data, "weights.safetensors"))) {
           new SafetensorsReader(layout).read(in, flat);

@@ -121,9 +121,11 @@ public final class FlatSettings {
       types[i] = c.getType();
       if (c.getType().isRecord()) {
         args[i] = build(c.getType().asSubclass(Record.class), flat, what);
-      } else if (!flat.containsKey(c.getName())) {
+      } else if (!flat.containsKey(c.getName()) && c.getType().isPrimitive()) {
         throw new IllegalArgumentException("invalid " + what + ": " + c.getName() + " is required; give it in the"
             + " config file or as a flag");
+      } else if (!flat.containsKey(c.getName())) {
+        args[i] = null; // the record's own check names what to give
       } else {
         args[i] = convert(flat.get(c.getName()), c, what);
       }

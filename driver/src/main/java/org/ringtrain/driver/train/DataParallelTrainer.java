@@ -42,23 +42,23 @@ import scala.reflect.ClassTag$;
 public final class DataParallelTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(DataParallelTrainer.class);
 
-  private final TrainConfig config;
+  private final LoopConfig config;
   private final FaultPlan fault;
   private final List<MetricsSink> sinks;
 
   /** A trainer for {@code config}. */
-  public DataParallelTrainer(TrainConfig config) {
+  public DataParallelTrainer(LoopConfig config) {
     this(config, FaultPlan.NONE, List.of());
   }
 
-  private DataParallelTrainer(TrainConfig config, FaultPlan fault, List<MetricsSink> sinks) {
+  private DataParallelTrainer(LoopConfig config, FaultPlan fault, List<MetricsSink> sinks) {
     this.config = config;
     this.fault = fault;
     this.sinks = List.copyOf(sinks);
   }
 
   /** The configuration this trainer runs. */
-  public TrainConfig config() {
+  public LoopConfig config() {
     return config;
   }
 
@@ -122,8 +122,8 @@ public final class DataParallelTrainer {
         List<RankResult> results = JavaRDD.fromRDD(perRank.rdd().barrier()
             .mapPartitions(task, false, ClassTag$.MODULE$.apply(RankResult.class)),
             ClassTag$.MODULE$.apply(RankResult.class)).repartition(1).collect();
-        List<String> checkpoints = new CheckpointStore(hadoop, config.checkpointDir(),
-            config.keepCheckpoints()).list();
+        List<String> checkpoints = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(),
+            config.checkpoints().keepCheckpoints()).list();
         result = new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
       } finally {
         sc.sc().removeSparkListener(failures);
@@ -152,9 +152,9 @@ public final class DataParallelTrainer {
 
   /** The loss curve PNG next to the checkpoints; a failed picture never fails a run. */
   private void writeLossCurve(HadoopSettings hadoop) {
-    String output = config.checkpointDir().replaceAll("/+$", "") + "/loss.png";
+    String output = config.checkpoints().checkpointDir().replaceAll("/+$", "") + "/loss.png";
     try {
-      LossCurvePlot.write(config.resolvedMetricsLog(), output, "ringtrain " + config.checkpointDir(),
+      LossCurvePlot.write(config.resolvedMetricsLog(), output, "ringtrain " + config.checkpoints().checkpointDir(),
           LossCurvePlot.DEFAULT_WIDTH, LossCurvePlot.DEFAULT_HEIGHT, hadoop);
       LOG.info("loss curve written to {}", output);
     } catch (IOException | IllegalArgumentException e) {
@@ -190,12 +190,12 @@ public final class DataParallelTrainer {
     int slots = concurrentSlots(sc, n);
     BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
     checkCheckpointDir(config, hadoop);
-    if (!config.resume()) {
+    if (!config.checkpoints().resume()) {
       return Optional.empty();
     }
-    Optional<TrainingState> state = new CheckpointStore(hadoop, config.checkpointDir()).latestState();
+    Optional<TrainingState> state = new CheckpointStore(hadoop, config.checkpoints().checkpointDir()).latestState();
     if (state.isPresent() && !state.get().tokenizerId().equals(tokenizerId)) {
-      throw new IllegalArgumentException("cannot resume: the checkpoints in " + config.checkpointDir()
+      throw new IllegalArgumentException("cannot resume: the checkpoints in " + config.checkpoints().checkpointDir()
           + " were trained with tokenizer '" + state.get().tokenizerId() + "' but this run uses '" + tokenizerId
           + "'; token ids would mean other tokens. Resume with the same tokenizer (and, for a classifier, the same"
           + " training data, so that the vocabulary is the same), or start in an empty directory");
@@ -239,12 +239,12 @@ public final class DataParallelTrainer {
    *                                  that is a file
    * @throws IOException              when the directory cannot be created or written
    */
-  public static void checkCheckpointDir(TrainConfig config, HadoopSettings hadoop) throws IOException {
-    CheckpointStore store = new CheckpointStore(hadoop, config.checkpointDir(), config.keepCheckpoints());
+  public static void checkCheckpointDir(LoopConfig config, HadoopSettings hadoop) throws IOException {
+    CheckpointStore store = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(), config.checkpoints().keepCheckpoints());
     store.checkWritable();
-    int earlier = config.resume() ? 0 : store.list().size();
+    int earlier = config.checkpoints().resume() ? 0 : store.list().size();
     if (earlier > 0) {
-      throw new IllegalArgumentException("checkpointDir " + config.checkpointDir() + " already holds "
+      throw new IllegalArgumentException("checkpointDir " + config.checkpoints().checkpointDir() + " already holds "
           + earlier + " checkpoint(s) of an earlier run; pass --resume to continue it, or choose an empty directory");
     }
   }

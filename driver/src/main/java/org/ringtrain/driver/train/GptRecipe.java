@@ -12,9 +12,22 @@ final class GptRecipe implements ModelRecipe {
   private static final long serialVersionUID = 1L;
 
   private final ModelConfig config;
+  private final String runConfigJson;
 
-  GptRecipe(ModelConfig config) {
+  /** The recipe of the model {@code config}, trained by a run whose TrainConfig JSON is {@code runConfigJson}. */
+  GptRecipe(ModelConfig config, String runConfigJson) {
     this.config = config;
+    this.runConfigJson = runConfigJson;
+  }
+
+  @Override
+  public int tokensPerRow() {
+    return config.contextLength();
+  }
+
+  @Override
+  public String configJson() {
+    return runConfigJson;
   }
 
   @Override

@@ -19,25 +19,27 @@ import org.ringtrain.driver.metrics.MetricsSink;
  * {@link TrainingResult}.
  */
 public final class GptTrainer {
+  private final TrainConfig config;
   private final DataParallelTrainer trainer;
 
   /** A trainer for {@code config}. */
   public GptTrainer(TrainConfig config) {
-    this(new DataParallelTrainer(config));
+    this(config, new DataParallelTrainer(config.loop()));
   }
 
-  private GptTrainer(DataParallelTrainer trainer) {
+  private GptTrainer(TrainConfig config, DataParallelTrainer trainer) {
+    this.config = config;
     this.trainer = trainer;
   }
 
   /** This trainer with a deliberate failure of {@code rank} at {@code step} on the first attempt (drills, tests). */
   public GptTrainer withFault(long step, int rank) {
-    return new GptTrainer(trainer.withFault(step, rank));
+    return new GptTrainer(config, trainer.withFault(step, rank));
   }
 
   /** This trainer also delivering every metrics event to {@code sink} on the driver as it arrives. */
   public GptTrainer withMetricsSink(MetricsSink sink) {
-    return new GptTrainer(trainer.withMetricsSink(sink));
+    return new GptTrainer(config, trainer.withMetricsSink(sink));
   }
 
   /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}, in the Spark application of a job. */
@@ -61,13 +63,13 @@ public final class GptTrainer {
    */
   public TrainedGpt fit(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
       String tokenizerId, int vocabSize) throws IOException {
-    GptRecipe recipe = new GptRecipe(trainer.config().modelConfig(vocabSize));
+    GptRecipe recipe = new GptRecipe(config.modelConfig(vocabSize), config.toJson());
     TrainingResult run = trainer.fit(sc, recipe, train, validation, tokenizerId);
     return TrainedGpt.of(run, recipe.layout(), HadoopSettings.of(sc));
   }
 
   /** See {@link DataParallelTrainer#checkCheckpointDir}. */
   public static void checkCheckpointDir(TrainConfig config, HadoopSettings hadoop) throws IOException {
-    DataParallelTrainer.checkCheckpointDir(config, hadoop);
+    DataParallelTrainer.checkCheckpointDir(config.loop(), hadoop);
   }
 }

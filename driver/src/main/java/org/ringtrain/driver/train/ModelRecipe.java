@@ -25,6 +25,15 @@ public interface ModelRecipe extends Serializable {
    */
   Instance create(long seed, int microBatch);
 
+  /** Tokens a row holds, for the tokens/s metric (a GPT's context length, a classifier's maxLen). */
+  int tokensPerRow();
+
+  /**
+   * The run's full configuration as JSON, stored verbatim in every checkpoint so that a checkpoint
+   * says how it was made (the GPT's flat TrainConfig, the classifier's shape and loop settings).
+   */
+  String configJson();
+
   /** Forward plus backward FLOPs per token (row position), for the MFU metric. */
   double flopsPerToken();
 

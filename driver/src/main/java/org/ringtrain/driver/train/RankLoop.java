@@ -29,7 +29,7 @@ import org.ringtrain.sync.RingException;
 
 /** One rank's training loop; single use. */
 final class RankLoop {
-  private final TrainConfig cfg;
+  private final LoopConfig cfg;
   private final ModelRecipe recipe;
   private final String tokenizerId;
   private final RingCommunicator ring;
@@ -40,7 +40,7 @@ final class RankLoop {
   private final int stageAttempt;
   private final int[] evalPicked;
 
-  RankLoop(TrainConfig cfg, ModelRecipe recipe, String tokenizerId, RingCommunicator ring,
+  RankLoop(LoopConfig cfg, ModelRecipe recipe, String tokenizerId, RingCommunicator ring,
       CheckpointStore store, MetricsClient metrics, FaultPlan fault, int stageAttempt) {
     this.cfg = cfg;
     this.recipe = recipe;
@@ -69,9 +69,9 @@ final class RankLoop {
       ring.broadcast(paramBytes, 0, n, 0);
 
       Optimizer optimizer = new AdamW(model.layout(), AdamW.Config.defaults()
-          .withLr(cfg.learningRate()).withWeightDecay(cfg.weightDecay()));
+          .withLr(cfg.optimizer().learningRate()).withWeightDecay(cfg.optimizer().weightDecay()));
       Start start = new Start(0, 0, 0, null);
-      Optional<Checkpoint> resumed = cfg.resume() || stageAttempt > 0
+      Optional<Checkpoint> resumed = cfg.checkpoints().resume() || stageAttempt > 0
           ? store.loadLatestValid(model.layout()) : Optional.empty();
       if (resumed.isPresent()) {
         Checkpoint ck = resumed.get();
@@ -123,7 +123,7 @@ final class RankLoop {
       this.flopsPerToken = recipe.flopsPerToken();
       this.sampler = new BatchSampler(data.train().length, cfg.microBatch(), cfg.seed(), rank, cfg.shuffle(),
           start.epoch(), start.cursor());
-      this.schedule = new WarmupCosineSchedule(cfg.learningRate(), cfg.minLearningRate(), cfg.warmupSteps(),
+      this.schedule = new WarmupCosineSchedule(cfg.optimizer().learningRate(), cfg.optimizer().minLearningRate(), cfg.optimizer().warmupSteps(),
           cfg.steps());
       this.totals = new RankTotals(rank == 0 ? start.checkpoint() : null);
     }
@@ -143,7 +143,7 @@ final class RankLoop {
       StepTimer timer = new StepTimer();
       double lr = schedule.lr(step);
       GradientBuckets buckets = new GradientBuckets(ring, gradBytes, model.layout().totalElements(),
-          (long) cfg.bucketMb() << 20);
+          (long) cfg.ring().bucketMb() << 20);
       double lossSum = forwardBackward(buckets, timer);
       syncGradients(buckets, timer);
       double gradNorm = clipAndStep(step, lr);
@@ -196,7 +196,7 @@ final class RankLoop {
       if (cfg.gradAccumSteps() > 1) {
         grads.muli(1.0 / cfg.gradAccumSteps());
       }
-      double gradNorm = cfg.gradClip() > 0 ? GradientClipping.clipGlobalNorm(grads, cfg.gradClip())
+      double gradNorm = cfg.optimizer().gradClip() > 0 ? GradientClipping.clipGlobalNorm(grads, cfg.optimizer().gradClip())
           : GradientClipping.globalNorm(grads);
       if (fault.firesAt(step, rank, stageAttempt)) {
         throw new IllegalStateException("injected failure on rank " + rank + " at step " + step
@@ -233,12 +233,12 @@ final class RankLoop {
     /** Rank 0 writes a checkpoint every checkpointEvery steps and after the last one. */
     @SuppressWarnings("try") // the lap is only closed, never read
     private void maybeCheckpoint(long done, boolean last, StepTimer timer) throws IOException {
-      if (rank != 0 || !due(done, cfg.checkpointEvery(), last)) {
+      if (rank != 0 || !due(done, cfg.checkpoints().checkpointEvery(), last)) {
         return;
       }
       String path;
       try (StepTimer.Lap lap = timer.time(StepTimer.Phase.CHECKPOINT)) {
-        path = store.write(new TrainingState(done, sampler.epoch(), sampler.cursor(), cfg.seed(), cfg.toJson(),
+        path = store.write(new TrainingState(done, sampler.epoch(), sampler.cursor(), cfg.seed(), recipe.configJson(),
             tokenizerId), model.layout(), params, optimizer);
       }
       totals.checkpoint(path);
@@ -249,7 +249,7 @@ final class RankLoop {
     private MetricsEvent stepEvent(long done, float loss, double lr, double gradNorm, StepTimer timer,
         GradientBuckets buckets) {
       double stepMs = timer.elapsedMs();
-      double tokensPerSecond = cfg.tokensPerStep() / (stepMs / 1000.0);
+      double tokensPerSecond = cfg.rowsPerStep() * recipe.tokensPerRow() / (stepMs / 1000.0);
       MetricsEvent event = MetricsEvent.of("step").with("step", done).with("total_steps", cfg.steps())
           .with("loss", loss).with("lr", lr).with("grad_norm", gradNorm).with("step_ms", stepMs)
           .with("compute_ms", timer.ms(StepTimer.Phase.COMPUTE))
@@ -276,8 +276,8 @@ final class RankLoop {
     if (metrics == null) {
       return 0;
     }
-    boolean configured = cfg.peakGflopsPerRank() > 0;
-    double peakGflops = configured ? cfg.peakGflopsPerRank() : Nd4jRuntime.sgemmPeakGflops();
+    boolean configured = cfg.metrics().peakGflopsPerRank() > 0;
+    double peakGflops = configured ? cfg.metrics().peakGflopsPerRank() : Nd4jRuntime.sgemmPeakGflops();
     report(MetricsEvent.of("peak").with("peak_gflops_per_rank", peakGflops).with("source", configured
         ? "configured" : "measured sgemm " + Nd4jRuntime.PEAK_PROBE_SIZE + "x" + Nd4jRuntime.PEAK_PROBE_SIZE + "x"
         + Nd4jRuntime.PEAK_PROBE_SIZE));

@@ -14,11 +14,9 @@ import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsClient;
 import org.ringtrain.ops.runtime.Nd4jRuntime;
-import org.ringtrain.sync.LinkTransport;
 import org.ringtrain.sync.RingCommunicator;
 import org.ringtrain.sync.RingConfig;
 import org.ringtrain.sync.RingSecret;
-import org.ringtrain.sync.WireCodec;
 import org.ringtrain.sync.spark.SparkBarrierRendezvous;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -32,7 +30,7 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
   private static final Logger LOG = LoggerFactory.getLogger(RankTask.class);
   private static volatile boolean backendLogged;
 
-  private final TrainConfig cfg;
+  private final LoopConfig cfg;
   private final ModelRecipe recipe;
   private final String tokenizerId;
   private final String runId;
@@ -42,7 +40,7 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
   private final HadoopSettings hadoop;
   private final FaultPlan fault;
 
-  RankTask(TrainConfig cfg, ModelRecipe recipe, String tokenizerId, String runId, RingSecret secret,
+  RankTask(LoopConfig cfg, ModelRecipe recipe, String tokenizerId, String runId, RingSecret secret,
       String metricsHost, int metricsPort, HadoopSettings hadoop, FaultPlan fault) {
     this.cfg = cfg;
     this.recipe = recipe;
@@ -59,17 +57,21 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
   public Iterator<RankResult> apply(Iterator<RankData> partition) {
     BarrierTaskContext ctx = BarrierTaskContext.get();
     RankData data = partition.hasNext() ? partition.next() : new RankData(new int[0][], new int[0][]);
-    Nd4jRuntime.useThreads(Nd4jRuntime.Threads.forRank(cfg.threadsPerRank(), cfg.opThreadsPerRank(), ctx.cpus()));
+    ThreadSettings threads = cfg.threads();
+    Nd4jRuntime.useThreads(Nd4jRuntime.Threads.forRank(threads.threadsPerRank(), threads.opThreadsPerRank(),
+        ctx.cpus()));
     logBackendOnce();
     // A new run id per stage attempt: a straggler of a failed attempt can never join the new ring.
+    RingSettings rs = cfg.ring();
     RingConfig ring = RingConfig.defaults(runId + "/attempt-" + ctx.stageAttemptNumber(), secret)
-        .withBindHost(cfg.ringBindHost().isEmpty() ? null : cfg.ringBindHost())
-        .withCodec("bf16".equals(cfg.ringCodec()) ? WireCodec.BF16 : WireCodec.FP32)
-        .withTransport("tcp".equals(cfg.ringTransport()) ? LinkTransport.TCP : LinkTransport.AUTO)
-        .withSocketDir(cfg.ringSocketDir().isEmpty() ? null : cfg.ringSocketDir())
+        .withBindHost(rs.ringBindHost().isEmpty() ? null : rs.ringBindHost())
+        .withCodec(rs.ringCodec())
+        .withTransport(rs.ringTransport())
+        .withSocketDir(rs.ringSocketDir().isEmpty() ? null : rs.ringSocketDir())
         .withTimeouts(RingConfig.DEFAULT_CONNECT_TIMEOUT, RingConfig.DEFAULT_HANDSHAKE_TIMEOUT,
-            Duration.ofSeconds(cfg.ringTimeoutSeconds()));
-    CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpointDir(), cfg.keepCheckpoints());
+            Duration.ofSeconds(rs.ringTimeoutSeconds()));
+    CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpoints().checkpointDir(),
+        cfg.checkpoints().keepCheckpoints());
     try (RingCommunicator comm = RingCommunicator.connect(ring, new SparkBarrierRendezvous(ctx));
          MetricsClient metrics = comm.rank() == 0
              ? new MetricsClient(metricsHost, metricsPort, secret, ctx.stageAttemptNumber()) : null) {

@@ -10,6 +10,8 @@ package org.ringtrain.driver.train;
 import java.io.IOException;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
+import org.ringtrain.driver.data.DatasetSpec;
+import org.ringtrain.driver.data.TokenizerKind;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.fs.Preflight;
 
@@ -34,14 +36,14 @@ public final class TrainingPreflight {
     try {
       GptTrainer.checkCheckpointDir(cfg, hadoop);
     } catch (IOException e) {
-      throw new IllegalArgumentException("checkpointDir " + cfg.checkpointDir() + " is not usable: "
+      throw new IllegalArgumentException("checkpointDir " + cfg.loop().checkpoints().checkpointDir() + " is not usable: "
           + e.getMessage() + "; choose a directory you can write", e);
     }
     if (master != null) {
       Matcher m = LOCAL.matcher(master);
-      if (m.matches() && !"*".equals(m.group(1)) && Integer.parseInt(m.group(1)) < cfg.worldSize()) {
-        throw new IllegalArgumentException("worldSize=" + cfg.worldSize() + " needs " + cfg.worldSize()
-            + " task slots but master " + master + " has " + m.group(1) + "; use local[" + cfg.worldSize() + "]");
+      if (m.matches() && !"*".equals(m.group(1)) && Integer.parseInt(m.group(1)) < cfg.loop().worldSize()) {
+        throw new IllegalArgumentException("worldSize=" + cfg.loop().worldSize() + " needs " + cfg.loop().worldSize()
+            + " task slots but master " + master + " has " + m.group(1) + "; use local[" + cfg.loop().worldSize() + "]");
       }
     }
   }
@@ -54,7 +56,7 @@ public final class TrainingPreflight {
    */
   public static void checkInput(TrainConfig cfg, HadoopSettings hadoop) {
     long bytes = Preflight.requireInput(cfg.input(), hadoop);
-    if ("text".equals(cfg.format()) && "byte".equals(cfg.tokenizer()) && bytes < cfg.contextLength() + 1L) {
+    if (cfg.format() == DatasetSpec.Format.TEXT && cfg.tokenizer() == TokenizerKind.BYTE && bytes < cfg.contextLength() + 1L) {
       throw new IllegalArgumentException("input " + cfg.input() + " holds " + bytes + " bytes, fewer than one "
           + "sequence of contextLength+1=" + (cfg.contextLength() + 1) + " tokens; use a larger corpus or a "
           + "smaller contextLength");

@@ -23,7 +23,7 @@ import org.ringtrain.ops.model.ParameterLayout;
  *                    another run writing into the same directory may have added some
  * @param events      every metrics event the driver received, in order
  */
-public record TrainingResult(TrainConfig config, List<RankResult> ranks, List<String> checkpoints,
+public record TrainingResult(LoopConfig config, List<RankResult> ranks, List<String> checkpoints,
     List<MetricsEvent> events) {
 
   public TrainingResult {
@@ -54,7 +54,7 @@ public record TrainingResult(TrainConfig config, List<RankResult> ranks, List<St
     String path = ranks.get(0).finalCheckpoint();
     if (path == null) {
       throw new IllegalStateException("rank 0 reported no checkpoint for this run of " + config.steps()
-          + " steps in " + config.checkpointDir() + "; rank 0 writes one after the last step, so the stage did not"
+          + " steps in " + config.checkpoints().checkpointDir() + "; rank 0 writes one after the last step, so the stage did not"
           + " finish normally: check the executor logs");
     }
     return path;
@@ -71,7 +71,7 @@ public record TrainingResult(TrainConfig config, List<RankResult> ranks, List<St
    * @throws IOException                                                 from the file system
    */
   public Checkpoint loadFinalCheckpoint(ParameterLayout layout, HadoopSettings hadoop) throws IOException {
-    return new CheckpointStore(hadoop, config.checkpointDir()).load(finalCheckpoint(), layout);
+    return new CheckpointStore(hadoop, config.checkpoints().checkpointDir()).load(finalCheckpoint(), layout);
   }
 
   /** True when every rank reported the same parameter hash at every check. */

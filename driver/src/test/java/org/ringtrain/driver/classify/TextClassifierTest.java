@@ -42,6 +42,7 @@ import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.train.DataParallelTrainer;
 import org.ringtrain.driver.train.TrainConfig;
+import org.ringtrain.ops.classify.ClassifierConfig;
 
 @Timeout(value = 600, unit = TimeUnit.SECONDS)
 class TextClassifierTest {
@@ -235,7 +236,7 @@ class TextClassifierTest {
         twoRankOrder.add(ordered.get(4 * k + 2 * r + 1));
       }
     }
-    ClassifierRecipe recipe = new ClassifierRecipe(new ClassifierSpec(arch, 20, maxLen, 8, 2, 2, 2), null);
+    ClassifierRecipe recipe = new ClassifierRecipe(new ClassifierConfig(ClassifierConfig.Architecture.parse(arch), 20, maxLen, 8, 2, 2, 2), null, "{}");
     float[] two = train(recipe, twoRankOrder, 2, 2, "dp2-" + arch);
     float[] one = train(recipe, ordered, 1, 4, "dp1-" + arch);
     double diff = 0;
@@ -255,9 +256,9 @@ class TextClassifierTest {
         "learningRate", 1e-2, "minLearningRate", 1e-3, "warmupSteps", 1, "evalEvery", 0),
         Map.of("checkpointEvery", 5, "ringTimeoutSeconds", 60));
     JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    new DataParallelTrainer(cfg).fit(sc, recipe, sc.parallelize(rows, ranks), sc.parallelize(List.of(), ranks),
+    new DataParallelTrainer(cfg.loop()).fit(sc, recipe, sc.parallelize(rows, ranks), sc.parallelize(List.of(), ranks),
         "test");
-    try (Checkpoint ck = new CheckpointStore(HadoopSettings.defaults(), cfg.checkpointDir(), 3)
+    try (Checkpoint ck = new CheckpointStore(HadoopSettings.defaults(), cfg.loop().checkpoints().checkpointDir(), 3)
         .loadLatestValid(recipe.layout()).orElseThrow()) {
       return ck.params().toFloatVector();
     }
@@ -271,9 +272,9 @@ class TextClassifierTest {
     WordVectors v = WordVectors.read(new org.apache.hadoop.fs.Path(glove.toUri()),
         new org.apache.hadoop.conf.Configuration(), vocab, 4);
     assertEquals(2, v.hits());
-    ClassifierSpec spec = new ClassifierSpec("lstm", vocab.size(), 4, 4, 1, 1, 2);
-    try (var plain = new ClassifierRecipe(spec, null).create(3, 2);
-         var init = new ClassifierRecipe(spec, v).create(3, 2)) {
+    ClassifierConfig spec = new ClassifierConfig(ClassifierConfig.Architecture.LSTM, vocab.size(), 4, 4, 1, 1, 2);
+    try (var plain = new ClassifierRecipe(spec, null, "{}").create(3, 2);
+         var init = new ClassifierRecipe(spec, v, "{}").create(3, 2)) {
       INDArray e0 = plain.model().params().view("embed.weight");
       INDArray e1 = init.model().params().view("embed.weight");
       assertArrayEquals(new float[] {0.5f, -0.25f, 1, 2}, e1.getRow(vocab.id("good")).toFloatVector());

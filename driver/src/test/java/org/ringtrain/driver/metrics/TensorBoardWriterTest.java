@@ -202,7 +202,7 @@ class TensorBoardWriterTest {
     }
 
     Map<String, Float> want = new LinkedHashMap<>();
-    for (String line : Files.readAllLines(Path.of(cfg.resolvedMetricsLog()))) {
+    for (String line : Files.readAllLines(Path.of(cfg.loop().resolvedMetricsLog()))) {
       MetricsEvent e = MetricsEvent.fromJson(line);
       long s = (long) e.number("step");
       switch (e.event()) {

@@ -38,7 +38,7 @@ final class AnotherRunCheckpointRecipe implements ModelRecipe {
    */
   AnotherRunCheckpointRecipe(ModelConfig config, TrainConfig other, long step) {
     this.config = config;
-    this.gpt = new GptRecipe(config);
+    this.gpt = new GptRecipe(config, other.toJson());
     this.other = other;
     this.step = step;
   }
@@ -50,17 +50,27 @@ final class AnotherRunCheckpointRecipe implements ModelRecipe {
 
   @Override
   public Instance create(long seed, int microBatch) {
-    if (WRITTEN.add(other.checkpointDir())) {
-      try (GptModel model = GptModel.initialised(config, other.seed());
+    if (WRITTEN.add(other.loop().checkpoints().checkpointDir())) {
+      try (GptModel model = GptModel.initialised(config, other.loop().seed());
            AdamW adam = new AdamW(layout())) {
-        new CheckpointStore(HadoopSettings.defaults(), other.checkpointDir(), CheckpointStore.DEFAULT_KEEP_LAST).write(
-            new TrainingState(step, 0, 0, other.seed(), other.toJson(), "byte"), layout(), model.params().flat(), adam);
+        new CheckpointStore(HadoopSettings.defaults(), other.loop().checkpoints().checkpointDir(), CheckpointStore.DEFAULT_KEEP_LAST).write(
+            new TrainingState(step, 0, 0, other.loop().seed(), other.toJson(), "byte"), layout(), model.params().flat(), adam);
       } catch (IOException e) {
         throw new UncheckedIOException("the fixture could not write the other run's checkpoint of step " + step
-            + " into " + other.checkpointDir() + ": " + e.getMessage(), e);
+            + " into " + other.loop().checkpoints().checkpointDir() + ": " + e.getMessage(), e);
       }
     }
     return gpt.create(seed, microBatch);
+  }
+
+  @Override
+  public int tokensPerRow() {
+    return gpt.tokensPerRow();
+  }
+
+  @Override
+  public String configJson() {
+    return gpt.configJson();
   }
 
   @Override

@@ -89,7 +89,7 @@ class GptTrainerTest {
   }
 
   private TrainedGpt train(TrainConfig cfg, List<int[]> train, List<int[]> val) throws Exception {
-    return new GptTrainer(cfg).fit(sc, rdd(train, cfg.worldSize()), rdd(val, cfg.worldSize()), "byte", VOCAB);
+    return new GptTrainer(cfg).fit(sc, rdd(train, cfg.loop().worldSize()), rdd(val, cfg.loop().worldSize()), "byte", VOCAB);
   }
 
   private TrainingResult fit(TrainConfig cfg, List<int[]> train, List<int[]> val) throws Exception {
@@ -111,7 +111,7 @@ class GptTrainerTest {
     assertTrue(Math.abs(losses[0] - Math.log(VOCAB)) < 0.5, "initial loss near ln(V): " + losses[0]);
     assertFalse(Double.isNaN(result.validationLoss()));
 
-    List<String> stepLines = Files.readAllLines(Path.of(cfg.resolvedMetricsLog())).stream()
+    List<String> stepLines = Files.readAllLines(Path.of(cfg.loop().resolvedMetricsLog())).stream()
         .filter(l -> l.contains("\"event\":\"step\"")).toList();
     assertEquals(12, stepLines.size(), "one JSON line per step in the metrics log");
     assertEquals(12.0, MetricsEvent.fromJson(stepLines.get(11)).number("step"));
@@ -235,7 +235,7 @@ class GptTrainerTest {
     assertTrue(retried.replicasIdentical());
     assertTrue(retried.finalCheckpoint().endsWith("/step-000000010"), "the retry wrote the final checkpoint: "
         + retried.finalCheckpoint());
-    List<String> events = Files.readAllLines(Path.of(failing.resolvedMetricsLog())).stream()
+    List<String> events = Files.readAllLines(Path.of(failing.loop().resolvedMetricsLog())).stream()
         .map(l -> MetricsEvent.fromJson(l).event()).toList();
     int failure = events.indexOf("failure");
     int resume = events.lastIndexOf("resume");
@@ -279,7 +279,7 @@ class GptTrainerTest {
     assertEquals(3, model.step());
     assertTrue(model.checkpoint().endsWith("/step-000000003"), model.checkpoint());
     assertEquals(3, model.summary().ranks().get(0).losses().length);
-    TrainedGpt loaded = TrainedGpt.load(cfg.checkpointDir(), HadoopSettings.defaults());
+    TrainedGpt loaded = TrainedGpt.load(cfg.loop().checkpoints().checkpointDir(), HadoopSettings.defaults());
     assertArrayEquals(model.weights(), loaded.weights(), "fit's model is what the directory's final checkpoint holds");
     assertFalse(loaded.hasSummary());
     IllegalStateException noSummary = assertThrows(IllegalStateException.class, loaded::summary);
@@ -295,7 +295,7 @@ class GptTrainerTest {
   void fitReturnsItsOwnFinalCheckpointWhenAnotherRunWroteANewerOneIntoTheDirectory() throws Exception {
     TrainConfig cfg = config("shared", 2, 4, 8);
     ModelRecipe sharing = new AnotherRunCheckpointRecipe(cfg.modelConfig(VOCAB), cfg.with("seed", 99L), 1000);
-    TrainingResult result = new DataParallelTrainer(cfg).fit(sc, sharing, rdd(sequences(0, 48), 2),
+    TrainingResult result = new DataParallelTrainer(cfg.loop()).fit(sc, sharing, rdd(sequences(0, 48), 2),
         rdd(sequences(700, 8), 2), "byte");
 
     List<String> inDirectory = result.checkpoints();
@@ -306,9 +306,9 @@ class GptTrainerTest {
     TrainedGpt mine = TrainedGpt.of(result, sharing.layout(), HadoopSettings.defaults());
     assertEquals(result.finalCheckpoint(), mine.checkpoint());
     assertEquals(8, mine.step());
-    assertEquals(cfg.seed(), mine.config().seed(), "the checkpoint's config is this run's");
+    assertEquals(cfg.loop().seed(), mine.config().loop().seed(), "the checkpoint's config is this run's");
     assertSame(result, mine.summary());
-    TrainedGpt newest = TrainedGpt.load(cfg.checkpointDir(), HadoopSettings.defaults());
+    TrainedGpt newest = TrainedGpt.load(cfg.loop().checkpoints().checkpointDir(), HadoopSettings.defaults());
     assertEquals(1000, newest.step(), "loading the directory gives the other run's checkpoint");
     assertFalse(Arrays.equals(newest.weights(), mine.weights()), "the two runs' weights differ");
   }

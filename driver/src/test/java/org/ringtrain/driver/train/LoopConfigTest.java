@@ -75,6 +75,6 @@ class LoopConfigTest {
     noDir.remove("checkpointDir");
     IllegalArgumentException dir = assertThrows(IllegalArgumentException.class,
         () -> FlatSettings.read(LoopConfig.class, noDir, "train config"));
-    assertTrue(dir.getMessage().contains("checkpointDir is required"), dir.getMessage());
+    assertTrue(dir.getMessage().contains("checkpointDir = null; give a directory"), dir.getMessage());
   }
 }

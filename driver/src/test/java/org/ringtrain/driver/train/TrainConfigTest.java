@@ -10,6 +10,7 @@ import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.ringtrain.sync.LinkTransport;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
 class TrainConfigTest {
@@ -18,11 +19,11 @@ class TrainConfigTest {
   @Test
   void laterLayersWinAndDefaultsFillTheRest() {
     TrainConfig cfg = TrainConfig.fromLayers(REQUIRED, Map.of("steps", 50, "heads", 8), Map.of("steps", "70"));
-    assertEquals(70, cfg.steps());
+    assertEquals(70, cfg.loop().steps());
     assertEquals(8, cfg.heads());
     assertEquals(128, cfg.dModel());
-    assertEquals("runs/a/metrics.jsonl", cfg.resolvedMetricsLog());
-    assertEquals("runs/a/tensorboard", cfg.resolvedTensorboardDir());
+    assertEquals("runs/a/metrics.jsonl", cfg.loop().resolvedMetricsLog());
+    assertEquals("runs/a/tensorboard", cfg.loop().resolvedTensorboardDir());
   }
 
   @Test
@@ -39,11 +40,12 @@ class TrainConfigTest {
     assertTrue(missing.getMessage().contains("checkpointDir"), missing.getMessage());
     IllegalArgumentException transport = assertThrows(IllegalArgumentException.class,
         () -> TrainConfig.fromLayers(REQUIRED, Map.of("ringTransport", "rdma")));
-    assertTrue(transport.getMessage().contains("ringTransport = rdma; use auto"), transport.getMessage());
+    assertTrue(transport.getMessage().contains("ringTransport = rdma; expected one of [auto, tcp]"), transport.getMessage());
     IllegalArgumentException socketDir = assertThrows(IllegalArgumentException.class,
         () -> TrainConfig.fromLayers(REQUIRED, Map.of("ringSocketDir", "relative/dir")));
     assertTrue(socketDir.getMessage().contains("absolute local path"), socketDir.getMessage());
-    assertEquals("tcp", TrainConfig.fromLayers(REQUIRED, Map.of("ringTransport", "TCP")).ringTransport());
+    assertEquals(LinkTransport.TCP, TrainConfig.fromLayers(REQUIRED, Map.of("ringTransport", "TCP")).loop().ring()
+        .ringTransport());
   }
 
   @Test

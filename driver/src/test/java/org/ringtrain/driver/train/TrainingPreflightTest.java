@@ -67,7 +67,7 @@ class TrainingPreflightTest {
     TrainConfig cfg = config(corpus(17), blocker.resolve("sub"), Map.of());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrainingPreflight.check(cfg, "local[2]", LOCAL));
-    assertTrue(e.getMessage().startsWith("checkpointDir " + cfg.checkpointDir() + " is not usable: "), e.getMessage());
+    assertTrue(e.getMessage().startsWith("checkpointDir " + cfg.loop().checkpoints().checkpointDir() + " is not usable: "), e.getMessage());
     assertTrue(e.getMessage().endsWith("choose a directory you can write"), e.getMessage());
   }
 

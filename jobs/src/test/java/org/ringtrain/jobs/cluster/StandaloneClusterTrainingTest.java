@@ -185,7 +185,7 @@ class StandaloneClusterTrainingTest {
     Set<String> executors = run.rankExecutors().values().iterator().next();
     assertEquals(WORLD, executors.size(), "each rank in its own executor JVM: " + executors);
 
-    String ckptDir = run.config().checkpointDir();
+    String ckptDir = run.config().loop().checkpoints().checkpointDir();
     List<String> names = assertEveryCheckpointValid(ckptDir);
     assertEquals(List.of("step-000000030", "step-000000035", "step-000000040"), names,
         "a checkpoint every 5 steps, the newest 3 kept");
@@ -201,7 +201,7 @@ class StandaloneClusterTrainingTest {
     assertEquals("done", log.get(log.size() - 1).event());
     FileSystem fs = hdfs.fileSystem();
     assertTrue(fs.exists(new Path(ckptDir + "/loss.png")), "loss curve beside the checkpoints");
-    FileStatus[] tensorboard = fs.listStatus(new Path(run.config().resolvedTensorboardDir()));
+    FileStatus[] tensorboard = fs.listStatus(new Path(run.config().loop().resolvedTensorboardDir()));
     assertTrue(Arrays.stream(tensorboard).anyMatch(s -> s.getPath().getName().startsWith("events.out.tfevents.")
         && s.getLen() > 0), "a non-empty TensorBoard event file on HDFS");
   }
@@ -240,13 +240,13 @@ class StandaloneClusterTrainingTest {
           "loss of step " + (resumedAt + i + 1));
     }
     assertTrue(retried.replicasIdentical());
-    float[] expected = TrainedGpt.load(reference.config().checkpointDir(), hadoopSettings()).weights();
-    float[] actual = TrainedGpt.load(cfg.checkpointDir(), hadoopSettings()).weights();
+    float[] expected = TrainedGpt.load(reference.config().loop().checkpoints().checkpointDir(), hadoopSettings()).weights();
+    float[] actual = TrainedGpt.load(cfg.loop().checkpoints().checkpointDir(), hadoopSettings()).weights();
     double relative = relativeDifference(actual, expected);
     assertTrue(relative < 1e-5, "final parameters differ from the uninterrupted run's by a relative " + relative);
 
     // Nothing is lost: every checkpoint left on HDFS verifies, and the log tells the story.
-    List<String> names = assertEveryCheckpointValid(cfg.checkpointDir());
+    List<String> names = assertEveryCheckpointValid(cfg.loop().checkpoints().checkpointDir());
     assertEquals("step-000000040", names.get(names.size() - 1));
     List<MetricsEvent> log = metricsLog(cfg);
     List<String> kinds = log.stream().map(MetricsEvent::event).toList();
@@ -271,7 +271,7 @@ class StandaloneClusterTrainingTest {
     CleanRun reference = cleanRun();
     String copy = hdfs.path("/runs/continued");
     FileSystem fs = hdfs.fileSystem();
-    assertTrue(FileUtil.copy(fs, new Path(reference.config().checkpointDir()),
+    assertTrue(FileUtil.copy(fs, new Path(reference.config().loop().checkpoints().checkpointDir()),
         fs, new Path(copy), false, fs.getConf()), "copy of the clean run's directory");
     TrainConfig again = reference.config().with("checkpointDir", copy);
     TrainingData data = load(again);
@@ -311,7 +311,7 @@ class StandaloneClusterTrainingTest {
       sc.sc().removeSparkListener(jobs);
     }
     assertEquals(List.of(), jobs.jobDescriptions(), "no Spark job started (Spark's own check would wait ~10 min)");
-    assertFalse(hdfs.fileSystem().exists(new Path(cfg.checkpointDir())), "nothing written");
+    assertFalse(hdfs.fileSystem().exists(new Path(cfg.loop().checkpoints().checkpointDir())), "nothing written");
   }
 
   /**
@@ -448,7 +448,7 @@ class StandaloneClusterTrainingTest {
   }
 
   private static TrainingData load(TrainConfig cfg) throws IOException {
-    return load(cfg.input(), cfg.contextLength(), cfg.worldSize());
+    return load(cfg.input(), cfg.contextLength(), cfg.loop().worldSize());
   }
 
   private static TrainingData load(String input, int contextLength, int worldSize) throws IOException {
@@ -494,7 +494,7 @@ class StandaloneClusterTrainingTest {
   private static List<MetricsEvent> metricsLog(TrainConfig cfg) throws IOException {
     List<MetricsEvent> events = new ArrayList<>();
     try (BufferedReader in = new BufferedReader(new InputStreamReader(
-        hdfs.fileSystem().open(new Path(cfg.resolvedMetricsLog())), StandardCharsets.UTF_8))) {
+        hdfs.fileSystem().open(new Path(cfg.loop().resolvedMetricsLog())), StandardCharsets.UTF_8))) {
       for (String line = in.readLine(); line != null; line = in.readLine()) {
         events.add(MetricsEvent.fromJson(line));
       }

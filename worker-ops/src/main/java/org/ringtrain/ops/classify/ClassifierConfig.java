@@ -5,6 +5,8 @@
  */
 package org.ringtrain.ops.classify;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonValue;
 import java.util.Locale;
 
 /**
@@ -28,7 +30,14 @@ public record ClassifierConfig(Architecture architecture, int vocabSize, int max
     /** Stacked unidirectional LSTM with masked mean pooling. */
     LSTM;
 
+    /** "transformer" or "lstm": the name in params, saved models and messages. */
+    @JsonValue
+    public String id() {
+      return name().toLowerCase(Locale.ROOT);
+    }
+
     /** Parses "transformer" or "lstm", ignoring case and surrounding blanks. */
+    @JsonCreator
     public static Architecture parse(String text) {
       if (text != null) {
         String t = text.strip().toLowerCase(Locale.ROOT);
