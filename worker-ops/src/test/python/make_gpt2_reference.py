@@ -8,7 +8,7 @@ random parameters. It is a test fixture generator, not part of the build: rerun 
 fixture format changes.
 
     python3 worker-ops/src/test/python/make_gpt2_reference.py \
-        worker-ops/src/test/resources/org/ringtrain/ops/model/gpt2-reference.bin
+        worker-ops/src/test/resources/org/ringtrain/ops/gpt/gpt2-reference.bin
 
 File layout, little-endian: int32 V, ctx, C, L, NH, B, T, P (parameter count); float64 params[P]
 in ParameterLayout order; int32 inputs[B*T]; int32 targets[B*T]; float64 loss; float64
@@ -23,7 +23,7 @@ V, CTX, C, L, NH, B, T = 13, 8, 8, 2, 2, 2, 6
 
 
 def layout():
-    """(name, shape) in the buffer order of org.ringtrain.ops.model.ParameterLayout."""
+    """(name, shape) in the buffer order of org.ringtrain.ops.gpt.GptModel.layout."""
     specs = [("wte.weight", (V, C)), ("wpe.weight", (CTX, C))]
     for i in range(L):
         p = f"h.{i}."

@@ -3,8 +3,8 @@
 package org.ringtrain.jobs;
 
 import java.util.concurrent.Callable;
+import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.driver.launch.SparkJobConf;
-import org.ringtrain.driver.train.TrainedGpt;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 

@@ -2,8 +2,8 @@
 // Thin by design: parse, build the config record, call the driver, stop Spark.
 package org.ringtrain.jobs;
 
-import picocli.CommandLine;
 import picocli.CommandLine.Command;
+import picocli.CommandLine;
 
 /**
  * Entry point of every ringtrain job.

@@ -4,9 +4,9 @@ package org.ringtrain.jobs;
 
 import java.util.concurrent.Callable;
 import org.ringtrain.driver.data.TokenShards;
-import org.ringtrain.driver.data.Tokenizer;
 import org.ringtrain.driver.launch.SparkJob;
 import org.ringtrain.driver.launch.SparkJobConf;
+import org.ringtrain.driver.tokenize.Tokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;

@@ -21,7 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.ringtrain.driver.train.TrainConfig;
+import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.jobs.k8s.ImageLayout;
 import org.ringtrain.jobs.k8s.RepoFiles;
 import org.ringtrain.jobs.k8s.SparkApplicationSchema;

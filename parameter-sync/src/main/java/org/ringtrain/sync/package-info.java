@@ -1,14 +1,11 @@
 /**
- * Ring all-reduce between training ranks over TCP, or Unix domain sockets between ranks
- * on one host: rendezvous, an authenticated
- * handshake, pipelined reduce-scatter + all-gather, broadcast, barrier and an
- * asynchronous bucket API for overlapping communication with backward.
+ * parameter-sync: the ring all-reduce between ranks over TCP, or Unix domain sockets on one host:
+ * rendezvous, the authenticated handshake (set-up that strangers cannot stop), pipelined
+ * reduce-scatter + all-gather, broadcast, barrier, asynchronous gradient buckets, the bf16 wire
+ * codec, and timeouts that name the peer and the operation.
  *
- * <p>Entry point: {@link org.ringtrain.sync.RingCommunicator}. This package depends on the
- * JDK and SLF4J only; Spark is reached through the adapter package
- * {@code org.ringtrain.sync.spark}. The wire protocol is described in
- * {@code docs/architecture.md}.
- *
- * <p>Stability: public API. Classes without {@code public} are internal.
+ * <p>Must not import ND4J, org.ringtrain.ops or Spark outside the sync.spark adapter
+ * (build/import-control.xml). Stability: RingCommunicator, RingConfig, RingSecret, WireCodec,
+ * LinkTransport and ReduceOp are public API of the module; the rest is internal.
  */
 package org.ringtrain.sync;

@@ -1,22 +1,13 @@
 /**
- * The model maths of ringtrain on ND4J: a GPT-2 style decoder with explicit forward and backward
- * passes over one flat parameter buffer, its optimizers and its generation. No Spark here.
+ * worker-ops: the model maths on ND4J. Its packages are layers of their own: param (generic
+ * parameter and memory machinery) and runtime (ND4J threads) at the bottom; layers (forward/backward
+ * functions); transformer (the one Transformer block) on layers; gpt and classify (models) on
+ * transformer; optim and io on param.
  *
- * <p>Every tensor declares its shape in a trailing comment with these fixed letters:
- * <table>
- *   <caption>Shape letters</caption>
- *   <tr><th>letter</th><th>meaning</th></tr>
- *   <tr><td>B</td><td>batch size (sequences per micro-batch)</td></tr>
- *   <tr><td>T</td><td>sequence length of the current batch, at most the context length</td></tr>
- *   <tr><td>C</td><td>channels, the model width (dModel)</td></tr>
- *   <tr><td>V</td><td>vocabulary size</td></tr>
- *   <tr><td>L</td><td>number of Transformer blocks (layers)</td></tr>
- *   <tr><td>NH</td><td>number of attention heads</td></tr>
- *   <tr><td>HS</td><td>head size, C / NH</td></tr>
- * </table>
- * A shape written {@code [B*T, C]} is a 2-D matrix whose rows are the tokens of the batch in
- * row-major (b, t) order.
+ * <p>Tensor shapes in comments use fixed letters: B batch, T sequence length, C width, V vocabulary,
+ * L blocks, NH heads, HS head size (C / NH), K classes, H LSTM hidden size.
  *
- * <p>Stability: internal to ringtrain; the driver is its only user and may change with it.
+ * <p>Must not import Spark, Hadoop or org.ringtrain.sync (build/import-control.xml).
+ * Stability: internal to ringtrain; the driver is its only user.
  */
 package org.ringtrain.ops;

@@ -15,7 +15,7 @@ import java.nio.ByteOrder;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /** A fixture's bytes, read front to back. */
 public final class GoldenFile {

@@ -12,12 +12,12 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ModelConfig;
-import org.ringtrain.ops.model.SplitMix64;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
 import org.ringtrain.ops.optim.AdamW;
-import org.ringtrain.ops.runtime.Nd4jRuntime;
+import org.ringtrain.ops.param.SplitMix64;
 import org.ringtrain.ops.runtime.Nd4jRuntime.Gemm;
+import org.ringtrain.ops.runtime.Nd4jRuntime;
 
 /**
  * Usage: {@code bench/model.sh [--steps N] [--warmup W] [--configs tiny,small] [--threads N]

@@ -11,10 +11,10 @@ import java.util.List;
 import java.util.Map;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.driver.gpt.GptTrainer;
+import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.driver.metrics.MetricsEvent;
-import org.ringtrain.driver.train.GptTrainer;
 import org.ringtrain.driver.train.RankResult;
-import org.ringtrain.driver.train.TrainConfig;
 import org.ringtrain.driver.train.TrainingResult;
 
 /**

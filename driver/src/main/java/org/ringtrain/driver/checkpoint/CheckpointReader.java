@@ -25,9 +25,9 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.io.SafetensorsReader;
-import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.Optimizer;
 import org.ringtrain.ops.optim.OptimizerStateReader;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * Reads checkpoints written by {@link CheckpointWriter}, in format version 1.

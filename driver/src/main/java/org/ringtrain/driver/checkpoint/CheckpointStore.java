@@ -20,9 +20,9 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.driver.fs.HadoopSettings;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.optim.Optimizer;
+import org.ringtrain.ops.param.ParameterLayout;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

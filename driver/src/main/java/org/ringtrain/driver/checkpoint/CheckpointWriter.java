@@ -24,9 +24,9 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.StreamCapabilities;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.io.SafetensorsWriter;
-import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.Optimizer;
 import org.ringtrain.ops.optim.OptimizerStateWriter;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * Writes checkpoint files in format version {@value CheckpointFormat#FORMAT_VERSION} (see

@@ -6,6 +6,9 @@
  * <p>Entry point: {@link org.ringtrain.driver.checkpoint.CheckpointStore}. The on-disk format is
  * described in {@link org.ringtrain.driver.checkpoint.CheckpointFormat}.
  *
+ * <p>Must not import train, gpt or classify: a checkpoint is a layout, a flat buffer, optimizer state and
+ * opaque run-config JSON, whatever model wrote it.
+ *
  * <p>Stability: public API ({@code CheckpointStore}, {@code Checkpoint}, {@code TrainingState} and
  * the exceptions); the on-disk format is versioned and readers refuse versions they do not know.
  * {@code CheckpointWriter}, {@code CheckpointReader}, {@code CheckpointDirectory} and {@code Manifest}

@@ -10,8 +10,8 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.driver.train.ModelRecipe;
 import org.ringtrain.ops.classify.ClassifierConfig;
 import org.ringtrain.ops.classify.SequenceClassifier;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.ops.model.TrainableModel;
+import org.ringtrain.ops.param.ParameterLayout;
+import org.ringtrain.ops.param.TrainableModel;
 
 /** Trains a {@link SequenceClassifier} of one {@link ClassifierConfig}. */
 final class ClassifierRecipe implements ModelRecipe {

@@ -49,7 +49,7 @@ import org.ringtrain.ops.classify.ClassifierConfig;
 import org.ringtrain.ops.classify.SequenceClassifier;
 import org.ringtrain.ops.io.SafetensorsReader;
 import org.ringtrain.ops.io.SafetensorsWriter;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * A trained text classifier. Params: {@link #inputCol()}, {@link #predictionCol()},

@@ -5,6 +5,8 @@
  * {@link org.ringtrain.driver.classify.TextClassificationModel} it fits (batch inference on the
  * executors, token-level explanations, ML persistence).
  *
+ * <p>Must not import driver.gpt or ops.gpt (a sibling model); it trains through driver.train.
+ *
  * <p>Stability: {@code TextClassifier}, {@code TextClassificationModel}, {@code Vocabulary},
  * {@code TokenWeight} and {@code Explanation} are public API; the rest is internal.
  */

@@ -3,6 +3,9 @@
 // record only holds what the data pipeline needs.
 package org.ringtrain.driver.data;
 
+import org.ringtrain.driver.shards.TokenShardReader;
+import org.ringtrain.driver.tokenize.Tokenizer;
+
 /**
  * What {@link CorpusLoader#load} reads and how it cuts it. Every field is checked when the
  * record is built; messages name the field, the value found and the accepted range.

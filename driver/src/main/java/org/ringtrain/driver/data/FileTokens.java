@@ -7,6 +7,9 @@ import java.io.InputStream;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
+import org.ringtrain.driver.shards.CorruptShardException;
+import org.ringtrain.driver.shards.TokenShardReader;
+import org.ringtrain.driver.tokenize.Tokenizer;
 
 /** One file's tokens, from text (tokenized here) or from an llm.c shard. */
 final class FileTokens {

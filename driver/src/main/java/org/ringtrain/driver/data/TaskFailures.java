@@ -4,9 +4,10 @@
 package org.ringtrain.driver.data;
 
 import java.io.IOException;
+import org.ringtrain.driver.shards.CorruptShardException;
 
 /** Unwrapping of executor-side input errors from Spark's job failures. */
-final class TaskFailures {
+public final class TaskFailures {
 
   private TaskFailures() {}
 
@@ -18,7 +19,7 @@ final class TaskFailures {
    *
    * @throws IllegalArgumentException or another RuntimeException, as described
    */
-  static IOException unwrap(String source, Exception failure) {
+  public static IOException unwrap(String source, Exception failure) {
     for (Throwable t = failure; t != null; t = t.getCause()) {
       if (t instanceof IllegalArgumentException) {
         throw new IllegalArgumentException(t.getMessage(), failure);

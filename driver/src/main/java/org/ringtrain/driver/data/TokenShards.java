@@ -12,7 +12,10 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.fs.InputFiles;
 import org.ringtrain.driver.launch.SparkJob;
+import org.ringtrain.driver.shards.TokenShardWriter;
+import org.ringtrain.driver.tokenize.Tokenizer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 

@@ -4,6 +4,7 @@
 package org.ringtrain.driver.data;
 
 import org.apache.spark.api.java.JavaRDD;
+import org.ringtrain.driver.tokenize.Tokenizer;
 
 /**
  * Packed sequences of {@code contextLength + 1} token ids, ready for the barrier stage.

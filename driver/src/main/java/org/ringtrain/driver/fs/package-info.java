@@ -1,9 +1,7 @@
 /**
- * Hadoop FileSystems from the driver's side: {@link org.ringtrain.driver.fs.HadoopSettings}, the one
- * serialisable form of Hadoop settings every file access (checkpoints, metrics, corpora, models) is
- * opened with, and {@link org.ringtrain.driver.fs.Preflight}, the file-system checks a job makes
- * before Spark starts.
+ * Hadoop file access in one place: the serialisable HadoopSettings every file access opens its
+ * FileSystem through, input resolution (InputFiles) and the checks before Spark starts (Preflight).
  *
- * <p>Stability: public API.
+ * <p>Must not import train, gpt, classify or Spark's task APIs. Stability: public API of the driver.
  */
 package org.ringtrain.driver.fs;

@@ -5,6 +5,8 @@
  * progress line, a JSON-lines log and TensorBoard event files on any Hadoop FileSystem; plus the
  * loss-curve PNG drawn from a JSON-lines log.
  *
+ * <p>Must not import train, gpt or classify: it carries events, not models.
+ *
  * <p>Stability: internal; the JSON-lines format is documented in docs/monitoring.md.
  */
 package org.ringtrain.driver.metrics;

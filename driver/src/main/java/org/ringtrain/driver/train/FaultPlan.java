@@ -4,6 +4,7 @@
 package org.ringtrain.driver.train;
 
 import java.io.Serializable;
+import org.ringtrain.driver.gpt.TrainConfig;
 
 /**
  * Where to inject a failure.

@@ -11,6 +11,7 @@ import static org.ringtrain.driver.config.Checks.require;
 import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import org.ringtrain.driver.gpt.TrainConfig;
 
 /**
  * The training loop's configuration, validated in the compact constructors of this record and its

@@ -7,8 +7,9 @@
 package org.ringtrain.driver.train;
 
 import java.io.Serializable;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.ops.model.TrainableModel;
+import org.ringtrain.driver.gpt.TrainConfig;
+import org.ringtrain.ops.param.ParameterLayout;
+import org.ringtrain.ops.param.TrainableModel;
 
 /**
  * One kind of model for {@link DataParallelTrainer}. Serialised into every rank's task, so keep it

@@ -12,7 +12,7 @@ import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsEvent;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * The outcome of a training run.

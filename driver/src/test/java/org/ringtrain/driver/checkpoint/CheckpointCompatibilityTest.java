@@ -17,7 +17,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.ringtrain.driver.fs.HadoopSettings;
-import org.ringtrain.driver.train.TrainedGpt;
+import org.ringtrain.driver.gpt.TrainedGpt;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class CheckpointCompatibilityTest {

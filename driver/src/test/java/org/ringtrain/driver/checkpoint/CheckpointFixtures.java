@@ -21,10 +21,10 @@ import java.util.HexFormat;
 import java.util.SplittableRandom;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.ringtrain.ops.model.ModelConfig;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
 import org.ringtrain.ops.optim.AdamW;
+import org.ringtrain.ops.param.ParameterLayout;
 
 final class CheckpointFixtures {
 

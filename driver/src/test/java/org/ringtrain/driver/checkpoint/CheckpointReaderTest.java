@@ -26,8 +26,8 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.driver.fs.HadoopSettings;
-import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.AdamW;
+import org.ringtrain.ops.param.ParameterLayout;
 
 class CheckpointReaderTest {
 

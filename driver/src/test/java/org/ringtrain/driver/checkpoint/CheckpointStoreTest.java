@@ -36,12 +36,12 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
 import org.ringtrain.ops.io.SafetensorsReader;
 import org.ringtrain.ops.io.SafetensorsWriter;
-import org.ringtrain.ops.model.ModelConfig;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.AdamW;
+import org.ringtrain.ops.param.ParameterLayout;
 
 class CheckpointStoreTest {
 

@@ -40,8 +40,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.driver.train.DataParallelTrainer;
-import org.ringtrain.driver.train.TrainConfig;
 import org.ringtrain.ops.classify.ClassifierConfig;
 
 @Timeout(value = 600, unit = TimeUnit.SECONDS)

@@ -16,12 +16,12 @@ import org.apache.logging.log4j.core.config.Property;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaSparkContext;
 
-final class CorpusFixtures {
+public final class CorpusFixtures {
 
   private CorpusFixtures() {}
 
   /** The local[2] context every Spark test class of this package shares (one per class). */
-  static JavaSparkContext localSpark(String appName) {
+  public static JavaSparkContext localSpark(String appName) {
     SparkConf conf = new SparkConf()
         .setMaster("local[2]")
         .setAppName(appName)
@@ -33,7 +33,7 @@ final class CorpusFixtures {
   }
 
   /** The repository root: the first ancestor of the working directory holding data/. */
-  static Path repositoryRoot() {
+  public static Path repositoryRoot() {
     Path p = Path.of("").toAbsolutePath();
     while (p != null && !Files.isRegularFile(p.resolve("data/moby-dick.txt"))) {
       p = p.getParent();
@@ -49,7 +49,7 @@ final class CorpusFixtures {
    * Bytes whose byte-tokenizer ids are {@code start, start+1, ...} modulo 256: every token of
    * a generated corpus tells where it came from.
    */
-  static byte[] counting(int length, int start) {
+  public static byte[] counting(int length, int start) {
     byte[] b = new byte[length];
     for (int i = 0; i < length; i++) {
       b[i] = (byte) (start + i);
@@ -57,7 +57,7 @@ final class CorpusFixtures {
     return b;
   }
 
-  static Path write(Path file, byte[] content) throws IOException {
+  public static Path write(Path file, byte[] content) throws IOException {
     Files.createDirectories(file.getParent());
     return Files.write(file, content);
   }

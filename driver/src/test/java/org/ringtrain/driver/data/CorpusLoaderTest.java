@@ -19,6 +19,9 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.ringtrain.driver.fs.InputFiles;
+import org.ringtrain.driver.tokenize.ByteTokenizer;
+import org.ringtrain.driver.tokenize.Gpt2Tokenizer;
 
 @Timeout(60)
 class CorpusLoaderTest {

@@ -22,6 +22,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.ringtrain.driver.shards.CorruptShardException;
+import org.ringtrain.driver.shards.TokenShardReader;
+import org.ringtrain.driver.shards.TokenShardWriter;
+import org.ringtrain.driver.tokenize.ByteTokenizer;
+import org.ringtrain.driver.tokenize.Gpt2Tokenizer;
+import org.ringtrain.driver.tokenize.Tokenizer;
 
 @Timeout(60)
 class TokenShardsTest {

@@ -24,9 +24,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.gpt.GptTrainer;
+import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.driver.metrics.EventFileReader.Event;
-import org.ringtrain.driver.train.GptTrainer;
-import org.ringtrain.driver.train.TrainConfig;
 
 @Timeout(value = 300, unit = TimeUnit.SECONDS)
 class TensorBoardWriterTest {

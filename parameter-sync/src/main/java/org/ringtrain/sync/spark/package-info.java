@@ -1,7 +1,8 @@
 /**
- * The ring's only contact with Spark: a {@link org.ringtrain.sync.Rendezvous} over a barrier
- * stage's {@code BarrierTaskContext.allGather}. Spark is a provided dependency of this module.
+ * The one adapter from the ring to Spark: rendezvous of ranks through
+ * BarrierTaskContext.allGather.
  *
- * <p>Stability: public API.
+ * <p>May import Spark (provided scope); must not import ND4J or org.ringtrain.ops.
+ * Stability: public API of the module.
  */
 package org.ringtrain.sync.spark;

@@ -10,9 +10,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
-import org.ringtrain.ops.model.GradientListener;
-import org.ringtrain.ops.model.ParameterBuffer;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.GradientListener;
+import org.ringtrain.ops.param.ParameterBuffer;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * The lifecycle of {@link SequenceClassifier}: {@code forward} validates once, measures the row

@@ -7,10 +7,10 @@ package org.ringtrain.ops.classify;
 
 import java.util.Arrays;
 import java.util.function.Function;
-import org.ringtrain.ops.model.ParameterBuffer;
-import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
-import org.ringtrain.ops.param.ParameterInit;
+import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterInit.Rule;
+import org.ringtrain.ops.param.ParameterInit;
+import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
 import org.ringtrain.ops.transformer.TransformerInit;
 
 /**

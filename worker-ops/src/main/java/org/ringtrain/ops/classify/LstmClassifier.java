@@ -13,8 +13,8 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.layers.Kernels;
 import org.ringtrain.ops.layers.Linear;
 import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
-import org.ringtrain.ops.model.GradientListener;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.GradientListener;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * Embedding, L {@link Lstm} layers of hidden size H = C (gate order i, f, g, o), the mean of the

@@ -8,9 +8,9 @@ package org.ringtrain.ops.classify;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.ringtrain.ops.model.GradientListener;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.ops.model.TrainableModel;
+import org.ringtrain.ops.param.GradientListener;
+import org.ringtrain.ops.param.ParameterLayout;
+import org.ringtrain.ops.param.TrainableModel;
 
 /**
  * A classifier of token rows into K classes, trained on one flat parameter buffer.

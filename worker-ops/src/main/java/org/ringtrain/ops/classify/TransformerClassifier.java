@@ -13,8 +13,8 @@ import org.ringtrain.ops.layers.Encoder;
 import org.ringtrain.ops.layers.Kernels;
 import org.ringtrain.ops.layers.Linear;
 import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
-import org.ringtrain.ops.model.GradientListener;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.GradientListener;
+import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.transformer.TransformerActivations;
 import org.ringtrain.ops.transformer.TransformerTrunk;
 

@@ -18,8 +18,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
+import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * Writes parameter buffers of one {@link ParameterLayout} as safetensors.

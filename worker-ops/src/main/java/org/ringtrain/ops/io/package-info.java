@@ -1,9 +1,9 @@
 /**
- * Reading and writing flat parameter buffers as files: safetensors with the Hugging Face GPT-2
- * tensor names, and the raw little-endian float streaming that every ringtrain file format shares.
+ * safetensors files: header, reader and writer of a flat buffer by a ParameterLayout, with the
+ * Hugging Face GPT-2 tensor names and layouts, so that weights move to and from the Python
+ * ecosystem, and the flat-buffer I/O helpers.
  *
- * <p>Stability: {@link org.ringtrain.ops.io.SafetensorsWriter} and
- * {@link org.ringtrain.ops.io.SafetensorsReader} are used by the driver's checkpoints and follow
- * the public safetensors format; the rest is internal to ringtrain.
+ * <p>Must not import model packages, Spark, Hadoop or the ring. Stability: used by the driver's
+ * checkpoints; the file format is safetensors' and is frozen.
  */
 package org.ringtrain.ops.io;

@@ -1,7 +1,7 @@
 /*
  * CachedAttention: causal self-attention for one new token per sequence against a KV cache, the
  * decoding counterpart of Attention. It has no backward (decoding does not train) and does not own
- * the cache (see org.ringtrain.ops.model.KvCache).
+ * the cache (see org.ringtrain.ops.gpt.KvCache).
  */
 package org.ringtrain.ops.layers;
 

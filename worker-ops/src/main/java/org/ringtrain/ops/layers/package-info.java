@@ -1,15 +1,12 @@
 /**
- * The layers of a GPT-2 decoder as explicit forward/backward function pairs on ND4J arrays, in
- * llm.c's argument order (outputs, inputs, weights, scratch, sizes). Every backward accumulates
- * into the parameter gradients it is given (dweight, dbias, dwte, dwpe), and only the model that
- * owns them zeroes them. Input gradients (dinp) are overwritten, as in llm.c's CUDA trainer, which
- * saves zeroing scratch every step. The exceptions add into dinp because their input is the
- * residual stream, whose gradient sums both branches of a block: LayerNorm and Residual.
+ * The layers of a Transformer as explicit forward/backward function pairs on ND4J arrays, in
+ * llm.c's argument order (outputs, inputs, weights, scratch, sizes). Every backward accumulates into
+ * the parameter gradients it is given, and only the model that owns them zeroes them. Input
+ * gradients (dinp) are overwritten, except where the input is the residual stream (LayerNorm,
+ * Residual), whose gradient sums both branches of a block. Functions work in the arrays' data type
+ * (float32 in training, float64 in gradient checks) and allocate no off-heap memory.
  *
- * <p>Every function works in the data type of the arrays it gets (float32 in training, float64 in
- * the gradient checks) and allocates no off-heap memory: callers pass every output and scratch
- * array, preallocated once per shape.
- *
- * <p>Stability: internal to worker-ops.
+ * <p>Must not import transformer, gpt, classify or optim (they build on it), Spark or the ring.
+ * Stability: internal to worker-ops.
  */
 package org.ringtrain.ops.layers;

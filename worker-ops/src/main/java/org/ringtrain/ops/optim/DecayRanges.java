@@ -8,8 +8,8 @@ package org.ringtrain.ops.optim;
 import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
+import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * Half-open element ranges {@code [start, end)} of the tensors whose {@link TensorSpec#decays()} is

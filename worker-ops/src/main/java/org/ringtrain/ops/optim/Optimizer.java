@@ -5,7 +5,7 @@
 package org.ringtrain.ops.optim;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * An in-place update rule over one flat parameter buffer and its gradient buffer of the same

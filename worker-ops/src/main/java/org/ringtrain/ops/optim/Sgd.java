@@ -9,7 +9,7 @@ package org.ringtrain.ops.optim;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * SGD with momentum, as torch.optim.SGD computes it, on the whole flat buffer:

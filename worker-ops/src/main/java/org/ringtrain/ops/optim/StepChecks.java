@@ -6,7 +6,7 @@ package org.ringtrain.ops.optim;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.io.FlatBufferIo;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /** Preconditions of {@link Optimizer#step}, with messages that name the value found. */
 final class StepChecks {

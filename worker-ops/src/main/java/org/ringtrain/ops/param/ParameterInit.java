@@ -9,9 +9,7 @@ package org.ringtrain.ops.param;
 import java.util.function.Function;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.ringtrain.ops.model.ParameterBuffer;
-import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
-import org.ringtrain.ops.model.SplitMix64;
+import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
 
 /**
  * Seeded initialisation, bit-for-bit reproducible in any JVM.

@@ -1,8 +1,7 @@
 /**
- * How ND4J runs in this JVM, kept in one place: the thread policy a training rank or a benchmark
- * applies (BLAS and OpenMP threads, libnd4j's own op pool), a description of the backend for the
- * logs, and the sgemm probe that model FLOPs utilisation is measured against.
+ * ND4J runtime concerns in one place: the thread policy of a rank (BLAS/OpenMP threads and
+ * libnd4j's own op pool) and the sgemm peak probe used for MFU.
  *
- * <p>Stability: internal to ringtrain; the driver's rank task and the benchmarks are its users.
+ * <p>Must not import model packages, Spark or the ring. Stability: internal to ringtrain.
  */
 package org.ringtrain.ops.runtime;

@@ -8,8 +8,8 @@ package org.ringtrain.ops.transformer;
 
 import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.ringtrain.ops.model.ParameterBuffer;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.ParameterBuffer;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * One block's tensors (parameters or their gradients), with llm.c's short names. Every model

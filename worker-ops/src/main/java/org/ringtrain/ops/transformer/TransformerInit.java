@@ -6,9 +6,9 @@
 package org.ringtrain.ops.transformer;
 
 import java.util.function.Function;
-import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
-import org.ringtrain.ops.param.ParameterInit;
 import org.ringtrain.ops.param.ParameterInit.Rule;
+import org.ringtrain.ops.param.ParameterInit;
+import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
 
 /**
  * As nanoGPT's {@code _init_weights}: every matrix and embedding (every rank-2 tensor) from

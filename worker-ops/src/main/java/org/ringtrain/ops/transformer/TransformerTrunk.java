@@ -8,9 +8,9 @@ package org.ringtrain.ops.transformer;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.layers.LayerNorm;
-import org.ringtrain.ops.model.GradientListener;
-import org.ringtrain.ops.model.ParameterBuffer;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.GradientListener;
+import org.ringtrain.ops.param.ParameterBuffer;
+import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * {@code lnf = LN_f(block_{L-1}( ... block_0(encoded)))} forward, and its backward in exactly the

@@ -10,7 +10,7 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.ringtrain.ops.model.SplitMix64;
+import org.ringtrain.ops.param.SplitMix64;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ClassifierStepPinnedTest {

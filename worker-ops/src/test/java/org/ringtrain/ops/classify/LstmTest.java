@@ -16,7 +16,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.GradCheck;
 import org.ringtrain.ops.SingleThreadedNd4j;
-import org.ringtrain.ops.model.SplitMix64;
+import org.ringtrain.ops.param.SplitMix64;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class LstmTest {

@@ -26,9 +26,9 @@ import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.GradCheck;
 import org.ringtrain.ops.SingleThreadedNd4j;
 import org.ringtrain.ops.classify.ClassifierConfig.Architecture;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.ops.model.SplitMix64;
 import org.ringtrain.ops.optim.AdamW;
+import org.ringtrain.ops.param.ParameterLayout;
+import org.ringtrain.ops.param.SplitMix64;
 import org.ringtrain.ops.transformer.TransformerInit;
 
 class SequenceClassifierTest {

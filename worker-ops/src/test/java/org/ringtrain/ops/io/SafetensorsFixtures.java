@@ -14,10 +14,10 @@ import java.util.List;
 import java.util.Random;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ModelConfig;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
+import org.ringtrain.ops.param.ParameterLayout;
 
 final class SafetensorsFixtures {
 

@@ -26,7 +26,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.io.SafetensorsFixtures.Tensor;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.param.ParameterLayout;
 
 @Timeout(60)
 class SafetensorsReaderTest {

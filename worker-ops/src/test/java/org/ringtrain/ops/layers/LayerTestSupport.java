@@ -7,7 +7,7 @@ package org.ringtrain.ops.layers;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.ringtrain.ops.model.SplitMix64;
+import org.ringtrain.ops.param.SplitMix64;
 
 /** Deterministic float64 test arrays. */
 final class LayerTestSupport {

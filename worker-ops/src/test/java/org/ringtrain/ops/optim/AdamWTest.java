@@ -16,8 +16,8 @@ import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.ringtrain.ops.model.ParameterLayout;
-import org.ringtrain.ops.model.ParameterLayout.TensorSpec;
+import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
+import org.ringtrain.ops.param.ParameterLayout;
 
 @Timeout(60)
 class AdamWTest {

@@ -22,9 +22,9 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.nd4j.linalg.api.ndarray.INDArray;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ModelConfig;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.param.ParameterLayout;
 
 @Timeout(60)
 class OptimizerStateReaderTest {

@@ -9,8 +9,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
 
 @Timeout(120)
 class OptimizerWithGptModelTest {

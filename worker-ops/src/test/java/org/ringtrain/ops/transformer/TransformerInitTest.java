@@ -14,10 +14,10 @@ import org.junit.jupiter.api.Timeout;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.SingleThreadedNd4j;
-import org.ringtrain.ops.model.GptModel;
-import org.ringtrain.ops.model.ModelConfig;
-import org.ringtrain.ops.model.ParameterBuffer;
-import org.ringtrain.ops.model.ParameterLayout;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.param.ParameterBuffer;
+import org.ringtrain.ops.param.ParameterLayout;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TransformerInitTest {

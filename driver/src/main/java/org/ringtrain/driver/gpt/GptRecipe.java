@@ -1,0 +1,84 @@
+// The GPT language model as a ModelRecipe: rows are windows of T+1 token ids,
+// inputs the first T and targets the last T (shifted by one).
+package org.ringtrain.driver.gpt;
+
+import org.ringtrain.driver.train.ModelRecipe;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.param.ParameterLayout;
+import org.ringtrain.ops.param.TrainableModel;
+
+/** A GPT decoder of one {@link ModelConfig}, trained on next-token prediction. */
+final class GptRecipe implements ModelRecipe {
+  private static final long serialVersionUID = 1L;
+
+  private final ModelConfig config;
+  private final String runConfigJson;
+
+  /** The recipe of the model {@code config}, trained by a run whose TrainConfig JSON is {@code runConfigJson}. */
+  GptRecipe(ModelConfig config, String runConfigJson) {
+    this.config = config;
+    this.runConfigJson = runConfigJson;
+  }
+
+  @Override
+  public int tokensPerRow() {
+    return config.contextLength();
+  }
+
+  @Override
+  public String configJson() {
+    return runConfigJson;
+  }
+
+  @Override
+  public ParameterLayout layout() {
+    return GptModel.layout(config);
+  }
+
+  @Override
+  public Instance create(long seed, int microBatch) {
+    return new GptInstance(GptModel.initialised(config, seed), microBatch, config.contextLength());
+  }
+
+  /** 6N + 12 L C T FLOPs per token (PaLM, appendix B). */
+  @Override
+  public double flopsPerToken() {
+    return 6.0 * layout().totalElements()
+        + 12.0 * config.layers() * config.dModel() * config.contextLength();
+  }
+
+  private static final class GptInstance implements Instance {
+    private final GptModel model;
+    private final int seqLen;
+    private final int[] inputs; // [B*T]
+    private final int[] targets; // [B*T]
+
+    GptInstance(GptModel model, int microBatch, int seqLen) {
+      this.model = model;
+      this.seqLen = seqLen;
+      this.inputs = new int[microBatch * seqLen];
+      this.targets = new int[microBatch * seqLen];
+    }
+
+    @Override
+    public TrainableModel model() {
+      return model;
+    }
+
+    @Override
+    public double forward(int[][] rows, int[] picked) {
+      for (int i = 0; i < picked.length; i++) {
+        int[] seq = rows[picked[i]];
+        System.arraycopy(seq, 0, inputs, i * seqLen, seqLen);
+        System.arraycopy(seq, 1, targets, i * seqLen, seqLen);
+      }
+      return model.forward(inputs, targets, picked.length, seqLen);
+    }
+
+    @Override
+    public void close() {
+      model.close();
+    }
+  }
+}

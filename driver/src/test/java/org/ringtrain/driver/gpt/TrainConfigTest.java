@@ -1,0 +1,58 @@
+// TrainConfig: layering, validation messages, and reading configs stored in
+// older checkpoints.
+package org.ringtrain.driver.gpt;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.Timeout;
+import org.ringtrain.sync.LinkTransport;
+
+@Timeout(value = 10, unit = TimeUnit.SECONDS)
+class TrainConfigTest {
+  private static final Map<String, Object> REQUIRED = Map.of("input", "corpus.txt", "checkpointDir", "runs/a");
+
+  @Test
+  void laterLayersWinAndDefaultsFillTheRest() {
+    TrainConfig cfg = TrainConfig.fromLayers(REQUIRED, Map.of("steps", 50, "heads", 8), Map.of("steps", "70"));
+    assertEquals(70, cfg.loop().steps());
+    assertEquals(8, cfg.heads());
+    assertEquals(128, cfg.dModel());
+    assertEquals("runs/a/metrics.jsonl", cfg.loop().resolvedMetricsLog());
+    assertEquals("runs/a/tensorboard", cfg.loop().resolvedTensorboardDir());
+  }
+
+  @Test
+  void invalidValuesAreRejectedNamingFieldValueAndRemedy() {
+    IllegalArgumentException heads = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("heads", 5)));
+    assertTrue(heads.getMessage().contains("heads = 5; heads must divide dModel=128, e.g. 4"), heads.getMessage());
+    IllegalArgumentException unknown = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("stpes", 5)));
+    assertTrue(unknown.getMessage().contains("stpes") && unknown.getMessage().contains("known settings"),
+        unknown.getMessage());
+    IllegalArgumentException missing = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(Map.of("input", "corpus.txt")));
+    assertTrue(missing.getMessage().contains("checkpointDir"), missing.getMessage());
+    IllegalArgumentException transport = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("ringTransport", "rdma")));
+    assertTrue(transport.getMessage().contains("ringTransport = rdma; expected one of [auto, tcp]"), transport.getMessage());
+    IllegalArgumentException socketDir = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("ringSocketDir", "relative/dir")));
+    assertTrue(socketDir.getMessage().contains("absolute local path"), socketDir.getMessage());
+    assertEquals(LinkTransport.TCP, TrainConfig.fromLayers(REQUIRED, Map.of("ringTransport", "TCP")).loop().ring()
+        .ringTransport());
+  }
+
+  @Test
+  void aConfigStoredBeforeNewerSettingsExistedLoadsWithTheirDefaults() {
+    TrainConfig cfg = TrainConfig.fromLayers(REQUIRED, Map.of("steps", 90));
+    String json = cfg.toJson().replace(",\"tensorboardDir\":\"\"", "").replace(",\"peakGflopsPerRank\":0.0", "");
+    assertTrue(!json.contains("tensorboardDir") && !json.contains("peakGflopsPerRank"), json);
+    assertEquals(cfg, TrainConfig.fromJson(json));
+  }
+}

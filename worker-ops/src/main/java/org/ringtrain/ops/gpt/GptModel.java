@@ -1,0 +1,305 @@
+/*
+ * GptModel: a GPT-2 decoder with an explicit forward and backward pass over one flat parameter
+ * buffer and one flat gradient buffer, in llm.c's style. It does not update parameters (the
+ * optimizers in org.ringtrain.ops.optim do), does not talk to other ranks, and does no I/O.
+ */
+package org.ringtrain.ops.gpt;
+
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.ringtrain.ops.io.SafetensorsWriter;
+import org.ringtrain.ops.layers.Encoder;
+import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
+import org.ringtrain.ops.layers.TiedLmHead;
+import org.ringtrain.ops.param.GradientListener;
+import org.ringtrain.ops.param.ParameterBuffer;
+import org.ringtrain.ops.param.ParameterInit;
+import org.ringtrain.ops.param.ParameterLayout;
+import org.ringtrain.ops.param.TrainableModel;
+import org.ringtrain.ops.transformer.BlockTensors;
+import org.ringtrain.ops.transformer.TransformerActivations;
+import org.ringtrain.ops.transformer.TransformerInit;
+import org.ringtrain.ops.transformer.TransformerTrunk;
+
+/**
+ * GPT-2: token + position embedding, a {@link TransformerTrunk} of L pre-LayerNorm blocks with
+ * causal self-attention and a final LayerNorm, and an LM head tied to {@code wte}.
+ *
+ * <p>Use: {@code forward(inputs, targets, B, T)} returns the mean cross-entropy loss;
+ * {@code backward()} then accumulates the gradients into {@link #grads()}; {@link #zeroGrad()} resets
+ * them (call it once per optimizer step, not per micro-batch, to accumulate gradients).
+ *
+ * <p>Memory, all off-heap and allocated once (details and tables in docs/memory.md):
+ * <ul>
+ *   <li>per parameter: 4 bytes of parameters + 4 of gradients in float32; AdamW adds 12 (m, v and
+ *       an update scratch), so training holds 20 bytes per parameter;</li>
+ *   <li>activations: allocated on the first forward of a (B, T) shape and reused while the shape
+ *       stays; a new shape frees the old set. Per token, in float32 elements:
+ *       {@code C + L (16 C + 4 + NH T)} kept for backward, {@code C + 2 V + 2} for the final
+ *       LayerNorm, logits and probabilities, and {@code 29 C + V + 2 NH T + NH + 2} of scratch
+ *       shared by all blocks, plus one int32 token id. For the small config (C 384, L 6, NH 6,
+ *       T 256, V 256) that is ~242 KiB per token, ~484 MiB at B 8.
+ *       {@link #activationBytes()} gives the exact figure.</li>
+ * </ul>
+ * Off-heap memory does not grow from step to step: no step allocates an ND4J array. ND4J's ops
+ * still create small native temporaries (a few KiB per op, e.g. shape descriptors) that are freed
+ * when Java's GC collects their owners; measured off-heap use levels off after ~100 steps.
+ *
+ * <p>Not thread-safe: one model per rank thread.
+ */
+public final class GptModel implements TrainableModel {
+
+  private final ModelConfig config;
+  private final ParameterLayout layout;
+  private final ParameterBuffer params;
+  private final TransformerTrunk trunk;
+  private final int ignoreIndex;
+  private final long embeddingsEnd; // wte and wpe are the buffer's first elements
+  private ParameterBuffer grads;
+  private GptActivations acts;
+  private boolean recompute;
+  private int[] targets;
+  private boolean backwardReady;
+
+  /**
+   * A model with zero parameters of the given type (FLOAT for training, DOUBLE for gradient
+   * checks) and the default ignore index {@value SoftmaxCrossEntropy#DEFAULT_IGNORE_INDEX}.
+   */
+  public GptModel(ModelConfig config, DataType dataType) {
+    this(config, dataType, SoftmaxCrossEntropy.DEFAULT_IGNORE_INDEX);
+  }
+
+  /** A model with zero parameters, ignoring targets equal to {@code ignoreIndex} in the loss. */
+  public GptModel(ModelConfig config, DataType dataType, int ignoreIndex) {
+    if (ignoreIndex >= 0 && ignoreIndex < config.vocabSize()) {
+      throw new IllegalArgumentException("ignoreIndex must be outside the vocabulary [0, " + config.vocabSize()
+          + "), but found " + ignoreIndex + "; use -1 (the default)");
+    }
+    this.config = config;
+    this.layout = layout(config);
+    this.params = ParameterBuffer.zeros(layout, dataType);
+    this.trunk = new TransformerTrunk(params, config.layers(), config.heads());
+    this.ignoreIndex = ignoreIndex;
+    this.embeddingsEnd = layout.get(BlockTensors.firstName(0)).offset();
+  }
+
+  /**
+   * The parameter layout of a GPT-2 decoder of this config, Hugging Face GPT-2 names:
+   * {@code wte.weight [V, C]}, {@code wpe.weight [maxT, C]}, the trunk's {@code h.i.*} and
+   * {@code ln_f.*} (see {@link BlockTensors}). Walking the buffer from the end meets the tensors
+   * in the order backward finishes them ({@code ln_f} first, {@code wte} last, because both the
+   * tied LM head and the token embedding write its gradient), so the all-reduce can cut gradient
+   * buckets as ranges from the end. The safetensors metadata carries the config with Hugging Face
+   * GPT2Config names.
+   */
+  public static ParameterLayout layout(ModelConfig config) {
+    if (config == null) {
+      throw new IllegalArgumentException("config must not be null; pass a ModelConfig such as ModelConfig.tiny()");
+    }
+    long c = config.dModel();
+    ParameterLayout.Builder b = ParameterLayout.builder("gpt2 " + config)
+        .describe(SafetensorsWriter.MODEL_CONFIG_KEY, config.toHuggingFaceJson());
+    b.add("wte.weight", config.vocabSize(), c);
+    b.add("wpe.weight", config.contextLength(), c);
+    TransformerTrunk.addTo(b, config.layers(), c);
+    return b.build();
+  }
+
+  /** Fills {@code params} (a {@link #layout} of a {@code layers}-block GPT) as GPT-2, from {@code seed}. */
+  public static void initialise(ParameterBuffer params, int layers, long seed) {
+    ParameterInit.initialise(params, seed, TransformerInit.rule(layers));
+  }
+
+  /** A float32 model initialised as GPT-2 from {@code seed} (see {@link TransformerInit}). */
+  public static GptModel initialised(ModelConfig config, long seed) {
+    GptModel model = new GptModel(config, DataType.FLOAT);
+    initialise(model.params, config.layers(), seed);
+    return model;
+  }
+
+  /** The configuration. */
+  public ModelConfig config() {
+    return config;
+  }
+
+  /** The parameter layout shared by parameters, gradients and optimizer state. */
+  @Override
+  public ParameterLayout layout() {
+    return layout;
+  }
+
+  /** The flat parameter buffer. */
+  @Override
+  public ParameterBuffer params() {
+    return params;
+  }
+
+  /** The flat gradient buffer, allocated (zeroed) on first use. */
+  @Override
+  public ParameterBuffer grads() {
+    if (grads == null) {
+      grads = ParameterBuffer.zeros(layout, params.dataType());
+    }
+    return grads;
+  }
+
+  /** The per-block parameter views, index = block (for the Generator). */
+  BlockTensors[] blocks() {
+    return trunk.blocks();
+  }
+
+  /** Sets every gradient to zero. The only place gradients are reset. */
+  @Override
+  public void zeroGrad() {
+    if (grads != null) {
+      grads.zero();
+    }
+  }
+
+  /**
+   * Activation recomputation (default off): when on, forward keeps only each block's input and
+   * backward recomputes the block's other activations just before its backward, trading one more
+   * forward pass of the blocks for ~{@code (15 C + NH T) / (16 C + NH T)} of the blocks' activation
+   * memory. Gradients are bit for bit the same. Takes effect at the next forward.
+   */
+  public void setRecompute(boolean on) {
+    this.recompute = on;
+  }
+
+  /** Logits [B*T, V] of the last forward, a view valid until the next forward. */
+  public INDArray logits() {
+    if (acts == null) {
+      throw new IllegalStateException("no forward has run yet; call forward(...) before logits()");
+    }
+    return acts.logits;
+  }
+
+  /** Off-heap bytes of the activations currently allocated (0 before the first forward). */
+  public long activationBytes() {
+    return acts == null ? 0 : acts.bytes();
+  }
+
+  /** Forward with {@code int[B][T]} arrays; see {@link #forward(int[], int[], int, int)}. */
+  public double forward(int[][] inputs, int[][] targets) {
+    int b = inputs.length;
+    int t = b == 0 ? 0 : inputs[0].length;
+    return forward(flatten("inputs", inputs, t), targets == null ? null : flatten("targets", targets, t), b, t);
+  }
+
+  /**
+   * Runs the model on a batch.
+   *
+   * @param inputs  B*T token ids, row-major [B, T], each in [0, V)
+   * @param targets B*T target ids in [0, V) or the ignore index; null to skip the loss
+   * @param batch   B
+   * @param seqLen  T, at most the context length
+   * @return the mean cross-entropy over non-ignored targets, or NaN when targets is null
+   */
+  public double forward(int[] inputs, int[] targets, int batch, int seqLen) {
+    validate(inputs, targets, batch, seqLen);
+    if (acts == null || !acts.fits(batch, seqLen, params.dataType(), recompute)) {
+      if (acts != null) {
+        acts.close();
+      }
+      acts = new GptActivations(config, batch, seqLen, params.dataType(), recompute);
+    }
+    GptActivations a = acts;
+    TransformerActivations x = a.trunk;
+    a.tokens.data().setData(inputs);
+    Encoder.forward(x.encoded, a.tokens, params.view("wte.weight"), params.view("wpe.weight"), batch, seqLen, 0);
+    trunk.forward(x, a.mask, batch, seqLen);
+    TiedLmHead.forward(a.logits, x.lnf, params.view("wte.weight"));
+    this.targets = targets;
+    this.backwardReady = targets != null;
+    if (targets == null) {
+      return Double.NaN;
+    }
+    return SoftmaxCrossEntropy.forward(a.probs, a.logits, targets, ignoreIndex);
+  }
+
+  /**
+   * Accumulates d(loss)/d(parameters) of the last forward into {@link #grads()}, calling the layers
+   * in exactly the reverse order of forward.
+   */
+  @Override
+  public void backward() {
+    backward(null);
+  }
+
+  /**
+   * As {@link #backward()}, telling {@code listener} (if not null) each time a range of the flat
+   * gradient buffer is final: ln_f first, then each block from the last to the first, then the
+   * embeddings (wte, whose tied LM-head gradient is completed by the embedding's backward, and wpe).
+   * A data-parallel trainer all-reduces those ranges while backward goes on.
+   */
+  @Override
+  public void backward(GradientListener listener) {
+    GradientListener ready = listener == null ? (from, to) -> { } : listener;
+    if (!backwardReady) {
+      throw new IllegalStateException("backward() needs a forward with targets first, and runs once per forward;"
+          + " call forward(inputs, targets, B, T) with non-null targets, then backward()");
+    }
+    backwardReady = false;
+    grads();
+    GptActivations a = acts;
+    TransformerActivations x = a.trunk;
+    int batch = a.batch;
+    int seqLen = a.seqLen;
+    INDArray dwte = grads.view("wte.weight");
+
+    SoftmaxCrossEntropy.backward(a.dlogits, a.probs, targets, ignoreIndex, 1.0);
+    TiedLmHead.backward(x.scratch.dln, dwte, a.dlogits, x.lnf, params.view("wte.weight"));
+    trunk.backward(grads, x, a.mask, ready, batch, seqLen);
+    Encoder.backward(dwte, grads.view("wpe.weight"), x.dresidual, a.tokens, x.ones, batch, seqLen);
+    ready.ready(0, embeddingsEnd);
+  }
+
+  /** Frees parameters, gradients and activations now. */
+  @Override
+  public void close() {
+    if (acts != null) {
+      acts.close();
+      acts = null;
+    }
+    if (grads != null) {
+      grads.close();
+    }
+    params.close();
+  }
+
+  private void validate(int[] inputs, int[] targets, int batch, int seqLen) {
+    if (batch <= 0 || seqLen <= 0 || seqLen > config.contextLength()) {
+      throw new IllegalArgumentException("batch must be > 0 and seqLen in [1, " + config.contextLength()
+          + "], but found batch=" + batch + ", seqLen=" + seqLen + "; cut sequences to the context length");
+    }
+    long n = (long) batch * seqLen;
+    if (inputs == null || inputs.length != n || (targets != null && targets.length != n)) {
+      throw new IllegalArgumentException("inputs and targets must hold batch*seqLen=" + n + " ids, but found "
+          + (inputs == null ? "null" : inputs.length) + " inputs and "
+          + (targets == null ? "no" : String.valueOf(targets.length)) + " targets");
+    }
+    int v = config.vocabSize();
+    for (int i = 0; i < inputs.length; i++) {
+      if (inputs[i] < 0 || inputs[i] >= v) {
+        throw new IllegalArgumentException("input token ids must be in [0, " + v + "), but found inputs[" + i
+            + "]=" + inputs[i] + "; check the tokenizer's vocabulary against ModelConfig.vocabSize");
+      }
+      if (targets != null && targets[i] != ignoreIndex && (targets[i] < 0 || targets[i] >= v)) {
+        throw new IllegalArgumentException("target ids must be in [0, " + v + ") or the ignore index "
+            + ignoreIndex + ", but found targets[" + i + "]=" + targets[i]);
+      }
+    }
+  }
+
+  private static int[] flatten(String what, int[][] rows, int seqLen) {
+    int[] flat = new int[rows.length * seqLen];
+    for (int b = 0; b < rows.length; b++) {
+      if (rows[b].length != seqLen) {
+        throw new IllegalArgumentException(what + " rows must all have length " + seqLen + ", but row " + b
+            + " has " + rows[b].length);
+      }
+      System.arraycopy(rows[b], 0, flat, b * seqLen, seqLen);
+    }
+    return flat;
+  }
+}
