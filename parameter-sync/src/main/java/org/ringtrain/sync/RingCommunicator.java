@@ -4,6 +4,10 @@
 // bucket submissions interleave exactly as submitted, identically on every rank.
 // It is not a general message bus and not thread-safe for concurrent close and
 // reuse: one owner per rank.
+//
+// Why over 300 lines: it is the module's whole public API (connect, every
+// collective, sync and async, close) with its Javadoc; the algorithms themselves
+// live in their own classes (RingAllReduce, RingPipeline).
 package org.ringtrain.sync;
 
 import java.nio.ByteBuffer;

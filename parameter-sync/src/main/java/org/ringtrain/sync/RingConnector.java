@@ -6,6 +6,10 @@
 // accepting rank takes whichever listener the handshake arrives on, so the two
 // ends always agree. Nothing listens after set-up, and only on the chosen
 // interface (or in a 0700 directory) while it does.
+//
+// Why over 300 lines: set-up is one protocol (listen, publish, connect, accept,
+// clean up) whose failure paths must name the peer and operation in each step;
+// split, the steps would have to share half-built state.
 package org.ringtrain.sync;
 
 import java.io.IOException;

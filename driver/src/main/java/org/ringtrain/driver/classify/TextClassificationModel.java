@@ -4,6 +4,10 @@
 // once per executor as a broadcast) and adds the predicted class, the class
 // probabilities and, on request, an occlusion explanation per row. It saves and
 // loads with Spark ML persistence, so a whole PipelineModel does.
+//
+// Why over 300 lines: the model's params mirror the estimator's columns, and its
+// Writer/Reader pair is kept next to the model class (a format and its reader belong
+// together), as Spark's LogisticRegressionModel does.
 package org.ringtrain.driver.classify;
 
 import com.fasterxml.jackson.databind.ObjectMapper;

@@ -5,6 +5,10 @@
 // barrier stage, ring and checkpoints as GPT training, and returns the fitted
 // TextClassificationModel. It does not tokenise: put a Tokenizer (and a
 // StopWordsRemover) before it in the Pipeline.
+//
+// Why over 300 lines: Spark ML wants every param as a field with its doc, default,
+// getter and setter (20 params); they are the estimator's whole public surface and
+// read best in one place, as in Spark's own LogisticRegression.
 package org.ringtrain.driver.classify;
 
 import org.apache.spark.ml.Estimator;

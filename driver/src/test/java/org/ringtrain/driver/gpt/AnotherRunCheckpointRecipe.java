@@ -33,13 +33,14 @@ final class AnotherRunCheckpointRecipe implements ModelRecipe {
 
   /**
    * @param config the model of both runs
+   * @param mine   this run's config, which its own checkpoints record
    * @param other  the other run's config: its checkpointDir is the shared directory, its seed
    *               initialises the weights it writes
    * @param step   the step of the other run's checkpoint
    */
-  AnotherRunCheckpointRecipe(ModelConfig config, TrainConfig other, long step) {
+  AnotherRunCheckpointRecipe(ModelConfig config, TrainConfig mine, TrainConfig other, long step) {
     this.config = config;
-    this.gpt = new GptRecipe(config, other.toJson());
+    this.gpt = new GptRecipe(config, mine.toJson());
     this.other = other;
     this.step = step;
   }

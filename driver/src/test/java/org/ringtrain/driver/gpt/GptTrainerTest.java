@@ -298,7 +298,7 @@ class GptTrainerTest {
   @Test
   void fitReturnsItsOwnFinalCheckpointWhenAnotherRunWroteANewerOneIntoTheDirectory() throws Exception {
     TrainConfig cfg = config("shared", 2, 4, 8);
-    ModelRecipe sharing = new AnotherRunCheckpointRecipe(cfg.modelConfig(VOCAB), cfg.with("seed", 99L), 1000);
+    ModelRecipe sharing = new AnotherRunCheckpointRecipe(cfg.modelConfig(VOCAB), cfg, cfg.with("seed", 99L), 1000);
     TrainingResult result = new DataParallelTrainer(cfg.loop()).fit(sc, sharing, rdd(sequences(0, 48), 2),
         rdd(sequences(700, 8), 2), "byte");
 

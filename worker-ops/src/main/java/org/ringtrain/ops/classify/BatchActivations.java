@@ -27,8 +27,12 @@ abstract class BatchActivations implements AutoCloseable {
 
   INDArray tokens; // [B*T'] int32, in the subclass's order
   INDArray ones; // [1, B*T']
+  INDArray poolWeights; // [B*T'] 1/len or 0, in the subclass's token order
+  INDArray pooled; // [B, C] the masked mean the head reads
   INDArray logits; // [B, K]
   INDArray probs; // [B, K]
+  INDArray dlogits; // [B, K]
+  INDArray dpooled; // [B, C]
 
   BatchActivations(ClassifierConfig config, int capacityBatch, DataType dataType) {
     this.config = config;
@@ -38,7 +42,7 @@ abstract class BatchActivations implements AutoCloseable {
 
   /** Allocates for the capacity; the subclass constructor calls it last, once its own fields are set. */
   final void allocate() {
-    carveInto(arena, capacityBatch, config.maxLen()); // the sizing pass allocates
+    carveAll(arena, capacityBatch, config.maxLen()); // the sizing pass allocates
     tokenStore = Nd4j.create(DataType.INT32, (long) capacityBatch * config.maxLen());
   }
 
@@ -48,15 +52,30 @@ abstract class BatchActivations implements AutoCloseable {
       return; // the views of the last carving still fit
     }
     arena.reset();
-    carveInto(arena, b, t);
+    carveAll(arena, b, t);
     tokens = tokenStore.get(NDArrayIndex.interval(0, (long) b * t));
     ones.assign(1.0);
     batch = b;
     steps = t;
   }
 
-  /** Takes every array of a (b, t) batch from {@code a}, {@link #ones}, {@link #logits} and {@link #probs} included. */
+  /** Takes the subclass's arrays of a (b, t) batch from {@code a}; the pooling head's are taken already. */
   abstract void carveInto(Arena a, int b, int t);
+
+  /** The arrays both classifiers' pooling head uses, then the subclass's. */
+  private void carveAll(Arena a, int b, int t) {
+    long n = (long) b * t;
+    long c = config.dModel();
+    long k = config.numClasses();
+    ones = a.take(1, n);
+    poolWeights = a.take(n);
+    pooled = a.take(b, c);
+    logits = a.take(b, k);
+    probs = a.take(b, k);
+    dlogits = a.take(b, k);
+    dpooled = a.take(b, c);
+    carveInto(a, b, t);
+  }
 
   /** Off-heap bytes held. */
   final long bytes() {

@@ -18,17 +18,13 @@ import org.ringtrain.ops.param.Arena;
 final class LstmActivations extends BatchActivations {
 
 
-  INDArray poolWeights; // [T'*B] 1/len or 0, time-major
   INDArray embedded; // [T'*B, C]
   INDArray[] act; // L x [T'*B, 4H] gates i, f, g, o after their nonlinearity
   INDArray[] cell; // L x [T'*B, H]
   INDArray[] tanhCell; // L x [T'*B, H]
   INDArray[] hidden; // L x [T'*B, H]
   INDArray poolTmp; // [T'*B, H]
-  INDArray pooled; // [B, H]
 
-  INDArray dlogits; // [B, K]
-  INDArray dpooled; // [B, H]
   INDArray dhiddenA; // [T'*B, H] gradient of a layer's output
   INDArray dhiddenB; // [T'*B, H] gradient of its input (the layer below's output)
   INDArray dgates; // [T'*B, 4H]
@@ -48,10 +44,7 @@ final class LstmActivations extends BatchActivations {
   void carveInto(Arena a, int b, int t) {
     long n = (long) b * t;
     long h = config.dModel();
-    long k = config.numClasses();
     int layers = config.layers();
-    ones = a.take(1, n);
-    poolWeights = a.take(n);
     embedded = a.take(n, h);
     act = new INDArray[layers];
     cell = new INDArray[layers];
@@ -64,11 +57,6 @@ final class LstmActivations extends BatchActivations {
       hidden[l] = a.take(n, h);
     }
     poolTmp = a.take(n, h);
-    pooled = a.take(b, h);
-    logits = a.take(b, k);
-    probs = a.take(b, k);
-    dlogits = a.take(b, k);
-    dpooled = a.take(b, h);
     dhiddenA = a.take(n, h);
     dhiddenB = a.take(n, h);
     dgates = a.take(n, 4 * h);

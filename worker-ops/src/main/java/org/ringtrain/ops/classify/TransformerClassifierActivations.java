@@ -18,11 +18,7 @@ import org.ringtrain.ops.transformer.TransformerActivations;
 final class TransformerClassifierActivations extends BatchActivations {
 
   INDArray mask; // [B, 1, 1, T'] 0 for tokens, Attention.MASKED for padded keys
-  INDArray poolWeights; // [B*T'] 1/len or 0
   TransformerActivations trunk;
-  INDArray pooled; // [B, C]
-  INDArray dlogits; // [B, K]
-  INDArray dpooled; // [B, C]
 
   /** Activations for batches of up to {@code capacityBatch} rows of up to maxLen tokens. */
   TransformerClassifierActivations(ClassifierConfig config, int capacityBatch, DataType dataType) {
@@ -32,17 +28,8 @@ final class TransformerClassifierActivations extends BatchActivations {
 
   @Override
   void carveInto(Arena a, int b, int t) {
-    long n = (long) b * t;
     long c = config.dModel();
-    long k = config.numClasses();
-    ones = a.take(1, n);
     mask = a.take(b, 1, 1, t);
-    poolWeights = a.take(n);
     trunk = new TransformerActivations(a, ones, b, t, config.layers(), c, config.heads(), false);
-    pooled = a.take(b, c);
-    logits = a.take(b, k);
-    probs = a.take(b, k);
-    dlogits = a.take(b, k);
-    dpooled = a.take(b, c);
   }
 }
