@@ -21,7 +21,10 @@ public final class TrainingDivergedException extends RuntimeException {
     this.step = step;
   }
 
-  /** The step (1-based, as in the metrics) at which the run stopped without updating. */
+  /**
+   * The step (1-based, as in the metrics) at which the run stopped: the step whose update was not
+   * applied, or, when the parameters themselves went non-finite, the step after which they did.
+   */
   public long step() {
     return step;
   }
