@@ -10,6 +10,8 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import java.security.DigestOutputStream;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
@@ -27,6 +29,7 @@ import org.ringtrain.ops.io.SafetensorsWriter;
 import org.ringtrain.ops.optim.Optimizer;
 import org.ringtrain.ops.optim.OptimizerStateWriter;
 import org.ringtrain.ops.param.ParameterLayout;
+import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
 
 /**
  * Writes checkpoint files in format version {@value CheckpointFormat#FORMAT_VERSION} (see
@@ -50,10 +53,13 @@ final class CheckpointWriter {
    * Writes a complete checkpoint into {@code dir}, which must exist and hold none of its files.
    *
    * @return the manifest written
-   * @throws IOException from the file system; files already written stay for the caller to delete
+   * @throws IllegalArgumentException when a parameter is NaN or infinite: nothing is written
+   * @throws IOException              from the file system; files already written stay for the caller
+   *                                  to delete
    */
   Manifest write(Path dir, TrainingState state, ParameterLayout layout, INDArray params, Optimizer optimizer)
       throws IOException {
+    refuseNonFinite(state.step(), layout, params);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(CheckpointFormat.STEP_METADATA_KEY, Long.toString(state.step()));
     metadata.put(CheckpointFormat.TOKENIZER_METADATA_KEY, state.tokenizerId());
@@ -67,6 +73,36 @@ final class CheckpointWriter {
     byte[] manifestJson = manifest.toJson();
     writeFile(dir, CheckpointFormat.MANIFEST_FILE, out -> out.write(manifestJson));
     return manifest;
+  }
+
+  /**
+   * Refuses parameters holding a NaN or an infinity: such a checkpoint would verify (its checksums
+   * are of NaN bytes), be the newest, and let retention delete the finite ones before it. A plain
+   * indexed loop over the flat buffer, once per checkpoint.
+   */
+  static void refuseNonFinite(long step, ParameterLayout layout, INDArray params) {
+    // asNio() spans the whole underlying buffer from its start, so a view is indexed by offset().
+    FloatBuffer floats = params.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+    int offset = Math.toIntExact(params.offset());
+    int n = Math.toIntExact(params.length());
+    for (int i = 0; i < n; i++) {
+      float v = floats.get(offset + i);
+      if (!Float.isFinite(v)) {
+        throw new IllegalArgumentException("refusing to write the checkpoint of step " + step
+            + ": expected finite parameters, but found " + v + " at flat element " + i + " (tensor "
+            + tensorAt(layout, i) + "); the run diverged before this step. Resume from the newest"
+            + " checkpoint with a lower learningRate or a gradClip, or set onNonFinite: skip");
+      }
+    }
+  }
+
+  private static String tensorAt(ParameterLayout layout, long element) {
+    for (TensorSpec t : layout.tensors()) {
+      if (element >= t.offset() && element < t.offset() + t.length()) {
+        return t.name();
+      }
+    }
+    return "outside the layout";
   }
 
   /** state.json of format version 1. */

@@ -2,8 +2,9 @@
 // describes: checks everything that can be checked before Spark does any work,
 // starts the metrics channel, runs ONE barrier stage with a task per rank, and
 // reports. Spark retries a failed barrier stage; every rank of the new attempt
-// resumes from the newest valid checkpoint. GptTrainer and the text classifier
-// are thin fronts over it.
+// resumes from the newest valid checkpoint. A run that diverged is not retried:
+// its ranks return normally and fit throws TrainingDivergedException. GptTrainer
+// and the text classifier are thin fronts over it.
 package org.ringtrain.driver.train;
 
 import java.io.IOException;
@@ -86,6 +87,8 @@ public final class DataParallelTrainer {
    * @param validation  exactly worldSize partitions with equal counts (may be empty)
    * @param tokenizerId written into every checkpoint, so that a model is never read with another
    *                    tokenizer or vocabulary
+   * @throws TrainingDivergedException when the loss, gradient norm or parameters went non-finite
+   *                                   and {@link DivergenceSettings} says stop
    */
   public TrainingResult fit(JavaSparkContext sc, ModelRecipe recipe, JavaRDD<int[]> train,
       JavaRDD<int[]> validation, String tokenizerId) throws IOException {
@@ -125,6 +128,9 @@ public final class DataParallelTrainer {
             ClassTag$.MODULE$.apply(RankResult.class)).repartition(1).collect();
         List<String> checkpoints = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(),
             config.checkpoints().keepCheckpoints()).list();
+        // Diverged ranks end their tasks normally, so that Spark does not retry what would diverge again.
+        TrainingDivergedException.throwIfDiverged(results, checkpoints.isEmpty() ? null
+            : checkpoints.get(checkpoints.size() - 1));
         result = new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
       } finally {
         sc.sc().removeSparkListener(failures);

@@ -1,8 +1,9 @@
 /*
  * LoopConfig: everything the model-agnostic data-parallel training loop needs (ranks, batches,
  * steps, data order, evaluation and replica-check cadence) plus one record per concern it drives
- * (optimizer, checkpoints, metrics, ring, threads). It knows no model and no dataset: a model's
- * run config (the GPT's TrainConfig, the classifier's params) holds one. It knows nothing of Spark.
+ * (optimizer, checkpoints, metrics, ring, threads, divergence). It knows no model and no dataset:
+ * a model's run config (the GPT's TrainConfig, the classifier's params) holds one. It knows nothing
+ * of Spark.
  */
 package org.ringtrain.driver.train;
 
@@ -33,6 +34,7 @@ import org.ringtrain.driver.gpt.TrainConfig;
  * @param metrics            metrics destinations and the MFU peak
  * @param ring               the ring all-reduce
  * @param threads            ND4J threads per rank
+ * @param divergence         what a step with a non-finite loss or gradient norm does
  */
 public record LoopConfig(
     int worldSize,
@@ -48,7 +50,8 @@ public record LoopConfig(
     CheckpointSettings checkpoints,
     MetricsSettings metrics,
     RingSettings ring,
-    ThreadSettings threads) implements Serializable {
+    ThreadSettings threads,
+    DivergenceSettings divergence) implements Serializable {
 
   /** Every default of this tree, keyed by flat setting; {@code checkpointDir} has none. */
   public static Map<String, Object> defaults() {
@@ -67,6 +70,7 @@ public record LoopConfig(
     d.putAll(MetricsSettings.defaults());
     d.putAll(RingSettings.defaults());
     d.putAll(ThreadSettings.defaults());
+    d.putAll(DivergenceSettings.defaults());
     return d;
   }
 
@@ -79,7 +83,8 @@ public record LoopConfig(
     require(evalEvery >= 0, "evalEvery", evalEvery, "use 0 (only at the end) or a positive interval");
     require(evalBatches >= 1, "evalBatches", evalBatches, "use at least 1");
     require(checkReplicasEvery >= 0, "checkReplicasEvery", checkReplicasEvery, "use 0 (only at the end) or more");
-    require(optimizer != null && checkpoints != null && metrics != null && ring != null && threads != null,
+    require(optimizer != null && checkpoints != null && metrics != null && ring != null && threads != null
+        && divergence != null,
         "settings", null, "build a LoopConfig with every part (FlatSettings.read does)");
     require(optimizer.warmupSteps() < steps, "warmupSteps", optimizer.warmupSteps(),
         "use 0 or more, fewer than steps=" + steps);

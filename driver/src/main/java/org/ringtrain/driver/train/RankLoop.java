@@ -2,15 +2,19 @@
 // parameters identical on every rank (or the newest valid checkpoint), then run
 // the steps. A step is a fixed sequence of named parts - forward and backward
 // with gradient buckets all-reduced as they become final, waiting for the ring,
-// clipping and AdamW, the global loss, then on schedule a replica check,
-// validation and (rank 0) a checkpoint - timed by a StepTimer and added up in
-// RankTotals; ReplicaChecks holds the cross-rank agreement checks. It does not read data, set ND4J's threads or talk to Spark beyond
-// the task context; RankTask wires it in.
+// the global loss, clipping, the non-finite check and AdamW, then on schedule a
+// replica check, validation and (rank 0) a checkpoint - timed by a StepTimer and
+// added up in RankTotals; ReplicaChecks holds the cross-rank agreement checks,
+// NonFiniteGuard the decision on NaN and infinite values. Between steps it asks
+// whether its task was killed and, if so, ends at once. It does not read data,
+// set ND4J's threads or talk to Spark; RankTask wires it in.
 package org.ringtrain.driver.train;
 
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.util.Optional;
+import java.util.concurrent.CancellationException;
+import java.util.function.BooleanSupplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
@@ -39,9 +43,14 @@ final class RankLoop {
   private final int rank;
   private final int stageAttempt;
   private final int[] evalPicked;
+  private final BooleanSupplier killed;
 
+  /**
+   * @param killed whether this rank's task was killed (its stage cancelled or failed elsewhere);
+   *               asked before every step
+   */
   RankLoop(LoopConfig cfg, ModelRecipe recipe, String tokenizerId, RingCommunicator ring,
-      CheckpointStore store, MetricsClient metrics, FaultPlan fault, int stageAttempt) {
+      CheckpointStore store, MetricsClient metrics, FaultPlan fault, int stageAttempt, BooleanSupplier killed) {
     this.cfg = cfg;
     this.recipe = recipe;
     this.tokenizerId = tokenizerId;
@@ -52,6 +61,7 @@ final class RankLoop {
     this.rank = ring.rank();
     this.stageAttempt = stageAttempt;
     this.evalPicked = new int[cfg.microBatch()];
+    this.killed = killed;
   }
 
   /** Where a run starts: the step, the data position, and the checkpoint loaded (null: initialised). */
@@ -109,6 +119,7 @@ final class RankLoop {
     private final BatchSampler sampler;
     private final WarmupCosineSchedule schedule;
     private final RankTotals totals;
+    private final NonFiniteGuard guard;
 
     Steps(ModelRecipe.Instance instance, Optimizer optimizer, RankData data, Start start, double peakFlopsAllRanks) {
       this.instance = instance;
@@ -126,35 +137,104 @@ final class RankLoop {
       this.schedule = new WarmupCosineSchedule(cfg.optimizer().learningRate(), cfg.optimizer().minLearningRate(), cfg.optimizer().warmupSteps(),
           cfg.steps());
       this.totals = new RankTotals(rank == 0 ? start.checkpoint() : null);
+      this.guard = new NonFiniteGuard(cfg.divergence());
     }
 
     RankResult train(long startNanos) throws Exception {
       for (long step = firstStep; step < cfg.steps(); step++) {
-        runStep(step);
+        stopIfKilled(step);
+        String divergence = runStep(step);
+        if (divergence != null) {
+          report(MetricsEvent.of("diverged").with("step", step + 1).with("message", divergence));
+          return totals.result(rank, stageAttempt, firstStep, step, wallMs(startNanos), guard.skipped(), divergence);
+        }
       }
-      double wallMs = (System.nanoTime() - startNanos) / 1e6;
       report(MetricsEvent.of("done").with("step", cfg.steps()).with("loss", totals.finalLoss())
-          .with("val_loss", totals.valLoss()));
-      return totals.result(rank, stageAttempt, firstStep, cfg.steps(), wallMs);
+          .with("val_loss", totals.valLoss()).with("skipped_steps", guard.skipped()));
+      return totals.result(rank, stageAttempt, firstStep, cfg.steps(), wallMs(startNanos), guard.skipped(), null);
     }
 
-    /** Step {@code step} (0-based): it ends with {@code step + 1} steps done. */
-    private void runStep(long step) throws Exception {
+    /**
+     * Step {@code step} (0-based): it ends with {@code step + 1} steps done. Returns null, or why
+     * the run stops here without this step's update (every rank returns the same).
+     */
+    private String runStep(long step) throws Exception {
       StepTimer timer = new StepTimer();
       double lr = schedule.lr(step);
       GradientBuckets buckets = new GradientBuckets(ring, gradBytes, model.layout().totalElements(),
           (long) cfg.ring().bucketMb() << 20);
       double lossSum = forwardBackward(buckets, timer);
       syncGradients(buckets, timer);
-      double gradNorm = clipAndStep(step, lr);
+      // The loss is reduced before the update, so that every rank decides on the same loss and norm.
       float loss = globalLoss(lossSum);
+      double gradNorm = clip(step);
       long done = step + 1;
+      NonFiniteGuard.Verdict verdict = guard.check(loss, gradNorm);
+      if (verdict == NonFiniteGuard.Verdict.STOP) {
+        return nonFiniteStop(done, loss, gradNorm, lossSum);
+      }
+      if (verdict == NonFiniteGuard.Verdict.UPDATE) {
+        optimizer.step(params, grads, lr);
+      }
       boolean last = done == cfg.steps();
+      String badParams = checkParamsBeforeCheckpoint(done, last);
+      if (badParams != null) {
+        return badParams;
+      }
       maybeCheckReplicas(done, last);
       maybeEvaluate(done, last);
       maybeCheckpoint(done, last, timer);
       totals.step(loss, timer, buckets);
-      report(stepEvent(done, loss, lr, gradNorm, timer, buckets));
+      MetricsEvent event = stepEvent(done, loss, lr, gradNorm, timer, buckets);
+      report(verdict == NonFiniteGuard.Verdict.SKIP
+          ? event.with("skipped", true).with("skipped_steps", guard.skipped()).with("nonfinite",
+              NonFiniteGuard.nonFiniteValues(loss, gradNorm))
+          : event);
+      return null;
+    }
+
+    /** Ends the rank before step {@code step} when Spark killed its task (the stage was cancelled or failed). */
+    private void stopIfKilled(long step) {
+      if (killed.getAsBoolean()) {
+        throw new CancellationException("rank " + rank + " stops before step " + (step + 1)
+            + ": its task was killed (stage attempt " + stageAttempt + " cancelled or failed elsewhere)");
+      }
+    }
+
+    /**
+     * Why the run stops at step {@code done}: the values, and which ranks' own losses were
+     * non-finite, found with one more all-reduce that every rank makes, since every rank took the
+     * same decision.
+     */
+    private String nonFiniteStop(long done, float loss, double gradNorm, double lossSum) throws RingException {
+      float[] bad = new float[ring.worldSize()];
+      bad[rank] = Double.isFinite(lossSum) ? 0f : 1f;
+      ring.allReduce(bad, ReduceOp.SUM);
+      StringBuilder ranks = new StringBuilder();
+      for (int r = 0; r < bad.length; r++) {
+        if (bad[r] != 0f) {
+          ranks.append(ranks.length() == 0 ? "" : ", ").append(r);
+        }
+      }
+      String where = ranks.length() > 0 ? "the local loss was non-finite on rank(s) " + ranks
+          : "every rank's local loss was finite, so a rank's gradients (all-reduced) went non-finite";
+      String skips = guard.consecutive() > 0 ? " after " + guard.consecutive() + " consecutive skipped step(s)"
+          + " (maxSkippedSteps=" + cfg.divergence().maxSkippedSteps() + ")" : "";
+      return "step " + done + " of " + cfg.steps() + " has a non-finite " + NonFiniteGuard.nonFiniteValues(loss, gradNorm)
+          + "; " + where + skips + "; the run stopped before that step's update";
+    }
+
+    /**
+     * Before a checkpoint is due, every rank scans its parameters (bitwise the same on every rank,
+     * so all agree): a finite gradient can still overflow them. Returns null, or why the run stops.
+     */
+    private String checkParamsBeforeCheckpoint(long done, boolean last) {
+      if (!due(done, cfg.checkpoints().checkpointEvery(), last)) {
+        return null;
+      }
+      long bad = NonFiniteGuard.firstNonFinite(model.params().asByteBuffer(), model.layout().totalElements());
+      return bad < 0 ? null : "the parameters after step " + done + " of " + cfg.steps() + " are non-finite (element "
+          + bad + " is " + params.getFloat(bad) + ") on every rank; the run stopped without writing their checkpoint";
     }
 
     /** The rows of this rank's next micro-batch. */
@@ -189,10 +269,10 @@ final class RankLoop {
     }
 
     /**
-     * Averages the gradients over the micro-batches, clips them to the global norm, and applies the
-     * optimizer (identically on every rank); returns the global norm before clipping.
+     * Averages the gradients over the micro-batches and clips them to the global norm (identically
+     * on every rank); returns the global norm before clipping.
      */
-    private double clipAndStep(long step, double lr) {
+    private double clip(long step) {
       if (cfg.gradAccumSteps() > 1) {
         grads.muli(1.0 / cfg.gradAccumSteps());
       }
@@ -202,7 +282,6 @@ final class RankLoop {
         throw new IllegalStateException("injected failure on rank " + rank + " at step " + step
             + " (FaultPlan, first stage attempt only)");
       }
-      optimizer.step(params, grads, lr);
       return gradNorm;
     }
 
@@ -260,6 +339,10 @@ final class RankLoop {
           ? event.with("mfu", tokensPerSecond * flopsPerToken / peakFlopsAllRanks)
           : event;
     }
+  }
+
+  private static double wallMs(long startNanos) {
+    return (System.nanoTime() - startNanos) / 1e6;
   }
 
   /** Whether a periodic check runs after {@code done} steps: every {@code every} steps (0 = never) and at the end. */

@@ -24,8 +24,13 @@ import java.io.Serializable;
  * @param finalCheckpoint the checkpoint that holds the parameters at {@code lastStep}: on rank 0 the
  *                        one it wrote last in this attempt, or the one it resumed from when no step
  *                        was left to run; null on the other ranks, which write none
+ * @param skippedSteps    steps whose update was skipped for a non-finite loss or gradient norm
+ *                        ({@code onNonFinite: skip}), in this attempt
+ * @param divergence      why the run stopped early for non-finite values (the step, the value, the
+ *                        ranks), the same on every rank; null when it ran to its last step
  */
 public record RankResult(int rank, int stageAttempt, long firstStep, long lastStep, double[] losses,
     long[] hashSteps, long[] paramHashes, double valLoss, double computeMs, double exposedCommMs,
-    double commSpanMs, double checkpointMs, double wallMs, String finalCheckpoint) implements Serializable {
+    double commSpanMs, double checkpointMs, double wallMs, String finalCheckpoint,
+    long skippedSteps, String divergence) implements Serializable {
 }

@@ -2,7 +2,7 @@
 // object (config, ring settings with the run secret, the driver's metrics
 // endpoint, Hadoop settings for checkpoints). It joins the ring through
 // BarrierTaskContext, applies the rank's ND4J thread policy (Nd4jRuntime) and
-// hands over to RankLoop. Logging of the ND4J backend happens once per
+// hands over to RankLoop, which it tells whether Spark killed the task. Logging of the ND4J backend happens once per
 // executor JVM.
 package org.ringtrain.driver.train;
 
@@ -75,8 +75,10 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
     try (RingCommunicator comm = RingCommunicator.connect(ring, new SparkBarrierRendezvous(ctx));
          MetricsClient metrics = comm.rank() == 0
              ? new MetricsClient(metricsHost, metricsPort, secret, ctx.stageAttemptNumber()) : null) {
+      // Spark kills the other tasks of a failed barrier stage without interrupting them; the loop
+      // asks between steps, so a killed rank frees its slot for the retry within one step.
       RankResult result = new RankLoop(cfg, recipe, tokenizerId, comm, store, metrics, fault,
-          ctx.stageAttemptNumber()).run(data);
+          ctx.stageAttemptNumber(), ctx::isInterrupted).run(data);
       return CollectionConverters.asScala(List.of(result).iterator());
     } catch (RuntimeException e) {
       throw e;

@@ -62,11 +62,12 @@ final class RankTotals {
     return losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1);
   }
 
-  /** The rank's result; {@code firstStep} and {@code lastStep} as in {@link RankResult}. */
-  RankResult result(int rank, int stageAttempt, long firstStep, long lastStep, double wallMs) {
+  /** The rank's result; the arguments as in {@link RankResult}. */
+  RankResult result(int rank, int stageAttempt, long firstStep, long lastStep, double wallMs, long skippedSteps,
+      String divergence) {
     return new RankResult(rank, stageAttempt, firstStep, lastStep,
         losses.stream().mapToDouble(Double::doubleValue).toArray(),
         hashSteps.stream().mapToLong(Long::longValue).toArray(), hashes.stream().mapToLong(Long::longValue).toArray(),
-        valLoss, computeMs, exposedMs, spanMs, checkpointMs, wallMs, checkpoint);
+        valLoss, computeMs, exposedMs, spanMs, checkpointMs, wallMs, checkpoint, skippedSteps, divergence);
   }
 }

@@ -77,4 +77,16 @@ class LoopConfigTest {
         () -> FlatSettings.read(LoopConfig.class, noDir, "train config"));
     assertTrue(dir.getMessage().contains("checkpointDir = null; give a directory"), dir.getMessage());
   }
+
+  @Test
+  void divergenceSettingsDefaultToStopAndRejectAZeroSkipLimit() {
+    assertEquals(new DivergenceSettings(DivergenceSettings.OnNonFinite.STOP, 5), read().divergence());
+    LoopConfig skip = read("onNonFinite", "SKIP", "maxSkippedSteps", 2);
+    assertEquals(new DivergenceSettings(DivergenceSettings.OnNonFinite.SKIP, 2), skip.divergence());
+    assertEquals("skip", FlatSettings.write(skip).get("onNonFinite"));
+    IllegalArgumentException zero = assertThrows(IllegalArgumentException.class, () -> read("maxSkippedSteps", 0));
+    assertTrue(zero.getMessage().contains("maxSkippedSteps = 0; use 1 or more"), zero.getMessage());
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> read("onNonFinite", "ignore"));
+    assertTrue(bad.getMessage().contains("onNonFinite = ignore; expected one of [stop, skip]"), bad.getMessage());
+  }
 }
