@@ -12,7 +12,9 @@ package org.ringtrain.driver.gpt;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.regex.Matcher;
@@ -165,14 +167,14 @@ public final class TrainingPreflight {
     if (state.isEmpty() || state.get().configJson().isBlank()) {
       return;
     }
-    Map<String, Object> saved = new java.util.LinkedHashMap<>(TrainConfig.defaults());
+    Map<String, Object> saved = new LinkedHashMap<>(TrainConfig.defaults());
     saved.putAll(FlatSettings.fromJson(state.get().configJson(), "checkpoint config"));
     saved.put("tokenizer", state.get().tokenizerId());
     Map<String, Object> now = FlatSettings.write(cfg);
     List<String> differences = new ArrayList<>();
     for (String key : SHAPE) {
-      String was = String.valueOf(saved.get(key)).toLowerCase(java.util.Locale.ROOT);
-      String is = String.valueOf(now.get(key)).toLowerCase(java.util.Locale.ROOT);
+      String was = String.valueOf(saved.get(key)).toLowerCase(Locale.ROOT);
+      String is = String.valueOf(now.get(key)).toLowerCase(Locale.ROOT);
       if (!was.equals(is)) {
         differences.add(key + " " + was + " in the checkpoint, " + is + " now");
       }
@@ -189,6 +191,7 @@ public final class TrainingPreflight {
    * this machine's available processors; on a cluster at most {@code spark.executor.cores} when that
    * system property (what spark-submit passes) is set. 0 always passes (it follows spark.task.cpus).
    *
+   * @param master the Spark master the run will use, e.g. {@code local[2,4]}; not null
    * @throws IllegalArgumentException naming the setting, the value and the cores found
    */
   public static void checkThreads(ThreadSettings threads, String master) {
