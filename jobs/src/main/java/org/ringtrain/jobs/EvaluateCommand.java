@@ -44,6 +44,14 @@ final class EvaluateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    if (partitions < 1) {
+      throw new IllegalArgumentException("--partitions must be at least 1, but found " + partitions
+          + "; use the number of Spark tasks to spread the dataset over, e.g. --partitions 2");
+    }
+    if (batch < 1) {
+      throw new IllegalArgumentException("--batch must be at least 1, but found " + batch
+          + "; use the sequences per forward pass, e.g. --batch 8");
+    }
     SparkJobConf spark = SparkJobConf.of("ringtrain evaluate", partitions);
     HadoopSettings hadoop = spark.hadoopSettings();
     TrainedGpt model = TrainedGpt.load(checkpointDir, hadoop);

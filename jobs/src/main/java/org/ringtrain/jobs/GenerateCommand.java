@@ -15,6 +15,8 @@ import picocli.CommandLine.Option;
         "  ringtrain generate --checkpoint-dir target/runs/moby --prompt 'Call me Ishmael' --tokens 300",
         "  ringtrain generate --checkpoint-dir hdfs:///runs/r1 --prompt 'The sea' --temperature 0 # greedy"})
 final class GenerateCommand implements Callable<Integer> {
+  /** Most tokens one run generates: 1,000,000 (the output and its token ids are held in memory). */
+  static final int MAX_TOKENS = 1_000_000;
 
   @Option(names = "--checkpoint-dir", required = true, description = "a run's checkpoint directory")
   String checkpointDir;
@@ -22,7 +24,7 @@ final class GenerateCommand implements Callable<Integer> {
   @Option(names = "--prompt", defaultValue = "\n", description = "text to continue")
   String prompt;
 
-  @Option(names = "--tokens", defaultValue = "200", description = "tokens to generate (default ${DEFAULT-VALUE})")
+  @Option(names = "--tokens", defaultValue = "200", description = "tokens to generate, 1 to 1000000 (default ${DEFAULT-VALUE})")
   int tokens;
 
   @Option(names = "--temperature", defaultValue = "0.8", description = "0 = greedy (default ${DEFAULT-VALUE})")
@@ -36,8 +38,9 @@ final class GenerateCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    if (tokens < 1) {
-      throw new IllegalArgumentException("--tokens must be at least 1, but found " + tokens);
+    if (tokens < 1 || tokens > MAX_TOKENS) {
+      throw new IllegalArgumentException("--tokens must be between 1 and " + MAX_TOKENS + ", but found " + tokens
+          + "; generate a long text in several runs, each continuing the last one's output");
     }
     // The Hadoop settings spark-submit would give a job (spark.hadoop.*); no Spark starts.
     TrainedGpt model = TrainedGpt.load(checkpointDir, SparkJobConf.of("ringtrain generate", 1).hadoopSettings());

@@ -89,6 +89,27 @@ class RingtrainCliTest {
   }
 
   @Test
+  void settingsThatUsedToFailOnTheExecutorsAreConfigErrorsBeforeSparkStarts() throws IOException {
+    String ckpt = tmp.resolve("ckpt").toString();
+    // 1,301 bytes: 20 sequences at contextLength 64, 18 for training, 9 per rank.
+    Path small = Files.write(tmp.resolve("small.txt"), new byte[64 * 20 + 21]);
+    expectConfigError("microBatch=10 is larger than the 9 training sequences each of worldSize=2 ranks holds",
+        () -> run("train", "--config", TINY, "--input", small.toString(), "--checkpoint-dir", ckpt, "--set",
+            "microBatch=10"));
+    for (String key : new String[] {"learningRate", "gradClip", "weightDecay"}) {
+      expectConfigError(key + " = Infinity",
+          () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set", key + "=Infinity"));
+    }
+    int cores = Runtime.getRuntime().availableProcessors();
+    expectConfigError("threadsPerRank=" + (cores + 1) + " is more threads than the " + cores + " cores",
+        () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set",
+            "threadsPerRank=" + (cores + 1)));
+    expectConfigError("ringTimeoutSeconds=5 is shorter than a checkpoint may take",
+        () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set",
+            "ringTimeoutSeconds=5"));
+  }
+
+  @Test
   void helpShowsRunnableExamples() {
     CliRun help = run("train", "--help");
     assertEquals(0, help.status());

@@ -1,7 +1,8 @@
 // CorpusLoader: reads a corpus through Spark, tokenizes it on the executors and packs it into
 // exactly worldSize equal partitions of training sequences plus a validation split. It does
-// NOT shuffle sequences for training (the training stage does, per epoch) and never collects
-// tokens to the driver: only per-file token counts come back.
+// NOT shuffle sequences for training (the training stage does, per epoch), never collects
+// tokens to the driver (only per-block token counts come back) and never holds a file whole:
+// files are streamed into bounded blocks (FileTokens).
 package org.ringtrain.driver.data;
 
 import java.io.IOException;
@@ -26,8 +27,9 @@ import scala.Tuple2;
  * Loads a {@link DatasetSpec} into {@link TrainingData}.
  *
  * <p>Steps: resolve the path to files on the driver (sorted); read and tokenize each file in a
- * Spark task ({@code TEXT}) or read it as an llm.c shard ({@code SHARDS}, each shard packed
- * like one file); collect the per-file token counts; number the sequences globally and split
+ * Spark task ({@code TEXT}, a bounded chunk at a time) or read it as an llm.c shard
+ * ({@code SHARDS}, each shard packed like one file), cutting its tokens into blocks of whole
+ * sequences ({@link TokenBlock}); collect the per-file token counts; number the sequences globally and split
  * them ({@link SplitPlan}); route each sequence to its rank with one shuffle, sorted by global
  * number so that every load yields the same partitions; persist and count the result.
  */
@@ -69,18 +71,18 @@ public final class CorpusLoader {
     LOG.info("reading corpus path={} format={} files={} bytes={} tokenizer={}",
         spec.path(), spec.format(), paths.size(), bytes, tokenizer.id());
 
-    JavaPairRDD<Integer, int[]> tokens =
-        tokenizeFiles(sc, paths, spec.format(), tokenizer).persist(StorageLevel.MEMORY_AND_DISK());
+    JavaRDD<TokenBlock> tokens = tokenizeFiles(sc, paths, spec.format(), tokenizer, spec.contextLength())
+        .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       long[] tokensPerFile = new long[paths.size()];
       List<Tuple2<Integer, Long>> counts;
       try {
-        counts = tokens.mapToPair(t -> new Tuple2<>(t._1(), (long) t._2().length)).collect();
+        counts = tokens.map(b -> new Tuple2<>(b.file(), b.newTokens())).collect();
       } catch (Exception e) { // a SparkException, which javac cannot name here
         throw TaskFailures.unwrap(spec.path(), e);
       }
       for (Tuple2<Integer, Long> c : counts) {
-        tokensPerFile[c._1()] = c._2();
+        tokensPerFile[c._1()] += c._2();
       }
       SplitPlan plan = SplitPlan.of(
           spec.path(), tokensPerFile, spec.contextLength(), spec.validationFraction(),
@@ -114,21 +116,26 @@ public final class CorpusLoader {
   }
 
   /**
-   * One record per file: (index in {@code paths}, its tokens). Tasks read through the driver's
-   * Hadoop configuration, so any FileSystem configured there works on the executors.
+   * The blocks of every file ({@link FileTokens#read}), each file's in order in one task. Tasks
+   * read through the driver's Hadoop configuration, so any FileSystem configured there works on
+   * the executors.
    */
-  static JavaPairRDD<Integer, int[]> tokenizeFiles(
-      JavaSparkContext sc, List<String> paths, DatasetSpec.Format format, Tokenizer tokenizer) {
+  static JavaRDD<TokenBlock> tokenizeFiles(JavaSparkContext sc, List<String> paths, DatasetSpec.Format format,
+      Tokenizer tokenizer, int contextLength) {
     HadoopSettings hadoop = HadoopSettings.of(sc);
     List<String> filePaths = List.copyOf(paths);
-    List<Integer> indices = new ArrayList<>(filePaths.size());
-    for (int i = 0; i < filePaths.size(); i++) {
+    return fileIndices(sc, filePaths.size()).flatMap(i ->
+        FileTokens.read(hadoop.toConfiguration(), i, filePaths.get(i), format, tokenizer, contextLength));
+  }
+
+  /** The indices {@code 0..files-1}, spread over tasks: small files share tasks, big ones spread. */
+  static JavaRDD<Integer> fileIndices(JavaSparkContext sc, int files) {
+    List<Integer> indices = new ArrayList<>(files);
+    for (int i = 0; i < files; i++) {
       indices.add(i);
     }
-    int slices = Math.max(1,
-        Math.min(filePaths.size(), sc.defaultParallelism() * READ_TASKS_PER_CORE));
-    return sc.parallelize(indices, slices).mapToPair(i ->
-        new Tuple2<>(i, FileTokens.read(hadoop.toConfiguration(), filePaths.get(i), format, tokenizer)));
+    int slices = Math.max(1, Math.min(files, sc.defaultParallelism() * READ_TASKS_PER_CORE));
+    return sc.parallelize(indices, slices);
   }
 
   /**
@@ -136,15 +143,15 @@ public final class CorpusLoader {
    * of {@code perRank} each, sorted by global number within each partition.
    */
   private static JavaRDD<int[]> route(
-      JavaPairRDD<Integer, int[]> tokens, SplitPlan plan, int contextLength, long from, long to,
+      JavaRDD<TokenBlock> tokens, SplitPlan plan, int contextLength, long from, long to,
       long perRank) {
-    JavaPairRDD<Long, int[]> keyed = tokens.flatMapToPair(file -> {
-      int[] stream = file._2();
-      long offset = plan.sequenceOffset(file._1());
+    JavaPairRDD<Long, int[]> keyed = tokens.flatMapToPair(block -> {
+      int[] stream = block.tokens();
+      long offset = plan.sequenceOffset(block.file()) + block.firstSequence();
       long count = SequencePacker.sequenceCount(stream.length, contextLength);
       long first = Math.max(0, from - offset);
       long end = Math.min(count, to - offset);
-      // Lazy: one sequence copy at a time, so a big file is not held twice in memory.
+      // Lazy: one sequence copy at a time, so a block is not held twice in memory.
       return new Iterator<Tuple2<Long, int[]>>() {
         private long next = first;
 

@@ -21,7 +21,7 @@ import java.io.Serializable;
  *   <li>dropped: the {@code (N - V) mod worldSize} sequences just before the validation range.
  * </ul>
  */
-final class SplitPlan implements Serializable {
+public final class SplitPlan implements Serializable {
 
   private static final long serialVersionUID = 1L;
 
@@ -51,7 +51,7 @@ final class SplitPlan implements Serializable {
    * @throws IllegalArgumentException for an empty corpus, one with no file of at least
    *     {@code contextLength + 1} tokens, or one too small for {@code worldSize} ranks
    */
-  static SplitPlan of(
+  public static SplitPlan of(
       String source, long[] tokensPerFile, int contextLength, double validationFraction,
       int worldSize) {
     long[] offsets = new long[tokensPerFile.length];
@@ -110,11 +110,13 @@ final class SplitPlan implements Serializable {
     return totalSequences;
   }
 
-  long trainPerRank() {
+  /** Training sequences every rank gets. */
+  public long trainPerRank() {
     return trainPerRank;
   }
 
-  long validationPerRank() {
+  /** Validation sequences every rank gets. */
+  public long validationPerRank() {
     return validationPerRank;
   }
 

@@ -1,10 +1,13 @@
 // TokenShards: the work of the `tokenize` job, turning a text corpus into llm.c token shards
-// with Spark, one task per group of files, written straight from the executors. It is NOT the
+// with Spark, one task per group of files, written straight from the executors while the text is
+// streamed (at most one shard's tokens in memory). It is NOT the
 // job's command line (that lives in jobs/) and does not pack sequences.
 package org.ringtrain.driver.data;
 
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Iterator;
 import java.util.List;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileStatus;
@@ -99,8 +102,11 @@ public final class TokenShards {
     HadoopSettings hadoop = HadoopSettings.of(hconf);
     List<long[]> perFile;
     try {
-      perFile = CorpusLoader.tokenizeFiles(sc, paths, DatasetSpec.Format.TEXT, tokenizer)
-          .map(file -> writeShards(hadoop.toConfiguration(), outDir, file._1(), file._2(), tokensPerShard))
+      List<String> filePaths = List.copyOf(paths);
+      perFile = CorpusLoader.fileIndices(sc, filePaths.size())
+          .map(f -> writeShards(hadoop.toConfiguration(), outDir, f,
+              FileTokens.read(hadoop.toConfiguration(), f, filePaths.get(f), DatasetSpec.Format.TEXT, tokenizer, 1),
+              tokensPerShard))
           .collect();
     } catch (Exception e) { // a SparkException, which javac cannot name here
       throw TaskFailures.unwrap(input, e);
@@ -127,31 +133,58 @@ public final class TokenShards {
     return String.format("shard-%09d-%010d.bin", fileIndex, part);
   }
 
-  /** Writes one file's shards; returns {tokens, shards}. */
-  private static long[] writeShards(
-      Configuration conf, String outDir, int fileIndex, int[] tokens, long tokensPerShard)
+  /**
+   * Writes one file's shards from its blocks, holding at most one shard's tokens; returns {tokens,
+   * shards}. A block's first {@link TokenBlock#newTokens} tokens are the ones it adds to the file.
+   */
+  private static long[] writeShards(Configuration conf, String outDir, int fileIndex, Iterator<TokenBlock> blocks,
+      long tokensPerShard) throws IOException {
+    int[] shard = new int[0];
+    int filled = 0;
+    long tokens = 0;
+    long parts = 0;
+    while (blocks.hasNext()) {
+      TokenBlock block = blocks.next();
+      int[] t = block.tokens();
+      int from = 0;
+      while (from < block.newTokens()) {
+        if (filled == tokensPerShard) {
+          writeShard(conf, outDir, shardName(fileIndex, parts++), shard, filled);
+          filled = 0;
+        }
+        int n = (int) Math.min(tokensPerShard - filled, block.newTokens() - from);
+        if (filled + n > shard.length) {
+          shard = Arrays.copyOf(shard, (int) Math.min(tokensPerShard, Math.max(filled + n, 2L * shard.length)));
+        }
+        System.arraycopy(t, from, shard, filled, n);
+        filled += n;
+        from += n;
+        tokens += n;
+      }
+    }
+    if (filled > 0) {
+      writeShard(conf, outDir, shardName(fileIndex, parts++), shard, filled);
+    }
+    return new long[] {tokens, parts};
+  }
+
+  /** Writes {@code tokens[0, length)} as shard {@code name} of {@code outDir}, replacing an earlier attempt's. */
+  private static void writeShard(Configuration conf, String outDir, String name, int[] tokens, int length)
       throws IOException {
     Path dir = new Path(outDir);
     FileSystem fs = dir.getFileSystem(conf);
-    long parts = (tokens.length + tokensPerShard - 1) / tokensPerShard;
-    for (long p = 0; p < parts; p++) {
-      int from = (int) (p * tokensPerShard);
-      int length = (int) Math.min(tokensPerShard, tokens.length - from);
-      String name = shardName(fileIndex, p);
-      Path tmp = new Path(dir, "." + name + ".tmp");
-      Path target = new Path(dir, name);
-      try (TokenShardWriter w = TokenShardWriter.create(conf, tmp, length, true)) {
-        w.write(tokens, from, length);
-      }
-      // A retried task rewrites identical content: replace what an earlier attempt renamed.
-      fs.delete(target, false);
-      if (!fs.rename(tmp, target)) {
-        throw new IOException(
-            "could not rename shard " + tmp + " to " + target + "; check permissions on "
-                + outDir + " and run the tokenize job again into an empty directory");
-      }
+    Path tmp = new Path(dir, "." + name + ".tmp");
+    Path target = new Path(dir, name);
+    try (TokenShardWriter w = TokenShardWriter.create(conf, tmp, length, true)) {
+      w.write(tokens, 0, length);
     }
-    return new long[] {tokens.length, parts};
+    // A retried task rewrites identical content: replace what an earlier attempt renamed.
+    fs.delete(target, false);
+    if (!fs.rename(tmp, target)) {
+      throw new IOException(
+          "could not rename shard " + tmp + " to " + target + "; check permissions on "
+              + outDir + " and run the tokenize job again into an empty directory");
+    }
   }
 
   /** Creates the output directory; refuses one that already holds visible files. */

@@ -49,8 +49,14 @@ public final class GptTrainer {
     return fit(job.sparkContext(), data);
   }
 
-  /** Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}. */
+  /**
+   * Trains on data prepared by {@link org.ringtrain.driver.data.CorpusLoader}.
+   *
+   * @throws IllegalArgumentException before the training stage when a rank holds fewer training
+   *     sequences than one micro-batch ({@link TrainingPreflight#checkLoaded})
+   */
   public TrainedGpt fit(JavaSparkContext sc, TrainingData data) throws IOException {
+    TrainingPreflight.checkLoaded(config, data);
     return fit(sc, data.train(), data.validation(), data.tokenizer().id(), data.tokenizer().vocabSize());
   }
 

@@ -35,6 +35,7 @@ public final class RingtrainKryoRegistrator implements KryoRegistrator {
       "org.ringtrain.driver.train.RankResult[]",
       "org.ringtrain.driver.train.RankData",
       "org.ringtrain.driver.data.FileTokens",
+      "org.ringtrain.driver.data.TokenBlock",
       "org.ringtrain.driver.classify.Vocabulary", // broadcast to encode rows
       "org.ringtrain.driver.classify.TextClassificationModel$Shipped", // broadcast to transform
   };

@@ -11,6 +11,9 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
+ * Both counts are bounded by the cores a rank can use before Spark starts
+ * ({@code TrainingPreflight.checkThreads}), not here: the record does not know the master.
+ *
  * @param threadsPerRank   BLAS and OpenMP threads per rank; 0 = spark.task.cpus (default 0)
  * @param opThreadsPerRank threads of libnd4j's own pool for its non-BLAS ops (elementwise, softmax,
  *                         layer norm); 0 = threadsPerRank. Default 1: on the measured 2-core machine

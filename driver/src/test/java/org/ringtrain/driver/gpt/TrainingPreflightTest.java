@@ -1,5 +1,6 @@
 // TrainingPreflight: the checks of a training run before Spark starts (they used to live in
-// the jobs module), one failure mode per test, with the message a user sees.
+// the jobs module), one failure mode per test, with the message a user sees; and the exact
+// micro-batch check once a corpus is loaded, in a local Spark context.
 package org.ringtrain.driver.gpt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -14,7 +15,17 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.apache.spark.api.java.JavaSparkContext;
+import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.checkpoint.TrainingState;
+import org.ringtrain.driver.data.CorpusFixtures;
+import org.ringtrain.driver.data.CorpusLoader;
+import org.ringtrain.driver.data.DatasetSpec;
+import org.ringtrain.driver.data.TrainingData;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.ops.gpt.GptModel;
+import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.optim.AdamW;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class TrainingPreflightTest {
@@ -28,6 +39,9 @@ class TrainingPreflightTest {
         "contextLength", 16, "tokenizer", "byte", "format", "text", "worldSize", 2), more);
   }
 
+  /** Bytes of a corpus that gives each of 2 ranks 19 training sequences at contextLength 16. */
+  private static final int USABLE = 16 * 40 + 1;
+
   private Path corpus(int bytes) throws IOException {
     return Files.write(tmp.resolve("corpus-" + bytes + ".txt"), new byte[bytes]);
   }
@@ -35,11 +49,11 @@ class TrainingPreflightTest {
   @Test
   void aUsableRunPassesAndCreatesItsCheckpointDirectory() throws IOException {
     Path ckpt = tmp.resolve("ckpt");
-    TrainingPreflight.check(config(corpus(17), ckpt, Map.of()), "local[2,4]", LOCAL);
+    TrainingPreflight.check(config(corpus(USABLE), ckpt, Map.of()), "local[2,4]", LOCAL);
     assertTrue(Files.isDirectory(ckpt));
-    TrainingPreflight.check(config(corpus(17), ckpt, Map.of()), "local[*]", LOCAL);
-    TrainingPreflight.check(config(corpus(17), ckpt, Map.of()), "spark://127.0.0.1:7077", LOCAL);
-    TrainingPreflight.check(config(corpus(17), ckpt, Map.of()), null, LOCAL);
+    TrainingPreflight.check(config(corpus(USABLE), ckpt, Map.of()), "local[*]", LOCAL);
+    TrainingPreflight.check(config(corpus(USABLE), ckpt, Map.of()), "spark://127.0.0.1:7077", LOCAL);
+    TrainingPreflight.check(config(corpus(USABLE), ckpt, Map.of()), null, LOCAL);
   }
 
   @Test
@@ -64,7 +78,7 @@ class TrainingPreflightTest {
   @Test
   void aCheckpointDirectoryUnderAFileIsNotUsable() throws IOException {
     Path blocker = Files.writeString(tmp.resolve("a-file"), "x");
-    TrainConfig cfg = config(corpus(17), blocker.resolve("sub"), Map.of());
+    TrainConfig cfg = config(corpus(USABLE), blocker.resolve("sub"), Map.of());
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrainingPreflight.check(cfg, "local[2]", LOCAL));
     assertTrue(e.getMessage().startsWith("checkpointDir " + cfg.loop().checkpoints().checkpointDir() + " is not usable: "), e.getMessage());
@@ -73,9 +87,93 @@ class TrainingPreflightTest {
 
   @Test
   void aLocalMasterNeedsASlotPerRank() throws IOException {
-    TrainConfig cfg = config(corpus(17), tmp.resolve("ckpt"), Map.of("worldSize", 3));
+    TrainConfig cfg = config(corpus(USABLE), tmp.resolve("ckpt"), Map.of("worldSize", 3));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrainingPreflight.check(cfg, "local[2]", LOCAL));
     assertEquals("worldSize=3 needs 3 task slots but master local[2] has 2; use local[3]", e.getMessage());
+  }
+
+  @Test
+  void aMicroBatchLargerThanTheSequencesOfARankIsRefusedFromTheFileSizes() throws IOException {
+    // 161 bytes: 10 sequences of 17 tokens; 2 held out for validation, 4 per rank for training.
+    TrainConfig cfg = config(corpus(16 * 10 + 1), tmp.resolve("ckpt"), Map.of("microBatch", 5));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainingPreflight.check(cfg, "local[2]", LOCAL));
+    assertEquals("microBatch=5 is larger than the 4 training sequences each of worldSize=2 ranks holds ("
+        + cfg.input() + " at contextLength=16); use microBatch <= 4, fewer ranks, a smaller contextLength or a"
+        + " larger corpus", e.getMessage());
+    TrainingPreflight.check(cfg.with("microBatch", 4), "local[2]", LOCAL);
+    // evaluate checks only the input: it reads the corpus in its own partitions, with no micro-batch of training
+    TrainingPreflight.checkInput(cfg, LOCAL);
+  }
+
+  @Test
+  void aMicroBatchLargerThanTheLoadedSequencesOfARankIsRefusedBeforeTraining() throws IOException {
+    // GPT-2 tokens are known only once the corpus is loaded: the check runs on the loaded counts.
+    Path text = Files.writeString(tmp.resolve("gpt2.txt"), "the whale and the sea and the ship. ".repeat(40));
+    TrainConfig cfg = TrainConfig.fromLayers(Map.of("input", text.toString(), "checkpointDir",
+        tmp.resolve("ckpt").toString(), "contextLength", 16, "tokenizer", "gpt2", "worldSize", 2,
+        "microBatch", 64));
+    TrainingPreflight.check(cfg, "local[2]", LOCAL);
+    JavaSparkContext sc = CorpusFixtures.localSpark("TrainingPreflightTest");
+    try {
+      TrainingData data = CorpusLoader.load(sc, new DatasetSpec(cfg.input(), cfg.format(), "gpt2",
+          cfg.contextLength(), cfg.validationFraction(), 2));
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+          () -> new GptTrainer(cfg).fit(sc, data));
+      assertTrue(e.getMessage().startsWith("microBatch=64 is larger than the " + data.trainPerRank()
+          + " training sequences each of worldSize=2 ranks holds"), e.getMessage());
+    } finally {
+      sc.stop();
+    }
+  }
+
+  @Test
+  void resumingWithAnotherModelShapeNamesEveryDifference() throws IOException {
+    Path ckpt = tmp.resolve("ckpt");
+    TrainConfig saved = config(corpus(USABLE), ckpt, Map.of("dModel", 16, "heads", 2, "layers", 1));
+    ModelConfig model = saved.modelConfig(256);
+    try (GptModel gpt = GptModel.initialised(model, 1); AdamW adam = new AdamW(GptModel.layout(model))) {
+      new CheckpointStore(LOCAL, ckpt.toString()).write(new TrainingState(3, 0, 0, 1, saved.toJson(), "byte"),
+          GptModel.layout(model), gpt.params().flat(), adam);
+    }
+    TrainingPreflight.check(saved.with("resume", true), "local[2]", LOCAL);
+    TrainConfig other = saved.with("resume", true).with("dModel", 32).with("heads", 4);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainingPreflight.check(other, "local[2]", LOCAL));
+    assertEquals("cannot resume: the checkpoints in " + ckpt + " hold another model shape (dModel 16 in the"
+        + " checkpoint, 32 now; heads 2 in the checkpoint, 4 now); resume with the checkpoint's settings, or start"
+        + " in an empty directory to train the new shape", e.getMessage());
+  }
+
+  @Test
+  void threadsBeyondTheCoresOfALocalMasterAreRefused() throws IOException {
+    int cores = Runtime.getRuntime().availableProcessors();
+    TrainConfig cfg = config(corpus(USABLE), tmp.resolve("ckpt"), Map.of("threadsPerRank", cores + 1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainingPreflight.check(cfg, "local[2,4]", LOCAL));
+    assertEquals("threadsPerRank=" + (cores + 1) + " is more threads than the " + cores + " cores of this machine,"
+        + " where master local[2,4] runs every rank, has; use at most " + cores + ", or 0 to follow spark.task.cpus",
+        e.getMessage());
+    TrainConfig ops = config(corpus(USABLE), tmp.resolve("ckpt"), Map.of("opThreadsPerRank", cores + 1));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingPreflight.check(ops, "local[*]", LOCAL))
+        .getMessage().startsWith("opThreadsPerRank=" + (cores + 1)));
+    TrainingPreflight.check(cfg.with("threadsPerRank", cores), "local[2]", LOCAL);
+  }
+
+  @Test
+  void aRingTimeoutShorterThanACheckpointMayTakeIsRefused() throws IOException {
+    TrainConfig cfg = config(corpus(USABLE), tmp.resolve("ckpt"), Map.of("ringTimeoutSeconds", 29));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainingPreflight.check(cfg, "local[2]", LOCAL));
+    assertTrue(e.getMessage().startsWith("ringTimeoutSeconds=29 is shorter than a checkpoint may take: expected at"
+        + " least 30 s (at least 30 s, and twice the 1 s a checkpoint of "), e.getMessage());
+    assertTrue(e.getMessage().endsWith("use ringTimeoutSeconds=30 or more"), e.getMessage());
+    // GPT-2 small's shape, 124M parameters: 1.5 GB a checkpoint, 75 s at 20 MB/s, so 150 s are needed.
+    TrainConfig big = config(corpus(USABLE), tmp.resolve("ckpt"), Map.of("tokenizer", "gpt2", "contextLength", 1024,
+        "dModel", 768, "layers", 12, "heads", 12, "ringTimeoutSeconds", 120));
+    assertTrue(assertThrows(IllegalArgumentException.class, () -> TrainingPreflight.checkRingTimeout(big))
+        .getMessage().contains("expected at least 150 s"));
+    TrainingPreflight.checkRingTimeout(big.with("ringTimeoutSeconds", 150));
   }
 }
