@@ -3,6 +3,7 @@
 // the jobs' real CLI parser and TrainConfig validation, and against what a barrier training stage
 // needs (one rank per executor, every rank at once, finite timeouts, restart and resume, shared
 // checkpoints, credentials from Secrets, one rank per GPU). It submits nothing to a cluster.
+// Why over 300 lines: every rule is checked against every manifest through one parsed-manifest fixture.
 package org.ringtrain.jobs;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -3,6 +3,7 @@
 // loopback TCP): all-reduce against a double-precision reference for many world sizes
 // and awkward lengths, bitwise equality across ranks, broadcast, barrier,
 // float[] and bucketed asynchronous use.
+// Why over 300 lines: the correctness matrix (world sizes x lengths x transports) shares one harness.
 package org.ringtrain.sync;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -7,6 +7,7 @@
 // connects, so they are first in rank 0's accept queue, and rank 2 (rank 0's
 // left neighbour) connects only once they have done their part. Every ring
 // must come up and sum correctly. Short timeouts keep the class to seconds.
+// Why over 300 lines: one test per kind of stranger and transport, all sharing the same three-rank set-up.
 package org.ringtrain.sync;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

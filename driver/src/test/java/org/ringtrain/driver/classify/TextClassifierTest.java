@@ -3,6 +3,7 @@
 // accuracy on the shipped sentiment corpus for both encoders, data-parallel
 // equivalence, explanations, word-vector initialisation, and bad input refused
 // before anything is written. Test code only.
+// Why over 300 lines: one local SparkSession (~10 s to start) serves every case of the estimator and its persistence.
 package org.ringtrain.driver.classify;
 
 import static org.apache.spark.sql.functions.col;

@@ -2,6 +2,7 @@
 // Kryo (registration required): barrier stage, ring, checkpoints, metrics,
 // resume, retry after an injected failure, the equivalences that make data
 // parallelism trustworthy, and that fit returns the model of its own run.
+// Why over 300 lines: one local SparkSession serves every training case (equivalence, retry, resume, fit's result).
 package org.ringtrain.driver.gpt;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

@@ -5,6 +5,7 @@
 // dripping and many strangers, a rank 0 killed with its socket open, a zombie rank 0 still
 // streaming and an idle rank 0 never keep a retry's rank 0 out, and a superseded connection
 // delivers nothing after the switch. Not a test of the sinks (MetricsLog, TensorBoardWriter).
+// Why over 300 lines: one fault per test, all against the same real server and raw-socket peer fixtures.
 package org.ringtrain.driver.metrics;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;

@@ -4,6 +4,7 @@
 // ranks in different JVMs, HDFS as seen from executors, an executor JVM killed mid-run and replaced,
 // and the pre-flight refusals against a real cluster's SparkContext. Tagged "cluster": skip with
 // -DexcludedGroups=cluster. Not a benchmark: it asserts no timings.
+// Why over 300 lines: a standalone cluster and HDFS take ~1 minute to start, so every cluster case shares them in one class.
 package org.ringtrain.jobs.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;

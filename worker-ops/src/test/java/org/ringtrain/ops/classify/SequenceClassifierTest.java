@@ -4,6 +4,7 @@
  * initialisation, learning a toy task with AdamW, input validation, and the gradient listener's
  * ranges. Test code only.
  */
+// Why over 300 lines: every case runs both architectures through the same gradient-check and padding helpers.
 package org.ringtrain.ops.classify;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
