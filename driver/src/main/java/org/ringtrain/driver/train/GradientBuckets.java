@@ -50,8 +50,18 @@ final class GradientBuckets {
     }
   }
 
-  /** Submits what is left (the start of the buffer) and waits for every bucket. */
+  /**
+   * Submits what is left (the start of the buffer) and waits for every bucket. Refuses a backward
+   * that did not report the buffer down to element 0: the unreported start would never be
+   * averaged, and the replicas would drift apart without any other error.
+   */
   void finish() throws RingException {
+    if (readyFrom != 0) {
+      throw new IllegalStateException("backward reported gradients down to element " + readyFrom + " only;"
+          + " elements [0, " + readyFrom + ") were never reported ready, so they would not be averaged across"
+          + " ranks. A model's backward must report every range of its gradient buffer down to 0"
+          + " (GradientListener)");
+    }
     if (pendingTo > readyFrom) {
       submit(readyFrom, pendingTo);
     }

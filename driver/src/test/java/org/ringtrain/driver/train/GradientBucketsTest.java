@@ -158,6 +158,17 @@ class GradientBucketsTest {
   }
 
   @Test
+  void aBackwardThatStopsBeforeTheStartOfTheBufferIsRefusedAtFinish() throws Exception {
+    onRing(1, ring -> {
+      GradientBuckets b = new GradientBuckets(ring, filled(100, 0), 100, BUCKET_BYTES);
+      b.ready(40, 100);
+      IllegalStateException e = assertThrows(IllegalStateException.class, b::finish);
+      assertTrue(e.getMessage().contains("elements [0, 40) were never reported ready"), e.getMessage());
+      return null;
+    });
+  }
+
+  @Test
   void anEmptyBufferSubmitsNothing() throws Exception {
     onRing(2, ring -> {
       GradientBuckets b = new GradientBuckets(ring, filled(0, ring.rank()), 0, BUCKET_BYTES);
