@@ -22,8 +22,8 @@ final class FileTokens {
   /**
    * The tokens of a file.
    *
-   * @throws IllegalArgumentException for a text file too large for one array, or a shard with
-   *     ids outside the tokenizer's vocabulary
+   * @throws IllegalArgumentException for a text file too large for one array, or a shard made by
+   *     another tokenizer or with ids outside the tokenizer's vocabulary
    * @throws IOException on read failure, or {@link CorruptShardException} for a bad shard
    */
   static int[] read(
@@ -31,7 +31,7 @@ final class FileTokens {
       throws IOException {
     Path path = new Path(pathString);
     if (format == DatasetSpec.Format.SHARDS) {
-      int[] tokens = TokenShardReader.readAll(conf, path);
+      int[] tokens = TokenShardReader.readAll(conf, path, tokenizer.id());
       checkVocabulary(tokens, tokenizer, pathString);
       return tokens;
     }

@@ -97,10 +97,12 @@ public final class TokenShards {
         input, paths.size(), bytes, tokenizer.id(), outDir, tokensPerShard);
 
     HadoopSettings hadoop = HadoopSettings.of(hconf);
+    String tokenizerId = tokenizer.id();
     List<long[]> perFile;
     try {
       perFile = CorpusLoader.tokenizeFiles(sc, paths, DatasetSpec.Format.TEXT, tokenizer)
-          .map(file -> writeShards(hadoop.toConfiguration(), outDir, file._1(), file._2(), tokensPerShard))
+          .map(file -> writeShards(hadoop.toConfiguration(), outDir, tokenizerId, file._1(), file._2(),
+              tokensPerShard))
           .collect();
     } catch (Exception e) { // a SparkException, which javac cannot name here
       throw TaskFailures.unwrap(input, e);
@@ -128,8 +130,8 @@ public final class TokenShards {
   }
 
   /** Writes one file's shards; returns {tokens, shards}. */
-  private static long[] writeShards(
-      Configuration conf, String outDir, int fileIndex, int[] tokens, long tokensPerShard)
+  private static long[] writeShards(Configuration conf, String outDir, String tokenizerId, int fileIndex,
+      int[] tokens, long tokensPerShard)
       throws IOException {
     Path dir = new Path(outDir);
     FileSystem fs = dir.getFileSystem(conf);
@@ -140,7 +142,8 @@ public final class TokenShards {
       String name = shardName(fileIndex, p);
       Path tmp = new Path(dir, "." + name + ".tmp");
       Path target = new Path(dir, name);
-      try (TokenShardWriter w = TokenShardWriter.create(conf, tmp, length, true)) {
+      try (TokenShardWriter w = TokenShardWriter.create(conf, tmp, tokenizerId, length,
+          TokenShardWriter.checksum(tokens, from, length), true)) {
         w.write(tokens, from, length);
       }
       // A retried task rewrites identical content: replace what an earlier attempt renamed.
