@@ -90,7 +90,8 @@ public final class CheckpointLease implements AutoCloseable {
    * @param runId        the fit's run id, recorded in every manifest it writes
    * @param timeout      heartbeat age after which a lease counts as abandoned (default {@link #DEFAULT_TIMEOUT})
    * @return the lease; close it when the fit ends
-   * @throws IllegalStateException if another run holds a live lease, naming it
+   * @throws IllegalArgumentException if another run holds a live lease, naming it (a directory in use
+   *                                  is a bad --checkpoint-dir, reported like one)
    * @throws IOException           from the file system
    */
   public static CheckpointLease acquire(HadoopSettings hadoop, String directoryUri, String runId, Duration timeout)
@@ -135,7 +136,7 @@ public final class CheckpointLease implements AutoCloseable {
    * Fails if another run holds a live lease on {@code directoryUri}: the pre-flight form of
    * {@link #acquire}, for checks before Spark starts. Takes nothing.
    *
-   * @throws IllegalStateException naming the run that holds the directory
+   * @throws IllegalArgumentException naming the run that holds the directory
    * @throws IOException           from the file system
    */
   public static void checkFree(HadoopSettings hadoop, String directoryUri, Duration timeout) throws IOException {
@@ -246,8 +247,8 @@ public final class CheckpointLease implements AutoCloseable {
     }
   }
 
-  private static IllegalStateException heldBy(Path file, Holder h, long ageMillis, Duration timeout) {
-    return new IllegalStateException("checkpoint directory " + file.getParent() + " is in use by run " + h.runId()
+  private static IllegalArgumentException heldBy(Path file, Holder h, long ageMillis, Duration timeout) {
+    return new IllegalArgumentException("checkpoint directory " + file.getParent() + " is in use by run " + h.runId()
         + " (driver " + h.host() + ", last heartbeat " + Math.max(0, ageMillis / 1000) + " s ago): expected no "
         + "live lease in " + file + ". Wait for that run to end, stop it, or give this run another "
         + "--checkpoint-dir; a lease without a heartbeat for " + timeout.toSeconds() + " s is taken over");

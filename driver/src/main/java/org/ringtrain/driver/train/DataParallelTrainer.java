@@ -248,9 +248,8 @@ public final class DataParallelTrainer {
    * {@code resume} is set, holds no checkpoint of an earlier run (which a fresh run would otherwise
    * mix with its own). Callable before any Spark work, as the jobs' pre-flight checks do.
    *
-   * @throws IllegalArgumentException for an earlier run's checkpoints without resume, or a path
-   *                                  that is a file
-   * @throws IllegalStateException    if another run holds the directory's lease, naming that run
+   * @throws IllegalArgumentException for an earlier run's checkpoints without resume, a path that
+   *                                  is a file, or a directory leased by another run (named)
    * @throws IOException              when the directory cannot be created or written
    */
   public static void checkCheckpointDir(LoopConfig config, HadoopSettings hadoop) throws IOException {

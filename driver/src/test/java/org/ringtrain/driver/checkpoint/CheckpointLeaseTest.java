@@ -42,11 +42,11 @@ class CheckpointLeaseTest {
   @Test
   void aSecondRunOnALeasedDirectoryFailsNamingTheFirst() throws Exception {
     try (CheckpointLease first = CheckpointLease.acquire(hadoop, dir(), "run-first", Duration.ofMinutes(2))) {
-      IllegalStateException e = assertThrows(IllegalStateException.class,
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> CheckpointLease.acquire(hadoop, dir(), "run-second", Duration.ofMinutes(2)));
       assertTrue(e.getMessage().contains("is in use by run run-first"), e.getMessage());
       assertTrue(e.getMessage().contains("--checkpoint-dir"), e.getMessage());
-      IllegalStateException check = assertThrows(IllegalStateException.class,
+      IllegalArgumentException check = assertThrows(IllegalArgumentException.class,
           () -> CheckpointLease.checkFree(hadoop, dir(), Duration.ofMinutes(2)));
       assertTrue(check.getMessage().contains("run-first"), check.getMessage());
       assertEquals("run-first", holder().runId());
@@ -85,7 +85,7 @@ class CheckpointLeaseTest {
       long first = holder().heartbeatMillis();
       Thread.sleep(2_000);
       assertTrue(holder().heartbeatMillis() > first, "the heartbeat was not renewed");
-      IllegalStateException e = assertThrows(IllegalStateException.class,
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> CheckpointLease.acquire(hadoop, dir(), "run-other", Duration.ofSeconds(1)));
       assertTrue(e.getMessage().contains("run-alive"), e.getMessage());
     }

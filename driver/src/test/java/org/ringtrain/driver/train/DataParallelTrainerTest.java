@@ -35,7 +35,7 @@ class DataParallelTrainerTest {
     HadoopSettings hadoop = HadoopSettings.defaults();
     try (CheckpointLease running = CheckpointLease.acquire(hadoop, dir.toString(), "run-running",
         Duration.ofMinutes(2))) {
-      IllegalStateException e = assertThrows(IllegalStateException.class,
+      IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> DataParallelTrainer.checkCheckpointDir(config, hadoop));
       assertTrue(e.getMessage().contains("in use by run run-running"), e.getMessage());
     }
