@@ -54,6 +54,10 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--resume", description = "continue from the newest valid checkpoint")
   boolean resume;
 
+  @Option(names = "--unsafe-keep-one", description = "allow keepCheckpoints=1: one corrupt checkpoint then loses the"
+      + " run's progress")
+  boolean unsafeKeepOne;
+
   @Option(names = "--set", description = "any other setting, key=value (repeatable)")
   List<String> settings = new ArrayList<>();
 
@@ -102,6 +106,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (resume) {
       flags.put("resume", true);
+    }
+    if (unsafeKeepOne) {
+      flags.put("unsafeKeepOne", true);
     }
     flags.putAll(ConfigFiles.pairs(settings));
     return TrainConfig.fromLayers(ConfigFiles.load(config), flags);

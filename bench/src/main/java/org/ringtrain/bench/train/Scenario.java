@@ -80,7 +80,7 @@ record Scenario(String key, String label, int worldSize, int threadsPerRank, int
         Map.of("learningRate", 3e-4, "minLearningRate", 3e-5, "warmupSteps", 2),
         // Validation, the replica check and the checkpoint only at the last step, which is not timed.
         Map.of("evalEvery", 0, "evalBatches", 1, "checkReplicasEvery", 0, "checkpointEvery", options.totalSteps(),
-            "keepCheckpoints", 1, "ringTimeoutSeconds", 900));
+            "keepCheckpoints", 1, "unsafeKeepOne", true, "ringTimeoutSeconds", 900));
   }
 
   /**

@@ -1,8 +1,8 @@
 /*
  * CheckpointDirectory: the mechanics of one checkpoint directory on a Hadoop FileSystem: listing
  * its step-N directories, publishing a finished temporary directory by rename, and deleting
- * leftovers and checkpoints beyond the retention count. It does not read or write checkpoint files
- * and holds no configuration: CheckpointStore drives it.
+ * leftovers and checkpoints beyond the retention count, which counts only checkpoints that verify.
+ * It does not write checkpoint files and holds no configuration: CheckpointStore drives it.
  */
 package org.ringtrain.driver.checkpoint;
 
@@ -13,7 +13,9 @@ import java.util.Collections;
 import java.util.Comparator;
 import java.util.List;
 import java.util.OptionalLong;
+import java.util.Map;
 import java.util.UUID;
+import java.util.concurrent.ConcurrentHashMap;
 import org.apache.hadoop.fs.FileStatus;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -27,6 +29,8 @@ final class CheckpointDirectory {
 
   private final FileSystem fs;
   private final Path root;
+  /** Checkpoints already read back and found intact: path to the fingerprint of their files then. */
+  private final Map<String, String> verified = new ConcurrentHashMap<>();
 
   CheckpointDirectory(FileSystem fs, Path root) {
     this.fs = fs;
@@ -63,6 +67,7 @@ final class CheckpointDirectory {
 
   /** Renames {@code tmp} to {@code target}, moving an existing target aside first and deleting it after. */
   void publish(Path tmp, Path target) throws IOException {
+    verified.remove(target.toString());
     Path replaced = null;
     if (fs.exists(target)) {
       // Renaming onto an existing directory would move tmp inside it. A temporary name for the old
@@ -88,8 +93,11 @@ final class CheckpointDirectory {
   }
 
   /**
-   * Deletes leftover temporary directories, partial checkpoints older than {@code writtenStep}, and
-   * complete checkpoints up to {@code writtenStep} beyond the newest {@code keepLast}. Newer
+   * Deletes leftover temporary directories, partial or corrupt checkpoints older than
+   * {@code writtenStep}, and verified checkpoints up to {@code writtenStep} beyond the newest
+   * {@code keepLast}. Only checkpoints that verify count towards {@code keepLast}, so the newest
+   * verified one always stays, however many newer ones are corrupt. A checkpoint that cannot be
+   * judged (an I/O error, a format this build does not know) is neither counted nor deleted. Newer
    * checkpoints are left alone with a warning. Never throws: failures are logged.
    */
   void cleanUp(long writtenStep, int keepLast) {
@@ -107,19 +115,75 @@ final class CheckpointDirectory {
         if (s.step() > writtenStep) {
           LOG.warn("{} is newer than the checkpoint just written (step {}) and would be loaded first on resume; "
               + "left alone: delete it if it belongs to an abandoned run", s.path(), writtenStep);
-        } else if (!isComplete(s.path()) && s.step() < writtenStep) {
-          LOG.info("deleting partial checkpoint {} (no manifest)", s.path());
-          deleteQuietly(s.path());
-        } else if (kept < keepLast) {
-          kept++;
-        } else {
-          LOG.info("deleting old checkpoint {} (keeping the newest {})", s.path(), keepLast);
-          deleteQuietly(s.path());
+          continue;
+        }
+        if (!isComplete(s.path())) {
+          if (s.step() < writtenStep) {
+            LOG.info("deleting partial checkpoint {} (no manifest)", s.path());
+            deleteQuietly(s.path());
+          }
+          continue;
+        }
+        switch (verify(s.path())) {
+          case VERIFIED -> {
+            if (kept < keepLast) {
+              kept++;
+            } else {
+              LOG.info("deleting old checkpoint {} (keeping the newest {} that verify)", s.path(), keepLast);
+              deleteQuietly(s.path());
+            }
+          }
+          case CORRUPT -> {
+            if (s.step() < writtenStep) {
+              LOG.warn("deleting corrupt checkpoint {}: it can never be loaded (reason above)", s.path());
+              deleteQuietly(s.path());
+            } else {
+              LOG.warn("the checkpoint just written, {}, does not verify (reason above); a resume falls back to "
+                  + "the previous one", s.path());
+            }
+          }
+          default -> LOG.warn("{} could not be verified (reason above); neither counted nor deleted", s.path());
         }
       }
     } catch (IOException e) {
       LOG.warn("could not clean up checkpoint directory {}: {}", root, e.toString());
     }
+  }
+
+  /** What reading a checkpoint back found. */
+  enum Verdict { VERIFIED, CORRUPT, UNKNOWN }
+
+  /**
+   * Reads a checkpoint's files back against its manifest (sizes and SHA-256). A verified checkpoint
+   * is remembered with the names, sizes and modification times of its files, so an unchanged one
+   * is read back once per run, and one written to since is read again.
+   */
+  Verdict verify(Path checkpointDir) {
+    String key = checkpointDir.toString();
+    try {
+      String fingerprint = fingerprint(checkpointDir);
+      if (fingerprint.equals(verified.get(key))) {
+        return Verdict.VERIFIED;
+      }
+      new CheckpointReader(fs).readState(checkpointDir);
+      verified.put(key, fingerprint);
+      return Verdict.VERIFIED;
+    } catch (CorruptCheckpointException e) {
+      LOG.warn("checkpoint {} does not verify: {}", checkpointDir, e.getMessage());
+      return Verdict.CORRUPT;
+    } catch (IOException e) {
+      LOG.warn("could not verify checkpoint {}: {}", checkpointDir, e.toString());
+      return Verdict.UNKNOWN;
+    }
+  }
+
+  private String fingerprint(Path checkpointDir) throws IOException {
+    StringBuilder b = new StringBuilder();
+    for (FileStatus f : fs.listStatus(checkpointDir)) {
+      b.append(f.getPath().getName()).append(':').append(f.getLen()).append(':').append(f.getModificationTime())
+          .append(';');
+    }
+    return b.toString();
   }
 
   /** Deletes {@code p} recursively if it exists; logs instead of throwing. */

@@ -19,10 +19,15 @@ import java.util.regex.Pattern;
  *   optimizer.bin                optimizer state (org.ringtrain.ops.optim.OptimizerStateWriter format)
  *   state.json                   {"magic","formatVersion","step","epoch","cursor","rngSeed",
  *                                 "tokenizerId","configJson"}
- *   MANIFEST.json                written last: {"magic","formatVersion","step",
+ *   MANIFEST.json                written last: {"magic","formatVersion","step","runId",
  *                                 "files":[{"name","size","sha256"}...]} for the three files above
  * &lt;dir&gt;/step-000000200.tmp-&lt;uuid&gt;/ a checkpoint being written (or left by a crashed writer); ignored
+ * &lt;dir&gt;/LEASE.json                 the lease of the run writing here ({@link CheckpointLease})
  * </pre>
+ *
+ * <p>{@code runId} names the fit that wrote the checkpoint. It was added to version 1 without a
+ * version bump: it is optional on read (checkpoints written before it have none, and readers
+ * ignore fields they do not know), so old and new checkpoints stay readable by both.
  *
  * <p>A directory named {@code step-N} without a MANIFEST.json is partial. Both JSON files carry the
  * magic {@value #MAGIC} and the format version, so a reader can refuse versions it does not know.
@@ -55,6 +60,9 @@ public final class CheckpointFormat {
 
   /** Safetensors metadata key of the tokenizer id. */
   public static final String TOKENIZER_METADATA_KEY = "ringtrain.tokenizer_id";
+
+  /** File name of the directory's lease, beside the checkpoints. */
+  public static final String LEASE_FILE = "LEASE.json";
 
   /** Infix of directories still being written: {@code step-N.tmp-<uuid>}. */
   static final String TMP_INFIX = ".tmp-";

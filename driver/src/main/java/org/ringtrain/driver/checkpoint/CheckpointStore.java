@@ -45,19 +45,22 @@ import org.slf4j.LoggerFactory;
  * is skipped, so the fallback still holds, but the write itself costs a full copy.
  *
  * <p>One writer per directory: a second run writing into the same directory at the same time
- * would have its temporary directories deleted by the other's clean-up.
+ * would have its temporary directories deleted by the other's clean-up. The store does not
+ * enforce that; the driver takes the directory's {@link CheckpointLease} for the whole fit. Every
+ * manifest records the {@link #runId()} of the store that wrote it.
  */
 public final class CheckpointStore implements Serializable {
 
   /** How many complete checkpoints {@link #CheckpointStore(HadoopSettings, String)} keeps: 3. */
   public static final int DEFAULT_KEEP_LAST = 3;
 
-  private static final long serialVersionUID = 2L;
+  private static final long serialVersionUID = 3L;
   private static final Logger LOG = LoggerFactory.getLogger(CheckpointStore.class);
 
   private final HadoopSettings hadoop;
   private final String directoryUri;
   private final int keepLast;
+  private final String runId;
 
   private transient FileSystem fs;
   private transient Path dir;
@@ -73,15 +76,26 @@ public final class CheckpointStore implements Serializable {
   }
 
   /**
+   * A store over {@code directoryUri} whose checkpoints record a run id made up for this store (a
+   * random UUID); touches no file system until first used.
+   *
+   * @see #CheckpointStore(HadoopSettings, String, int, String)
+   */
+  public CheckpointStore(HadoopSettings hadoop, String directoryUri, int keepLast) {
+    this(hadoop, directoryUri, keepLast, UUID.randomUUID().toString());
+  }
+
+  /**
    * A store over {@code directoryUri}; touches no file system until first used.
    *
    * @param hadoop       Hadoop settings, e.g. {@code fs.s3a.endpoint}; {@link HadoopSettings#defaults()} for none
    * @param directoryUri the checkpoint directory, e.g. {@code file:/tmp/ckpt}, {@code hdfs://nn/ckpt},
    *                     {@code s3a://bucket/ckpt} or a plain path; created on first write
-   * @param keepLast     how many complete checkpoints to keep, &gt;= 1 (default {@value #DEFAULT_KEEP_LAST})
-   * @throws IllegalArgumentException for null settings, a blank or malformed URI, or keepLast &lt; 1
+   * @param keepLast     how many verified checkpoints to keep, &gt;= 1 (default {@value #DEFAULT_KEEP_LAST})
+   * @param runId        the run writing through this store, recorded in every manifest it writes
+   * @throws IllegalArgumentException for null settings, a blank or malformed URI, keepLast &lt; 1 or a blank runId
    */
-  public CheckpointStore(HadoopSettings hadoop, String directoryUri, int keepLast) {
+  public CheckpointStore(HadoopSettings hadoop, String directoryUri, int keepLast, String runId) {
     if (hadoop == null) {
       throw new IllegalArgumentException("the Hadoop settings must not be null; pass HadoopSettings.defaults() for "
           + "Hadoop's defaults");
@@ -102,8 +116,13 @@ public final class CheckpointStore implements Serializable {
       throw new IllegalArgumentException("keepLast must be >= 1, but found keepLast=" + keepLast
           + "; keep at least the newest checkpoint (default " + DEFAULT_KEEP_LAST + ")");
     }
+    if (runId == null || runId.isBlank()) {
+      throw new IllegalArgumentException("runId must not be blank, but found " + (runId == null ? "null" : "'"
+          + runId + "'") + "; pass the id of the fit writing the checkpoints");
+    }
     this.directoryUri = directoryUri;
     this.keepLast = keepLast;
+    this.runId = runId;
   }
 
   /** The checkpoint directory as given to the constructor. */
@@ -111,9 +130,14 @@ public final class CheckpointStore implements Serializable {
     return directoryUri;
   }
 
-  /** How many complete checkpoints {@link #write} keeps. */
+  /** How many verified checkpoints {@link #write} keeps. */
   public int keepLast() {
     return keepLast;
+  }
+
+  /** The run id {@link #write} records in every manifest. */
+  public String runId() {
+    return runId;
   }
 
   /**
@@ -154,10 +178,12 @@ public final class CheckpointStore implements Serializable {
   /**
    * Writes a checkpoint atomically: all files into {@code step-N.tmp-<uuid>/}, MANIFEST.json last,
    * then one rename to {@code step-N/} (see the class comment for s3a). An existing {@code step-N/}
-   * is replaced. Afterwards, leftover temporary directories are deleted, and of the complete
-   * checkpoints up to step N only the newest {@link #keepLast()} are kept; checkpoints newer than
-   * step N (from an abandoned run) are left alone with a warning. Clean-up failures are logged,
-   * not thrown: the new checkpoint is already in place.
+   * is replaced. Afterwards, leftover temporary directories are deleted, and of the checkpoints up
+   * to step N that verify (manifest, sizes, SHA-256; each read back once per store) only the newest
+   * {@link #keepLast()} are kept, so the newest verified one is never deleted; corrupt or partial
+   * ones older than step N are deleted, since they can never be loaded. Checkpoints newer than
+   * step N (from an abandoned run) are left alone with a warning. Clean-up failures are logged, not
+   * thrown: the new checkpoint is already in place.
    *
    * @param state     the training position; {@code state.step()} names the checkpoint
    * @param layout    the layout of {@code params} and of the optimizer
@@ -189,14 +215,14 @@ public final class CheckpointStore implements Serializable {
         throw new IOException("could not create the temporary checkpoint directory " + tmp
             + " (mkdirs returned false); run checkWritable() on the store before training");
       }
-      manifest = new CheckpointWriter(fs).write(tmp, state, layout, params, optimizer);
+      manifest = new CheckpointWriter(fs).write(tmp, runId, state, layout, params, optimizer);
       directory.publish(tmp, target);
     } catch (IOException | RuntimeException e) {
       directory.deleteQuietly(tmp);
       throw e;
     }
     long bytes = manifest.files().stream().mapToLong(Manifest.Entry::size).sum();
-    LOG.info("wrote checkpoint {} (step={}, {} bytes in {} ms)", target, state.step(), bytes,
+    LOG.info("wrote checkpoint {} (step={}, runId={}, {} bytes in {} ms)", target, state.step(), runId, bytes,
         (System.nanoTime() - start) / 1_000_000);
     directory.cleanUp(state.step(), keepLast);
     return target.toString();
@@ -286,7 +312,7 @@ public final class CheckpointStore implements Serializable {
   @Override
   public String toString() {
     // The Hadoop settings may hold credentials: never print them.
-    return "CheckpointStore[" + directoryUri + ", keepLast=" + keepLast + "]";
+    return "CheckpointStore[" + directoryUri + ", keepLast=" + keepLast + ", runId=" + runId + "]";
   }
 
   /** Tries the {@code step-N} directories newest first; logs and skips corrupt ones. */

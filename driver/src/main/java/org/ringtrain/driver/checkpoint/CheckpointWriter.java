@@ -52,13 +52,14 @@ final class CheckpointWriter {
   /**
    * Writes a complete checkpoint into {@code dir}, which must exist and hold none of its files.
    *
+   * @param runId the run writing it, recorded in the manifest
    * @return the manifest written
    * @throws IllegalArgumentException when a parameter is NaN or infinite: nothing is written
    * @throws IOException              from the file system; files already written stay for the caller
    *                                  to delete
    */
-  Manifest write(Path dir, TrainingState state, ParameterLayout layout, INDArray params, Optimizer optimizer)
-      throws IOException {
+  Manifest write(Path dir, String runId, TrainingState state, ParameterLayout layout, INDArray params,
+      Optimizer optimizer) throws IOException {
     refuseNonFinite(state.step(), layout, params);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(CheckpointFormat.STEP_METADATA_KEY, Long.toString(state.step()));
@@ -69,7 +70,7 @@ final class CheckpointWriter {
     entries.add(writeFile(dir, CheckpointFormat.MODEL_FILE, out -> weights.write(params, metadata, out)));
     entries.add(writeFile(dir, CheckpointFormat.OPTIMIZER_FILE, out -> OptimizerStateWriter.write(optimizer, out)));
     entries.add(writeFile(dir, CheckpointFormat.STATE_FILE, out -> out.write(stateJson)));
-    Manifest manifest = new Manifest(CheckpointFormat.FORMAT_VERSION, state.step(), entries);
+    Manifest manifest = new Manifest(CheckpointFormat.FORMAT_VERSION, state.step(), runId, entries);
     byte[] manifestJson = manifest.toJson();
     writeFile(dir, CheckpointFormat.MANIFEST_FILE, out -> out.write(manifestJson));
     return manifest;

@@ -21,9 +21,10 @@ import java.util.regex.Pattern;
  *
  * @param formatVersion the checkpoint format version the manifest was written in
  * @param step          the training step of the checkpoint
+ * @param runId         the run that wrote the checkpoint; null for checkpoints written before run ids
  * @param files         one entry per data file, in the order they were written
  */
-record Manifest(int formatVersion, long step, List<Entry> files) {
+record Manifest(int formatVersion, long step, String runId, List<Entry> files) {
 
   private static final ObjectMapper JSON = new ObjectMapper();
   private static final Pattern SHA256_HEX = Pattern.compile("[0-9a-f]{64}");
@@ -53,6 +54,9 @@ record Manifest(int formatVersion, long step, List<Entry> files) {
     root.put("magic", CheckpointFormat.MAGIC);
     root.put("formatVersion", formatVersion);
     root.put("step", step);
+    if (runId != null) {
+      root.put("runId", runId);
+    }
     ArrayNode list = root.putArray("files");
     for (Entry e : files) {
       list.addObject().put("name", e.name()).put("size", e.size()).put("sha256", e.sha256());
@@ -86,7 +90,8 @@ record Manifest(int formatVersion, long step, List<Entry> files) {
   }
 
   /**
-   * Reads the rest of a version-1 manifest whose header {@link #parseHeader} accepted.
+   * Reads the rest of a version-1 manifest whose header {@link #parseHeader} accepted; {@code runId}
+   * is optional (checkpoints written before run ids have none).
    *
    * @throws CorruptCheckpointException for missing or malformed fields
    */
@@ -109,7 +114,13 @@ record Manifest(int formatVersion, long step, List<Entry> files) {
       }
       entries.add(new Entry(name.asText(), size.asLong(), sha));
     }
-    return new Manifest(root.path("formatVersion").asInt(), step.asLong(), entries);
+    JsonNode runId = root.path("runId");
+    if (!runId.isMissingNode() && !runId.isTextual()) {
+      throw new CorruptCheckpointException(source + ": \"runId\" must be a string when present, found " + runId
+          + "; the manifest is corrupt");
+    }
+    return new Manifest(root.path("formatVersion").asInt(), step.asLong(), runId.isTextual() ? runId.asText() : null,
+        entries);
   }
 
   private static String abbreviate(String s) {

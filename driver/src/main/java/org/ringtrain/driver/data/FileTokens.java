@@ -37,8 +37,9 @@ final class FileTokens {
    * as the iterator is walked; the file is closed when the last block has been returned.
    *
    * @param file the file's index in the corpus, recorded in every block
-   * @throws IllegalArgumentException (from the iterator) for a shard with ids outside the
-   *     tokenizer's vocabulary, or GPT-2 text with no safe cut in {@link #MAX_TEXT_CHUNK_BYTES} bytes
+   * @throws IllegalArgumentException (from the iterator) for a shard made by another tokenizer or
+   *     with ids outside the tokenizer's vocabulary, or GPT-2 text with no safe cut in
+   *     {@link #MAX_TEXT_CHUNK_BYTES} bytes
    * @throws UncheckedIOException (from the iterator) on read failure, with a
    *     {@link CorruptShardException} as cause for a bad shard
    */
@@ -107,7 +108,11 @@ final class FileTokens {
     int[] next() throws IOException;
   }
 
-  /** A shard, read whole (llm.c shards are bounded, 100 M tokens at most). */
+  /**
+   * A shard, read whole (llm.c shards are bounded, 100 M tokens at most) in its one chunk, so the
+   * reader checks both its tokenizer id against the run's tokenizer and the CRC-32C of all its
+   * tokens before any block of it is returned.
+   */
   private static final class ShardChunk implements Chunks {
     private final Configuration conf;
     private final Path path;
@@ -128,7 +133,7 @@ final class FileTokens {
         return null;
       }
       read = true;
-      int[] tokens = TokenShardReader.readAll(conf, path);
+      int[] tokens = TokenShardReader.readAll(conf, path, tokenizer.id());
       checkVocabulary(tokens, tokenizer, pathString);
       return tokens;
     }

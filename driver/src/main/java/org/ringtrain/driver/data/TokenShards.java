@@ -100,11 +100,12 @@ public final class TokenShards {
         input, paths.size(), bytes, tokenizer.id(), outDir, tokensPerShard);
 
     HadoopSettings hadoop = HadoopSettings.of(hconf);
+    String tokenizerId = tokenizer.id();
     List<long[]> perFile;
     try {
       List<String> filePaths = List.copyOf(paths);
       perFile = CorpusLoader.fileIndices(sc, filePaths.size())
-          .map(f -> writeShards(hadoop.toConfiguration(), outDir, f,
+          .map(f -> writeShards(hadoop.toConfiguration(), outDir, tokenizerId, f,
               FileTokens.read(hadoop.toConfiguration(), f, filePaths.get(f), DatasetSpec.Format.TEXT, tokenizer, 1),
               tokensPerShard))
           .collect();
@@ -137,8 +138,8 @@ public final class TokenShards {
    * Writes one file's shards from its blocks, holding at most one shard's tokens; returns {tokens,
    * shards}. A block's first {@link TokenBlock#newTokens} tokens are the ones it adds to the file.
    */
-  private static long[] writeShards(Configuration conf, String outDir, int fileIndex, Iterator<TokenBlock> blocks,
-      long tokensPerShard) throws IOException {
+  private static long[] writeShards(Configuration conf, String outDir, String tokenizerId, int fileIndex,
+      Iterator<TokenBlock> blocks, long tokensPerShard) throws IOException {
     int[] shard = new int[0];
     int filled = 0;
     long tokens = 0;
@@ -149,7 +150,7 @@ public final class TokenShards {
       int from = 0;
       while (from < block.newTokens()) {
         if (filled == tokensPerShard) {
-          writeShard(conf, outDir, shardName(fileIndex, parts++), shard, filled);
+          writeShard(conf, outDir, tokenizerId, shardName(fileIndex, parts++), shard, filled);
           filled = 0;
         }
         int n = (int) Math.min(tokensPerShard - filled, block.newTokens() - from);
@@ -163,19 +164,24 @@ public final class TokenShards {
       }
     }
     if (filled > 0) {
-      writeShard(conf, outDir, shardName(fileIndex, parts++), shard, filled);
+      writeShard(conf, outDir, tokenizerId, shardName(fileIndex, parts++), shard, filled);
     }
     return new long[] {tokens, parts};
   }
 
-  /** Writes {@code tokens[0, length)} as shard {@code name} of {@code outDir}, replacing an earlier attempt's. */
-  private static void writeShard(Configuration conf, String outDir, String name, int[] tokens, int length)
-      throws IOException {
+  /**
+   * Writes {@code tokens[0, length)} as shard {@code name} of {@code outDir}, made by tokenizer
+   * {@code tokenizerId}, replacing an earlier attempt's. The header records the tokens' CRC-32C, so
+   * it is computed over the whole shard (already in memory) before the first byte is written.
+   */
+  private static void writeShard(Configuration conf, String outDir, String tokenizerId, String name, int[] tokens,
+      int length) throws IOException {
     Path dir = new Path(outDir);
     FileSystem fs = dir.getFileSystem(conf);
     Path tmp = new Path(dir, "." + name + ".tmp");
     Path target = new Path(dir, name);
-    try (TokenShardWriter w = TokenShardWriter.create(conf, tmp, length, true)) {
+    try (TokenShardWriter w = TokenShardWriter.create(conf, tmp, tokenizerId, length,
+        TokenShardWriter.checksum(tokens, 0, length), true)) {
       w.write(tokens, 0, length);
     }
     // A retried task rewrites identical content: replace what an earlier attempt renamed.

@@ -111,10 +111,19 @@ public record TrainConfig(
 
   /**
    * A config from {@link #toJson()}. Settings the JSON lacks (it may come from a checkpoint written
-   * before they existed) take their defaults.
+   * before they existed) take their defaults, except that a stored {@code keepCheckpoints=1}
+   * without {@code unsafeKeepOne} reads as {@code unsafeKeepOne=true}.
    */
   public static TrainConfig fromJson(String json) {
-    return fromLayers(FlatSettings.fromJson(json, WHAT));
+    Map<String, Object> stored = FlatSettings.fromJson(json, WHAT);
+    // Checkpoints written before unsafeKeepOne existed could keep one checkpoint without it; the
+    // default (false) would now reject their stored config, so such a checkpoint could no longer be
+    // loaded or resumed. The run that wrote it already chose to keep one: keep that choice.
+    if (stored.get("keepCheckpoints") instanceof Number keep && keep.longValue() == 1
+        && !stored.containsKey("unsafeKeepOne")) {
+      stored.put("unsafeKeepOne", true);
+    }
+    return fromLayers(stored);
   }
 
   /** This config with the flat setting {@code key} set to {@code value} (re-validated). */

@@ -18,6 +18,7 @@ import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
+import org.ringtrain.driver.checkpoint.CheckpointLease;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.fs.HadoopSettings;
@@ -94,12 +95,23 @@ public final class DataParallelTrainer {
       JavaRDD<int[]> validation, String tokenizerId) throws IOException {
     HadoopSettings hadoop = HadoopSettings.of(sc);
     Optional<TrainingState> resumeFrom = checkBeforeStart(sc, train, validation, hadoop, tokenizerId);
+    String runId = UUID.randomUUID().toString();
+    // The directory is this fit's until it returns: a second run (or a leftover task of a failed
+    // attempt of another fit) would delete its temporary directories and resume from its checkpoints.
+    try (CheckpointLease lease = CheckpointLease.acquire(hadoop, config.checkpoints().checkpointDir(), runId,
+        config.checkpoints().leaseTimeout())) {
+      return fitHoldingLease(sc, recipe, train, validation, tokenizerId, hadoop, resumeFrom, runId);
+    }
+  }
+
+  private TrainingResult fitHoldingLease(JavaSparkContext sc, ModelRecipe recipe, JavaRDD<int[]> train,
+      JavaRDD<int[]> validation, String tokenizerId, HadoopSettings hadoop, Optional<TrainingState> resumeFrom,
+      String runId) throws IOException {
     ParameterLayout layout = recipe.layout();
-    LOG.info("training {} ({} parameters) on {} ranks: {}", layout.kind(), layout.totalElements(),
-        config.worldSize(), config);
+    LOG.info("training {} ({} parameters) on {} ranks, run {}: {}", layout.kind(), layout.totalElements(),
+        config.worldSize(), runId, config);
 
     RingSecret secret = RingSecret.generate();
-    String runId = UUID.randomUUID().toString();
     SparkConf conf = sc.getConf();
     String host = conf.get("spark.driver.host", "127.0.0.1");
     String bind = conf.get("spark.driver.bindAddress", host);
@@ -238,17 +250,18 @@ public final class DataParallelTrainer {
   }
 
   /**
-   * The run's checkpoint directory can be written and, unless {@code resume} is set, holds no
-   * checkpoint of an earlier run (which a fresh run would otherwise mix with its own). Callable
-   * before any Spark work, as the jobs' pre-flight checks do.
+   * The run's checkpoint directory can be written, is not leased by a running fit, and, unless
+   * {@code resume} is set, holds no checkpoint of an earlier run (which a fresh run would otherwise
+   * mix with its own). Callable before any Spark work, as the jobs' pre-flight checks do.
    *
-   * @throws IllegalArgumentException for an earlier run's checkpoints without resume, or a path
-   *                                  that is a file
+   * @throws IllegalArgumentException for an earlier run's checkpoints without resume, a path that
+   *                                  is a file, or a directory leased by another run (named)
    * @throws IOException              when the directory cannot be created or written
    */
   public static void checkCheckpointDir(LoopConfig config, HadoopSettings hadoop) throws IOException {
     CheckpointStore store = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(), config.checkpoints().keepCheckpoints());
     store.checkWritable();
+    CheckpointLease.checkFree(hadoop, config.checkpoints().checkpointDir(), config.checkpoints().leaseTimeout());
     int earlier = config.checkpoints().resume() ? 0 : store.list().size();
     if (earlier > 0) {
       throw new IllegalArgumentException("checkpointDir " + config.checkpoints().checkpointDir() + " already holds "

@@ -71,7 +71,7 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
         .withTimeouts(RingConfig.DEFAULT_CONNECT_TIMEOUT, RingConfig.DEFAULT_HANDSHAKE_TIMEOUT,
             Duration.ofSeconds(rs.ringTimeoutSeconds()));
     CheckpointStore store = new CheckpointStore(hadoop, cfg.checkpoints().checkpointDir(),
-        cfg.checkpoints().keepCheckpoints());
+        cfg.checkpoints().keepCheckpoints(), runId);
     try (RingCommunicator comm = RingCommunicator.connect(ring, new SparkBarrierRendezvous(ctx));
          MetricsClient metrics = comm.rank() == 0
              ? new MetricsClient(metricsHost, metricsPort, secret, ctx.stageAttemptNumber()) : null) {

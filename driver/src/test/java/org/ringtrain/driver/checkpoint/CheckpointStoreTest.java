@@ -354,6 +354,19 @@ class CheckpointStoreTest {
     writeStep(copy, 20);
     assertEquals(20, loadedStep(original));
     assertEquals(2, copy.keepLast());
+    assertEquals(original.runId(), copy.runId());
+  }
+
+  @Test
+  @Timeout(60)
+  void everyManifestRecordsTheRunIdOfTheStoreThatWroteIt() throws Exception {
+    writeStep(new CheckpointStore(HadoopSettings.defaults(), root.toUri().toString(), 3, "run-a"), 10);
+    writeStep(new CheckpointStore(HadoopSettings.defaults(), root.toUri().toString(), 3, "run-b"), 20);
+    assertEquals("run-a", CheckpointFixtures.readJson(checkpointDir(root, 10).resolve(CheckpointFormat.MANIFEST_FILE))
+        .path("runId").asText());
+    assertEquals("run-b", CheckpointFixtures.readJson(checkpointDir(root, 20).resolve(CheckpointFormat.MANIFEST_FILE))
+        .path("runId").asText());
+    assertFalse(store(3).runId().isBlank(), "a store given no run id makes one up");
   }
 
   @Test

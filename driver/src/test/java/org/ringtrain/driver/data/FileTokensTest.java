@@ -1,12 +1,17 @@
 // FileTokens streams a file in bounded chunks and blocks; these tests compare every sequence it
 // yields with the whole-file reading it replaced (read all bytes, encode once, pack), bit for bit,
-// for both tokenizers, at chunk and block sizes small enough to cut everywhere.
+// for both tokenizers, at chunk and block sizes small enough to cut everywhere; and that a shard
+// streamed this way is checked for its tokenizer and its tokens' checksum.
 package org.ringtrain.driver.data;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertInstanceOf;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,6 +24,8 @@ import org.apache.hadoop.conf.Configuration;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.ringtrain.driver.shards.CorruptShardException;
+import org.ringtrain.driver.shards.TokenShardWriter;
 import org.ringtrain.driver.tokenize.Tokenizer;
 
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
@@ -74,6 +81,36 @@ class FileTokensTest {
     assertEquals(9, FileTokens.safeCut(text, text.length));
     assertEquals(0, FileTokens.safeCut(text, 8));
     assertEquals(0, FileTokens.safeCut("a \nb".getBytes(StandardCharsets.US_ASCII), 4));
+  }
+
+  @Test
+  void aStreamedShardIsCheckedForItsTokenizerAndItsTokenChecksum() throws IOException {
+    int[] tokens = new int[300];
+    Arrays.setAll(tokens, i -> i % 256);
+    Path good = tmp.resolve("good.bin");
+    TokenShardWriter.write(CONF, new org.apache.hadoop.fs.Path(good.toUri()), "byte", tokens);
+    Iterator<TokenBlock> blocks = FileTokens.read(CONF, 0, good.toUri().toString(), DatasetSpec.Format.SHARDS,
+        Tokenizer.forId("byte"), 4, 64, 10);
+    long read = 0;
+    while (blocks.hasNext()) {
+      read += blocks.next().newTokens();
+    }
+    assertEquals(tokens.length, read);
+
+    Iterator<TokenBlock> otherTokenizer = FileTokens.read(CONF, 0, good.toUri().toString(),
+        DatasetSpec.Format.SHARDS, Tokenizer.forId("gpt2"), 4, 64, 10);
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class, otherTokenizer::hasNext);
+    assertTrue(refused.getMessage().contains("was made by tokenizer 'byte', but this run uses tokenizer 'gpt2'"),
+        refused.getMessage());
+
+    byte[] bytes = Files.readAllBytes(good);
+    bytes[bytes.length - 2] ^= 0x01;
+    Path flipped = Files.write(tmp.resolve("flipped.bin"), bytes);
+    Iterator<TokenBlock> corrupt = FileTokens.read(CONF, 0, flipped.toUri().toString(), DatasetSpec.Format.SHARDS,
+        Tokenizer.forId("byte"), 4, 64, 10);
+    UncheckedIOException e = assertThrows(UncheckedIOException.class, corrupt::hasNext);
+    assertInstanceOf(CorruptShardException.class, e.getCause());
+    assertTrue(e.getMessage().contains("checksum mismatch in shard"), e.getMessage());
   }
 
   private static byte[] mobyPrefix(int bytes) throws IOException {

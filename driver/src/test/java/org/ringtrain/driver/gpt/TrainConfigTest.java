@@ -3,6 +3,7 @@
 package org.ringtrain.driver.gpt;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -54,5 +55,25 @@ class TrainConfigTest {
     String json = cfg.toJson().replace(",\"tensorboardDir\":\"\"", "").replace(",\"peakGflopsPerRank\":0.0", "");
     assertTrue(!json.contains("tensorboardDir") && !json.contains("peakGflopsPerRank"), json);
     assertEquals(cfg, TrainConfig.fromJson(json));
+  }
+
+  @Test
+  void aStoredKeepOfOneWrittenBeforeUnsafeKeepOneExistedStillLoads() {
+    TrainConfig cfg = TrainConfig.fromLayers(REQUIRED, Map.of("keepCheckpoints", 1, "unsafeKeepOne", true));
+    String old = cfg.toJson().replace(",\"unsafeKeepOne\":true", "");
+    assertTrue(!old.contains("unsafeKeepOne") && old.contains("\"keepCheckpoints\":1"), old);
+    TrainConfig loaded = TrainConfig.fromJson(old);
+    assertEquals(1, loaded.loop().checkpoints().keepCheckpoints());
+    assertTrue(loaded.loop().checkpoints().unsafeKeepOne(), "a stored keep of one implies the old permission");
+    assertEquals(cfg, loaded);
+
+    String explicit = cfg.toJson().replace("\"unsafeKeepOne\":true", "\"unsafeKeepOne\":false");
+    IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromJson(explicit));
+    assertTrue(refused.getMessage().contains("keepCheckpoints = 1"), refused.getMessage());
+
+    String three = TrainConfig.fromLayers(REQUIRED).toJson().replace(",\"unsafeKeepOne\":false", "");
+    assertTrue(!three.contains("unsafeKeepOne"), three);
+    assertFalse(TrainConfig.fromJson(three).loop().checkpoints().unsafeKeepOne());
   }
 }

@@ -1,5 +1,6 @@
 // Tests of the llm.c shard format on the local FileSystem: TokenShardWriter and
-// TokenShardReader round trips, the exact byte layout, and every corruption error. No Spark.
+// TokenShardReader round trips, the exact byte layout (llm.c's fields and ringtrain's), the
+// tokenizer check, the checksums and every corruption error. No Spark.
 package org.ringtrain.driver.shards;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -40,14 +41,21 @@ class TokenShardReaderTest {
   @Test
   void writesTheLlmcLayoutByteForByte() throws IOException {
     Path p = shard("a.bin");
-    TokenShardWriter.write(conf, p, new int[] {1, 258, 65535});
+    TokenShardWriter.write(conf, p, "gpt2", new int[] {1, 258, 65535});
     byte[] bytes = Files.readAllBytes(dir.resolve("a.bin"));
     assertEquals(1024 + 6, bytes.length);
     ByteBuffer b = ByteBuffer.wrap(bytes).order(ByteOrder.LITTLE_ENDIAN);
     assertEquals(20240520, b.getInt(0));
     assertEquals(1, b.getInt(4));
     assertEquals(3, b.getInt(8));
-    for (int i = 3; i < 256; i++) {
+    assertEquals(0x31535452, b.getInt(12), "ringtrain marker");
+    assertEquals(TokenShardWriter.checksum(new int[] {1, 258, 65535}, 0, 3), b.getInt(16));
+    java.util.zip.CRC32C tokens = new java.util.zip.CRC32C();
+    tokens.update(bytes, 1024, 6);
+    assertEquals((int) tokens.getValue(), b.getInt(16), "CRC-32C of the token bytes");
+    assertEquals(4, b.getInt(20), "tokenizer id length");
+    assertEquals("gpt2", new String(bytes, 24, 4, java.nio.charset.StandardCharsets.US_ASCII));
+    for (int i = 7; i < 255; i++) {
       assertEquals(0, b.getInt(4 * i), "header int " + i);
     }
     assertEquals(1, b.getShort(1024) & 0xFFFF);
@@ -60,9 +68,10 @@ class TokenShardReaderTest {
     for (int n : new int[] {0, 1, 5, 100_003}) {
       Path p = shard("s" + n + ".bin");
       int[] tokens = sample(n);
-      TokenShardWriter.write(conf, p, tokens);
+      TokenShardWriter.write(conf, p, "byte", tokens);
       try (TokenShardReader r = TokenShardReader.open(conf, p)) {
         assertEquals(1, r.version());
+        assertEquals("byte", r.tokenizerId().orElseThrow());
         assertEquals(n, r.tokenCount());
         assertArrayEquals(tokens, r.readAll(), "n=" + n);
         if (n > 70_000) {
@@ -75,30 +84,51 @@ class TokenShardReaderTest {
   @Test
   void streamingWriterChecksTheDeclaredCount() throws IOException {
     Path p = shard("short.bin");
-    TokenShardWriter w = TokenShardWriter.create(conf, p, 10, false);
+    TokenShardWriter w = TokenShardWriter.create(conf, p, "byte", 10, 0, false);
     w.write(new int[] {1, 2, 3}, 0, 3);
     IOException e = assertThrows(IOException.class, w::close);
     assertTrue(e.getMessage().contains("token count mismatch"), e.getMessage());
     assertTrue(e.getMessage().contains("header declares 10 tokens, 3 were written"),
         e.getMessage());
 
-    try (TokenShardWriter w2 = TokenShardWriter.create(conf, shard("over.bin"), 2, false)) {
+    int[] two = {1, 2};
+    try (TokenShardWriter w2 = TokenShardWriter.create(conf, shard("over.bin"), "byte", 2,
+        TokenShardWriter.checksum(two, 0, 2), false)) {
       IllegalArgumentException over = assertThrows(IllegalArgumentException.class,
           () -> w2.write(new int[] {1, 2, 3}, 0, 3));
       assertTrue(over.getMessage().contains("declares 2 tokens"), over.getMessage());
-      w2.write(new int[] {1, 2}, 0, 2);
+      w2.write(two, 0, 2);
     }
   }
 
   @Test
+  void streamingWriterChecksTheDeclaredChecksum() throws IOException {
+    int[] declared = {1, 2, 3};
+    TokenShardWriter w = TokenShardWriter.create(conf, shard("other.bin"), "byte", 3,
+        TokenShardWriter.checksum(declared, 0, 3), false);
+    w.write(new int[] {1, 2, 4}, 0, 3);
+    IOException e = assertThrows(IOException.class, w::close);
+    assertTrue(e.getMessage().startsWith("checksum mismatch in shard"), e.getMessage());
+  }
+
+  @Test
   void writerRefusesTokensThatDoNotFitUint16() throws IOException {
-    try (TokenShardWriter w = TokenShardWriter.create(conf, shard("big.bin"), 1, false)) {
+    try (TokenShardWriter w = TokenShardWriter.create(conf, shard("big.bin"), "byte", 1,
+        TokenShardWriter.checksum(new int[] {65535}, 0, 1), false)) {
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> w.write(new int[] {65536}, 0, 1));
       assertTrue(e.getMessage().contains("token 65536 at index 0 does not fit uint16"),
           e.getMessage());
       w.write(new int[] {65535}, 0, 1);
     }
+  }
+
+  /**
+   * Hadoop's local file system keeps a CRC sidecar per file and would catch damage on its own;
+   * without it only the shard's own checksums see it, as on HDFS or s3a.
+   */
+  private void dropHadoopCrc(String name) throws IOException {
+    Files.deleteIfExists(dir.resolve("." + name + ".crc"));
   }
 
   private Path corrupt(String name, int magic, int version, int count, int tokenBytes)
@@ -154,9 +184,55 @@ class TokenShardReaderTest {
   @Test
   void rangeOutsideTheShardIsRefused() throws IOException {
     Path p = shard("r.bin");
-    TokenShardWriter.write(conf, p, sample(10));
+    TokenShardWriter.write(conf, p, "byte", sample(10));
     try (TokenShardReader r = TokenShardReader.open(conf, p)) {
       assertThrows(IllegalArgumentException.class, () -> r.read(8, 3));
     }
+  }
+
+  @Test
+  void aShardOfAnotherTokenizerIsRefusedNamingBoth() throws IOException {
+    Path p = shard("gpt2.bin");
+    TokenShardWriter.write(conf, p, "gpt2", sample(10));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TokenShardReader.readAll(conf, p, "byte"));
+    assertTrue(e.getMessage().contains("was made by tokenizer 'gpt2', but this run uses tokenizer 'byte'"),
+        e.getMessage());
+    assertArrayEquals(sample(10), TokenShardReader.readAll(conf, p, "gpt2"));
+  }
+
+  @Test
+  void aCorruptedTokenIsCaughtByTheChecksum() throws IOException {
+    Path p = shard("flip.bin");
+    TokenShardWriter.write(conf, p, "byte", sample(1000));
+    byte[] bytes = Files.readAllBytes(dir.resolve("flip.bin"));
+    bytes[1024 + 2 * 500] ^= 0x01;
+    Files.write(dir.resolve("flip.bin"), bytes);
+    dropHadoopCrc("flip.bin");
+    CorruptShardException e = assertThrows(CorruptShardException.class,
+        () -> TokenShardReader.readAll(conf, p, "byte"));
+    assertTrue(e.getMessage().startsWith("checksum mismatch in shard"), e.getMessage());
+    assertTrue(e.getMessage().contains("flip.bin"), e.getMessage());
+  }
+
+  @Test
+  void aCorruptedHeaderFieldIsCaughtByTheHeaderChecksum() throws IOException {
+    Path p = shard("hdr.bin");
+    TokenShardWriter.write(conf, p, "byte", sample(10));
+    byte[] bytes = Files.readAllBytes(dir.resolve("hdr.bin"));
+    bytes[24] = 'c'; // "byte" becomes "cyte"
+    Files.write(dir.resolve("hdr.bin"), bytes);
+    dropHadoopCrc("hdr.bin");
+    String m = openError(p);
+    assertTrue(m.startsWith("corrupt header in shard"), m);
+  }
+
+  @Test
+  void aPlainLlmcShardIsReadWithoutATokenizer() throws IOException {
+    Path p = corrupt("plain.bin", 20240520, 1, 2, 4);
+    try (TokenShardReader r = TokenShardReader.open(conf, p)) {
+      assertTrue(r.tokenizerId().isEmpty());
+    }
+    assertArrayEquals(new int[] {0, 0}, TokenShardReader.readAll(conf, p, "gpt2"));
   }
 }
