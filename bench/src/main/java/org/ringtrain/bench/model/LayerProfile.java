@@ -29,7 +29,7 @@ import org.ringtrain.ops.optim.AdamW;
 
 /**
  * One row per layer kind and pass. A row's time is the median of {@code reps} timed calls after
- * two warm-up calls, each call on its own (so caches hold only what that layer touched), times
+ * five warm-up calls, each call on its own (so caches hold only what that layer touched), times
  * the calls per step (e.g. 2 L + 1 LayerNorms). FLOPs count multiply-adds as two; bytes count
  * each float read or written once, the least traffic the layer needs (its memory bound). The
  * bound of a row is {@code max(FLOPs / sgemm rate, bytes / memcpy rate)}, so "% of bound" says how
@@ -37,12 +37,19 @@ import org.ringtrain.ops.optim.AdamW;
  */
 final class LayerProfile {
 
-  /** A layer kind and pass: how often a step runs it, its work, and the call to time. */
-  record Entry(String layer, String pass, int calls, double flops, double bytes, Runnable op) {
+  /**
+   * A layer kind and pass: how often a step runs it, its work, the call to time, and for layers
+   * with a fused kernel the layer's ND4J composition ({@code baseline}, else null).
+   */
+  record Entry(String layer, String pass, int calls, double flops, double bytes, Runnable op, Runnable baseline) {
+
+    Entry(String layer, String pass, int calls, double flops, double bytes, Runnable op) {
+      this(layer, pass, calls, flops, bytes, op, null);
+    }
   }
 
-  /** A timed entry: median milliseconds per call. */
-  record Timed(Entry entry, double msPerCall) {
+  /** A timed entry: median milliseconds per call, and of its ND4J baseline (NaN if none). */
+  record Timed(Entry entry, double msPerCall, double baselineMsPerCall) {
 
     double msPerStep() {
       return msPerCall * entry.calls();
@@ -50,6 +57,8 @@ final class LayerProfile {
   }
 
   private static final double F = 4.0; // bytes per float32
+  /** Untimed calls before the timed ones: enough for the JIT to compile the fused kernels' loops. */
+  private static final int WARMUP = 5;
 
   private final List<INDArray> owned = new ArrayList<>();
   private AdamW adam;
@@ -64,7 +73,8 @@ final class LayerProfile {
       List<Entry> entries = p.entries(config, batch);
       List<Timed> timed = new ArrayList<>();
       for (Entry e : entries) {
-        timed.add(new Timed(e, medianMs(e.op(), reps)));
+        double[] ms = medianMs(e.op(), e.baseline(), reps);
+        timed.add(new Timed(e, ms[0], ms[1]));
       }
       return timed;
     } finally {
@@ -83,7 +93,7 @@ final class LayerProfile {
     sb.append(String.format(Locale.ROOT, "%n%s: per-layer profile (sgemm %.1f GFLOP/s, memcpy %.1f GB/s)%n%n",
         name, sgemmGflops, memcpyGbps));
     sb.append("| layer | pass | calls/step | ms/call | ms/step | % of step | GFLOP/step | MB/step | bound ms/step "
-        + "| % of bound |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|\n");
+        + "| % of bound | ND4J ms/call | ND4J / fused |\n|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n");
     double total = 0;
     double totalBound = 0;
     for (Timed t : rows) {
@@ -93,11 +103,13 @@ final class LayerProfile {
       double boundMs = Math.max(flops / sgemmGflops / 1e6, bytes / memcpyGbps / 1e6);
       total += t.msPerStep();
       totalBound += boundMs;
-      sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %.3f | %.1f | %.1f%% | %.2f | %.1f | %.1f | %.0f%% |%n",
+      String baseline = Double.isNaN(t.baselineMsPerCall()) ? "| | " : String.format(Locale.ROOT, "| %.3f | %.2fx ",
+          t.baselineMsPerCall(), t.baselineMsPerCall() / t.msPerCall());
+      sb.append(String.format(Locale.ROOT, "| %s | %s | %d | %.3f | %.1f | %.1f%% | %.2f | %.1f | %.1f | %.0f%% %s|%n",
           e.layer(), e.pass(), e.calls(), t.msPerCall(), t.msPerStep(), 100 * t.msPerStep() / stepMs, flops / 1e9,
-          bytes / 1e6, boundMs, 100 * boundMs / t.msPerStep()));
+          bytes / 1e6, boundMs, 100 * boundMs / t.msPerStep(), baseline));
     }
-    sb.append(String.format(Locale.ROOT, "| all rows | | | | %.1f | %.1f%% | | | %.1f | %.0f%% |%n", total,
+    sb.append(String.format(Locale.ROOT, "| all rows | | | | %.1f | %.1f%% | | | %.1f | %.0f%% | | |%n", total,
         100 * total / stepMs, totalBound, 100 * totalBound / total));
     sb.append(String.format(Locale.ROOT, "measured step %.1f ms; the rows add up to %.1f ms (the rest: call"
         + " overhead between layers, caches the isolated calls had warm)%n", stepMs, total));
@@ -217,7 +229,8 @@ final class LayerProfile {
     fwd.add(new Entry("zero grads", "fwd", 1, 0, F * p, () -> grads.assign(0)));
     fwd.add(new Entry("Encoder", "fwd", 1, nc, F * (3 * nc), () -> Encoder.forward(x, tokens, wte, wpe, batch, t, 0)));
     fwd.add(new Entry("LayerNorm", "fwd", l2, 8 * nc, F * (2 * nc + 2 * n),
-        () -> LayerNorm.forward(ln, mean, rstd, x, lnW, lnB)));
+        () -> LayerNorm.forward(ln, mean, rstd, x, lnW, lnB),
+        () -> LayerNorm.forwardNd4j(ln, mean, rstd, x, lnW, lnB)));
     addLinear(fwd, linearBwd, "Linear qkv", layers, n, c, 3 * c, () -> Linear.forward(qkv, ln, qkvW, qkvB),
         () -> Linear.backward(dln, dqkvW, dqkvB, dqkv, ln, qkvW, ones));
     fwd.add(new Entry("Attention", "fwd", layers, 4 * att * hs * nh + 5 * att, F * (3 * nc + att + nc),
@@ -246,7 +259,8 @@ final class LayerProfile {
       Gelu.backward(dfch, dfchGelu, fch, fchSig, fchGelu);
     }));
     bwd.add(new Entry("LayerNorm", "bwd", l2, 14 * nc, F * (4 * nc + 2 * n),
-        () -> LayerNorm.backward(dres, dlnW, dlnB, dln, x, lnW, mean, rstd, xhat, lnTmp, rowTmp, ones)));
+        () -> LayerNorm.backward(dres, dlnW, dlnB, dln, x, lnW, mean, rstd, xhat, lnTmp, rowTmp, ones),
+        () -> LayerNorm.backwardNd4j(dres, dlnW, dlnB, dln, x, lnW, mean, rstd, xhat, lnTmp, rowTmp, ones)));
     bwd.add(new Entry("Attention", "bwd", layers, 8 * att * hs * nh + 4 * att, F * (nc + 3 * nc + att + 3 * nc),
         () -> Attention.backward(dqkv, datty, qkvh, probs, dyh, datt, attTmp, rowSum, dqkvh, batch, t, nh)));
     bwd.add(new Entry("Encoder", "bwd", 1, 2 * nc, F * 4 * nc,
@@ -266,16 +280,28 @@ final class LayerProfile {
         backward));
   }
 
-  private static double medianMs(Runnable op, int reps) {
-    op.run();
-    op.run();
+  /**
+   * Median milliseconds per call of {@code op} and of {@code baseline} (NaN when null), the two
+   * called alternately so that both see the same load on a shared machine.
+   */
+  private static double[] medianMs(Runnable op, Runnable baseline, int reps) {
     double[] ms = new double[reps];
-    for (int r = 0; r < reps; r++) {
+    double[] baseMs = new double[reps];
+    for (int r = -WARMUP; r < reps; r++) {
       long t0 = System.nanoTime();
       op.run();
-      ms[r] = (System.nanoTime() - t0) / 1e6;
+      long t1 = System.nanoTime();
+      if (baseline != null) {
+        baseline.run();
+      }
+      long t2 = System.nanoTime();
+      if (r >= 0) {
+        ms[r] = (t1 - t0) / 1e6;
+        baseMs[r] = (t2 - t1) / 1e6;
+      }
     }
     Arrays.sort(ms);
-    return ms[reps / 2];
+    Arrays.sort(baseMs);
+    return new double[] {ms[reps / 2], baseline == null ? Double.NaN : baseMs[reps / 2]};
   }
 }

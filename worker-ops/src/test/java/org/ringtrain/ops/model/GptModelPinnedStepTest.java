@@ -39,7 +39,7 @@ class GptModelPinnedStepTest {
     }
   }
 
-  // Pinned from the code before the Transformer block was shared between the models.
-  private static final long LOSS_BITS = 4615500061100124843L;
-  private static final long GRADS = 8245877191184838587L;
+  // Pinned from the fused float32 LayerNorm kernel (loss 2.7e-9 relative from the ND4J-only code).
+  private static final long LOSS_BITS = 4615500061077755221L;
+  private static final long GRADS = 3384152872430405718L;
 }
