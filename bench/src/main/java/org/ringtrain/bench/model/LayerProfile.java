@@ -240,7 +240,8 @@ final class LayerProfile {
     fwd.add(new Entry("Residual", "fwd", 2 * layers, nc, F * 3 * nc, () -> Residual.forward(res2, x, proj)));
     addLinear(fwd, linearBwd, "Linear fc", layers, n, c, 4 * c, () -> Linear.forward(fch, ln, fcW, fcB),
         () -> Linear.backward(dln, dfcW, dfcB, dfch, ln, fcW, ones));
-    fwd.add(new Entry("GELU", "fwd", layers, 4 * nc * 10, F * 3 * 4 * nc, () -> Gelu.forward(fchGelu, fchSig, fch)));
+    fwd.add(new Entry("GELU", "fwd", layers, 4 * nc * 10, F * 3 * 4 * nc, () -> Gelu.forward(fchGelu, fchSig, fch),
+        () -> Gelu.forwardNd4j(fchGelu, fchSig, fch)));
     addLinear(fwd, linearBwd, "Linear fc proj", layers, n, 4 * c, c, () -> Linear.forward(proj, fchGelu, fcProjW, fcProjB),
         () -> Linear.backward(dfchGelu, dfcProjW, dfcProjB, dres, fchGelu, fcProjW, ones));
     fwd.add(new Entry("LM head", "fwd", 1, 2 * nc * v, F * (nc + (double) v * c + (double) n * v),
@@ -257,6 +258,9 @@ final class LayerProfile {
     bwd.add(new Entry("GELU", "bwd", layers, 4 * nc * 11, F * (3 + 4) * 4 * nc, () -> {
       fch.mul(fchSig, fchGelu);
       Gelu.backward(dfch, dfchGelu, fch, fchSig, fchGelu);
+    }, () -> {
+      fch.mul(fchSig, fchGelu);
+      Gelu.backwardNd4j(dfch, dfchGelu, fch, fchSig, fchGelu);
     }));
     bwd.add(new Entry("LayerNorm", "bwd", l2, 14 * nc, F * (4 * nc + 2 * n),
         () -> LayerNorm.backward(dres, dlnW, dlnB, dln, x, lnW, mean, rstd, xhat, lnTmp, rowTmp, ones),

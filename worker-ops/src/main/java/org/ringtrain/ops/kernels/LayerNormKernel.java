@@ -8,7 +8,6 @@ package org.ringtrain.ops.kernels;
 
 import java.nio.ByteBuffer;
 import jdk.incubator.vector.FloatVector;
-import jdk.incubator.vector.VectorOperators;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 /**
@@ -61,7 +60,7 @@ public final class LayerNormKernel {
     for (; i < bound; i += Lanes.N) {
       acc = acc.add(Lanes.load(x, base + i));
     }
-    float sum = acc.reduceLanes(VectorOperators.ADD);
+    float sum = Lanes.sum(acc);
     for (; i < c; i++) {
       sum += x.getFloat((base + i) * 4);
     }
@@ -72,7 +71,7 @@ public final class LayerNormKernel {
       FloatVector d = Lanes.load(x, base + i).sub(muV);
       acc = acc.add(d.mul(d));
     }
-    float sq = acc.reduceLanes(VectorOperators.ADD);
+    float sq = Lanes.sum(acc);
     for (; i < c; i++) {
       float d = x.getFloat((base + i) * 4) - mu;
       sq += d * d;
@@ -150,8 +149,8 @@ public final class LayerNormKernel {
       accD = accD.add(dnorm);
       accDx = accDx.add(dnorm.mul(xhat));
     }
-    float sumD = accD.reduceLanes(VectorOperators.ADD);
-    float sumDx = accDx.reduceLanes(VectorOperators.ADD);
+    float sumD = Lanes.sum(accD);
+    float sumDx = Lanes.sum(accDx);
     for (; i < c; i++) {
       float xhat = (x.getFloat((base + i) * 4) - mu) * rs;
       float dnorm = dy.getFloat((base + i) * 4) * w.getFloat(i * 4);
