@@ -233,8 +233,9 @@ final class LayerProfile {
         () -> LayerNorm.forwardNd4j(ln, mean, rstd, x, lnW, lnB)));
     addLinear(fwd, linearBwd, "Linear qkv", layers, n, c, 3 * c, () -> Linear.forward(qkv, ln, qkvW, qkvB),
         () -> Linear.backward(dln, dqkvW, dqkvB, dqkv, ln, qkvW, ones));
-    fwd.add(new Entry("Attention", "fwd", layers, 4 * att * hs * nh + 5 * att, F * (3 * nc + att + nc),
-        () -> Attention.forward(atty, qkvh, probs, yh, qkv, mask, batch, t, nh)));
+    fwd.add(new Entry("Attention", "fwd", layers, 4 * att * hs + 5 * att, F * (3 * nc + att + nc),
+        () -> Attention.forward(atty, qkvh, probs, yh, qkv, mask, batch, t, nh),
+        () -> Attention.forwardNd4j(atty, qkvh, probs, yh, qkv, mask, batch, t, nh)));
     addLinear(fwd, linearBwd, "Linear attn proj", layers, n, c, c, () -> Linear.forward(proj, atty, projW, projB),
         () -> Linear.backward(datty, dprojW, dprojB, dres, atty, projW, ones));
     fwd.add(new Entry("Residual", "fwd", 2 * layers, nc, F * 3 * nc, () -> Residual.forward(res2, x, proj)));
@@ -265,8 +266,9 @@ final class LayerProfile {
     bwd.add(new Entry("LayerNorm", "bwd", l2, 14 * nc, F * (4 * nc + 2 * n),
         () -> LayerNorm.backward(dres, dlnW, dlnB, dln, x, lnW, mean, rstd, xhat, lnTmp, rowTmp, ones),
         () -> LayerNorm.backwardNd4j(dres, dlnW, dlnB, dln, x, lnW, mean, rstd, xhat, lnTmp, rowTmp, ones)));
-    bwd.add(new Entry("Attention", "bwd", layers, 8 * att * hs * nh + 4 * att, F * (nc + 3 * nc + att + 3 * nc),
-        () -> Attention.backward(dqkv, datty, qkvh, probs, dyh, datt, attTmp, rowSum, dqkvh, batch, t, nh)));
+    bwd.add(new Entry("Attention", "bwd", layers, 8 * att * hs + 4 * att, F * (nc + 3 * nc + att + 3 * nc),
+        () -> Attention.backward(dqkv, datty, qkvh, probs, dyh, datt, attTmp, rowSum, dqkvh, batch, t, nh),
+        () -> Attention.backwardNd4j(dqkv, datty, qkvh, probs, dyh, datt, attTmp, rowSum, dqkvh, batch, t, nh)));
     bwd.add(new Entry("Encoder", "bwd", 1, 2 * nc, F * 4 * nc,
         () -> Encoder.backward(dwte, dwpe, dres, tokens, ones, batch, t)));
     bwd.add(new Entry("AdamW", "step", 1, 12.0 * p, F * 7.0 * p, () -> adam.step(params, grads, 3e-4)));

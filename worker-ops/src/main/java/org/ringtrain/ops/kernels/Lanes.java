@@ -1,7 +1,8 @@
 /*
- * Lanes: the Vector API species, the load/store helpers every fused kernel uses, and the two
- * operations whose Vector API forms are not reproducible: a lane sum and exp. Only classes that
- * run behind Fused.AVAILABLE touch it, so a JVM without jdk.incubator.vector never loads it.
+ * Lanes: the Vector API species, the load/store helpers every fused kernel uses, and the
+ * operations whose Vector API forms are not reproducible or not fast here: a lane sum and exp.
+ * Only classes that run behind Fused.AVAILABLE touch it, so a JVM without jdk.incubator.vector
+ * never loads it.
  */
 package org.ringtrain.ops.kernels;
 
@@ -9,18 +10,22 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import jdk.incubator.vector.FloatVector;
 import jdk.incubator.vector.IntVector;
+import jdk.incubator.vector.VectorMask;
 import jdk.incubator.vector.VectorOperators;
 import jdk.incubator.vector.VectorSpecies;
 
 /**
- * Float vectors of the CPU's preferred width over native-order buffers, indexed in floats.
+ * Float vectors of the CPU's preferred width, over the native-order buffers of the arrays
+ * (streaming kernels: GELU, AdamW, layer norm) or over Java float arrays that a kernel copies
+ * rows into ({@link Scratch}; the attention softmax, whose short rows ran ~2x faster that way on
+ * Java 17). Which of the two a kernel uses was measured, not assumed.
  *
  * <p>Reproducibility: the Vector API's {@code reduceLanes(ADD)} may add lanes in any order, and
  * its {@code EXP} is a different approximation when compiled (a vector math library) than when
  * interpreted (per-lane Math.exp), so a kernel's bits would depend on how far the JIT got. The
  * kernels therefore use {@link #sum} (lanes added in index order) and {@link #exp} (only IEEE
  * add, multiply and bit operations), and the scalar {@link #exp(float)} for loop tails gives the
- * same bits as a lane of the vector one.
+ * same bits as a lane of the vector one. A maximum is exact, so {@code reduceLanes(MAX)} is used.
  */
 final class Lanes {
 
@@ -63,6 +68,21 @@ final class Lanes {
     v.intoByteBuffer(b, i * 4, ORDER);
   }
 
+  /** The vector of {@code a[i .. i + N - 1]}. */
+  static FloatVector load(float[] a, int i) {
+    return FloatVector.fromArray(FLOATS, a, i);
+  }
+
+  /** Stores {@code v} into {@code a[i .. i + N - 1]}. */
+  static void store(FloatVector v, float[] a, int i) {
+    v.intoArray(a, i);
+  }
+
+  /** The largest multiple of {@link #N} not above {@code count}: where the scalar tail starts. */
+  static int bound(int count) {
+    return FLOATS.loopBound(count);
+  }
+
   /** The sum of the lanes of {@code v}, added in lane order (reproducible, unlike reduceLanes). */
   static float sum(FloatVector v) {
     float s = v.lane(0);
@@ -72,12 +92,18 @@ final class Lanes {
     return s;
   }
 
+  /** The largest lane of {@code v}. */
+  static float max(FloatVector v) {
+    return v.reduceLanes(VectorOperators.MAX);
+  }
+
   /** e^x per lane: 0 below {@link #EXP_LO}, +inf above {@link #EXP_HI}, NaN for NaN. */
   static FloatVector exp(FloatVector x) {
-    FloatVector xc = x.max(EXP_LO).min(EXP_HI);
-    FloatVector shifted = xc.mul(LOG2E).add(ROUND);
+    // No clamp before the arithmetic (a float max/min costs as much as the polynomial here): lanes
+    // out of range compute garbage, which the two blends at the end replace.
+    FloatVector shifted = x.mul(LOG2E).add(ROUND);
     FloatVector n = shifted.sub(ROUND);
-    FloatVector r = xc.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
+    FloatVector r = x.sub(n.mul(LN2_HI)).sub(n.mul(LN2_LO));
     FloatVector p = r.mul(P0).add(P1).mul(r).add(P2).mul(r).add(P3).mul(r).add(P4).mul(r).add(P5)
         .mul(r.mul(r)).add(r).add(1f);
     // n sits in the low bits of shifted. 2^(n-1) is (n + 126) << 23 as float bits, a normal float
@@ -85,7 +111,9 @@ final class Lanes {
     IntVector pow2 = ((IntVector) shifted.reinterpretAsInts()).sub(ROUND_BITS - 126)
         .lanewise(VectorOperators.LSHL, 23);
     FloatVector y = p.mul(pow2.reinterpretAsFloats()).mul(2f);
-    return y.blend(0f, x.lt(EXP_LO)).blend(Float.POSITIVE_INFINITY, x.compare(VectorOperators.GT, EXP_HI));
+    VectorMask<Float> under = x.lt(EXP_LO);
+    VectorMask<Float> over = x.compare(VectorOperators.GT, EXP_HI);
+    return y.blend(0f, under).blend(Float.POSITIVE_INFINITY, over);
   }
 
   /** e^x, the same bits as a lane of {@link #exp(FloatVector)}. */
@@ -101,10 +129,5 @@ final class Lanes {
     float r = x - n * LN2_HI - n * LN2_LO;
     float p = ((((((r * P0 + P1) * r + P2) * r + P3) * r + P4) * r + P5) * (r * r) + r) + 1f;
     return p * Float.intBitsToFloat((Float.floatToRawIntBits(shifted) - (ROUND_BITS - 126)) << 23) * 2f;
-  }
-
-  /** The largest multiple of {@link #N} not above {@code count}: where the scalar tail starts. */
-  static int bound(int count) {
-    return FLOATS.loopBound(count);
   }
 }
