@@ -14,7 +14,10 @@ import java.util.List;
 import java.util.Locale;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.Axpy;
+import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.layers.Attention;
 import org.ringtrain.ops.layers.Encoder;
 import org.ringtrain.ops.layers.Gelu;
@@ -25,6 +28,7 @@ import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
 import org.ringtrain.ops.layers.TiedLmHead;
 import org.ringtrain.ops.model.GptModel;
 import org.ringtrain.ops.model.ModelConfig;
+import org.ringtrain.ops.model.ParameterLayout;
 import org.ringtrain.ops.optim.AdamW;
 
 /**
@@ -271,9 +275,32 @@ final class LayerProfile {
         () -> Attention.backwardNd4j(dqkv, datty, qkvh, probs, dyh, datt, attTmp, rowSum, dqkvh, batch, t, nh)));
     bwd.add(new Entry("Encoder", "bwd", 1, 2 * nc, F * 4 * nc,
         () -> Encoder.backward(dwte, dwpe, dres, tokens, ones, batch, t)));
-    bwd.add(new Entry("AdamW", "step", 1, 12.0 * p, F * 7.0 * p, () -> adam.step(params, grads, 3e-4)));
+    INDArray m = take(p);
+    INDArray v2 = take(p);
+    INDArray direction = take(p);
+    ParameterLayout layout = GptModel.layout(config);
+    bwd.add(new Entry("AdamW", "step", 1, 12.0 * p, F * 7.0 * p, () -> adam.step(params, grads, 3e-4),
+        () -> nd4jAdamW(layout, params, grads, m, v2, direction, 3e-4)));
     fwd.addAll(bwd);
     return fwd;
+  }
+
+  /**
+   * AdamW's step as ND4J ops, as AdamW ran it before its fused kernel (and still does without the
+   * Vector API): decay by BLAS scal per 2-D tensor, ND4J's adam_updater op, then an axpy. Step 1's
+   * bias corrections every call, which costs the same as any other step.
+   */
+  private static void nd4jAdamW(ParameterLayout layout, INDArray params, INDArray grads, INDArray m, INDArray v,
+      INDArray direction, double lr) {
+    for (ParameterLayout.TensorSpec t : layout.tensors()) {
+      if (t.decays()) {
+        Nd4j.getBlasWrapper().level1().scal(t.length(), 1.0 - lr * 0.1,
+            params.get(NDArrayIndex.interval(t.offset(), t.offset() + t.length())));
+      }
+    }
+    Nd4j.getExecutioner().exec(new AdamUpdater(grads, v, m, direction, v, m, 1.0, 0.9, 0.95,
+        1e-8 * Math.sqrt(1.0 - 0.95), 0));
+    Nd4j.getExecutioner().exec(new Axpy(direction, params, params, -lr));
   }
 
   /** A Linear layer's two rows; backward rows are kept in the reverse order of the forward rows. */
