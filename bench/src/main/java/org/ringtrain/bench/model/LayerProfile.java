@@ -252,7 +252,8 @@ final class LayerProfile {
     fwd.add(new Entry("LM head", "fwd", 1, 2 * nc * v, F * (nc + (double) v * c + (double) n * v),
         () -> TiedLmHead.forward(logits, ln, wte)));
     fwd.add(new Entry("Cross-entropy", "fwd", 1, 4.0 * n * v, F * 2.0 * n * v,
-        () -> SoftmaxCrossEntropy.forward(lmProbs, logits, targets, -1)));
+        () -> SoftmaxCrossEntropy.forward(lmProbs, logits, targets, -1),
+        () -> SoftmaxCrossEntropy.forwardNd4j(lmProbs, logits, targets, -1)));
     List<Entry> bwd = new ArrayList<>();
     bwd.add(new Entry("Cross-entropy", "bwd", 1, 2.0 * n * v, F * 2.0 * n * v,
         () -> SoftmaxCrossEntropy.backward(dlogits, lmProbs, targets, -1, 1.0)));
