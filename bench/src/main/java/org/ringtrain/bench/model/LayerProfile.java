@@ -236,18 +236,22 @@ final class LayerProfile {
         () -> LayerNorm.forward(ln, mean, rstd, x, lnW, lnB),
         () -> LayerNorm.forwardNd4j(ln, mean, rstd, x, lnW, lnB)));
     addLinear(fwd, linearBwd, "Linear qkv", layers, n, c, 3 * c, () -> Linear.forward(qkv, ln, qkvW, qkvB),
+        () -> Linear.forwardNd4j(qkv, ln, qkvW, qkvB),
         () -> Linear.backward(dln, dqkvW, dqkvB, dqkv, ln, qkvW, ones));
     fwd.add(new Entry("Attention", "fwd", layers, 4 * att * hs + 5 * att, F * (3 * nc + att + nc),
         () -> Attention.forward(atty, qkvh, probs, yh, qkv, mask, batch, t, nh),
         () -> Attention.forwardNd4j(atty, qkvh, probs, yh, qkv, mask, batch, t, nh)));
     addLinear(fwd, linearBwd, "Linear attn proj", layers, n, c, c, () -> Linear.forward(proj, atty, projW, projB),
+        () -> Linear.forwardNd4j(proj, atty, projW, projB),
         () -> Linear.backward(datty, dprojW, dprojB, dres, atty, projW, ones));
     fwd.add(new Entry("Residual", "fwd", 2 * layers, nc, F * 3 * nc, () -> Residual.forward(res2, x, proj)));
     addLinear(fwd, linearBwd, "Linear fc", layers, n, c, 4 * c, () -> Linear.forward(fch, ln, fcW, fcB),
+        () -> Linear.forwardNd4j(fch, ln, fcW, fcB),
         () -> Linear.backward(dln, dfcW, dfcB, dfch, ln, fcW, ones));
     fwd.add(new Entry("GELU", "fwd", layers, 4 * nc * 10, F * 3 * 4 * nc, () -> Gelu.forward(fchGelu, fchSig, fch),
         () -> Gelu.forwardNd4j(fchGelu, fchSig, fch)));
-    addLinear(fwd, linearBwd, "Linear fc proj", layers, n, 4 * c, c, () -> Linear.forward(proj, fchGelu, fcProjW, fcProjB),
+    addLinear(fwd, linearBwd, "Linear fc proj", layers, n, 4 * c, c,
+        () -> Linear.forward(proj, fchGelu, fcProjW, fcProjB), () -> Linear.forwardNd4j(proj, fchGelu, fcProjW, fcProjB),
         () -> Linear.backward(dfchGelu, dfcProjW, dfcProjB, dres, fchGelu, fcProjW, ones));
     fwd.add(new Entry("LM head", "fwd", 1, 2 * nc * v, F * (nc + (double) v * c + (double) n * v),
         () -> TiedLmHead.forward(logits, ln, wte)));
@@ -306,10 +310,10 @@ final class LayerProfile {
 
   /** A Linear layer's two rows; backward rows are kept in the reverse order of the forward rows. */
   private static void addLinear(List<Entry> fwd, List<Entry> bwd, String name, int calls, long n, long in, long out,
-      Runnable forward, Runnable backward) {
+      Runnable forward, Runnable forwardNd4j, Runnable backward) {
     double mm = 2.0 * n * in * out;
     fwd.add(new Entry(name, "fwd", calls, mm + n * out, F * ((double) n * in + (double) in * out + 2.0 * n * out),
-        forward));
+        forward, forwardNd4j));
     bwd.add(0, new Entry(name, "bwd", calls, 2 * mm + n * out, F * (2.0 * n * out + 2.0 * n * in + 3.0 * in * out),
         backward));
   }
