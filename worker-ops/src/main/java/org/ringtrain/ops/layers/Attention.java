@@ -1,7 +1,8 @@
 /*
  * Attention: causal multi-head scaled dot-product self-attention on a packed qkv activation, as
  * batched matmuls over [B, NH, T, HS]; in float32 the mask and softmax (forward and backward) are
- * one fused kernel each (org.ringtrain.ops.kernels.SoftmaxKernel). It is not the qkv or output
+ * one fused kernel each (org.ringtrain.ops.kernels.SoftmaxKernel) and the copies between the
+ * token-major and head-major layouts are block moves (HeadsKernel). It is not the qkv or output
  * projection (those are Linear layers around it) and has no dropout. For one-token decoding with a
  * KV cache see CachedAttention.
  */
@@ -13,6 +14,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.kernels.Fused;
+import org.ringtrain.ops.kernels.HeadsKernel;
 import org.ringtrain.ops.kernels.SoftmaxKernel;
 
 /**
@@ -72,12 +74,12 @@ public final class Attention {
   public static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, int batch, int seqLen, int heads) {
     forward(out, qkvh, att, yh, inp, mask, batch, seqLen, heads,
-        Fused.accepts(att, mask) && SoftmaxKernel.supportsMask(att, mask));
+        Fused.accepts(out, qkvh, att, yh, inp, mask) && SoftmaxKernel.supportsMask(att, mask));
   }
 
   /**
-   * {@link #forward} with the mask and softmax as ND4J ops: the float64 path, and the reference and
-   * baseline of the fused kernel.
+   * {@link #forward} with the layout copies, mask and softmax as ND4J ops: the float64 path, and
+   * the reference and baseline of the fused kernels.
    */
   public static void forwardNd4j(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, int batch, int seqLen, int heads) {
@@ -88,7 +90,11 @@ public final class Attention {
       INDArray mask, int batch, int seqLen, int heads, boolean fused) {
     long hs = inp.size(1) / 3 / heads;
     double scale = 1.0 / Math.sqrt(hs);
-    qkvh.assign(headsView(inp, batch, seqLen, heads));
+    if (fused) {
+      HeadsKernel.toHeads(qkvh, inp, batch, seqLen, 3, heads);
+    } else {
+      qkvh.assign(headsView(inp, batch, seqLen, heads));
+    }
     INDArray q = qkvh.get(NDArrayIndex.point(0)); // [B, NH, T, HS]
     INDArray k = qkvh.get(NDArrayIndex.point(1));
     INDArray v = qkvh.get(NDArrayIndex.point(2));
@@ -100,7 +106,11 @@ public final class Attention {
       Nd4j.exec(new SoftMax(att, att, 3));
     }
     Kernels.bmm(yh, att, v, false, false, 1.0, 0.0);
-    headsViewOfC(out, batch, seqLen, heads).assign(yh);
+    if (fused) {
+      HeadsKernel.fromHeads(out, yh, batch, seqLen, 1, heads);
+    } else {
+      headsViewOfC(out, batch, seqLen, heads).assign(yh);
+    }
   }
 
   /**
@@ -124,12 +134,12 @@ public final class Attention {
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
       int batch, int seqLen, int heads) {
     backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, batch, seqLen, heads,
-        Fused.accepts(datt, att));
+        Fused.accepts(dinp, dout, att, dyh, datt, dqkvh));
   }
 
   /**
-   * {@link #backward} with the softmax backward as ND4J ops: the float64 path, and the reference
-   * and baseline of the fused kernel.
+   * {@link #backward} with the layout copies and the softmax backward as ND4J ops: the float64
+   * path, and the reference and baseline of the fused kernels.
    */
   public static void backwardNd4j(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
@@ -145,7 +155,11 @@ public final class Attention {
     INDArray q = qkvh.get(NDArrayIndex.point(0)); // [B, NH, T, HS]
     INDArray k = qkvh.get(NDArrayIndex.point(1));
     INDArray v = qkvh.get(NDArrayIndex.point(2));
-    dyh.assign(headsViewOfC(dout, batch, seqLen, heads));
+    if (fused) {
+      HeadsKernel.toHeads(dyh, dout, batch, seqLen, 1, heads);
+    } else {
+      dyh.assign(headsViewOfC(dout, batch, seqLen, heads));
+    }
     Kernels.bmm(datt, dyh, v, false, true, 1.0, 0.0);
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(2)), att, dyh, true, false, 1.0, 0.0);
     if (fused) {
@@ -158,6 +172,10 @@ public final class Attention {
     }
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(0)), datt, k, false, false, scale, 0.0);
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(1)), datt, q, true, false, scale, 0.0);
-    headsView(dinp, batch, seqLen, heads).assign(dqkvh);
+    if (fused) {
+      HeadsKernel.fromHeads(dinp, dqkvh, batch, seqLen, 3, heads);
+    } else {
+      headsView(dinp, batch, seqLen, heads).assign(dqkvh);
+    }
   }
 }
