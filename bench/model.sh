@@ -5,5 +5,6 @@
 #   bench/model.sh --steps 20 --configs small
 #   bench/model.sh --threads 1             # one core: OpenBLAS, OpenMP and the op pool on one thread
 #   bench/model.sh --op-threads 2          # libnd4j's op pool on two threads too (ND4J's default)
+#   bench/model.sh --profile               # plus a per-layer table: time, FLOPs, bytes, bound
 #   bench/model.sh --help
 exec "$(dirname "$0")/run-main.sh" model org.ringtrain.bench.model.ModelBench "-Xmx2g" "$@"

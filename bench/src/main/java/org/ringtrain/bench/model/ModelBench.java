@@ -7,13 +7,23 @@
 package org.ringtrain.bench.model;
 
 import java.io.IOException;
+import java.nio.ByteBuffer;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.nativeblas.NativeOpsHolder;
 import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.param.SplitMix64;
 import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.param.SplitMix64;
 import org.ringtrain.ops.runtime.Nd4jRuntime.Gemm;
@@ -21,9 +31,10 @@ import org.ringtrain.ops.runtime.Nd4jRuntime;
 
 /**
  * Usage: {@code bench/model.sh [--steps N] [--warmup W] [--configs tiny,small] [--threads N]
- * [--op-threads N]}. {@code --threads} (default: all cores) sets OpenBLAS's and OpenMP's threads,
+ * [--op-threads N] [--profile]}. {@code --threads} (default: all cores) sets OpenBLAS's and OpenMP's threads,
  * {@code --op-threads} (default 1) libnd4j's own pool for the other ops: the same policy and knobs
- * as a training rank.
+ * as a training rank. {@code --profile} adds, per config, the per-layer table of
+ * {@link LayerProfile} (time per layer kind next to its FLOPs, bytes and bound).
  *
  * <p>Model FLOPs per token follow the PaLM paper, appendix B (and nanoGPT's estimate_mfu):
  * {@code 6 N + 12 L C T}, where N counts the parameters that take part in matmuls (all but the
@@ -49,6 +60,7 @@ public final class ModelBench {
     String configs = "tiny,small";
     int threads = Runtime.getRuntime().availableProcessors();
     int opThreads = 1;
+    boolean profile = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--steps" -> steps = Integer.parseInt(args[++i]);
@@ -56,10 +68,11 @@ public final class ModelBench {
         case "--configs" -> configs = args[++i];
         case "--threads" -> threads = Integer.parseInt(args[++i]);
         case "--op-threads" -> opThreads = Integer.parseInt(args[++i]);
+        case "--profile" -> profile = true;
         default -> {
           System.err.println("usage: bench/model.sh [--steps N (default 10)] [--warmup W (default 3)]"
               + " [--configs tiny,small] [--threads N (BLAS and OpenMP, default all cores)]"
-              + " [--op-threads N (libnd4j's op pool, default 1)]\n"
+              + " [--op-threads N (libnd4j's op pool, default 1)] [--profile (per-layer table)]\n"
               + "  The defaults are the trainer's per-rank policy (TrainConfig threadsPerRank, opThreadsPerRank).\n"
               + "  e.g. bench/model.sh --steps 20 --configs small --threads 1");
           System.exit(args[i].equals("--help") ? 0 : 2);
@@ -72,6 +85,8 @@ public final class ModelBench {
         + "; BLAS and OpenMP threads " + threads + ", op threads " + opThreads + ", OMP_NUM_THREADS="
         + System.getenv().getOrDefault("OMP_NUM_THREADS", "unset") + ", load average " + loadAverage());
     List<Row> rows = new ArrayList<>();
+    List<String> profiles = new ArrayList<>();
+    double memcpy = profile ? memcpyGbps(threads) : 0;
     for (String name : configs.split(",")) {
       ModelConfig config = switch (name) {
         case "tiny" -> ModelConfig.tiny();
@@ -80,8 +95,15 @@ public final class ModelBench {
       };
       int batch = name.equals("tiny") ? 16 : 8;
       rows.add(run(name, config, batch, config.contextLength(), steps, warmup));
-      System.out.println(format(rows.get(rows.size() - 1)));
+      Row row = rows.get(rows.size() - 1);
+      System.out.println(format(row));
+      if (profile) {
+        List<LayerProfile.Timed> layers = LayerProfile.run(config, batch, 7);
+        profiles.add(LayerProfile.table(name + " (B=" + batch + ", T=" + config.contextLength() + ")", layers,
+            row.sgemmGflops(), memcpy, row.stepMs()));
+      }
     }
+    profiles.forEach(System.out::print);
     System.out.println();
     System.out.println("| config | B x T | params | model FLOPs/token | step ms (fwd / bwd / AdamW) | tokens/s "
         + "| achieved GFLOP/s | sgemm GFLOP/s | MFU |");
@@ -95,7 +117,7 @@ public final class ModelBench {
     System.out.println();
     for (Row r : rows) {
       System.out.println(String.format(Locale.ROOT, "%s: off-heap ND4J arrays held: parameters + gradients"
-          + " + AdamW m, v, scratch %.1f MiB, activations %.1f MiB", r.name(), r.stateBytes() / 1048576.0,
+          + " + AdamW m, v %.1f MiB, activations %.1f MiB", r.name(), r.stateBytes() / 1048576.0,
           r.activationBytes() / 1048576.0));
     }
     System.out.println(String.format(Locale.ROOT, "peak RSS %.0f MiB (max heap %.1f GiB)", peakRssKib() / 1024.0,
@@ -138,7 +160,7 @@ public final class ModelBench {
       double stepMs = (fwd + bwd + opt) / steps;
       double tokensPerSecond = n / (stepMs / 1e3);
       double achieved = flopsPerToken * tokensPerSecond / 1e9;
-      long stateBytes = 20L * params; // float32 params, grads, and AdamW's m, v and scratch
+      long stateBytes = 16L * params; // float32 params, grads, AdamW's m and v (the fused step needs no scratch)
       return new Row(name, config, batch, params, flopsPerToken, stepMs, fwd / steps, bwd / steps, opt / steps,
           tokensPerSecond, achieved, (sgemmBefore + sgemmAfter) / 2, stateBytes, model.activationBytes());
     }
@@ -153,6 +175,40 @@ public final class ModelBench {
     int c = config.dModel();
     return Nd4jRuntime.sgemmGflops(List.of(new Gemm(rows, c, 3 * c), new Gemm(rows, c, c), new Gemm(rows, c, 4 * c),
         new Gemm(rows, 4 * c, c)), 3, 5);
+  }
+
+  /**
+   * Bytes moved per second (read plus write) by memcpy between two 64 MiB direct buffers on
+   * {@code threads} threads, each copying its own slice: the memory bound of the profile's rows.
+   * Best of 5.
+   */
+  static double memcpyGbps(int threads) {
+    int bytes = 64 << 20;
+    ByteBuffer src = ByteBuffer.allocateDirect(bytes);
+    ByteBuffer dst = ByteBuffer.allocateDirect(bytes);
+    ExecutorService pool = Executors.newFixedThreadPool(threads);
+    try {
+      double best = 0;
+      for (int round = 0; round < 6; round++) {
+        List<Future<?>> parts = new ArrayList<>();
+        long t0 = System.nanoTime();
+        for (int i = 0; i < threads; i++) {
+          int from = (int) ((long) bytes * i / threads);
+          int to = (int) ((long) bytes * (i + 1) / threads);
+          parts.add(pool.submit(() -> dst.slice(from, to - from).put(src.slice(from, to - from))));
+        }
+        for (Future<?> part : parts) {
+          part.get();
+        }
+        double gbps = 2.0 * bytes / (System.nanoTime() - t0);
+        best = round == 0 ? 0 : Math.max(best, gbps); // round 0 touches the pages for the first time
+      }
+      return best;
+    } catch (InterruptedException | ExecutionException e) {
+      throw new IllegalStateException("memcpy probe failed: " + e, e);
+    } finally {
+      pool.shutdown();
+    }
   }
 
   private static String format(Row r) {

@@ -1,7 +1,10 @@
 /*
  * Attention: causal multi-head scaled dot-product self-attention on a packed qkv activation, as
- * batched matmuls over [B, NH, T, HS]. It is not the qkv or output projection (those are Linear
- * layers around it) and has no dropout. For one-token decoding with a KV cache see CachedAttention.
+ * batched matmuls over [B, NH, T, HS]; in float32 the mask and softmax (forward and backward) are
+ * one fused kernel each (org.ringtrain.ops.kernels.SoftmaxKernel) and the copies between the
+ * token-major and head-major layouts are block moves (HeadsKernel). It is not the qkv or output
+ * projection (those are Linear layers around it) and has no dropout. For one-token decoding with a
+ * KV cache see CachedAttention.
  */
 package org.ringtrain.ops.layers;
 
@@ -10,6 +13,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.kernels.Fused;
+import org.ringtrain.ops.kernels.HeadsKernel;
+import org.ringtrain.ops.kernels.SoftmaxKernel;
 
 /**
  * {@code out = softmax(q k^T / sqrt(HS) + mask) v} per head, with q, k, v the three C-wide thirds of
@@ -67,17 +73,44 @@ public final class Attention {
    */
   public static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, int batch, int seqLen, int heads) {
+    forward(out, qkvh, att, yh, inp, mask, batch, seqLen, heads,
+        Fused.accepts(out, qkvh, att, yh, inp, mask) && SoftmaxKernel.supportsMask(att, mask));
+  }
+
+  /**
+   * {@link #forward} with the layout copies, mask and softmax as ND4J ops: the float64 path, and
+   * the reference and baseline of the fused kernels.
+   */
+  public static void forwardNd4j(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
+      INDArray mask, int batch, int seqLen, int heads) {
+    forward(out, qkvh, att, yh, inp, mask, batch, seqLen, heads, false);
+  }
+
+  private static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
+      INDArray mask, int batch, int seqLen, int heads, boolean fused) {
     long hs = inp.size(1) / 3 / heads;
     double scale = 1.0 / Math.sqrt(hs);
-    qkvh.assign(headsView(inp, batch, seqLen, heads));
+    if (fused) {
+      HeadsKernel.toHeads(qkvh, inp, batch, seqLen, 3, heads);
+    } else {
+      qkvh.assign(headsView(inp, batch, seqLen, heads));
+    }
     INDArray q = qkvh.get(NDArrayIndex.point(0)); // [B, NH, T, HS]
     INDArray k = qkvh.get(NDArrayIndex.point(1));
     INDArray v = qkvh.get(NDArrayIndex.point(2));
     Kernels.bmm(att, q, k, false, true, scale, 0.0);
-    Kernels.broadcastAdd(att, att, mask);
-    Nd4j.exec(new SoftMax(att, att, 3));
+    if (fused) {
+      SoftmaxKernel.forward(att, mask);
+    } else {
+      Kernels.broadcastAdd(att, att, mask);
+      Nd4j.exec(new SoftMax(att, att, 3));
+    }
     Kernels.bmm(yh, att, v, false, false, 1.0, 0.0);
-    headsViewOfC(out, batch, seqLen, heads).assign(yh);
+    if (fused) {
+      HeadsKernel.fromHeads(out, yh, batch, seqLen, 1, heads);
+    } else {
+      headsViewOfC(out, batch, seqLen, heads).assign(yh);
+    }
   }
 
   /**
@@ -90,8 +123,8 @@ public final class Attention {
    * @param att     [B, NH, T, T] from forward
    * @param dyh     [B, NH, T, HS] scratch
    * @param datt    [B, NH, T, T] scratch
-   * @param attTmp  [B, NH, T, T] scratch
-   * @param rowSum  [B, NH, T] scratch
+   * @param attTmp  [B, NH, T, T] scratch (not used by the fused kernel)
+   * @param rowSum  [B, NH, T] scratch (not used by the fused kernel)
    * @param dqkvh   [3, B, NH, T, HS] scratch
    * @param batch   B
    * @param seqLen  T
@@ -100,20 +133,49 @@ public final class Attention {
   public static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
       int batch, int seqLen, int heads) {
+    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, batch, seqLen, heads,
+        Fused.accepts(dinp, dout, att, dyh, datt, dqkvh));
+  }
+
+  /**
+   * {@link #backward} with the layout copies and the softmax backward as ND4J ops: the float64
+   * path, and the reference and baseline of the fused kernels.
+   */
+  public static void backwardNd4j(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
+      INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
+      int batch, int seqLen, int heads) {
+    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, batch, seqLen, heads, false);
+  }
+
+  private static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
+      INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
+      int batch, int seqLen, int heads, boolean fused) {
     long hs = dinp.size(1) / 3 / heads;
     double scale = 1.0 / Math.sqrt(hs);
     INDArray q = qkvh.get(NDArrayIndex.point(0)); // [B, NH, T, HS]
     INDArray k = qkvh.get(NDArrayIndex.point(1));
     INDArray v = qkvh.get(NDArrayIndex.point(2));
-    dyh.assign(headsViewOfC(dout, batch, seqLen, heads));
+    if (fused) {
+      HeadsKernel.toHeads(dyh, dout, batch, seqLen, 1, heads);
+    } else {
+      dyh.assign(headsViewOfC(dout, batch, seqLen, heads));
+    }
     Kernels.bmm(datt, dyh, v, false, true, 1.0, 0.0);
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(2)), att, dyh, true, false, 1.0, 0.0);
-    att.mul(datt, datt); // att * datt
-    datt.sum(rowSum, 3);
-    Kernels.broadcastMul(attTmp, att, rowSum.reshape(batch, heads, seqLen, 1));
-    datt.subi(attTmp); // dpre
+    if (fused) {
+      SoftmaxKernel.backward(datt, att); // dpre
+    } else {
+      att.mul(datt, datt); // att * datt
+      datt.sum(rowSum, 3);
+      Kernels.broadcastMul(attTmp, att, rowSum.reshape(batch, heads, seqLen, 1));
+      datt.subi(attTmp); // dpre
+    }
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(0)), datt, k, false, false, scale, 0.0);
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(1)), datt, q, true, false, scale, 0.0);
-    headsView(dinp, batch, seqLen, heads).assign(dqkvh);
+    if (fused) {
+      HeadsKernel.fromHeads(dinp, dqkvh, batch, seqLen, 3, heads);
+    } else {
+      headsView(dinp, batch, seqLen, heads).assign(dqkvh);
+    }
   }
 }

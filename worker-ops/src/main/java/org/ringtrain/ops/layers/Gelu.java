@@ -1,12 +1,16 @@
 /*
- * Gelu: GPT-2's tanh-approximation GELU, composed from ND4J elementwise ops. It is not ND4J's GELU
- * (the sigmoid form x * sigmoid(1.702 x)) nor its PreciseGELU (which drops the cubic term).
+ * Gelu: GPT-2's tanh-approximation GELU. float32 arrays go to the fused kernel
+ * (org.ringtrain.ops.kernels.GeluKernel, one pass each way); float64 arrays, and every array when
+ * the kernels are off, to a composition of ND4J elementwise ops. It is not ND4J's GELU (the
+ * sigmoid form x * sigmoid(1.702 x)) nor its PreciseGELU (which drops the cubic term).
  */
 package org.ringtrain.ops.layers;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.kernels.Fused;
+import org.ringtrain.ops.kernels.GeluKernel;
 
 /**
  * {@code gelu(x) = 0.5 x (1 + tanh(u))}, {@code u = sqrt(2/pi) (x + 0.044715 x^3)}
@@ -30,6 +34,15 @@ public final class Gelu {
    * @param inp [N, D]
    */
   public static void forward(INDArray out, INDArray sig, INDArray inp) {
+    if (Fused.accepts(out, sig, inp)) {
+      GeluKernel.forward(out, sig, inp);
+    } else {
+      forwardNd4j(out, sig, inp);
+    }
+  }
+
+  /** {@link #forward} as ND4J ops: the float64 path, and the reference and baseline of the fused kernel. */
+  public static void forwardNd4j(INDArray out, INDArray sig, INDArray inp) {
     twoU(sig, inp);
     Nd4j.exec(new Sigmoid(sig, sig));
     inp.mul(sig, out);
@@ -43,9 +56,18 @@ public final class Gelu {
    * @param dout [N, D]
    * @param inp  [N, D] the forward input
    * @param sig  [N, D] from forward
-   * @param tmp  [N, D] scratch
+   * @param tmp  [N, D] scratch (the fused kernel needs none)
    */
   public static void backward(INDArray dinp, INDArray dout, INDArray inp, INDArray sig, INDArray tmp) {
+    if (Fused.accepts(dinp, dout, inp, sig)) {
+      GeluKernel.backward(dinp, dout, inp, sig);
+    } else {
+      backwardNd4j(dinp, dout, inp, sig, tmp);
+    }
+  }
+
+  /** {@link #backward} as ND4J ops: the float64 path, and the reference and baseline of the fused kernel. */
+  public static void backwardNd4j(INDArray dinp, INDArray dout, INDArray inp, INDArray sig, INDArray tmp) {
     inp.mul(inp, tmp);
     tmp.muli(2 * K * 3 * CUBIC);
     tmp.addi(2 * K);

@@ -1,7 +1,9 @@
 /*
- * LayerNorm: GPT-2's layer normalisation over the channel dimension with eps = 1e-5, composed from
- * ND4J reductions and broadcasts. It is not ND4J's layer_norm op, which has no epsilon (it
- * matches eps = 0 and so differs from GPT-2 and PyTorch at small variances).
+ * LayerNorm: GPT-2's layer normalisation over the channel dimension with eps = 1e-5. float32
+ * arrays go to the fused kernel (org.ringtrain.ops.kernels.LayerNormKernel); float64 arrays, and
+ * every array when the kernels are off, to a composition of ND4J reductions and broadcasts. It is
+ * not ND4J's layer_norm op, which has no epsilon (it matches eps = 0 and so differs from GPT-2 and
+ * PyTorch at small variances).
  */
 package org.ringtrain.ops.layers;
 
@@ -9,6 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.reduce.floating.SquaredNorm;
 import org.nd4j.linalg.api.ops.impl.transforms.floating.RSqrt;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.kernels.Fused;
+import org.ringtrain.ops.kernels.LayerNormKernel;
 
 /**
  * {@code out = (inp - mean) * rstd * weight + bias}, with {@code rstd = 1 / sqrt(var + eps)} and the
@@ -33,6 +37,19 @@ public final class LayerNorm {
    * @param bias   [C]
    */
   public static void forward(INDArray out, INDArray mean, INDArray rstd, INDArray inp, INDArray weight,
+      INDArray bias) {
+    if (Fused.accepts(out, mean, rstd, inp, weight, bias)) {
+      LayerNormKernel.forward(out, mean, rstd, inp, weight, bias, EPS);
+    } else {
+      forwardNd4j(out, mean, rstd, inp, weight, bias);
+    }
+  }
+
+  /**
+   * {@link #forward} as ND4J ops (eight calls over the whole array): the float64 path, and the
+   * reference and baseline of the fused kernel.
+   */
+  public static void forwardNd4j(INDArray out, INDArray mean, INDArray rstd, INDArray inp, INDArray weight,
       INDArray bias) {
     long c = inp.size(1);
     inp.mean(mean, 1);
@@ -66,6 +83,18 @@ public final class LayerNorm {
    * @param ones    [1, >= N] all ones
    */
   public static void backward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
+      INDArray inp, INDArray weight, INDArray mean, INDArray rstd,
+      INDArray xhat, INDArray tmp, INDArray rowTmp, INDArray ones) {
+    if (Fused.accepts(dinp, dweight, dbias, dout, inp, weight, mean, rstd, xhat, tmp)) {
+      // The kernel keeps its per-chunk sums of dweight and dbias in the two [N, C] scratch arrays.
+      LayerNormKernel.backward(dinp, dweight, dbias, dout, inp, weight, mean, rstd, xhat, tmp);
+    } else {
+      backwardNd4j(dinp, dweight, dbias, dout, inp, weight, mean, rstd, xhat, tmp, rowTmp, ones);
+    }
+  }
+
+  /** {@link #backward} as ND4J ops: the float64 path, and the reference and baseline of the fused kernel. */
+  public static void backwardNd4j(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
       INDArray inp, INDArray weight, INDArray mean, INDArray rstd,
       INDArray xhat, INDArray tmp, INDArray rowTmp, INDArray ones) {
     INDArray meanCol = Kernels.column(mean); // [N, 1]

@@ -1,7 +1,8 @@
 /*
  * SoftmaxCrossEntropy: the language-model loss, softmax over the vocabulary followed by the
  * negative log-likelihood of the targets, averaged over the tokens whose target is not the ignore
- * index. It is not the LM head (see TiedLmHead) and does no label smoothing.
+ * index. The float32 forward is one fused pass per row (org.ringtrain.ops.kernels.
+ * CrossEntropyKernel). It is not the LM head (see TiedLmHead) and does no label smoothing.
  */
 package org.ringtrain.ops.layers;
 
@@ -10,6 +11,8 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.LogSoftMax;
 import org.nd4j.linalg.api.ops.impl.transforms.strict.Exp;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.kernels.CrossEntropyKernel;
+import org.ringtrain.ops.kernels.Fused;
 
 /** {@code loss = -mean over kept rows i of log softmax(logits[i])[targets[i]]}. */
 public final class SoftmaxCrossEntropy {
@@ -30,6 +33,19 @@ public final class SoftmaxCrossEntropy {
    * @param ignoreIndex target value that contributes nothing
    */
   public static double forward(INDArray probs, INDArray logits, int[] targets, int ignoreIndex) {
+    if (Fused.accepts(probs, logits)) {
+      int kept = countKept(targets, ignoreIndex);
+      double sum = CrossEntropyKernel.forward(probs, logits, targets, ignoreIndex);
+      return kept == 0 ? 0.0 : sum / kept;
+    }
+    return forwardNd4j(probs, logits, targets, ignoreIndex);
+  }
+
+  /**
+   * {@link #forward} as ND4J ops (log-softmax, then exp): the float64 path, and the reference and
+   * baseline of the fused kernel.
+   */
+  public static double forwardNd4j(INDArray probs, INDArray logits, int[] targets, int ignoreIndex) {
     long v = logits.size(1);
     Nd4j.exec(new LogSoftMax(logits, probs));
     DataBuffer logp = probs.data();

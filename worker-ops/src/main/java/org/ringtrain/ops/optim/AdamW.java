@@ -10,6 +10,8 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.kernels.AdamWKernel;
+import org.ringtrain.ops.kernels.Fused;
 import org.ringtrain.ops.param.ParameterLayout;
 
 /**
@@ -21,12 +23,15 @@ import org.ringtrain.ops.param.ParameterLayout;
  *   v = beta2 * v + (1 - beta2) * g * g
  *   p = p - (lr / (1 - beta1^t)) * m / (sqrt(v) / sqrt(1 - beta2^t) + eps)
  * </pre>
- * The moments and the update direction come from one pass of ND4J's fused {@code adam_updater}
- * op, then one axpy applies the learning rate; decay is one scal per range of 2-D tensors.
- * Results equal torch's up to float rounding (torch computes m with {@code lerp_}).
+ * With the fused kernels (the default, see {@link Fused}) decay, both moments and the update are
+ * one pass of {@link AdamWKernel} over params, grads, m and v, in IEEE-exact float operations
+ * only, so every machine computes the same bits. Without them the moments and the update
+ * direction come from one pass of ND4J's fused {@code adam_updater} op, then one axpy applies the
+ * learning rate, and decay is one scal per range of 2-D tensors. Results equal torch's up to
+ * float rounding (torch computes m with {@code lerp_}).
  *
- * <p>Memory: three float32 buffers of the layout's size (m, v and one scratch), 12 bytes per
- * parameter, allocated on the first step.
+ * <p>Memory: two float32 buffers of the layout's size (m and v), 8 bytes per parameter, allocated
+ * on the first step; the ND4J path adds a scratch buffer (4 more bytes per parameter).
  */
 public final class AdamW implements Optimizer {
 
@@ -35,7 +40,7 @@ public final class AdamW implements Optimizer {
   private final DecayRanges decay;
   private INDArray m; // flat, layout of params: first moment
   private INDArray v; // flat, layout of params: second moment
-  private INDArray scratch; // flat, layout of params: the update direction of the current step
+  private INDArray scratch; // flat, layout of params: the update direction (ND4J path only)
   private long step;
   private boolean closed;
 
@@ -132,6 +137,19 @@ public final class AdamW implements Optimizer {
     step++;
     double beta1 = config.beta1();
     double beta2 = config.beta2();
+    if (Fused.accepts(params, grads, m, v)) {
+      // Bias corrections from Kingma & Ba (arXiv:1412.6980, Algorithm 1), in torch's form:
+      // p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+      double bc1 = 1.0 - Math.pow(beta1, step);
+      double bc2 = 1.0 - Math.pow(beta2, step);
+      AdamWKernel.step(params, grads, m, v, decay.starts(), decay.ends(), new AdamWKernel.Scalars(
+          (float) beta1, (float) beta2, (float) (1.0 - lr * config.weightDecay()), (float) (lr / bc1),
+          (float) (1.0 / Math.sqrt(bc2)), (float) config.eps()));
+      return;
+    }
+    if (scratch == null) {
+      scratch = Nd4j.createUninitialized(DataType.FLOAT, layout.totalElements());
+    }
     // Decoupled decay first, as torch.optim.AdamW does; biases and LayerNorm are left alone.
     decay.scale(params, 1.0 - lr * config.weightDecay());
     // One fused native pass over the buffer updates m and v in place and writes
@@ -207,9 +225,6 @@ public final class AdamW implements Optimizer {
     if (m == null) {
       m = Nd4j.zeros(DataType.FLOAT, n);
       v = Nd4j.zeros(DataType.FLOAT, n);
-    }
-    if (scratch == null) {
-      scratch = Nd4j.createUninitialized(DataType.FLOAT, n);
     }
   }
 }

@@ -47,6 +47,16 @@ final class DecayRanges {
     return new DecayRanges(Arrays.copyOf(s, n), Arrays.copyOf(e, n));
   }
 
+  /** The ranges' starts, ascending (the array itself: do not modify). */
+  long[] starts() {
+    return starts;
+  }
+
+  /** The ranges' exclusive ends, in the order of {@link #starts()} (the array itself). */
+  long[] ends() {
+    return ends;
+  }
+
   /** Number of merged ranges. */
   int count() {
     return starts.length;

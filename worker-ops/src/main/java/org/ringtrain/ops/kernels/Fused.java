@@ -1,0 +1,99 @@
+/*
+ * Fused: the gate between the layers' ND4J compositions and the fused kernels of this package,
+ * and the one place that turns an INDArray into a buffer the kernels can loop over. It computes
+ * nothing itself.
+ */
+package org.ringtrain.ops.kernels;
+
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import org.bytedeco.javacpp.BytePointer;
+import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Whether a fused kernel may run on a set of arrays, and their buffers.
+ *
+ * <p>The kernels need the Vector API module ({@code --add-modules=jdk.incubator.vector}, which the
+ * parent pom's {@code spark.jvm.flags} and Spark's own executor flags give every JVM of this
+ * project); without it, or with {@code -Dringtrain.kernels.nd4j=true}, every layer runs its ND4J
+ * composition instead and no class of this package that uses the Vector API is loaded.
+ */
+public final class Fused {
+
+  private static final Logger LOG = LoggerFactory.getLogger(Fused.class);
+
+  /** Whether the fused kernels run at all in this JVM; decided once. */
+  public static final boolean AVAILABLE = vectorApiUsable();
+
+  private Fused() {
+  }
+
+  private static boolean vectorApiUsable() {
+    if (Boolean.getBoolean("ringtrain.kernels.nd4j")) {
+      LOG.info("fused kernels off (-Dringtrain.kernels.nd4j=true): the layers run their ND4J compositions");
+      return false;
+    }
+    if (ModuleLayer.boot().findModule("jdk.incubator.vector").isEmpty()) {
+      LOG.warn("fused kernels off: the JVM lacks jdk.incubator.vector; start it with"
+          + " --add-modules=jdk.incubator.vector (the parent pom's spark.jvm.flags) for the fast path");
+      return false;
+    }
+    try {
+      LOG.debug("fused kernels on: {} float lanes", Lanes.FLOATS);
+      return true;
+    } catch (LinkageError e) {
+      LOG.warn("fused kernels off: the Vector API did not load ({})", e.toString());
+      return false;
+    }
+  }
+
+  /**
+   * Whether the fused kernels apply to these arrays: they are on in this JVM and every array is
+   * float32 and dense in row-major order (any view without gaps, such as a range of the flat
+   * parameter buffer or an arena view, qualifies).
+   */
+  public static boolean accepts(INDArray... arrays) {
+    if (!AVAILABLE) {
+      return false;
+    }
+    for (INDArray a : arrays) {
+      if (a.dataType() != DataType.FLOAT || !denseRowMajor(a)) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  /** Whether {@code a}'s elements lie in its buffer in row-major order without gaps. */
+  static boolean denseRowMajor(INDArray a) {
+    long expected = 1;
+    for (int d = a.rank() - 1; d >= 0; d--) {
+      long size = a.size(d);
+      if (size != 1 && a.stride(d) != expected) {
+        return false;
+      }
+      expected *= size;
+    }
+    return true;
+  }
+
+  /**
+   * A native-order buffer over exactly {@code a}'s elements: byte 0 is its first
+   * element, byte {@code 4 i} its i-th in row-major order. It shares memory with {@code a}.
+   * {@code a} must be accepted by {@link #accepts} and hold fewer than 2^29 elements.
+   */
+  static ByteBuffer floats(INDArray a) {
+    long first = a.offset() - a.data().originalOffset(); // index in a.data(), see Kernels.bufferIndex
+    long bytes = a.length() * 4;
+    if (bytes > Integer.MAX_VALUE) {
+      throw new IllegalArgumentException("a fused kernel addresses at most 2^29 floats per array, but found an array"
+          + " of " + a.length() + "; use smaller batches");
+    }
+    BytePointer p = new BytePointer(a.data().addressPointer());
+    p.position(0).capacity(first * 4 + bytes);
+    return p.position(first * 4).asByteBuffer().order(ByteOrder.nativeOrder());
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * Fused float32 kernels for the memory-bound work between the matmuls (layer norm, GELU, the
+ * attention softmax, the loss, AdamW): each is one or two passes over memory, a plain indexed loop
+ * over the arrays' off-heap buffers with the Vector API ({@code jdk.incubator.vector}), split over
+ * rows on the rank's threads by {@link org.ringtrain.ops.kernels.Parallel}.
+ *
+ * <p>The layers in {@code org.ringtrain.ops.layers} call these kernels when {@link
+ * org.ringtrain.ops.kernels.Fused#accepts} says they apply (float32, dense row-major arrays, the
+ * JVM started with {@code --add-modules=jdk.incubator.vector}) and otherwise run their ND4J
+ * composition, which stays the float64 path of the gradient checks and the reference these kernels
+ * are tested against. Every result element is computed by one thread with the same code whatever
+ * the thread count, so results do not depend on the number of threads.
+ *
+ * <p>Stability: internal to worker-ops.
+ */
+package org.ringtrain.ops.kernels;
