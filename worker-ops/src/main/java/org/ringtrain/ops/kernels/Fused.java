@@ -28,6 +28,9 @@ public final class Fused {
   /** Whether the fused kernels run at all in this JVM; decided once. */
   public static final boolean AVAILABLE = vectorApiUsable();
 
+  /** The most elements a kernel addresses in one array: its bytes must fit a ByteBuffer (int) index. */
+  static final long MAX_ELEMENTS = Integer.MAX_VALUE / 4;
+
   private Fused() {
   }
 
@@ -52,15 +55,17 @@ public final class Fused {
 
   /**
    * Whether the fused kernels apply to these arrays: they are on in this JVM and every array is
-   * float32 and dense in row-major order (any view without gaps, such as a range of the flat
-   * parameter buffer or an arena view, qualifies).
+   * float32, dense in row-major order (any view without gaps, such as a range of the flat
+   * parameter buffer or an arena view, qualifies) and at most 2^29 - 1 elements long (larger
+   * arrays, such as the flat buffers of a model of over half a billion parameters, take the ND4J
+   * path).
    */
   public static boolean accepts(INDArray... arrays) {
     if (!AVAILABLE) {
       return false;
     }
     for (INDArray a : arrays) {
-      if (a.dataType() != DataType.FLOAT || !denseRowMajor(a)) {
+      if (a.dataType() != DataType.FLOAT || a.length() > MAX_ELEMENTS || !denseRowMajor(a)) {
         return false;
       }
     }
@@ -88,9 +93,9 @@ public final class Fused {
   static ByteBuffer floats(INDArray a) {
     long first = a.offset() - a.data().originalOffset(); // index in a.data(), see Kernels.bufferIndex
     long bytes = a.length() * 4;
-    if (bytes > Integer.MAX_VALUE) {
-      throw new IllegalArgumentException("a fused kernel addresses at most 2^29 floats per array, but found an array"
-          + " of " + a.length() + "; use smaller batches");
+    if (a.length() > MAX_ELEMENTS) {
+      throw new IllegalArgumentException("a fused kernel addresses at most " + MAX_ELEMENTS + " floats per array, but"
+          + " found an array of " + a.length() + "; callers must check Fused.accepts first");
     }
     BytePointer p = new BytePointer(a.data().addressPointer());
     p.position(0).capacity(first * 4 + bytes);
