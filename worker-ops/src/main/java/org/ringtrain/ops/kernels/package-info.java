@@ -11,6 +11,8 @@
  * are tested against. Every result element is computed by one thread with the same code whatever
  * the thread count, so results do not depend on the number of threads.
  *
+ * <p>Must not import layers, transformer or the model packages (they call it), Spark or the ring.
+ *
  * <p>Stability: internal to worker-ops.
  */
 package org.ringtrain.ops.kernels;
