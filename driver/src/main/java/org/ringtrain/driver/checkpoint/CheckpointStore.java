@@ -3,6 +3,9 @@
  * checkpoint atomically (temporary directory, then one rename), keeps the newest few, lists them,
  * and loads the newest one that verifies, skipping corrupt or partial ones with a warning. It is
  * not the file format (CheckpointWriter, CheckpointReader) and does not decide when to checkpoint.
+ *
+ * Why over 300 lines: writing, listing, verified retention and loading share one directory's
+ * rules (names, temporary directories, run ids); the lease is already its own class.
  */
 package org.ringtrain.driver.checkpoint;
 
