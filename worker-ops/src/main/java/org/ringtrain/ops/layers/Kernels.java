@@ -12,6 +12,8 @@ import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.MulOp;
 import org.nd4j.linalg.api.ops.impl.transforms.pairwise.arithmetic.SubOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.kernels.ColumnSumKernel;
+import org.ringtrain.ops.kernels.Fused;
 
 /** Allocation-free ND4J building blocks shared by the layers. */
 public final class Kernels {
@@ -45,14 +47,19 @@ public final class Kernels {
   }
 
   /**
-   * {@code out += alpha * (column sums of inp)}, i.e. out[j] += alpha * sum_i inp[i, j], done as a
-   * gemm with a ones row vector, much cheaper than ND4J's sum over dimension 0.
+   * {@code out += alpha * (column sums of inp)}, i.e. out[j] += alpha * sum_i inp[i, j]: in float32
+   * one pass of the fused ColumnSumKernel; otherwise a gemm with a ones row vector, much cheaper
+   * than ND4J's sum over dimension 0 (measured 3-4x slower than the fused pass).
    *
    * @param out  [N] or [1, N], contiguous
    * @param inp  [M, N]
    * @param ones [1, M'] all ones with M' >= M; its first M entries are used
    */
   public static void addColumnSums(INDArray out, INDArray inp, INDArray ones, double alpha) {
+    if (Fused.accepts(out, inp)) {
+      ColumnSumKernel.add(out, inp, alpha);
+      return;
+    }
     long m = inp.size(0);
     INDArray onesRow = ones.length() == m ? ones.reshape(1, m) : ones.reshape(ones.length()).get(
         NDArrayIndex.interval(0, m)).reshape(1, m);
