@@ -3,7 +3,8 @@
 classifier with, so that the Transformer block the GPT and the classifier share is checked against
 an independent implementation in its bidirectional form too (key padding mask instead of causal).
 
-An independent NumPy float64 implementation: token + position embedding, GPT-2 pre-LayerNorm
+An independent NumPy float64 implementation (its blocks are make_gpt2_reference.py's, with a key
+padding mask instead of the causal one): token + position embedding, GPT-2 pre-LayerNorm
 blocks (eps 1e-5, attention scaled by 1/sqrt(HS), tanh GELU, 4x MLP) whose attention sees every
 non-padding key of the row, a final LayerNorm, the mean over the row's non-padding positions, a
 linear head and the mean cross-entropy over rows. Run on random parameters and padded rows. A test
@@ -21,6 +22,8 @@ import struct
 import sys
 
 import numpy as np
+
+from make_gpt2_reference import blocks, layernorm  # the same block maths as the GPT's reference
 
 V, MAXLEN, C, L, NH, K, B = 11, 6, 8, 2, 2, 3, 3
 LENGTHS = (6, 2, 4)
@@ -50,37 +53,11 @@ def unflatten(flat):
     return out
 
 
-def layernorm(x, w, b):
-    mean = x.mean(-1, keepdims=True)
-    var = ((x - mean) ** 2).mean(-1, keepdims=True)
-    return (x - mean) / np.sqrt(var + 1e-5) * w + b
-
-
-def gelu(x):
-    return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
-
-
 def forward(flat, tokens, labels):
     p = unflatten(flat)
-    T = MAXLEN
-    valid = np.arange(T)[None, :] < np.array(LENGTHS)[:, None]  # [B, T]
-    x = p["embed.weight"][tokens] + p["pos.weight"][:T]  # [B, T, C]
-    hs = C // NH
-    for i in range(L):
-        h = f"h.{i}."
-        a = layernorm(x, p[h + "ln_1.weight"], p[h + "ln_1.bias"])
-        qkv = a @ p[h + "attn.c_attn.weight"] + p[h + "attn.c_attn.bias"]
-        q, k, v = np.split(qkv, 3, axis=-1)
-        q, k, v = (t.reshape(B, T, NH, hs).transpose(0, 2, 1, 3) for t in (q, k, v))
-        att = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hs)
-        att = np.where(valid[:, None, None, :], att, -np.inf)  # keys of padding are never attended
-        att = np.exp(att - att.max(-1, keepdims=True))
-        att = att / att.sum(-1, keepdims=True)
-        y = (att @ v).transpose(0, 2, 1, 3).reshape(B, T, C)
-        x = x + y @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"]
-        m = layernorm(x, p[h + "ln_2.weight"], p[h + "ln_2.bias"])
-        m = gelu(m @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"])
-        x = x + m @ p[h + "mlp.c_proj.weight"] + p[h + "mlp.c_proj.bias"]
+    valid = np.arange(MAXLEN)[None, :] < np.array(LENGTHS)[:, None]  # [B, T]
+    x = p["embed.weight"][tokens] + p["pos.weight"][:MAXLEN]  # [B, T, C]
+    x = blocks(p, x, valid[:, None, None, :], L, NH)  # keys of padding are never attended
     x = layernorm(x, p["ln_f.weight"], p["ln_f.bias"])
     pooled = (x * valid[:, :, None]).sum(1) / valid.sum(1, keepdims=True)  # [B, C]
     logits = pooled @ p["head.weight"] + p["head.bias"]  # [B, K]

@@ -56,26 +56,32 @@ def gelu(x):
     return 0.5 * x * (1 + np.tanh(np.sqrt(2 / np.pi) * (x + 0.044715 * x ** 3)))
 
 
-def forward(flat, inputs, targets):
-    p = unflatten(flat)
-    x = p["wte.weight"][inputs] + p["wpe.weight"][:T]  # [B, T, C]
-    hs = C // NH
-    causal = np.tril(np.ones((T, T), dtype=bool))
-    for i in range(L):
+def blocks(p, x, allowed, layers, heads):
+    """GPT-2's pre-LayerNorm blocks on x [B, T, C]; attention only where allowed ([.., T, T] bool)."""
+    b, t, c = x.shape
+    hs = c // heads
+    for i in range(layers):
         h = f"h.{i}."
         a = layernorm(x, p[h + "ln_1.weight"], p[h + "ln_1.bias"])
         qkv = a @ p[h + "attn.c_attn.weight"] + p[h + "attn.c_attn.bias"]
         q, k, v = np.split(qkv, 3, axis=-1)
-        q, k, v = (t.reshape(B, T, NH, hs).transpose(0, 2, 1, 3) for t in (q, k, v))
+        q, k, v = (z.reshape(b, t, heads, hs).transpose(0, 2, 1, 3) for z in (q, k, v))
         att = q @ k.transpose(0, 1, 3, 2) / np.sqrt(hs)
-        att = np.where(causal, att, -np.inf)
+        att = np.where(allowed, att, -np.inf)
         att = np.exp(att - att.max(-1, keepdims=True))
         att = att / att.sum(-1, keepdims=True)
-        y = (att @ v).transpose(0, 2, 1, 3).reshape(B, T, C)
+        y = (att @ v).transpose(0, 2, 1, 3).reshape(b, t, c)
         x = x + y @ p[h + "attn.c_proj.weight"] + p[h + "attn.c_proj.bias"]
         m = layernorm(x, p[h + "ln_2.weight"], p[h + "ln_2.bias"])
         m = gelu(m @ p[h + "mlp.c_fc.weight"] + p[h + "mlp.c_fc.bias"])
         x = x + m @ p[h + "mlp.c_proj.weight"] + p[h + "mlp.c_proj.bias"]
+    return x
+
+
+def forward(flat, inputs, targets):
+    p = unflatten(flat)
+    x = p["wte.weight"][inputs] + p["wpe.weight"][:T]  # [B, T, C]
+    x = blocks(p, x, np.tril(np.ones((T, T), dtype=bool)), L, NH)
     x = layernorm(x, p["ln_f.weight"], p["ln_f.bias"])
     logits = x @ p["wte.weight"].T  # [B, T, V]
     z = logits - logits.max(-1, keepdims=True)
