@@ -105,7 +105,14 @@ class RingFaultTest {
     Exception e = assertThrows(RingException.class,
         () -> RingHarness.run(2, rank -> rank == 1 ? bad : good, ring -> null));
     RingException ring = (RingException) e;
-    assertEquals(RingException.Operation.HANDSHAKE, ring.operation(), e.getMessage());
+    // The connecting side fails the handshake at once; the accepting side drops the unauthenticated
+    // connection and, on a loaded machine, may reach its own deadline first. Either error must say
+    // that a secret mismatch is the likely cause.
+    assertTrue(ring.operation() == RingException.Operation.HANDSHAKE
+        || ring.operation() == RingException.Operation.ACCEPT, e.getMessage());
+    if (ring.operation() == RingException.Operation.ACCEPT) {
+      assertTrue(e.getMessage().contains("dropped 1 unauthenticated connection"), e.getMessage());
+    }
     assertTrue(e.getMessage().contains("secret"), e.getMessage());
     assertNotNull(ring.peer(), e.getMessage());
     assertTrue(e.getMessage().contains("rank " + ring.peer().rank() + " (127.0.0.1:"), e.getMessage());
