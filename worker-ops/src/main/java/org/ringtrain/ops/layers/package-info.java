@@ -8,7 +8,9 @@
  *
  * <p>Every function works in the data type of the arrays it gets (float32 in training, float64 in
  * the gradient checks) and allocates no off-heap memory: callers pass every output and scratch
- * array, preallocated once per shape.
+ * array, preallocated once per shape. In float32 the memory-bound work runs as the fused kernels
+ * of {@code org.ringtrain.ops.kernels}; each layer with such a kernel keeps its ND4J composition
+ * as {@code forwardNd4j}/{@code backwardNd4j}, the float64 path and the kernels' reference.
  *
  * <p>Stability: internal to worker-ops.
  */
