@@ -183,7 +183,8 @@ final class ProfileEntries implements AutoCloseable {
         () -> SoftmaxCrossEntropy.forwardNd4j(lmProbs, logits, targets, -1)));
     List<Entry> bwd = new ArrayList<>();
     bwd.add(new Entry("Cross-entropy", "bwd", 1, 2.0 * n * v, F * 2.0 * n * v,
-        () -> SoftmaxCrossEntropy.backward(dlogits, lmProbs, targets, -1, 1.0)));
+        () -> SoftmaxCrossEntropy.backward(dlogits, lmProbs, targets, -1, 1.0),
+        () -> SoftmaxCrossEntropy.backwardNd4j(dlogits, lmProbs, targets, -1, 1.0)));
     bwd.add(new Entry("LM head", "bwd", 1, 4 * nc * v, F * (2 * nc + 3.0 * v * c + (double) n * v),
         () -> TiedLmHead.backward(dln, dwte, dlogits, ln, wte)));
     bwd.addAll(linearBwd);

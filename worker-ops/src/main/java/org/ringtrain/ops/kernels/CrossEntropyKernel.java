@@ -1,11 +1,13 @@
 /*
- * CrossEntropyKernel: the language-model loss's forward in float32, softmax of each row of logits
- * and the negative log-likelihood of its target in one pass over the row. The mean, the ignore
- * index and the backward are SoftmaxCrossEntropy's (org.ringtrain.ops.layers), which also holds
- * the float64 path; this class is only the fast float loop.
+ * CrossEntropyKernel: the language-model loss in float32: forward, softmax of each row of logits
+ * and the negative log-likelihood of its target in one pass over the row; backward, the logits'
+ * gradient in one pass. The mean and the ignore index are SoftmaxCrossEntropy's
+ * (org.ringtrain.ops.layers), which also holds the float64 path; this class is only the fast
+ * float loops.
  */
 package org.ringtrain.ops.kernels;
 
+import java.nio.ByteBuffer;
 import java.nio.FloatBuffer;
 import jdk.incubator.vector.FloatVector;
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -37,7 +39,9 @@ public final class CrossEntropyKernel {
     int v = (int) logits.size(1);
     FloatBuffer p = Fused.floats(probs).asFloatBuffer();
     FloatBuffer l = Fused.floats(logits).asFloatBuffer();
-    double[] rowLoss = new double[n]; // one small heap array per step, read after the parallel loop
+    // One loss per row, written by whichever thread runs the row and added up by the caller after
+    // forChunks returns (which waits for every chunk); chunk bodies use only Scratch slot 0.
+    float[] rowLoss = Scratch.floats(1, n);
     Parallel.forChunks(n, CHUNK, (from, to) -> {
       float[] row = Scratch.floats(0, v);
       for (int i = from; i < to; i++) {
@@ -54,6 +58,44 @@ public final class CrossEntropyKernel {
       }
     }
     return sum;
+  }
+
+  /**
+   * Backward: {@code dlogits[i] = scale * (probs[i] - onehot(targets[i]))} for kept rows and 0 for
+   * rows whose target is {@code ignoreIndex}.
+   *
+   * @param dlogits     [N, V] overwritten
+   * @param probs       [N, V] from forward
+   * @param targets     N target ids
+   * @param ignoreIndex target value that contributes nothing
+   * @param scale       d(objective)/d(mean loss) divided by the number of kept rows
+   */
+  public static void backward(INDArray dlogits, INDArray probs, int[] targets, int ignoreIndex, float scale) {
+    int n = (int) probs.size(0);
+    int v = (int) probs.size(1);
+    ByteBuffer d = Fused.floats(dlogits);
+    ByteBuffer p = Fused.floats(probs);
+    Parallel.forChunks(n, CHUNK, (from, to) -> {
+      int bound = Lanes.bound(v);
+      for (int row = from; row < to; row++) {
+        int base = row * v;
+        if (targets[row] == ignoreIndex) {
+          for (int j = 0; j < v; j++) {
+            d.putFloat((base + j) * 4, 0f);
+          }
+          continue;
+        }
+        int j = 0;
+        for (; j < bound; j += Lanes.N) {
+          Lanes.store(Lanes.load(p, base + j).mul(scale), d, base + j);
+        }
+        for (; j < v; j++) {
+          d.putFloat((base + j) * 4, p.getFloat((base + j) * 4) * scale);
+        }
+        int t = (base + targets[row]) * 4;
+        d.putFloat(t, d.getFloat(t) - scale);
+      }
+    });
   }
 
   /** Replaces {@code a[0 .. v)} by its softmax; returns log softmax at {@code target} (0 if target is -1). */

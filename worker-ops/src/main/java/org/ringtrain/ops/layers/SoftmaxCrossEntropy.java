@@ -1,8 +1,9 @@
 /*
  * SoftmaxCrossEntropy: the language-model loss, softmax over the vocabulary followed by the
  * negative log-likelihood of the targets, averaged over the tokens whose target is not the ignore
- * index. The float32 forward is one fused pass per row (org.ringtrain.ops.kernels.
- * CrossEntropyKernel). It is not the LM head (see TiedLmHead) and does no label smoothing.
+ * index. In float32 forward and backward are one fused pass per row each
+ * (org.ringtrain.ops.kernels.CrossEntropyKernel). It is not the LM head (see TiedLmHead) and does
+ * no label smoothing.
  */
 package org.ringtrain.ops.layers;
 
@@ -86,6 +87,23 @@ public final class SoftmaxCrossEntropy {
    * @param dloss       gradient of the final objective with respect to the mean loss (1 for plain training)
    */
   public static void backward(INDArray dlogits, INDArray probs, int[] targets, int ignoreIndex, double dloss) {
+    if (Fused.accepts(dlogits, probs)) {
+      int kept = countKept(targets, ignoreIndex);
+      if (kept == 0) {
+        dlogits.assign(0);
+        return;
+      }
+      CrossEntropyKernel.backward(dlogits, probs, targets, ignoreIndex, (float) (dloss / kept));
+      return;
+    }
+    backwardNd4j(dlogits, probs, targets, ignoreIndex, dloss);
+  }
+
+  /**
+   * {@link #backward} as an ND4J multiply and a Java loop over the targets: the float64 path, and
+   * the reference and baseline of the fused kernel.
+   */
+  public static void backwardNd4j(INDArray dlogits, INDArray probs, int[] targets, int ignoreIndex, double dloss) {
     int kept = countKept(targets, ignoreIndex);
     if (kept == 0) {
       dlogits.assign(0);

@@ -1,6 +1,6 @@
 /*
- * Tests of CrossEntropyKernel through SoftmaxCrossEntropy: float32 loss and probabilities against
- * the ND4J composition in float64 (vocabularies off the vector length, ignored rows, logits wide
+ * Tests of CrossEntropyKernel through SoftmaxCrossEntropy: float32 loss, probabilities and logit
+ * gradients against the ND4J composition in float64 (vocabularies off the vector length, ignored rows, logits wide
  * enough that targets have tiny probabilities), and the same bits on any thread count. Test code
  * only.
  */
@@ -51,6 +51,11 @@ class CrossEntropyKernelTest {
         String at = " " + nv[0] + "x" + nv[1] + " scale " + scale;
         assertEquals(wantLoss, gotLoss, 1e-5 * (1 + Math.abs(wantLoss)), "loss" + at);
         assertClose("probs" + at, want, got, 1e-6);
+        INDArray wantGrad = Nd4j.create(DataType.DOUBLE, nv[0], nv[1]);
+        INDArray gotGrad = Nd4j.create(DataType.FLOAT, nv[0], nv[1]).assign(7); // every element is written
+        SoftmaxCrossEntropy.backward(wantGrad, want, t, -1, 0.7);
+        SoftmaxCrossEntropy.backward(gotGrad, got, t, -1, 0.7);
+        assertClose("dlogits" + at, wantGrad, gotGrad, 1e-6);
       }
     }
   }
@@ -65,5 +70,9 @@ class CrossEntropyKernelTest {
     withThreads(3, () -> loss[1] = SoftmaxCrossEntropy.forward(probs[1], logits, t, -1));
     assertEquals(Double.doubleToRawLongBits(loss[0]), Double.doubleToRawLongBits(loss[1]), "loss bits");
     assertSameBits("probs", probs[0], probs[1]);
+    INDArray[] grads = {Nd4j.create(DataType.FLOAT, 45, 77), Nd4j.create(DataType.FLOAT, 45, 77)};
+    withThreads(1, () -> SoftmaxCrossEntropy.backward(grads[0], probs[0], t, -1, 1.0));
+    withThreads(3, () -> SoftmaxCrossEntropy.backward(grads[1], probs[0], t, -1, 1.0));
+    assertSameBits("dlogits", grads[0], grads[1]);
   }
 }
