@@ -89,11 +89,6 @@ public record TrainConfig(
     return FlatSettings.read(TrainConfig.class, merged, WHAT);
   }
 
-  /** Every flat setting name, in the order of the config tree. */
-  public static java.util.List<String> settingNames() {
-    return FlatSettings.keys(TrainConfig.class);
-  }
-
   /** The model this config trains, for a tokenizer with {@code vocabSize} tokens. */
   public ModelConfig modelConfig(int vocabSize) {
     return new ModelConfig(vocabSize, contextLength, dModel, layers, heads, 0.0);

@@ -66,11 +66,6 @@ public final class TransformerTrunk {
     return weights;
   }
 
-  /** The number of blocks L. */
-  public int layers() {
-    return layers;
-  }
-
   /**
    * Runs the blocks and the final LayerNorm on {@code a.encoded}, leaving the output in
    * {@code a.lnf} [B*T, C].
