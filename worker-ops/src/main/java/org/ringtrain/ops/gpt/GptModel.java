@@ -8,6 +8,7 @@ package org.ringtrain.ops.gpt;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.io.SafetensorsWriter;
+import org.ringtrain.ops.layers.Dropout;
 import org.ringtrain.ops.layers.Encoder;
 import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
 import org.ringtrain.ops.layers.TiedLmHead;
@@ -17,7 +18,9 @@ import org.ringtrain.ops.param.ParameterInit;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
 import org.ringtrain.ops.transformer.BlockTensors;
+import org.ringtrain.ops.transformer.DropoutKey;
 import org.ringtrain.ops.transformer.TransformerActivations;
+import org.ringtrain.ops.transformer.TransformerDropout;
 import org.ringtrain.ops.transformer.TransformerInit;
 import org.ringtrain.ops.transformer.TransformerTrunk;
 
@@ -58,6 +61,7 @@ public final class GptModel implements TrainableModel {
   private ParameterBuffer grads;
   private GptActivations acts;
   private boolean recompute;
+  private TransformerDropout dropout = TransformerDropout.NONE; // of the last forward
   private int[] targets;
   private boolean backwardReady;
 
@@ -187,7 +191,7 @@ public final class GptModel implements TrainableModel {
   }
 
   /**
-   * Runs the model on a batch.
+   * Runs the model on a batch, without dropout (evaluation, and training with dropout 0).
    *
    * @param inputs  B*T token ids, row-major [B, T], each in [0, V)
    * @param targets B*T target ids in [0, V) or the ignore index; null to skip the loss
@@ -196,7 +200,21 @@ public final class GptModel implements TrainableModel {
    * @return the mean cross-entropy over non-ignored targets, or NaN when targets is null
    */
   public double forward(int[] inputs, int[] targets, int batch, int seqLen) {
+    return forward(inputs, targets, batch, seqLen, null);
+  }
+
+  /**
+   * A training forward: as {@link #forward(int[], int[], int, int)}, with the config's dropout on
+   * the embeddings, the attention probabilities and each residual branch (none when it is 0, the
+   * default, or when {@code dropoutKey} is null). Masks depend only on the key (seed, step, each
+   * row's sample index) and each element's place, so backward, activation recomputation and
+   * another split of the same samples over ranks all see the same masks.
+   *
+   * @param dropoutKey the masks' key, its samples one per row; null for no dropout
+   */
+  public double forward(int[] inputs, int[] targets, int batch, int seqLen, DropoutKey dropoutKey) {
     validate(inputs, targets, batch, seqLen);
+    TransformerDropout drop = TransformerDropout.of(config.dropout(), dropoutKey, batch, seqLen, config.heads());
     if (acts == null || !acts.fits(batch, seqLen, params.dataType(), recompute)) {
       if (acts != null) {
         acts.close();
@@ -207,7 +225,11 @@ public final class GptModel implements TrainableModel {
     TransformerActivations x = a.trunk;
     a.tokens.data().setData(inputs);
     Encoder.forward(x.encoded, a.tokens, params.view("wte.weight"), params.view("wpe.weight"), batch, seqLen, 0);
-    trunk.forward(x, a.mask, batch, seqLen);
+    if (drop.active()) {
+      Dropout.forward(x.encoded, x.encoded, drop.embeddings());
+    }
+    trunk.forward(x, a.mask, drop, batch, seqLen);
+    this.dropout = drop;
     TiedLmHead.forward(a.logits, x.lnf, params.view("wte.weight"));
     this.targets = targets;
     this.backwardReady = targets != null;
@@ -249,7 +271,10 @@ public final class GptModel implements TrainableModel {
 
     SoftmaxCrossEntropy.backward(a.dlogits, a.probs, targets, ignoreIndex, 1.0);
     TiedLmHead.backward(x.scratch.dln, dwte, a.dlogits, x.lnf, params.view("wte.weight"));
-    trunk.backward(grads, x, a.mask, ready, batch, seqLen);
+    trunk.backward(grads, x, a.mask, dropout, ready, batch, seqLen);
+    if (dropout.active()) {
+      Dropout.backward(x.dresidual, x.dresidual, dropout.embeddings());
+    }
     Encoder.backward(dwte, grads.view("wpe.weight"), x.dresidual, a.tokens, x.ones, batch, seqLen);
     ready.ready(0, embeddingsEnd);
   }

@@ -13,12 +13,14 @@ package org.ringtrain.ops.gpt;
  * @param dModel        model width C
  * @param layers        number of Transformer blocks L
  * @param heads         attention heads NH; must divide {@code dModel}
- * @param dropout       dropout probability; only 0 is supported for now
+ * @param dropout       dropout probability in [0, 1) on the embeddings, the attention probabilities
+ *                      and each residual branch during training (GPT-2's placement); 0 turns it
+ *                      off (default {@value #DEFAULT_DROPOUT}); evaluation and generation never drop
  */
 public record ModelConfig(int vocabSize, int contextLength, int dModel, int layers, int heads, double dropout)
     implements java.io.Serializable {
 
-  /** Dropout of every preset: 0, the only value the layers implement. */
+  /** Dropout of every preset: 0, as for pretraining; fine-tuning on small corpora may use 0.1. */
   public static final double DEFAULT_DROPOUT = 0.0;
 
   /** Validates every field; messages name the field, the value found and what to do. */
@@ -34,11 +36,8 @@ public record ModelConfig(int vocabSize, int contextLength, int dModel, int laye
           + dModel + " or change dModel");
     }
     if (!(dropout >= 0.0 && dropout < 1.0)) {
-      throw new IllegalArgumentException("dropout must be in [0, 1), but found dropout=" + dropout);
-    }
-    if (dropout != 0.0) {
-      throw new IllegalArgumentException("dropout must be 0 for now, but found dropout=" + dropout
-          + "; the layers do not implement dropout yet: set dropout=0");
+      throw new IllegalArgumentException("dropout must be in [0, 1), but found dropout=" + dropout
+          + "; use 0 to turn it off, or a small probability such as 0.1");
     }
   }
 

@@ -3,8 +3,9 @@
  * batched matmuls over [B, NH, T, HS]; in float32 the mask and softmax (forward and backward) are
  * one fused kernel each (org.ringtrain.ops.kernels.SoftmaxKernel) and the copies between the
  * token-major and head-major layouts are block moves (HeadsKernel). It is not the qkv or output
- * projection (those are Linear layers around it) and has no dropout. For one-token decoding with a
- * KV cache see CachedAttention.
+ * projection (those are Linear layers around it). Dropout on the attention probabilities is an
+ * optional argument (a Dropout.Mask; training only). For one-token decoding with a KV cache see
+ * CachedAttention.
  */
 package org.ringtrain.ops.layers;
 
@@ -73,7 +74,21 @@ public final class Attention {
    */
   public static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, int batch, int seqLen, int heads) {
-    forward(out, qkvh, att, yh, inp, mask, batch, seqLen, heads,
+    forward(out, qkvh, att, yh, inp, mask, null, null, batch, seqLen, heads);
+  }
+
+  /**
+   * {@link #forward(INDArray, INDArray, INDArray, INDArray, INDArray, INDArray, int, int, int)} with
+   * dropout on the attention probabilities: {@code out = dropout(softmax(...)) v}. {@code att}
+   * keeps the probabilities before dropout (the softmax backward needs them); the dropped ones go
+   * to {@code attDropped}. With {@code drop} null this is exactly the forward without dropout.
+   *
+   * @param drop       the mask of the probabilities, rows per sample NH*T; null for none
+   * @param attDropped [B, NH, T, T] scratch for the dropped probabilities (unused when drop is null)
+   */
+  public static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
+      INDArray mask, Dropout.Mask drop, INDArray attDropped, int batch, int seqLen, int heads) {
+    forward(out, qkvh, att, yh, inp, mask, drop, attDropped, batch, seqLen, heads,
         Fused.accepts(out, qkvh, att, yh, inp, mask) && SoftmaxKernel.supportsMask(att, mask));
   }
 
@@ -83,11 +98,11 @@ public final class Attention {
    */
   public static void forwardNd4j(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, int batch, int seqLen, int heads) {
-    forward(out, qkvh, att, yh, inp, mask, batch, seqLen, heads, false);
+    forward(out, qkvh, att, yh, inp, mask, null, null, batch, seqLen, heads, false);
   }
 
   private static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
-      INDArray mask, int batch, int seqLen, int heads, boolean fused) {
+      INDArray mask, Dropout.Mask drop, INDArray attDropped, int batch, int seqLen, int heads, boolean fused) {
     long hs = inp.size(1) / 3 / heads;
     double scale = 1.0 / Math.sqrt(hs);
     if (fused) {
@@ -105,7 +120,12 @@ public final class Attention {
       Kernels.broadcastAdd(att, att, mask);
       Nd4j.exec(new SoftMax(att, att, 3));
     }
-    Kernels.bmm(yh, att, v, false, false, 1.0, 0.0);
+    INDArray probs = att;
+    if (drop != null) {
+      Dropout.forward(attDropped, att, drop);
+      probs = attDropped;
+    }
+    Kernels.bmm(yh, probs, v, false, false, 1.0, 0.0);
     if (fused) {
       HeadsKernel.fromHeads(out, yh, batch, seqLen, 1, heads);
     } else {
@@ -133,7 +153,21 @@ public final class Attention {
   public static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
       int batch, int seqLen, int heads) {
-    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, batch, seqLen, heads,
+    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, null, batch, seqLen, heads);
+  }
+
+  /**
+   * Backward of the forward with dropout: the mask is recomputed from {@code drop} (the forward's
+   * mask), the dropped probabilities into {@code attTmp} for v's gradient, and the probabilities'
+   * gradient is masked before the softmax backward. With {@code drop} null this is exactly the
+   * backward without dropout.
+   *
+   * @param drop the forward's mask, or null
+   */
+  public static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
+      INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh, Dropout.Mask drop,
+      int batch, int seqLen, int heads) {
+    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, drop, batch, seqLen, heads,
         Fused.accepts(dinp, dout, att, dyh, datt, dqkvh));
   }
 
@@ -144,11 +178,11 @@ public final class Attention {
   public static void backwardNd4j(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
       int batch, int seqLen, int heads) {
-    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, batch, seqLen, heads, false);
+    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, null, batch, seqLen, heads, false);
   }
 
   private static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
-      INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh,
+      INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh, Dropout.Mask drop,
       int batch, int seqLen, int heads, boolean fused) {
     long hs = dinp.size(1) / 3 / heads;
     double scale = 1.0 / Math.sqrt(hs);
@@ -160,8 +194,16 @@ public final class Attention {
     } else {
       dyh.assign(headsViewOfC(dout, batch, seqLen, heads));
     }
+    INDArray probs = att;
+    if (drop != null) {
+      Dropout.forward(attTmp, att, drop); // the forward's dropped probabilities, from the same key
+      probs = attTmp;
+    }
     Kernels.bmm(datt, dyh, v, false, true, 1.0, 0.0);
-    Kernels.bmm(dqkvh.get(NDArrayIndex.point(2)), att, dyh, true, false, 1.0, 0.0);
+    Kernels.bmm(dqkvh.get(NDArrayIndex.point(2)), probs, dyh, true, false, 1.0, 0.0);
+    if (drop != null) {
+      Dropout.backward(datt, datt, drop); // gradient of the probabilities before dropout
+    }
     if (fused) {
       SoftmaxKernel.backward(datt, att); // dpre
     } else {

@@ -1,13 +1,15 @@
 /*
  * TransformerBlock: the forward and backward pass of one pre-LayerNorm Transformer block, GPT-2's
  * (x += proj(attn(LN1(x))); x += mlp(LN2(x))), written once for every model built of such
- * blocks. Whether attention is causal or bidirectional is only the mask the caller passes. It owns
- * no memory: weights, gradients, kept activations and scratch are all given.
+ * blocks. Whether attention is causal or bidirectional is only the mask the caller passes, and
+ * whether it drops out (training) only the TransformerDropout. It owns no memory: weights,
+ * gradients, kept activations and scratch are all given.
  */
 package org.ringtrain.ops.transformer;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.layers.Attention;
+import org.ringtrain.ops.layers.Dropout;
 import org.ringtrain.ops.layers.Gelu;
 import org.ringtrain.ops.layers.LayerNorm;
 import org.ringtrain.ops.layers.Linear;
@@ -21,6 +23,11 @@ import org.ringtrain.ops.layers.Residual;
  * residual stream lives in one buffer ({@code dresidual}) that the block's two branches read as
  * their output gradient and add their input gradient back into; Residual.backward is therefore
  * not called (as in llm.c's CUDA trainer).
+ *
+ * <p>Dropout, as GPT-2 and nanoGPT have it: on the attention probabilities and on each branch's
+ * output before the residual add, {@code x += drop(proj(attn(LN1(x))))}, {@code x += drop(mlp(LN2(x)))}.
+ * No mask is kept: backward recomputes each from its key, and with {@link TransformerDropout#NONE}
+ * the arithmetic is exactly that of the block without dropout.
  */
 public final class TransformerBlock {
 
@@ -35,22 +42,33 @@ public final class TransformerBlock {
    * @param inp    [B*T, C] the block's input (the previous block's output or the embeddings)
    * @param mask   added to the attention scores: [T, T] causal ({@link Attention#causalMask}) or
    *               a key padding mask [B, 1, 1, T]
+   * @param drop   this forward's dropout ({@link TransformerDropout#NONE} for none)
+   * @param layer  this block's index, part of its dropout masks' keys
    * @param w      the block's weights
    * @param batch  B
    * @param seqLen T
    * @param heads  NH
    */
-  public static void forward(BlockActivations acts, BlockScratch s, INDArray inp, INDArray mask, BlockTensors w,
-      int batch, int seqLen, int heads) {
+  public static void forward(BlockActivations acts, BlockScratch s, INDArray inp, INDArray mask,
+      TransformerDropout drop, int layer, BlockTensors w, int batch, int seqLen, int heads) {
+    Dropout.Mask attDrop = drop.attention(layer);
+    Dropout.Mask attOutDrop = drop.attentionOut(layer);
+    Dropout.Mask mlpOutDrop = drop.mlpOut(layer);
     LayerNorm.forward(acts.ln1, acts.ln1Mean, acts.ln1Rstd, inp, w.ln1w(), w.ln1b());
     Linear.forward(s.qkv, acts.ln1, w.qkvW(), w.qkvB());
-    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, batch, seqLen, heads);
+    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.attTmp, batch, seqLen, heads);
     Linear.forward(s.proj, acts.atty, w.attProjW(), w.attProjB());
+    if (attOutDrop != null) {
+      Dropout.forward(s.proj, s.proj, attOutDrop);
+    }
     Residual.forward(acts.residual2, inp, s.proj);
     LayerNorm.forward(acts.ln2, acts.ln2Mean, acts.ln2Rstd, acts.residual2, w.ln2w(), w.ln2b());
     Linear.forward(acts.fch, acts.ln2, w.fcW(), w.fcB());
     Gelu.forward(s.fchGelu, acts.fchSig, acts.fch);
     Linear.forward(s.proj, s.fchGelu, w.fcProjW(), w.fcProjB());
+    if (mlpOutDrop != null) {
+      Dropout.forward(s.proj, s.proj, mlpOutDrop);
+    }
     Residual.forward(acts.out, acts.residual2, s.proj);
   }
 
@@ -62,6 +80,8 @@ public final class TransformerBlock {
    * @param acts      this block's activations from forward
    * @param s         scratch shared by the blocks
    * @param inp       [B*T, C] the block's forward input
+   * @param drop      the dropout the forward used
+   * @param layer     this block's index
    * @param w         the block's weights
    * @param ones      [1, >= B*T] all ones
    * @param batch     B
@@ -69,15 +89,30 @@ public final class TransformerBlock {
    * @param heads     NH
    */
   public static void backward(INDArray dresidual, BlockTensors dw, BlockActivations acts, BlockScratch s,
-      INDArray inp, BlockTensors w, INDArray ones, int batch, int seqLen, int heads) {
+      INDArray inp, TransformerDropout drop, int layer, BlockTensors w, INDArray ones, int batch, int seqLen,
+      int heads) {
+    Dropout.Mask attDrop = drop.attention(layer);
+    Dropout.Mask attOutDrop = drop.attentionOut(layer);
+    Dropout.Mask mlpOutDrop = drop.mlpOut(layer);
     acts.fch.mul(acts.fchSig, s.fchGelu); // the GELU output, cheaper to recompute than to keep
-    Linear.backward(s.dfchGelu, dw.fcProjW(), dw.fcProjB(), dresidual, s.fchGelu, w.fcProjW(), ones);
+    // A branch's output gradient is the stream's, masked: into s.proj (forward scratch, free here).
+    INDArray dmlpOut = dresidual;
+    if (mlpOutDrop != null) {
+      Dropout.backward(s.proj, dresidual, mlpOutDrop);
+      dmlpOut = s.proj;
+    }
+    Linear.backward(s.dfchGelu, dw.fcProjW(), dw.fcProjB(), dmlpOut, s.fchGelu, w.fcProjW(), ones);
     Gelu.backward(s.dfch, s.dfchGelu, acts.fch, acts.fchSig, s.fchGelu);
     Linear.backward(s.dln, dw.fcW(), dw.fcB(), s.dfch, acts.ln2, w.fcW(), ones);
     LayerNorm.backward(dresidual, dw.ln2w(), dw.ln2b(), s.dln, acts.residual2, w.ln2w(),
         acts.ln2Mean, acts.ln2Rstd, s.lnXhat, s.lnTmp, s.rowTmp, ones);
-    Linear.backward(s.datty, dw.attProjW(), dw.attProjB(), dresidual, acts.atty, w.attProjW(), ones);
-    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.attTmp, s.rowSum, s.dqkvh,
+    INDArray dattOut = dresidual;
+    if (attOutDrop != null) {
+      Dropout.backward(s.proj, dresidual, attOutDrop);
+      dattOut = s.proj;
+    }
+    Linear.backward(s.datty, dw.attProjW(), dw.attProjB(), dattOut, acts.atty, w.attProjW(), ones);
+    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.attTmp, s.rowSum, s.dqkvh, attDrop,
         batch, seqLen, heads);
     Linear.backward(s.dln, dw.qkvW(), dw.qkvB(), s.dqkv, acts.ln1, w.qkvW(), ones);
     LayerNorm.backward(dresidual, dw.ln1w(), dw.ln1b(), s.dln, inp, w.ln1w(),

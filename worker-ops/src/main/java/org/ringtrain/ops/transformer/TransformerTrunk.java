@@ -73,8 +73,19 @@ public final class TransformerTrunk {
    * @param mask [T, T] causal or [B, 1, 1, T] key padding, see {@link TransformerBlock#forward}
    */
   public void forward(TransformerActivations a, INDArray mask, int batch, int seqLen) {
+    forward(a, mask, TransformerDropout.NONE, batch, seqLen);
+  }
+
+  /**
+   * {@link #forward(TransformerActivations, INDArray, int, int)} with dropout inside the blocks
+   * (training); {@link TransformerDropout#NONE} gives exactly the forward without dropout.
+   *
+   * @param drop the forward's dropout; backward must be given the same
+   */
+  public void forward(TransformerActivations a, INDArray mask, TransformerDropout drop, int batch, int seqLen) {
     for (int l = 0; l < layers; l++) {
-      TransformerBlock.forward(a.blocks[l], a.scratch, a.blockInput(l), mask, weights[l], batch, seqLen, heads);
+      TransformerBlock.forward(a.blocks[l], a.scratch, a.blockInput(l), mask, drop, l, weights[l], batch, seqLen,
+          heads);
     }
     LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, a.blocks[layers - 1].out, lnfW, lnfB);
   }
@@ -92,6 +103,15 @@ public final class TransformerTrunk {
    */
   public void backward(ParameterBuffer gradBuffer, TransformerActivations a, INDArray mask, GradientListener ready,
       int batch, int seqLen) {
+    backward(gradBuffer, a, mask, TransformerDropout.NONE, ready, batch, seqLen);
+  }
+
+  /**
+   * Backward of a forward with dropout {@code drop}; each mask is recomputed from its key, also
+   * when a block's forward is recomputed, so recomputation changes no bit.
+   */
+  public void backward(ParameterBuffer gradBuffer, TransformerActivations a, INDArray mask, TransformerDropout drop,
+      GradientListener ready, int batch, int seqLen) {
     if (grads == null) {
       grads = BlockTensors.allOf(gradBuffer, layers);
     }
@@ -103,9 +123,9 @@ public final class TransformerTrunk {
     long blockEnd = lnfStart;
     for (int l = layers - 1; l >= 0; l--) {
       if (a.recompute && l < layers - 1) {
-        TransformerBlock.forward(a.blocks[l], s, a.blockInput(l), mask, weights[l], batch, seqLen, heads);
+        TransformerBlock.forward(a.blocks[l], s, a.blockInput(l), mask, drop, l, weights[l], batch, seqLen, heads);
       }
-      TransformerBlock.backward(a.dresidual, grads[l], a.blocks[l], s, a.blockInput(l), weights[l], a.ones,
+      TransformerBlock.backward(a.dresidual, grads[l], a.blocks[l], s, a.blockInput(l), drop, l, weights[l], a.ones,
           batch, seqLen, heads);
       ready.ready(blockStart[l], blockEnd);
       blockEnd = blockStart[l];

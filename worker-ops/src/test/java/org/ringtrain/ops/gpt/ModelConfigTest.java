@@ -42,9 +42,11 @@ class ModelConfigTest {
   }
 
   @Test
-  void dropoutOtherThanZeroIsRejectedWithAHint() {
-    assertMessage(() -> new ModelConfig(256, 128, 128, 4, 4, 0.1), "dropout must be 0 for now", "set dropout=0");
-    assertMessage(() -> new ModelConfig(256, 128, 128, 4, 4, 1.0), "dropout must be in [0, 1)", "dropout=1.0");
+  void dropoutOutsideZeroToOneIsRejectedWithAHint() {
+    assertEquals(0.1, new ModelConfig(256, 128, 128, 4, 4, 0.1).dropout());
+    assertMessage(() -> new ModelConfig(256, 128, 128, 4, 4, 1.0), "dropout must be in [0, 1)", "dropout=1.0",
+        "use 0 to turn it off");
+    assertMessage(() -> new ModelConfig(256, 128, 128, 4, 4, -0.1), "dropout must be in [0, 1)", "dropout=-0.1");
     assertMessage(() -> new ModelConfig(256, 128, 128, 4, 4, Double.NaN), "dropout must be in [0, 1)", "NaN");
   }
 
