@@ -7,6 +7,7 @@ import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.gpt.ModelConfig;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
+import org.ringtrain.ops.transformer.DropoutKey;
 
 /** A GPT decoder of one {@link ModelConfig}, trained on next-token prediction. */
 final class GptRecipe implements ModelRecipe {
@@ -38,7 +39,7 @@ final class GptRecipe implements ModelRecipe {
 
   @Override
   public Instance create(long seed, int microBatch) {
-    return new GptInstance(GptModel.initialised(config, seed), microBatch, config.contextLength());
+    return new GptInstance(GptModel.initialised(config, seed), seed, microBatch, config.contextLength());
   }
 
   /** 6N + 12 L C T FLOPs per token (PaLM, appendix B). */
@@ -50,12 +51,14 @@ final class GptRecipe implements ModelRecipe {
 
   private static final class GptInstance implements Instance {
     private final GptModel model;
+    private final long seed; // the run's, which the dropout masks are keyed by
     private final int seqLen;
     private final int[] inputs; // [B*T]
     private final int[] targets; // [B*T]
 
-    GptInstance(GptModel model, int microBatch, int seqLen) {
+    GptInstance(GptModel model, long seed, int microBatch, int seqLen) {
       this.model = model;
+      this.seed = seed;
       this.seqLen = seqLen;
       this.inputs = new int[microBatch * seqLen];
       this.targets = new int[microBatch * seqLen];
@@ -68,12 +71,23 @@ final class GptRecipe implements ModelRecipe {
 
     @Override
     public double forward(int[][] rows, int[] picked) {
+      fill(rows, picked);
+      return model.forward(inputs, targets, picked.length, seqLen);
+    }
+
+    /** Dropout masks keyed by (seed, step, each row's index in the training data). */
+    @Override
+    public double forwardTraining(int[][] rows, int[] picked, long step) {
+      fill(rows, picked);
+      return model.forward(inputs, targets, picked.length, seqLen, new DropoutKey(seed, step, picked));
+    }
+
+    private void fill(int[][] rows, int[] picked) {
       for (int i = 0; i < picked.length; i++) {
         int[] seq = rows[picked[i]];
         System.arraycopy(seq, 0, inputs, i * seqLen, seqLen);
         System.arraycopy(seq, 1, targets, i * seqLen, seqLen);
       }
-      return model.forward(inputs, targets, picked.length, seqLen);
     }
 
     @Override

@@ -31,6 +31,9 @@ import org.ringtrain.ops.gpt.ModelConfig;
  * @param dModel             embedding width, C (default 128)
  * @param layers             Transformer blocks, L (default 4)
  * @param heads              attention heads, NH (default 4); must divide dModel
+ * @param dropout            dropout probability in [0, 1) on the embeddings, attention probabilities
+ *                           and residual branches during training (default 0, as for pretraining;
+ *                           0.1 for fine-tuning or a small corpus); evaluation never drops
  * @param loop               the training loop: ranks, batches, steps, optimizer, checkpoints, metrics,
  *                           ring, threads (see {@link LoopConfig} for each setting and default)
  */
@@ -43,6 +46,7 @@ public record TrainConfig(
     int dModel,
     int layers,
     int heads,
+    double dropout,
     LoopConfig loop) implements Serializable {
 
   private static final String WHAT = "train config";
@@ -57,6 +61,7 @@ public record TrainConfig(
     d.put("dModel", 128);
     d.put("layers", 4);
     d.put("heads", 4);
+    d.put("dropout", ModelConfig.DEFAULT_DROPOUT);
     d.putAll(LoopConfig.defaults());
     return d;
   }
@@ -73,6 +78,7 @@ public record TrainConfig(
     require(layers > 0, "layers", layers, "use at least 1 layer");
     require(heads > 0 && dModel % heads == 0, "heads", heads,
         "heads must divide dModel=" + dModel + ", e.g. " + divisorNear(dModel, heads));
+    require(dropout >= 0 && dropout < 1, "dropout", dropout, "use a probability in [0, 1): 0 turns it off, 0.1 is usual");
     require(loop != null, "loop", null, "build a TrainConfig with fromLayers");
   }
 
@@ -91,7 +97,7 @@ public record TrainConfig(
 
   /** The model this config trains, for a tokenizer with {@code vocabSize} tokens. */
   public ModelConfig modelConfig(int vocabSize) {
-    return new ModelConfig(vocabSize, contextLength, dModel, layers, heads, 0.0);
+    return new ModelConfig(vocabSize, contextLength, dModel, layers, heads, dropout);
   }
 
   /** Tokens every optimizer step consumes across all ranks. */

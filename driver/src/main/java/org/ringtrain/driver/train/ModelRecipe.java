@@ -47,8 +47,18 @@ public interface ModelRecipe extends Serializable {
     /**
      * Forward with loss on the rows {@code rows[picked[0]], rows[picked[1]], ...} (exactly the
      * micro-batch size of them); returns the mean loss and leaves the model ready for backward.
+     * An evaluation forward: no dropout.
      */
     double forward(int[][] rows, int[] picked);
+
+    /**
+     * The training forward of step {@code step} (0-based): as {@link #forward}, with the model's
+     * dropout, if any, keyed by the step and the picked sample indices. Default: {@link #forward}
+     * (a model without dropout).
+     */
+    default double forwardTraining(int[][] rows, int[] picked, long step) {
+      return forward(rows, picked);
+    }
 
     /** Frees the model. */
     @Override

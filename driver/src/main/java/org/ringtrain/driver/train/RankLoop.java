@@ -167,7 +167,7 @@ final class RankLoop {
       double lr = schedule.lr(step);
       GradientBuckets buckets = new GradientBuckets(ring, gradBytes, model.layout().totalElements(),
           (long) cfg.ring().bucketMb() << 20);
-      double lossSum = forwardBackward(buckets, timer);
+      double lossSum = forwardBackward(step, buckets, timer);
       syncGradients(buckets, timer);
       // The loss is reduced before the update, so that every rank decides on the same loss and norm.
       float loss = globalLoss(lossSum);
@@ -248,12 +248,12 @@ final class RankLoop {
 
     /** Zeroes the gradients, then forward and backward of every micro-batch; returns their summed loss. */
     @SuppressWarnings("try") // the lap is only closed, never read
-    private double forwardBackward(GradientBuckets buckets, StepTimer timer) {
+    private double forwardBackward(long step, GradientBuckets buckets, StepTimer timer) {
       try (StepTimer.Lap lap = timer.time(StepTimer.Phase.COMPUTE)) {
         model.zeroGrad();
         double lossSum = 0;
         for (int micro = 0; micro < cfg.gradAccumSteps(); micro++) {
-          lossSum += instance.forward(data.train(), nextBatch());
+          lossSum += instance.forwardTraining(data.train(), nextBatch(), step);
           if (micro == cfg.gradAccumSteps() - 1) {
             model.backward(buckets::ready); // buckets go to the ring while backward continues
           } else {

@@ -210,6 +210,17 @@ class GptTrainerTest {
   }
 
   @Test
+  void dropoutReachesTheTrainingStepsAndReplicasStayIdentical() throws Exception {
+    TrainingResult plain = fit(config("nodrop", 2, 4, 3), sequences(0, 32), sequences(500, 4));
+    TrainingResult dropped = fit(config("drop", 2, 4, 3).with("dropout", 0.1), sequences(0, 32), sequences(500, 4));
+    assertTrue(dropped.replicasIdentical(), "every rank applies the same update with dropout on");
+    double first = plain.ranks().get(0).losses()[0];
+    double firstDropped = dropped.ranks().get(0).losses()[0];
+    // Same weights, same rows at step 1: only the masks differ.
+    assertTrue(first != firstDropped && Math.abs(first - firstDropped) < 0.5, first + " vs " + firstDropped);
+  }
+
+  @Test
   void resumingFromACheckpointGivesTheSameLossesAsNotStopping() throws Exception {
     // A constant learning rate makes a 10-step run the first half of a 20-step run.
     TrainConfig straight = config("straight", 2, 4, 20).with("minLearningRate", 3e-3).with("warmupSteps", 0);

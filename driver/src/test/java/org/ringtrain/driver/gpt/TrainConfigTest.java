@@ -50,6 +50,20 @@ class TrainConfigTest {
   }
 
   @Test
+  void dropoutDefaultsToZeroReachesTheModelAndIsCheckedToBeAProbability() {
+    assertEquals(0.0, TrainConfig.fromLayers(REQUIRED).modelConfig(256).dropout(), "pretraining default");
+    TrainConfig cfg = TrainConfig.fromLayers(REQUIRED, Map.of("dropout", "0.1"));
+    assertEquals(0.1, cfg.modelConfig(256).dropout());
+    assertEquals(cfg, TrainConfig.fromJson(cfg.toJson()), "stored in the checkpoint's config");
+    IllegalArgumentException one = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("dropout", 1.0)));
+    assertTrue(one.getMessage().contains("dropout = 1.0; use a probability in [0, 1)"), one.getMessage());
+    String old = TrainConfig.fromLayers(REQUIRED).toJson().replace(",\"dropout\":0.0", "");
+    assertTrue(!old.contains("dropout"), old);
+    assertEquals(0.0, TrainConfig.fromJson(old).dropout(), "a checkpoint from before dropout existed");
+  }
+
+  @Test
   void aConfigStoredBeforeNewerSettingsExistedLoadsWithTheirDefaults() {
     TrainConfig cfg = TrainConfig.fromLayers(REQUIRED, Map.of("steps", 90));
     String json = cfg.toJson().replace(",\"tensorboardDir\":\"\"", "").replace(",\"peakGflopsPerRank\":0.0", "");
