@@ -110,22 +110,27 @@ public final class DropoutKernel {
       float s = (float) scale;
       Parallel.forChunks(rows, chunkRows, (from, to) -> {
         for (int r = from; r < to; r++) {
-          long key = rowKey(siteKey, samples[r / rowsPerSample], r % rowsPerSample);
+          long counter = rowKey(siteKey, samples[r / rowsPerSample], r % rowsPerSample);
           int base = r * cols;
           for (int k = 0; k < cols; k++) {
+            counter += GOLDEN; // column k's draw is mix(rowKey + (k + 1) GOLDEN), as keep() says
             int at = (base + k) * 4;
-            o.putFloat(at, x.getFloat(at) * (keep(key, k, threshold) ? s : 0f));
+            float v = x.getFloat(at);
+            // x * m is x itself for x = +-0: skip the draw (causal attention is half zeros).
+            o.putFloat(at, v == 0f ? v : v * ((mix(counter) >>> 32) >= threshold ? s : 0f));
           }
         }
       });
     } else {
       Parallel.forChunks(rows, chunkRows, (from, to) -> {
         for (int r = from; r < to; r++) {
-          long key = rowKey(siteKey, samples[r / rowsPerSample], r % rowsPerSample);
+          long counter = rowKey(siteKey, samples[r / rowsPerSample], r % rowsPerSample);
           int base = r * cols;
           for (int k = 0; k < cols; k++) {
+            counter += GOLDEN;
             int at = (base + k) * 8;
-            o.putDouble(at, x.getDouble(at) * (keep(key, k, threshold) ? scale : 0.0));
+            double v = x.getDouble(at);
+            o.putDouble(at, v == 0.0 ? v : v * ((mix(counter) >>> 32) >= threshold ? scale : 0.0));
           }
         }
       });

@@ -143,7 +143,7 @@ public final class Attention {
    * @param att     [B, NH, T, T] from forward
    * @param dyh     [B, NH, T, HS] scratch
    * @param datt    [B, NH, T, T] scratch
-   * @param attTmp  [B, NH, T, T] scratch (not used by the fused kernel)
+   * @param attTmp  [B, NH, T, T] scratch (not used by the fused kernel, except for dropout)
    * @param rowSum  [B, NH, T] scratch (not used by the fused kernel)
    * @param dqkvh   [3, B, NH, T, HS] scratch
    * @param batch   B

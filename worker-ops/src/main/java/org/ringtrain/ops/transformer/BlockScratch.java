@@ -27,7 +27,7 @@ public final class BlockScratch {
   public final INDArray rowTmp; // [B*T]
   public final INDArray dyh; // [B, NH, T, HS]
   public final INDArray datt; // [B, NH, T, T]
-  public final INDArray attTmp; // [B, NH, T, T]
+  public final INDArray attTmp; // [B, NH, T, T] also the dropped attention probabilities in training
   public final INDArray rowSum; // [B, NH, T]
   public final INDArray dqkvh; // [3, B, NH, T, HS]
 

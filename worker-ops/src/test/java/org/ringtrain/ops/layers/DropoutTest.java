@@ -74,6 +74,13 @@ class DropoutTest {
     for (int k = 0; k < 200; k++) {
       assertEquals((stream.nextLong() >>> 32) >= threshold, DropoutKernel.keep(rowKey, k, threshold), "column " + k);
     }
+    // The kernel draws the same: row 9 of sample 17 at that site, every column.
+    Dropout.Mask m = new Dropout.Mask(0.5, DropoutKernel.siteKey(3, 4, 5, 6), new int[] {17}, 10);
+    INDArray ones = Nd4j.ones(DataType.FLOAT, 10, 200);
+    Dropout.forward(ones, ones, m);
+    for (int k = 0; k < 200; k++) {
+      assertEquals(DropoutKernel.keep(rowKey, k, threshold), ones.getFloat(9, k) != 0f, "kernel, column " + k);
+    }
   }
 
   @Test
