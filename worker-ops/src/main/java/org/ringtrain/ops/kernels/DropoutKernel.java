@@ -8,8 +8,6 @@
 package org.ringtrain.ops.kernels;
 
 import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
-import org.bytedeco.javacpp.BytePointer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -103,8 +101,8 @@ public final class DropoutKernel {
       long threshold, double scale) {
     int rows = samples.length * rowsPerSample;
     int cols = (int) (inp.length() / rows);
-    ByteBuffer o = buffer(out);
-    ByteBuffer x = buffer(inp);
+    ByteBuffer o = Fused.elements(out);
+    ByteBuffer x = Fused.elements(inp);
     int chunkRows = Math.max(1, CHUNK_ELEMENTS / Math.max(1, cols));
     if (inp.dataType() == DataType.FLOAT) {
       float s = (float) scale;
@@ -135,14 +133,5 @@ public final class DropoutKernel {
         }
       });
     }
-  }
-
-  /** A native-order buffer over exactly {@code a}'s elements (dense, as {@link #accepts} checks). */
-  private static ByteBuffer buffer(INDArray a) {
-    int width = a.dataType().width();
-    long first = a.offset() - a.data().originalOffset();
-    BytePointer p = new BytePointer(a.data().addressPointer());
-    p.position(0).capacity((first + a.length()) * width);
-    return p.position(first * width).asByteBuffer().order(ByteOrder.nativeOrder());
   }
 }

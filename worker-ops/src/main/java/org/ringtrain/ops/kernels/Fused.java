@@ -101,4 +101,21 @@ public final class Fused {
     p.position(0).capacity(first * 4 + bytes);
     return p.position(first * 4).asByteBuffer().order(ByteOrder.nativeOrder());
   }
+
+  /**
+   * As {@link #floats} for a dense row-major array of any element width (float64 included), for
+   * kernels that need no Vector API; its bytes must fit an int index.
+   */
+  static ByteBuffer elements(INDArray a) {
+    int width = a.dataType().width();
+    if (a.length() * width > Integer.MAX_VALUE || !denseRowMajor(a)) {
+      throw new IllegalArgumentException("a kernel addresses a dense row-major array of under 2^31 bytes, but found "
+          + a.length() + " elements of " + width + " bytes, strides " + java.util.Arrays.toString(a.stride())
+          + "; callers must check the kernel's accepts first");
+    }
+    long first = a.offset() - a.data().originalOffset();
+    BytePointer p = new BytePointer(a.data().addressPointer());
+    p.position(0).capacity((first + a.length()) * width);
+    return p.position(first * width).asByteBuffer().order(ByteOrder.nativeOrder());
+  }
 }

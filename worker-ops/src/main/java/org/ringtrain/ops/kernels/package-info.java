@@ -9,7 +9,8 @@
  * JVM started with {@code --add-modules=jdk.incubator.vector}) and otherwise run their ND4J
  * composition, which stays the float64 path of the gradient checks and the reference these kernels
  * are tested against. Every result element is computed by one thread with the same code whatever
- * the thread count, so results do not depend on the number of threads.
+ * the thread count, so results do not depend on the number of threads. DropoutKernel is the one
+ * kernel without the Vector API (its work is integer hashing) and runs in float32 and float64 alike.
  *
  * <p>Must not import layers, transformer or the model packages (they call it), Spark or the ring.
  *
