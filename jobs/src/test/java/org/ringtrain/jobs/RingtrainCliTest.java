@@ -79,6 +79,8 @@ class RingtrainCliTest {
         () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", blocker.resolve("sub").toString()));
     expectConfigError("unknown-setting",
         () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set", "unknown-setting=1"));
+    expectConfigError("dropout = 1.0; use a probability in [0, 1)",
+        () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set", "dropout=1"));
     System.setProperty("spark.master", "local[2]");
     try {
       expectConfigError("worldSize=3 needs 3 task slots but master local[2] has 2",
