@@ -1,6 +1,6 @@
 // Data-parallel GPT training end to end in a real local[2,4] SparkContext with
 // Kryo (registration required): barrier stage, ring, checkpoints, metrics,
-// resume, retry after an injected failure, the equivalences that make data
+// resume, retry after an injected failure, dropout reaching the steps, the equivalences that make data
 // parallelism trustworthy, and that fit returns the model of its own run.
 // Why over 300 lines: one local SparkSession serves every training case (equivalence, retry, resume, fit's result).
 package org.ringtrain.driver.gpt;
