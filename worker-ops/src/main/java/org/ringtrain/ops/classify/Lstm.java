@@ -13,6 +13,7 @@ import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.kernels.Fused;
 import org.ringtrain.ops.kernels.LstmCellKernel;
+import org.ringtrain.ops.kernels.RowGemm;
 import org.ringtrain.ops.layers.Kernels;
 import org.ringtrain.ops.layers.Linear;
 
@@ -31,7 +32,8 @@ import org.ringtrain.ops.layers.Linear;
  * steps into weight and input gradients with three gemms.
  *
  * <p>In float32 (when {@link Fused#accepts} the arrays) a step's element-wise work is one call of
- * {@link LstmCellKernel} in each direction, so a step costs one gemm and one kernel call; otherwise
+ * {@link LstmCellKernel} in each direction and its gemm goes to BLAS without ND4J views
+ * ({@link RowGemm}), so a step costs one gemm and one kernel call; otherwise
  * (float64, or {@code -Dringtrain.kernels.nd4j=true}) it is ~8 ND4J ops forward and ~12 backward
  * on [B, H] views, the reference the kernel is tested against.
  *
@@ -60,10 +62,10 @@ final class Lstm {
   static void forward(INDArray out, INDArray c, INDArray tanhC, INDArray act, INDArray inp,
       INDArray wih, INDArray whh, INDArray bias, int steps, int batch) {
     Linear.forward(act, inp, wih, bias); // input projection of every step at once
-    if (Fused.accepts(out, c, tanhC, act)) {
+    if (Fused.accepts(out, c, tanhC, act, whh)) {
       for (int t = 0; t < steps; t++) {
         if (t > 0) {
-          Kernels.gemm(rows(act, t, batch), rows(out, t - 1, batch), whh, false, false, 1.0, 1.0);
+          RowGemm.gemm(act, (long) t * batch, out, (long) (t - 1) * batch, whh, false, batch, 1f);
         }
         LstmCellKernel.forward(act, c, tanhC, out, t, batch);
       }
@@ -142,10 +144,10 @@ final class Lstm {
       INDArray inp, INDArray out, INDArray c, INDArray tanhC, INDArray act, INDArray wih, INDArray whh,
       INDArray dgates, INDArray deriv, INDArray oDtanh, INDArray dh, INDArray dc, INDArray dcNext,
       INDArray ones, int steps, int batch) {
-    if (Fused.accepts(dgates, dcNext, dh, dout, act, c, tanhC)) {
+    if (Fused.accepts(dgates, dcNext, dh, dout, act, c, tanhC, whh)) {
       for (int t = steps - 1; t >= 0; t--) {
         if (t < steps - 1) {
-          Kernels.gemm(dh, rows(dgates, t + 1, batch), whh, false, true, 1.0, 0.0);
+          RowGemm.gemm(dh, 0, dgates, (long) (t + 1) * batch, whh, true, batch, 0f);
         }
         LstmCellKernel.backward(dgates, dcNext, dh, dout, act, c, tanhC, t, steps, batch);
       }
