@@ -39,7 +39,7 @@ import org.ringtrain.ops.runtime.Nd4jRuntime;
  * command runs each measurement in a child JVM with this JVM's flags and class path, alternately
  * fused and with {@code -Dringtrain.kernels.nd4j=true} ({@code --rounds} pairs, default 2), so
  * both paths see the same load drift on a shared machine. Tokens/s counts every token of a step.
- * {@code --quick} is 1 round of 4 timed steps after 2 warm-up steps.
+ * {@code --quick} is 1 round of 4 timed steps after 3 warm-up steps.
  */
 public final class ClassifierBench {
 
@@ -113,7 +113,7 @@ public final class ClassifierBench {
       switch (a) {
         case "--quick" -> {
           o.steps = 4;
-          o.warmup = 2;
+          o.warmup = 3;
           o.rounds = 1;
         }
         case "--steps" -> o.steps = Integer.parseInt(args[++i]);
