@@ -11,7 +11,11 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Tanh;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.INDArrayIndex;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.kernels.Fused;
+import org.ringtrain.ops.kernels.LstmCellKernel;
+import org.ringtrain.ops.kernels.RowGemm;
 import org.ringtrain.ops.layers.Kernels;
+import org.ringtrain.ops.layers.Linear;
 
 /**
  * Hochreiter and Schmidhuber's LSTM with a forget gate (Gers et al. 2000), PyTorch's nn.LSTM
@@ -23,9 +27,15 @@ import org.ringtrain.ops.layers.Kernels;
  *   h_t = o * tanh(c_t)
  * </pre>
  * with h_{-1} = c_{-1} = 0. The input projection of all steps is one gemm up front
- * ({@code [T*B, Cin] x [Cin, 4H]}); each step adds one recurrent gemm ({@code [B, H] x [H, 4H]}) and a
- * few elementwise ops on [B, H] views. Backward runs the steps in reverse, then turns the gate
- * gradients of all steps into weight and input gradients with three gemms.
+ * ({@code [T*B, Cin] x [Cin, 4H]}); each step adds one recurrent gemm ({@code [B, H] x [H, 4H]}) and
+ * the element-wise cell. Backward runs the steps in reverse, then turns the gate gradients of all
+ * steps into weight and input gradients with three gemms.
+ *
+ * <p>In float32 (when {@link Fused#accepts} the arrays) a step's element-wise work is one call of
+ * {@link LstmCellKernel} in each direction and its gemm goes to BLAS without ND4J views
+ * ({@link RowGemm}), so a step costs one gemm and one kernel call; otherwise
+ * (float64, or {@code -Dringtrain.kernels.nd4j=true}) it is ~8 ND4J ops forward and ~12 backward
+ * on [B, H] views, the reference the kernel is tested against.
  *
  * <p>Arrays are time-major: rows {@code t*B .. t*B+B-1} of a {@code [T*B, X]} array are step t.
  * All of them may be prefix views of larger buffers.
@@ -51,9 +61,32 @@ final class Lstm {
    */
   static void forward(INDArray out, INDArray c, INDArray tanhC, INDArray act, INDArray inp,
       INDArray wih, INDArray whh, INDArray bias, int steps, int batch) {
+    Linear.forward(act, inp, wih, bias); // input projection of every step at once
+    if (Fused.accepts(out, c, tanhC, act, whh)) {
+      for (int t = 0; t < steps; t++) {
+        if (t > 0) {
+          RowGemm.gemm(act, (long) t * batch, out, (long) (t - 1) * batch, whh, false, batch, 1f);
+        }
+        LstmCellKernel.forward(act, c, tanhC, out, t, batch);
+      }
+      return;
+    }
+    stepsForwardNd4j(out, c, tanhC, act, whh, steps, batch);
+  }
+
+  /**
+   * {@link #forward} as ND4J ops only, whatever the data type: the float64 path, and the reference
+   * the fused float32 path is tested against.
+   */
+  static void forwardNd4j(INDArray out, INDArray c, INDArray tanhC, INDArray act, INDArray inp,
+      INDArray wih, INDArray whh, INDArray bias, int steps, int batch) {
+    Linear.forwardNd4j(act, inp, wih, bias);
+    stepsForwardNd4j(out, c, tanhC, act, whh, steps, batch);
+  }
+
+  private static void stepsForwardNd4j(INDArray out, INDArray c, INDArray tanhC, INDArray act, INDArray whh,
+      int steps, int batch) {
     long h = whh.size(0);
-    Kernels.gemm(act, inp, wih, false, false, 1.0, 0.0); // input projection of every step at once
-    Kernels.broadcastAdd(act, act, bias);
     for (int t = 0; t < steps; t++) {
       INDArray actT = rows(act, t, batch); // [B, 4H]
       INDArray cT = rows(c, t, batch); // [B, H]
@@ -98,10 +131,10 @@ final class Lstm {
    * @param wih     [Cin, 4H]
    * @param whh     [H, 4H]
    * @param dgates  [T*B, 4H] scratch: pre-activation gate gradients
-   * @param deriv   [T*B, 4H] scratch: activation derivatives
-   * @param oDtanh  [T*B, H] scratch: o (1 - tanh^2 c)
+   * @param deriv   [T*B, 4H] scratch: activation derivatives (ND4J path only)
+   * @param oDtanh  [T*B, H] scratch: o (1 - tanh^2 c) (ND4J path only)
    * @param dh      [B, H] scratch
-   * @param dc      [B, H] scratch
+   * @param dc      [B, H] scratch (ND4J path only)
    * @param dcNext  [B, H] scratch
    * @param ones    [1, >= T*B] all ones
    * @param steps   T
@@ -111,6 +144,32 @@ final class Lstm {
       INDArray inp, INDArray out, INDArray c, INDArray tanhC, INDArray act, INDArray wih, INDArray whh,
       INDArray dgates, INDArray deriv, INDArray oDtanh, INDArray dh, INDArray dc, INDArray dcNext,
       INDArray ones, int steps, int batch) {
+    if (Fused.accepts(dgates, dcNext, dh, dout, act, c, tanhC, whh)) {
+      for (int t = steps - 1; t >= 0; t--) {
+        if (t < steps - 1) {
+          RowGemm.gemm(dh, 0, dgates, (long) (t + 1) * batch, whh, true, batch, 0f);
+        }
+        LstmCellKernel.backward(dgates, dcNext, dh, dout, act, c, tanhC, t, steps, batch);
+      }
+    } else {
+      stepsBackwardNd4j(dgates, dout, c, tanhC, act, whh, deriv, oDtanh, dh, dc, dcNext, steps, batch);
+    }
+    weightGradients(dinp, dwih, dwhh, dbias, inp, out, wih, dgates, ones, steps, batch);
+  }
+
+  /** {@link #backward} as ND4J ops only (but for the column sums' kernel); see {@link #forwardNd4j}. */
+  static void backwardNd4j(INDArray dinp, INDArray dwih, INDArray dwhh, INDArray dbias, INDArray dout,
+      INDArray inp, INDArray out, INDArray c, INDArray tanhC, INDArray act, INDArray wih, INDArray whh,
+      INDArray dgates, INDArray deriv, INDArray oDtanh, INDArray dh, INDArray dc, INDArray dcNext,
+      INDArray ones, int steps, int batch) {
+    stepsBackwardNd4j(dgates, dout, c, tanhC, act, whh, deriv, oDtanh, dh, dc, dcNext, steps, batch);
+    weightGradients(dinp, dwih, dwhh, dbias, inp, out, wih, dgates, ones, steps, batch);
+  }
+
+  /** The steps of {@link #backward} as ND4J ops: the float64 path and the reference of the fused one. */
+  private static void stepsBackwardNd4j(INDArray dgates, INDArray dout, INDArray c, INDArray tanhC, INDArray act,
+      INDArray whh, INDArray deriv, INDArray oDtanh, INDArray dh, INDArray dc, INDArray dcNext, int steps,
+      int batch) {
     long h = whh.size(0);
     // Everything that does not depend on the recurrence, for all steps at once.
     act.mul(act, deriv);
@@ -146,6 +205,11 @@ final class Lstm {
       dc.mul(cols(actT, 0, h), cols(dgT, 2 * h, 3 * h)); // dg = dc i
       dgT.muli(rows(deriv, t, batch)); // pre-activation gradients
     }
+  }
+
+  /** The gate gradients of all steps into weight, bias and input gradients: four gemm-sized calls. */
+  private static void weightGradients(INDArray dinp, INDArray dwih, INDArray dwhh, INDArray dbias, INDArray inp,
+      INDArray out, INDArray wih, INDArray dgates, INDArray ones, int steps, int batch) {
     long n = (long) steps * batch;
     Kernels.gemm(dwih, inp, dgates, true, false, 1.0, 1.0);
     Kernels.addColumnSums(dbias, dgates, ones, 1.0);

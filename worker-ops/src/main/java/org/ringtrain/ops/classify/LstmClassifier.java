@@ -31,9 +31,9 @@ import org.ringtrain.ops.param.ParameterLayout;
  * contiguous for the gemms.
  *
  * <p>Cost: {@link ClassifierConfig#trainingFlopsPerToken()}, {@code 48 L H^2} training FLOPs per
- * token, i.e. 6 times the LSTM weights. The recurrence costs 2 gemms and ~20 elementwise ops per
- * step and layer (forward and backward), so at small H the time goes to ND4J's per-op overhead
- * rather than to FLOPs.
+ * token, i.e. 6 times the LSTM weights. The recurrence costs, per step and layer, one gemm and one
+ * fused cell call in each direction (float32; ~20 ND4J element-wise ops in float64), so at small H
+ * the time goes to per-call overhead rather than to FLOPs.
  */
 final class LstmClassifier extends AbstractClassifier<LstmActivations> {
 

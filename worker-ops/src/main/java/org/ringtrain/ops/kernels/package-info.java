@@ -2,7 +2,9 @@
  * Fused float32 kernels for the memory-bound work between the matmuls (layer norm, GELU, the
  * attention softmax, the loss, AdamW): each is one or two passes over memory, a plain indexed loop
  * over the arrays' off-heap buffers with the Vector API ({@code jdk.incubator.vector}), split over
- * rows on the rank's threads by {@link org.ringtrain.ops.kernels.Parallel}.
+ * rows on the rank's threads by {@link org.ringtrain.ops.kernels.Parallel}. The LSTM's time steps
+ * use two more: its element-wise cell ({@link org.ringtrain.ops.kernels.LstmCellKernel}) and the
+ * per-step recurrent product on row ranges without ND4J views ({@link org.ringtrain.ops.kernels.RowGemm}).
  *
  * <p>The layers in {@code org.ringtrain.ops.layers} call these kernels when {@link
  * org.ringtrain.ops.kernels.Fused#accepts} says they apply (float32, dense row-major arrays, the

@@ -63,5 +63,7 @@ class ClassifierStepPinnedTest {
   private static final long TRANSFORMER_LOSS_BITS = 4607671353984679936L;
   private static final long TRANSFORMER_GRADS = -3451096263820976808L;
   private static final long LSTM_LOSS_BITS = 4607626507009916928L;
-  private static final long LSTM_GRADS = 3343157980424245765L;
+  // LSTM_GRADS re-pinned for the fused LSTM cell (LstmCellKernel): its sigmoid and tanh round
+  // differently from ND4J's (~1e-7 relative, LstmFusedTest); was 3343157980424245765L.
+  private static final long LSTM_GRADS = -8207493926017610507L;
 }
