@@ -146,8 +146,12 @@ public final class AdamW implements Optimizer {
     this.owned = owned;
   }
 
-  /** Rebuilds an optimizer from saved state; {@code m} and {@code v} are adopted, not copied. */
-  static AdamW restore(ParameterLayout layout, Config config, long step, INDArray m, INDArray v) {
+  /**
+   * Rebuilds an unsharded optimizer from saved state, e.g. whole-buffer m and v assembled from a
+   * sharded checkpoint's slices; {@code m} and {@code v} (layout-sized, or both null before the
+   * first step) are adopted, not copied.
+   */
+  public static AdamW restore(ParameterLayout layout, Config config, long step, INDArray m, INDArray v) {
     AdamW opt = new AdamW(layout, config);
     opt.step = step;
     opt.m = m;
@@ -290,6 +294,15 @@ public final class AdamW implements Optimizer {
    */
   public AdamW unshardedWith(INDArray fullM, INDArray fullV) {
     return restore(layout, config, step, fullM, fullV);
+  }
+
+  /**
+   * The state of the owned elements, {m, v}, each range at {@link OwnedRanges#stateOffset}; null
+   * before the first step or when nothing is owned. The arrays themselves, for writing a
+   * checkpoint slice: do not modify them.
+   */
+  public INDArray[] ownedMoments() {
+    return m == null ? null : new INDArray[] {m, v};
   }
 
   private void requireUnsharded(String what) {
