@@ -1,8 +1,8 @@
 /*
  * CheckpointStore: a directory of training checkpoints on any Hadoop FileSystem. It writes a
  * checkpoint atomically (temporary directory, then one rename), keeps the newest few, lists them,
- * and loads the newest one that verifies, skipping corrupt or partial ones with a warning. It is
- * not the file format (CheckpointWriter, CheckpointReader) and does not decide when to checkpoint.
+ * and loads the newest one that verifies, skipping corrupt or partial ones with a warning
+ * (ShardedCheckpointWriter writes the sharded kind through it). It is not the file format (CheckpointWriter, CheckpointReader) and does not decide when to checkpoint.
  *
  * Why over 300 lines: writing, listing, verified retention and loading share one directory's
  * rules (names, temporary directories, run ids); the lease is already its own class.
@@ -14,7 +14,6 @@ import java.io.IOException;
 import java.io.Serializable;
 import java.nio.charset.StandardCharsets;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Optional;
 import java.util.UUID;
@@ -25,7 +24,6 @@ import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.ops.gpt.GptModel;
-import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.optim.Optimizer;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.slf4j.Logger;
@@ -234,76 +232,6 @@ public final class CheckpointStore implements Serializable {
   }
 
   /**
-   * One rank's optimizer slice in a sharded checkpoint, as rank 0's manifest lists it.
-   *
-   * @param rank      the rank that wrote it
-   * @param worldSize the ranks writing the checkpoint
-   * @param size      bytes
-   * @param sha256    the 32-byte SHA-256 of the file
-   */
-  public record SliceFile(int rank, int worldSize, long size, byte[] sha256) {
-  }
-
-  /**
-   * Rank 0, before any rank writes its slice of the sharded checkpoint of {@code step}: creates the
-   * temporary directory every rank writes into ({@code step-N.tmp-<runId>-sharded}), deleting one
-   * that a failed attempt left. The ranks must wait for it (a barrier) before {@link #writeSlice}.
-   */
-  public void beginSharded(long step) throws IOException {
-    Path tmp = shardedTemporary(step);
-    directory.deleteQuietly(tmp);
-    if (!fs.mkdirs(tmp)) {
-      throw new IOException("could not create the temporary checkpoint directory " + tmp
-          + " (mkdirs returned false); run checkWritable() on the store before training");
-    }
-  }
-
-  /**
-   * Every rank, in parallel: writes its slice of {@code optimizer} (a sharded AdamW) into the
-   * temporary directory of step {@code step} that {@link #beginSharded} made.
-   *
-   * @return the slice's size and SHA-256, for rank 0's {@link #commitSharded}
-   */
-  public SliceFile writeSlice(long step, AdamW optimizer, int rank, int worldSize) throws IOException {
-    Path tmp = shardedTemporary(step); // opens the file system on ranks that have not written before
-    Manifest.Entry e = new CheckpointWriter(fs).writeSlice(tmp, optimizer, rank, worldSize);
-    return new SliceFile(rank, worldSize, e.size(), HexFormat.of().parseHex(e.sha256()));
-  }
-
-  /**
-   * Rank 0, once every rank's slice is written: the weights, AdamW's hyper-parameters and the
-   * training state, then the manifest listing them and every slice, then the rename and the
-   * clean-up of {@link #write}. On failure the temporary directory is deleted.
-   *
-   * @return the fully qualified path of the new checkpoint directory
-   */
-  public String commitSharded(TrainingState state, ParameterLayout layout, INDArray params, AdamW optimizer,
-      List<SliceFile> slices) throws IOException {
-    Path tmp = shardedTemporary(state.step());
-    Path target = new Path(dir(), CheckpointFormat.directoryName(state.step()));
-    List<Manifest.Entry> entries = new ArrayList<>();
-    for (SliceFile f : slices) {
-      entries.add(new Manifest.Entry(CheckpointFormat.optimizerSliceName(f.rank(), f.worldSize()), f.size(),
-          CheckpointWriter.hex(f.sha256())));
-    }
-    try {
-      new CheckpointWriter(fs).writeSharded(tmp, runId, state, layout, params, optimizer, entries);
-      directory.publish(tmp, target);
-    } catch (IOException | RuntimeException e) {
-      directory.deleteQuietly(tmp);
-      throw e;
-    }
-    LOG.info("wrote sharded checkpoint {} (step={}, runId={}, {} optimizer slices)", target, state.step(), runId,
-        slices.size());
-    directory.cleanUp(state.step(), keepLast);
-    return target.toString();
-  }
-
-  private Path shardedTemporary(long step) throws IOException {
-    return new Path(dir(), CheckpointFormat.directoryName(step) + CheckpointFormat.TMP_INFIX + runId + "-sharded");
-  }
-
-  /**
    * Loads the newest checkpoint that verifies: manifest present, every file of the right size and
    * SHA-256, weights and optimizer state parse and fit {@code layout}. Each corrupt or partial
    * checkpoint on the way is logged at WARN with its path and the reason, and the previous one is
@@ -423,8 +351,20 @@ public final class CheckpointStore implements Serializable {
     }
   }
 
+  /** The file system, opened by {@link #dir()}. */
+  FileSystem fs() throws IOException {
+    dir();
+    return fs;
+  }
+
+  /** The directory's rules (publish, clean up), opened by {@link #dir()}. */
+  CheckpointDirectory directory() throws IOException {
+    dir();
+    return directory;
+  }
+
   /** The qualified directory, opening the file system on first use (also after deserialisation). */
-  private synchronized Path dir() throws IOException {
+  synchronized Path dir() throws IOException {
     if (dir == null) {
       Path p = new Path(directoryUri);
       FileSystem opened = hadoop.fs(p);

@@ -20,6 +20,7 @@ import java.util.concurrent.ExecutionException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.checkpoint.ShardedCheckpointWriter;
 import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.optim.GradientClipping;
@@ -102,13 +103,14 @@ final class ShardedOptimizerStep implements AutoCloseable {
       throws IOException {
     int rank = ring.rank();
     int n = ring.worldSize();
+    ShardedCheckpointWriter writer = new ShardedCheckpointWriter(store);
     if (rank == 0) {
-      store.beginSharded(state.step());
+      writer.begin(state.step());
     }
     ring.barrier();
-    CheckpointStore.SliceFile mine = store.writeSlice(state.step(), optimizer(), rank, n);
+    ShardedCheckpointWriter.SliceFile mine = writer.writeSlice(state.step(), optimizer(), rank, n);
     ByteBuffer wire = ByteBuffer.allocateDirect(SLICE_RECORD_FLOATS * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-    List<CheckpointStore.SliceFile> slices = new ArrayList<>();
+    List<ShardedCheckpointWriter.SliceFile> slices = new ArrayList<>();
     for (int r = 0; r < n; r++) {
       if (r == rank) {
         wire.clear();
@@ -118,9 +120,9 @@ final class ShardedOptimizerStep implements AutoCloseable {
       ring.broadcast(wire, 0, SLICE_RECORD_FLOATS, r);
       byte[] sha = new byte[32];
       wire.get(Long.BYTES, sha);
-      slices.add(new CheckpointStore.SliceFile(r, n, wire.getLong(0), sha));
+      slices.add(new ShardedCheckpointWriter.SliceFile(r, n, wire.getLong(0), sha));
     }
-    return rank == 0 ? store.commitSharded(state, layout, params, optimizer(), slices) : null;
+    return rank == 0 ? writer.commit(state, layout, params, optimizer(), slices) : null;
   }
 
   /**

@@ -43,14 +43,15 @@ class OptimizerSliceTest {
   /** Writes the sharded checkpoint of step 5 of {@code full}'s state, every rank's slice then rank 0's rest. */
   private CheckpointStore writeSharded(ParameterLayout layout, INDArray params, AdamW full) throws Exception {
     CheckpointStore store = new CheckpointStore(HadoopSettings.defaults(), root.toUri().toString(), 3, "run-a");
-    store.beginSharded(5);
-    List<CheckpointStore.SliceFile> slices = new ArrayList<>();
+    ShardedCheckpointWriter writer = new ShardedCheckpointWriter(store);
+    writer.begin(5);
+    List<ShardedCheckpointWriter.SliceFile> slices = new ArrayList<>();
     AdamW[] shards = new AdamW[WORLD];
     for (int r = 0; r < WORLD; r++) {
       shards[r] = full.shard(owned(layout, r));
-      slices.add(store.writeSlice(5, shards[r], r, WORLD));
+      slices.add(writer.writeSlice(5, shards[r], r, WORLD));
     }
-    store.commitSharded(CheckpointFixtures.state(5), layout, params, shards[0], slices);
+    writer.commit(CheckpointFixtures.state(5), layout, params, shards[0], slices);
     for (AdamW s : shards) {
       s.close();
     }
