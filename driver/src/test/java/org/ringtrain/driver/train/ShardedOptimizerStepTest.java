@@ -2,7 +2,7 @@
  * ShardedOptimizerStepTest: optimizerSharding against the unsharded loop in a real local[4]
  * SparkContext, every rank a barrier task over the real ring: parameters bitwise equal after 10
  * steps at 2, 3 and 4 ranks without clipping (with gradient accumulation at 3), within 1e-6 with
- * clipping active; the sharded checkpoint holds the unsharded run's optimizer state; and a
+ * clipping active; a non-finite gradient skipped alike; the sharded checkpoint holds the unsharded run's optimizer state; and a
  * checkpoint written at N ranks (sharded or not) resumes at M ranks sharded exactly as the
  * unsharded M-rank run resumes from it. Test code only.
  */
@@ -162,6 +162,19 @@ class ShardedOptimizerStepTest {
         assertTrue(worst <= 1e-6, "world " + world + ": largest relative difference " + worst);
       }
     }
+  }
+
+  @Test
+  void aNonFiniteGradientIsSeenByEveryRankThroughTheShardedNormAndSkippedAlike() throws Exception {
+    LoopConfig plain = config("skip-plain", 2, 5, false, "onNonFinite", "skip", "maxSkippedSteps", 1);
+    LoopConfig sharded = config("skip-sharded", 2, 5, true, "onNonFinite", "skip", "maxSkippedSteps", 1);
+    TrainingResult a = new DataParallelTrainer(plain).fit(sc, new PoisonedGradientsRecipe(MODEL, 2), rows(32, 2),
+        rows(4, 2), "byte");
+    TrainingResult b = new DataParallelTrainer(sharded).fit(sc, new PoisonedGradientsRecipe(MODEL, 2), rows(32, 2),
+        rows(4, 2), "byte");
+    assertEquals(1, b.ranks().get(0).skippedSteps());
+    assertTrue(b.replicasIdentical());
+    assertArrayEquals(a.ranks().get(0).paramHashes(), b.ranks().get(0).paramHashes());
   }
 
   /** Writes a checkpoint at step 4 of {@code world} ranks, then copies it into two directories. */
