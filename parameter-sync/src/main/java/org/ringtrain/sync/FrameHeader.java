@@ -18,6 +18,8 @@ final class FrameHeader {
   /** Collective kinds, as carried in the header. */
   static final short KIND_ALL_REDUCE = 1;
   static final short KIND_BROADCAST = 2;
+  static final short KIND_REDUCE_SCATTER = 3;
+  static final short KIND_ALL_GATHER = 4;
 
   private FrameHeader() {
   }
@@ -64,6 +66,8 @@ final class FrameHeader {
     return switch (kind) {
       case KIND_ALL_REDUCE -> "allreduce";
       case KIND_BROADCAST -> "broadcast";
+      case KIND_REDUCE_SCATTER -> "reducescatter";
+      case KIND_ALL_GATHER -> "allgather";
       default -> "unknown-collective(" + kind + ")";
     };
   }

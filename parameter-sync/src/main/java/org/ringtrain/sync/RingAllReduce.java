@@ -12,20 +12,48 @@
 // arrived. Each element is summed exactly once, on its owner, in an order fixed
 // by its chunk and not by the rank that reads it; the all-gather then copies
 // those bytes, so every rank ends bitwise equal.
+//
+// A Phase runs both halves (the all-reduce) or one of them: the reduce-scatter
+// alone leaves each rank with its finished chunk r+1 (what ZeRO's sharded
+// optimizer step needs), the all-gather alone copies every rank's chunk r+1 to
+// all (the updated parameters afterwards). The halves are the same steps with
+// the same frame schedule, so the two halves run one after the other are the
+// all-reduce, bit for bit. The all-gather alone is always float32: it carries
+// parameters.
 package org.ringtrain.sync;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
 
-/** One in-place all-reduce of {@code count} floats at element {@code offset} of a direct buffer. */
+/** One in-place all-reduce (or one half of it) of {@code count} floats at element {@code offset} of a direct buffer. */
 final class RingAllReduce extends RingPipeline {
+
+  /** Which steps of the all-reduce run. */
+  enum Phase {
+    /** Reduce-scatter then all-gather: every rank ends with every finished element. */
+    ALL(FrameHeader.KIND_ALL_REDUCE),
+    /** Reduce-scatter only: rank r ends with the finished chunk r+1 (see {@link RingChunks#owned}). */
+    REDUCE_SCATTER(FrameHeader.KIND_REDUCE_SCATTER),
+    /** All-gather only, float32 whatever the codec: every rank's chunk r+1 is copied to all. */
+    ALL_GATHER(FrameHeader.KIND_ALL_GATHER);
+
+    final short kind;
+
+    Phase(short kind) {
+      this.kind = kind;
+    }
+  }
+
   private final int rank;
   private final int worldSize;
   private final RingChunks chunks;
   private final int segments;
   private final ReduceOp op;
   private final WireCodec codec;
+  /** The first step this phase runs and how many: the all-reduce's steps are 0..2N-3. */
+  private final int firstStep;
+  private final int steps;
   /** Byte offset of element 0 of the region within {@link #sendView} / {@link #data}. */
   private final int base;
   /**
@@ -40,13 +68,20 @@ final class RingAllReduce extends RingPipeline {
   private final FloatBuffer floats;
 
   RingAllReduce(RingTransport transport, ByteBuffer buffer, int offset, int count, ReduceOp op) {
-    super(transport, FrameHeader.KIND_ALL_REDUCE);
+    this(transport, buffer, offset, count, op, Phase.ALL);
+  }
+
+  /** {@code op} matters only to the phases that reduce; the all-gather alone ignores it. */
+  RingAllReduce(RingTransport transport, ByteBuffer buffer, int offset, int count, ReduceOp op, Phase phase) {
+    super(transport, phase.kind);
     this.rank = transport.links.rank;
     this.worldSize = transport.links.worldSize;
     this.chunks = new RingChunks(worldSize, count, transport.config.segmentElements());
     this.segments = chunks.segmentsPerChunk;
     this.op = op;
-    this.codec = transport.config.codec();
+    this.codec = phase == Phase.ALL_GATHER ? WireCodec.FP32 : transport.config.codec();
+    this.firstStep = phase == Phase.ALL_GATHER ? worldSize - 1 : 0;
+    this.steps = phase == Phase.ALL ? 2 * (worldSize - 1) : worldSize - 1;
     this.base = offset * Float.BYTES;
     this.sendView = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
     this.recvView = buffer.duplicate().order(ByteOrder.LITTLE_ENDIAN);
@@ -56,7 +91,7 @@ final class RingAllReduce extends RingPipeline {
 
   @Override
   int sendFrames() {
-    return 2 * (worldSize - 1) * segments;
+    return steps * segments;
   }
 
   @Override
@@ -67,6 +102,11 @@ final class RingAllReduce extends RingPipeline {
   @Override
   int recvsBeforeSend(int j) {
     return j < segments ? 0 : j - segments + 1;
+  }
+
+  /** The all-reduce step that frame {@code j} of this phase belongs to. */
+  private int stepOf(int j) {
+    return firstStep + j / segments;
   }
 
   private boolean reducing(int step) {
@@ -83,7 +123,7 @@ final class RingAllReduce extends RingPipeline {
 
   @Override
   ByteBuffer sendPayload(int j) {
-    int chunk = sendChunk(j / segments);
+    int chunk = sendChunk(stepOf(j));
     int k = j % segments;
     int from = base + chunks.segmentStart(chunk, k) * Float.BYTES;
     int len = chunks.segmentLength(chunk, k);
@@ -98,12 +138,12 @@ final class RingAllReduce extends RingPipeline {
 
   @Override
   int recvBytes(int j) {
-    return chunks.segmentLength(recvChunk(j / segments), j % segments) * codec.bytesPerElement();
+    return chunks.segmentLength(recvChunk(stepOf(j)), j % segments) * codec.bytesPerElement();
   }
 
   @Override
   ByteBuffer recvTarget(int j) {
-    int step = j / segments;
+    int step = stepOf(j);
     int bytes = recvBytes(j);
     if (reducing(step) || codec == WireCodec.BF16) {
       t.recvStage.clear().limit(bytes);
@@ -117,7 +157,7 @@ final class RingAllReduce extends RingPipeline {
 
   @Override
   void onReceived(int j) {
-    int step = j / segments;
+    int step = stepOf(j);
     int chunk = recvChunk(step);
     int k = j % segments;
     int at = base + chunks.segmentStart(chunk, k) * Float.BYTES;

@@ -46,6 +46,17 @@ final class RingChunks {
     return to - from;
   }
 
+  /**
+   * The element range {@code [start, end)} of a region of {@code count} floats that {@code rank}
+   * owns after a reduce-scatter over {@code worldSize} ranks: chunk {@code (rank + 1) mod worldSize}.
+   * It does not depend on the segment size. A world of one owns everything.
+   */
+  static int[] owned(int rank, int worldSize, int count) {
+    RingChunks c = new RingChunks(worldSize, count, 1);
+    int chunk = (rank + 1) % worldSize;
+    return new int[] {c.start(chunk), c.start(chunk) + c.length(chunk)};
+  }
+
   /** Chunk index modulo the world size, for any int. */
   int wrap(int chunk) {
     return Math.floorMod(chunk, worldSize);

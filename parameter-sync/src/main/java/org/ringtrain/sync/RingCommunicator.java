@@ -6,7 +6,7 @@
 // reuse: one owner per rank.
 //
 // Why over 300 lines: it is the module's whole public API (connect, every
-// collective, sync and async, close) with its Javadoc; the algorithms themselves
+// collective, sync and async, the all-reduce's two halves, close) with its Javadoc; the algorithms themselves
 // live in their own classes (RingAllReduce, RingPipeline).
 package org.ringtrain.sync;
 
@@ -25,7 +25,9 @@ import org.slf4j.LoggerFactory;
  * A rank's endpoint of the ring: in-place all-reduce (sum or average), broadcast and barrier over
  * float32 regions given as direct {@link ByteBuffer}s (e.g. the driver's view of a model's flat
  * gradient buffer, {@code INDArray.data().asNio()}) or {@code float[]}, plus
- * {@link #allReduceAsync asynchronous buckets} that complete in submission order.
+ * {@link #allReduceAsync asynchronous buckets} that complete in submission order, and the two halves
+ * of the all-reduce on their own ({@link #reduceScatterAsync}, {@link #allGatherAsync}) for a
+ * sharded optimizer step in between.
  *
  * <p>Every rank must call the same collectives with the same lengths in the same order; a rank
  * that does not is detected by the frame headers and fails with a {@link RingException}. After
@@ -153,6 +155,64 @@ public final class RingCommunicator implements AutoCloseable {
     return submit("allreduce", () -> reduce(buffer, offset, count, op));
   }
 
+  /**
+   * The element range {@code [start, end)}, relative to a region's first element, that rank
+   * {@code rank} of {@code worldSize} owns after {@link #reduceScatterAsync} of a region of
+   * {@code count} floats: the region's chunk {@code (rank + 1) mod worldSize}, where the region's
+   * {@code count % worldSize} first chunks are one element longer than the others. A world of one
+   * owns the whole region. Pure arithmetic, the same on every rank.
+   */
+  public static Range ownedRange(int rank, int worldSize, int count) {
+    if (worldSize < 1 || rank < 0 || rank >= worldSize || count < 0) {
+      throw new IllegalArgumentException("expected 0 <= rank < worldSize and count >= 0, but found rank=" + rank
+          + ", worldSize=" + worldSize + ", count=" + count);
+    }
+    int[] r = RingChunks.owned(rank, worldSize, count);
+    return new Range(r[0], r[1]);
+  }
+
+  /** {@link #ownedRange(int, int, int)} for this rank and world. */
+  public Range ownedRange(int count) {
+    return ownedRange(rank, worldSize, count);
+  }
+
+  /**
+   * A half-open range of elements.
+   *
+   * @param start first element
+   * @param end   one past the last element; {@code end >= start}
+   */
+  public record Range(int start, int end) {
+    /** Elements in the range. */
+    public int length() {
+      return end - start;
+    }
+  }
+
+  /**
+   * Queues the first half of an all-reduce of {@code count} floats at float index {@code offset}:
+   * afterwards this rank's {@link #ownedRange owned chunk} of the region holds the finished sum
+   * (or average), bitwise what {@link #allReduceAsync} would leave there with the same codec; the
+   * rest of the region holds partial sums, to be overwritten by {@link #allGatherAsync}. Same
+   * ordering and failure rules as {@link #allReduceAsync}. A world of one returns at once.
+   */
+  public CompletableFuture<Void> reduceScatterAsync(ByteBuffer buffer, int offset, int count, ReduceOp op) {
+    requireRegion(buffer, offset, count);
+    requireOp(op);
+    return submit("reducescatter", () -> half(buffer, offset, count, op, RingAllReduce.Phase.REDUCE_SCATTER));
+  }
+
+  /**
+   * Queues the second half of an all-reduce of {@code count} floats at float index {@code offset}:
+   * every rank's {@link #ownedRange owned chunk} of the region is copied to every other rank. Always
+   * exact float32, whatever the config's {@link WireCodec}, because it carries parameters. Same
+   * ordering and failure rules as {@link #allReduceAsync}. A world of one returns at once.
+   */
+  public CompletableFuture<Void> allGatherAsync(ByteBuffer buffer, int offset, int count) {
+    requireRegion(buffer, offset, count);
+    return submit("allgather", () -> half(buffer, offset, count, ReduceOp.SUM, RingAllReduce.Phase.ALL_GATHER));
+  }
+
   /** In-place broadcast of {@code count} floats at float index {@code offset} from {@code root}. Always exact float32. */
   public void broadcast(ByteBuffer buffer, int offset, int count, int root) throws RingException {
     requireRegion(buffer, offset, count);
@@ -193,6 +253,13 @@ public final class RingCommunicator implements AutoCloseable {
       return; // one rank: the sum and the average are the input
     }
     new RingAllReduce(transport, buffer, offset, count, op).run();
+  }
+
+  private void half(ByteBuffer buffer, int offset, int count, ReduceOp op, RingAllReduce.Phase phase)
+      throws RingException {
+    if (transport != null && count > 0) {
+      new RingAllReduce(transport, buffer, offset, count, op, phase).run();
+    }
   }
 
   private ByteBuffer staging(int floats) {

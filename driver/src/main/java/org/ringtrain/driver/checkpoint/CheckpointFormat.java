@@ -21,7 +21,14 @@ import java.util.regex.Pattern;
  *                                 "tokenizerId","configJson"}
  *   MANIFEST.json                written last: {"magic","formatVersion","step","runId",
  *                                 "files":[{"name","size","sha256"}...]} for the three files above
+ *
+ * With optimizerSharding (format version {@value #SHARDED_FORMAT_VERSION}, the manifest's version only):
+ *   optimizer.bin                AdamW's hyper-parameters only (0 steps, no buffers)
+ *   optimizer-rank-00001-of-00004.bin   one per rank, written by that rank in parallel: the step
+ *                                count, the rank's owned ranges and their m and v
+ *                                ({@link OptimizerSlice}); listed in the manifest like every file
  * &lt;dir&gt;/step-000000200.tmp-&lt;uuid&gt;/ a checkpoint being written (or left by a crashed writer); ignored
+ * &lt;dir&gt;/step-000000200.tmp-&lt;runId&gt;-sharded/ a sharded checkpoint being written by every rank
  * &lt;dir&gt;/LEASE.json                 the lease of the run writing here ({@link CheckpointLease})
  * </pre>
  *
@@ -39,6 +46,12 @@ public final class CheckpointFormat {
 
   /** The format version this build writes; readers refuse any version they do not know. */
   public static final int FORMAT_VERSION = 1;
+
+  /**
+   * The manifest version of a checkpoint whose optimizer state is in per-rank slices; builds that
+   * know only version 1 refuse it rather than load hyper-parameters without moments.
+   */
+  public static final int SHARDED_FORMAT_VERSION = 2;
 
   /** File name of the weights. */
   public static final String MODEL_FILE = "model.safetensors";
@@ -68,6 +81,7 @@ public final class CheckpointFormat {
   static final String TMP_INFIX = ".tmp-";
 
   private static final String PREFIX = "step-";
+  private static final Pattern SLICE = Pattern.compile("optimizer-rank-(\\d{5})-of-(\\d{5})\\.bin");
   private static final Pattern COMPLETE = Pattern.compile("step-(\\d{1,18})");
   private static final Pattern TMP = Pattern.compile("step-\\d{1,18}\\.tmp-.+");
 
@@ -77,6 +91,17 @@ public final class CheckpointFormat {
   /** The directory name of the checkpoint of {@code step}: {@code step-%09d}. */
   public static String directoryName(long step) {
     return String.format("%s%09d", PREFIX, step);
+  }
+
+  /** File name of rank {@code rank}'s optimizer slice in a checkpoint written by {@code worldSize} ranks. */
+  public static String optimizerSliceName(int rank, int worldSize) {
+    return String.format("optimizer-rank-%05d-of-%05d.bin", rank, worldSize);
+  }
+
+  /** {rank, worldSize} of an optimizer slice's file name, or null if {@code name} is not one. */
+  static int[] sliceOf(String name) {
+    Matcher m = SLICE.matcher(name);
+    return m.matches() ? new int[] {Integer.parseInt(m.group(1)), Integer.parseInt(m.group(2))} : null;
   }
 
   /** The step of a checkpoint directory name, or empty if {@code name} is not {@code step-<digits>}. */

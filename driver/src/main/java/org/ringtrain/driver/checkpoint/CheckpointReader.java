@@ -1,7 +1,8 @@
 /*
  * CheckpointReader: reads one checkpoint directory back and verifies it: the manifest, every file's
  * size and SHA-256, and that the weights, optimizer state and training state parse and fit the
- * model's parameter layout. It refuses format versions it does not know. It does not choose which
+ * model's parameter layout, assembling a sharded checkpoint's optimizer slices into one optimizer.
+ * It refuses format versions it does not know. It does not choose which
  * checkpoint to read or fall back to another: CheckpointStore does.
  */
 package org.ringtrain.driver.checkpoint;
@@ -14,6 +15,9 @@ import java.io.IOException;
 import java.io.InputStream;
 import java.security.DigestInputStream;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
 import org.apache.hadoop.fs.ChecksumException;
@@ -25,12 +29,14 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.io.SafetensorsReader;
+import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.optim.Optimizer;
 import org.ringtrain.ops.optim.OptimizerStateReader;
 import org.ringtrain.ops.param.ParameterLayout;
 
 /**
- * Reads checkpoints written by {@link CheckpointWriter}, in format version 1.
+ * Reads checkpoints written by {@link CheckpointWriter}, in format version 1 and (with per-rank
+ * optimizer slices) {@value CheckpointFormat#SHARDED_FORMAT_VERSION}.
  *
  * <p>Every file is hashed while it is parsed, so each is read once. A failure is classified:
  * bytes that differ from what the manifest vouches for (missing, truncated, failing SHA-256 or the
@@ -77,11 +83,65 @@ final class CheckpointReader {
       }
       Optimizer optimizer = readVerified(dir, manifest, CheckpointFormat.OPTIMIZER_FILE,
           in -> OptimizerStateReader.read(in, layout), Optimizer::close);
+      List<Manifest.Entry> slices = OptimizerSlice.entries(dir, manifest);
+      if (!slices.isEmpty()) {
+        optimizer = assembleSlices(dir, manifest, slices, layout, optimizer);
+      }
       return new Checkpoint(dir.toString(), state, params, optimizer);
     } catch (IOException | RuntimeException e) {
       if (params.closeable()) {
         params.close();
       }
+      throw e;
+    }
+  }
+
+  /**
+   * A sharded checkpoint's optimizer: every rank's slice read into whole-buffer m and v (each
+   * verified like any other file), checked to partition the parameters, then adopted by an
+   * unsharded AdamW with {@code header}'s hyper-parameters. A run that resumes sharded slices it
+   * again to its own ranks, whatever world size wrote it.
+   */
+  private Optimizer assembleSlices(Path dir, Manifest manifest, List<Manifest.Entry> slices, ParameterLayout layout,
+      Optimizer header) throws IOException {
+    if (!(header instanceof AdamW adamW) || header.stepCount() != 0) {
+      header.close();
+      throw new CorruptCheckpointException(dir + ": a sharded checkpoint's " + CheckpointFormat.OPTIMIZER_FILE
+          + " must hold AdamW's hyper-parameters with 0 steps, found " + header);
+    }
+    INDArray m = Nd4j.zeros(DataType.FLOAT, layout.totalElements());
+    INDArray v = Nd4j.zeros(DataType.FLOAT, layout.totalElements());
+    try {
+      List<long[]> ranges = new ArrayList<>();
+      long step = -1;
+      for (int r = 0; r < slices.size(); r++) {
+        int rank = r;
+        long expected = step;
+        String name = slices.get(r).name();
+        step = readVerified(dir, manifest, name, in -> OptimizerSlice.readInto(in, new Path(dir, name).toString(),
+            expected, rank, slices.size(), m, v, ranges), null);
+      }
+      ranges.sort(Comparator.comparingLong(a -> a[0]));
+      long next = 0;
+      for (long[] range : ranges) {
+        if (range[0] != next) {
+          throw new CorruptCheckpointException(dir + ": the optimizer slices must partition the "
+              + layout.totalElements() + " parameters, but " + (range[0] < next ? "element " + range[0]
+              + " is in two slices" : "elements [" + next + ", " + range[0] + ") are in none"));
+        }
+        next = range[1];
+      }
+      if (next != layout.totalElements() && !(ranges.isEmpty() && step == 0)) {
+        throw new CorruptCheckpointException(dir + ": the optimizer slices cover elements [0, " + next + ") of "
+            + layout.totalElements() + " after " + step + " optimizer steps; a slice is missing its ranges");
+      }
+      header.close();
+      return ranges.isEmpty() ? AdamW.restore(layout, adamW.config(), 0, null, null)
+          : AdamW.restore(layout, adamW.config(), step, m, v);
+    } catch (IOException | RuntimeException e) {
+      header.close();
+      m.close();
+      v.close();
       throw e;
     }
   }
@@ -100,6 +160,9 @@ final class CheckpointReader {
     TrainingState state = verifyStateV1(dir, manifest);
     for (String name : new String[] {CheckpointFormat.MODEL_FILE, CheckpointFormat.OPTIMIZER_FILE}) {
       readVerified(dir, manifest, name, in -> Boolean.TRUE, null);
+    }
+    for (Manifest.Entry slice : OptimizerSlice.entries(dir, manifest)) {
+      readVerified(dir, manifest, slice.name(), in -> Boolean.TRUE, null);
     }
     return state;
   }
@@ -129,7 +192,8 @@ final class CheckpointReader {
     int version = header.path("formatVersion").asInt();
     switch (version) {
       case 1:
-        return Manifest.parseV1(header, manifestPath.toString());
+      case CheckpointFormat.SHARDED_FORMAT_VERSION:
+        return Manifest.parseV1(header, manifestPath.toString()); // version 2 adds files, not fields
       default:
         throw unknownVersion(manifestPath, version);
     }
@@ -148,6 +212,9 @@ final class CheckpointReader {
           + CheckpointFormat.MANIFEST_FILE + " does not list " + name + ", expected entries for "
           + CheckpointFormat.DATA_FILES + "; the manifest is corrupt"));
       checkSize(new Path(dir, name), entry);
+    }
+    for (Manifest.Entry slice : OptimizerSlice.entries(dir, manifest)) {
+      checkSize(new Path(dir, slice.name()), slice);
     }
     TrainingState state = readVerified(dir, manifest, CheckpointFormat.STATE_FILE,
         in -> parseState(in.readAllBytes(), new Path(dir, CheckpointFormat.STATE_FILE)), null);
@@ -291,7 +358,8 @@ final class CheckpointReader {
 
   private static IncompatibleCheckpointException unknownVersion(Path source, int version) {
     return new IncompatibleCheckpointException(source + " has checkpoint format version " + version
-        + ", but this build reads only version " + CheckpointFormat.FORMAT_VERSION + ". HINT: it was written by "
+        + ", but this build reads only version " + CheckpointFormat.FORMAT_VERSION + " (and "
+        + CheckpointFormat.SHARDED_FORMAT_VERSION + ", with sharded optimizer state). HINT: it was written by "
         + "another ringtrain release; resume with that release, or start this run in a new checkpoint directory");
   }
 

@@ -1,8 +1,8 @@
 /*
  * CheckpointStore: a directory of training checkpoints on any Hadoop FileSystem. It writes a
  * checkpoint atomically (temporary directory, then one rename), keeps the newest few, lists them,
- * and loads the newest one that verifies, skipping corrupt or partial ones with a warning. It is
- * not the file format (CheckpointWriter, CheckpointReader) and does not decide when to checkpoint.
+ * and loads the newest one that verifies, skipping corrupt or partial ones with a warning
+ * (ShardedCheckpointWriter writes the sharded kind through it). It is not the file format (CheckpointWriter, CheckpointReader) and does not decide when to checkpoint.
  *
  * Why over 300 lines: writing, listing, verified retention and loading share one directory's
  * rules (names, temporary directories, run ids); the lease is already its own class.
@@ -351,8 +351,20 @@ public final class CheckpointStore implements Serializable {
     }
   }
 
+  /** The file system, opened by {@link #dir()}. */
+  FileSystem fs() throws IOException {
+    dir();
+    return fs;
+  }
+
+  /** The directory's rules (publish, clean up), opened by {@link #dir()}. */
+  CheckpointDirectory directory() throws IOException {
+    dir();
+    return directory;
+  }
+
   /** The qualified directory, opening the file system on first use (also after deserialisation). */
-  private synchronized Path dir() throws IOException {
+  synchronized Path dir() throws IOException {
     if (dir == null) {
       Path p = new Path(directoryUri);
       FileSystem opened = hadoop.fs(p);

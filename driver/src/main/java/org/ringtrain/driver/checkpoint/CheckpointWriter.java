@@ -26,13 +26,15 @@ import org.apache.hadoop.fs.Path;
 import org.apache.hadoop.fs.StreamCapabilities;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.io.SafetensorsWriter;
+import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.optim.Optimizer;
 import org.ringtrain.ops.optim.OptimizerStateWriter;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
 
 /**
- * Writes checkpoint files in format version {@value CheckpointFormat#FORMAT_VERSION} (see
+ * Writes checkpoint files in format version {@value CheckpointFormat#FORMAT_VERSION}, or
+ * {@value CheckpointFormat#SHARDED_FORMAT_VERSION} with per-rank optimizer slices (see
  * {@link CheckpointFormat}). Each file is hashed while it is streamed out, so nothing is read back.
  * The manifest is written last: a directory without one is, by construction, incomplete.
  */
@@ -60,6 +62,32 @@ final class CheckpointWriter {
    */
   Manifest write(Path dir, String runId, TrainingState state, ParameterLayout layout, INDArray params,
       Optimizer optimizer) throws IOException {
+    return write(dir, runId, state, layout, params, optimizer, List.of());
+  }
+
+  /**
+   * Rank {@code rank}'s part of a sharded checkpoint: its optimizer slice, into {@code dir}.
+   *
+   * @return the slice's manifest entry (name, size, SHA-256)
+   */
+  Manifest.Entry writeSlice(Path dir, AdamW optimizer, int rank, int worldSize) throws IOException {
+    return writeFile(dir, CheckpointFormat.optimizerSliceName(rank, worldSize),
+        out -> OptimizerSlice.write(optimizer, rank, worldSize, out));
+  }
+
+  /**
+   * The rest of a sharded checkpoint, once every rank's slice is in {@code dir}: the weights,
+   * AdamW's hyper-parameters, the training state, then the manifest (format version
+   * {@value CheckpointFormat#SHARDED_FORMAT_VERSION}) listing them and the {@code slices}.
+   */
+  Manifest writeSharded(Path dir, String runId, TrainingState state, ParameterLayout layout, INDArray params,
+      AdamW optimizer, List<Manifest.Entry> slices) throws IOException {
+    AdamW hyperParametersOnly = AdamW.restore(layout, optimizer.config(), 0, null, null);
+    return write(dir, runId, state, layout, params, hyperParametersOnly, slices);
+  }
+
+  private Manifest write(Path dir, String runId, TrainingState state, ParameterLayout layout, INDArray params,
+      Optimizer optimizer, List<Manifest.Entry> slices) throws IOException {
     refuseNonFinite(state.step(), layout, params);
     Map<String, String> metadata = new LinkedHashMap<>();
     metadata.put(CheckpointFormat.STEP_METADATA_KEY, Long.toString(state.step()));
@@ -70,7 +98,9 @@ final class CheckpointWriter {
     entries.add(writeFile(dir, CheckpointFormat.MODEL_FILE, out -> weights.write(params, metadata, out)));
     entries.add(writeFile(dir, CheckpointFormat.OPTIMIZER_FILE, out -> OptimizerStateWriter.write(optimizer, out)));
     entries.add(writeFile(dir, CheckpointFormat.STATE_FILE, out -> out.write(stateJson)));
-    Manifest manifest = new Manifest(CheckpointFormat.FORMAT_VERSION, state.step(), runId, entries);
+    entries.addAll(slices);
+    Manifest manifest = new Manifest(slices.isEmpty() ? CheckpointFormat.FORMAT_VERSION
+        : CheckpointFormat.SHARDED_FORMAT_VERSION, state.step(), runId, entries);
     byte[] manifestJson = manifest.toJson();
     writeFile(dir, CheckpointFormat.MANIFEST_FILE, out -> out.write(manifestJson));
     return manifest;

@@ -17,9 +17,14 @@ import java.util.Map;
  * @param warmupSteps     linear warm-up steps (default 20); fewer than the loop's steps
  * @param weightDecay     AdamW decoupled weight decay on 2-D weights (default 0.1)
  * @param gradClip        global gradient-norm clip, 0 = off (default 1.0)
+ * @param optimizerSharding shard AdamW's state over the ranks (ZeRO stage 1): each rank keeps m and
+ *                        v of, and updates, only the 1/N of the parameters it owns after the
+ *                        gradients' reduce-scatter, and the ring all-gathers the updated
+ *                        parameters; optimizer memory and time per rank divided by N, the same
+ *                        bytes on the wire (default false)
  */
 public record OptimizerSettings(double learningRate, double minLearningRate, long warmupSteps, double weightDecay,
-    double gradClip) implements Serializable {
+    double gradClip, boolean optimizerSharding) implements Serializable {
 
   /** Every default, keyed by setting. */
   public static Map<String, Object> defaults() {
@@ -29,6 +34,7 @@ public record OptimizerSettings(double learningRate, double minLearningRate, lon
     d.put("warmupSteps", 20);
     d.put("weightDecay", 0.1);
     d.put("gradClip", 1.0);
+    d.put("optimizerSharding", false);
     return d;
   }
 

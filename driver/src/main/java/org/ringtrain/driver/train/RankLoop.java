@@ -5,7 +5,8 @@
 // the global loss, clipping, the non-finite check and AdamW, then on schedule a
 // replica check, validation and (rank 0) a checkpoint - timed by a StepTimer and
 // added up in RankTotals; ReplicaChecks holds the cross-rank agreement checks,
-// NonFiniteGuard the decision on NaN and infinite values. Between steps it asks
+// NonFiniteGuard the decision on NaN and infinite values, ShardedOptimizerStep
+// the parts that differ with optimizerSharding. Between steps it asks
 // whether its task was killed and, if so, ends at once. It does not read data,
 // set ND4J's threads or talk to Spark; RankTask wires it in.
 //
@@ -124,6 +125,7 @@ final class RankLoop {
     private final WarmupCosineSchedule schedule;
     private final RankTotals totals;
     private final NonFiniteGuard guard;
+    private final ShardedOptimizerStep sharded; // null unless optimizerSharding
 
     Steps(ModelRecipe.Instance instance, Optimizer optimizer, RankData data, Start start, double peakFlopsAllRanks) {
       this.instance = instance;
@@ -142,9 +144,16 @@ final class RankLoop {
           cfg.steps());
       this.totals = new RankTotals(rank == 0 ? start.checkpoint() : null);
       this.guard = new NonFiniteGuard(cfg.divergence());
+      this.sharded = cfg.optimizer().optimizerSharding() ? new ShardedOptimizerStep(ring, optimizer) : null;
     }
 
     RankResult train(long startNanos) throws Exception {
+      try (ShardedOptimizerStep closing = sharded) {
+        return trainSteps(startNanos);
+      }
+    }
+
+    private RankResult trainSteps(long startNanos) throws Exception {
       for (long step = firstStep; step < cfg.steps(); step++) {
         stopIfKilled(step);
         String divergence = runStep(step);
@@ -166,18 +175,20 @@ final class RankLoop {
       StepTimer timer = new StepTimer();
       double lr = schedule.lr(step);
       GradientBuckets buckets = new GradientBuckets(ring, gradBytes, model.layout().totalElements(),
-          (long) cfg.ring().bucketMb() << 20);
+          (long) cfg.ring().bucketMb() << 20, sharded != null);
       double lossSum = forwardBackward(step, buckets, timer);
       syncGradients(buckets, timer);
       // The loss is reduced before the update, so that every rank decides on the same loss and norm.
       float loss = globalLoss(lossSum);
-      double gradNorm = clip(step);
+      double gradNorm = clip(step, buckets);
       long done = step + 1;
       NonFiniteGuard.Verdict verdict = guard.check(loss, gradNorm);
       if (verdict == NonFiniteGuard.Verdict.STOP) {
         return nonFiniteStop(done, loss, gradNorm, lossSum);
       }
-      if (verdict == NonFiniteGuard.Verdict.UPDATE) {
+      if (verdict == NonFiniteGuard.Verdict.UPDATE && sharded != null) {
+        sharded.update(buckets, params, model.params().asByteBuffer(), grads, lr);
+      } else if (verdict == NonFiniteGuard.Verdict.UPDATE) {
         optimizer.step(params, grads, lr);
       }
       boolean last = done == cfg.steps();
@@ -276,12 +287,17 @@ final class RankLoop {
      * Averages the gradients over the micro-batches and clips them to the global norm (identically
      * on every rank); returns the global norm before clipping.
      */
-    private double clip(long step) {
-      if (cfg.gradAccumSteps() > 1) {
-        grads.muli(1.0 / cfg.gradAccumSteps());
+    private double clip(long step, GradientBuckets buckets) throws RingException {
+      double gradNorm;
+      if (sharded != null) {
+        gradNorm = sharded.averageAndClip(buckets, grads, cfg.gradAccumSteps(), cfg.optimizer().gradClip());
+      } else {
+        if (cfg.gradAccumSteps() > 1) {
+          grads.muli(1.0 / cfg.gradAccumSteps());
+        }
+        gradNorm = cfg.optimizer().gradClip() > 0 ? GradientClipping.clipGlobalNorm(grads, cfg.optimizer().gradClip())
+            : GradientClipping.globalNorm(grads);
       }
-      double gradNorm = cfg.optimizer().gradClip() > 0 ? GradientClipping.clipGlobalNorm(grads, cfg.optimizer().gradClip())
-          : GradientClipping.globalNorm(grads);
       if (fault.firesAt(step, rank, stageAttempt)) {
         throw new IllegalStateException("injected failure on rank " + rank + " at step " + step
             + " (FaultPlan, first stage attempt only)");
@@ -313,16 +329,24 @@ final class RankLoop {
       }
     }
 
-    /** Rank 0 writes a checkpoint every checkpointEvery steps and after the last one. */
+    /**
+     * Rank 0 writes a checkpoint every checkpointEvery steps and after the last one; with a sharded
+     * optimizer every rank writes its optimizer slice.
+     */
     @SuppressWarnings("try") // the lap is only closed, never read
     private void maybeCheckpoint(long done, boolean last, StepTimer timer) throws IOException {
-      if (rank != 0 || !due(done, cfg.checkpoints().checkpointEvery(), last)) {
+      if (rank != 0 && sharded == null || !due(done, cfg.checkpoints().checkpointEvery(), last)) {
         return;
       }
       String path;
       try (StepTimer.Lap lap = timer.time(StepTimer.Phase.CHECKPOINT)) {
-        path = store.write(new TrainingState(done, sampler.epoch(), sampler.cursor(), cfg.seed(), recipe.configJson(),
-            tokenizerId), model.layout(), params, optimizer);
+        TrainingState state = new TrainingState(done, sampler.epoch(), sampler.cursor(), cfg.seed(),
+            recipe.configJson(), tokenizerId);
+        path = sharded != null ? sharded.checkpoint(store, state, model.layout(), params)
+            : store.write(state, model.layout(), params, optimizer);
+      }
+      if (rank != 0) {
+        return;
       }
       totals.checkpoint(path);
       report(MetricsEvent.of("checkpoint").with("step", done).with("path", path));

@@ -66,12 +66,12 @@ class CheckpointReaderTest {
   void unknownManifestVersionIsRefusedWithAHint() throws Exception {
     Path manifest = dir.resolve(CheckpointFormat.MANIFEST_FILE);
     ObjectNode json = CheckpointFixtures.readJson(manifest);
-    json.put("formatVersion", 2);
+    json.put("formatVersion", 3); // 2 is the sharded format
     CheckpointFixtures.writeJson(manifest, json);
     IncompatibleCheckpointException e = assertThrows(IncompatibleCheckpointException.class,
         () -> reader.read(hadoopDir(), layout()));
-    assertTrue(e.getMessage().contains("MANIFEST.json has checkpoint format version 2, but this build reads only "
-        + "version 1. HINT:"), e.getMessage());
+    assertTrue(e.getMessage().contains("MANIFEST.json has checkpoint format version 3, but this build reads only "
+        + "version 1 (and 2, with sharded optimizer state). HINT:"), e.getMessage());
   }
 
   @Test

@@ -1,7 +1,8 @@
 // GradientBuckets over a real ring (every rank a thread of this JVM, real sockets on this host):
 // the buckets cover the gradient buffer exactly once from its end towards its start, respect the
 // size bound, never split a backward notice, are identical on every rank, and every element ends
-// up averaged. Not a test of the ring's arithmetic (parameter-sync's RingCommunicatorTest) or of
+// up averaged; scatter-only buckets (sharded optimizer) average the owned ranges, which partition
+// the buffer, and the all-gather over them completes every rank's copy. Not a test of the ring's arithmetic (parameter-sync's RingCommunicatorTest) or of
 // the overlap's timing.
 package org.ringtrain.driver.train;
 
@@ -90,6 +91,57 @@ class GradientBucketsTest {
     for (int r = 1; r < worldSize; r++) {
       assertEquals(buckets, perRank.get(r), "rank " + r + " issued other buckets than rank 0");
     }
+  }
+
+  @ParameterizedTest(name = "worldSize={0} elements={1}")
+  @CsvSource({"1, 1003", "2, 1003", "3, 1003", "4, 3"})
+  void scatterOnlyAveragesTheOwnedRangesWhichPartitionTheBufferAndAllGatherCompletesIt(int worldSize,
+      int elements) throws Exception {
+    List<long[][]> perRank = onRing(worldSize, ring -> {
+      ByteBuffer grads = filled(elements, ring.rank());
+      GradientBuckets buckets = new GradientBuckets(ring, grads, elements, BUCKET_BYTES, true);
+      int to = elements;
+      for (int k = 0; to > 0; k++) {
+        int from = Math.max(0, to - NOTICES[k % NOTICES.length]);
+        buckets.ready(from, to);
+        to = from;
+      }
+      buckets.finish();
+      long[][] owned = buckets.ownedRanges();
+      for (int r = 0; r < owned[0].length; r++) {
+        for (long i = owned[0][r]; i < owned[1][r]; i++) {
+          assertEquals(500f * (worldSize - 1) + i, grads.getFloat((int) i * Float.BYTES),
+              "rank " + ring.rank() + ", owned index " + i);
+        }
+      }
+      // Stand-in for the sharded update: the owner writes its elements, then the all-gather spreads them.
+      for (int r = 0; r < owned[0].length; r++) {
+        for (long i = owned[0][r]; i < owned[1][r]; i++) {
+          grads.putFloat((int) i * Float.BYTES, -i);
+        }
+      }
+      buckets.allGather(grads);
+      for (int i = 0; i < elements; i++) {
+        assertEquals(-i, grads.getFloat(i * Float.BYTES), "rank " + ring.rank() + ", index " + i + " after the gather");
+      }
+      return owned;
+    });
+    List<long[]> all = new ArrayList<>();
+    for (long[][] owned : perRank) {
+      for (int r = 0; r < owned[0].length; r++) {
+        all.add(new long[] {owned[0][r], owned[1][r]});
+      }
+    }
+    all.sort((a, b) -> Long.compare(a[0], b[0]));
+    long next = 0;
+    for (long[] range : all) {
+      if (range[0] == range[1]) {
+        continue;
+      }
+      assertEquals(next, range[0], "the ranks' owned ranges must partition the buffer");
+      next = range[1];
+    }
+    assertEquals(elements, next);
   }
 
   @Test

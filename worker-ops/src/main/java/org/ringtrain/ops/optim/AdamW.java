@@ -1,8 +1,13 @@
 /*
  * AdamW: Adam with decoupled weight decay over the whole flat parameter buffer, with PyTorch's
  * torch.optim.AdamW semantics (bias correction, eps outside the square root, decay before the
- * moment update). It is not a per-tensor optimizer and has no parameter groups beyond "2-D tensors
- * decay, others do not"; it does not clip or schedule (see GradientClipping, LearningRateSchedule).
+ * moment update), optionally on owned ranges only with compact state (ZeRO stage 1 sharding). It
+ * is not a per-tensor optimizer and has no parameter groups beyond "2-D tensors decay, others do
+ * not"; it does not clip or schedule (see GradientClipping, LearningRateSchedule) and does not
+ * communicate (the driver reduce-scatters gradients and all-gathers parameters around it).
+ *
+ * Why over 300 lines: the sharded view's three conversions (shard, copyStateTo, unshardedWith) sit
+ * beside the state they convert, so that one class owns m and v.
  */
 package org.ringtrain.ops.optim;
 
@@ -10,6 +15,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.updaters.AdamUpdater;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.kernels.AdamWKernel;
 import org.ringtrain.ops.kernels.Fused;
 import org.ringtrain.ops.param.ParameterLayout;
@@ -30,17 +36,25 @@ import org.ringtrain.ops.param.ParameterLayout;
  * learning rate, and decay is one scal per range of 2-D tensors. Results equal torch's up to
  * float rounding (torch computes m with {@code lerp_}).
  *
- * <p>Memory: two float32 buffers of the layout's size (m and v), 8 bytes per parameter, allocated
- * on the first step; the ND4J path adds a scratch buffer (4 more bytes per parameter).
+ * <p>Sharded ({@link #AdamW(ParameterLayout, Config, OwnedRanges)}): only the elements of the
+ * {@link OwnedRanges} are updated, and m and v hold only those elements, back to back. The
+ * arithmetic per element is the same pass, with weight decay following the tensor boundaries
+ * inside each range, so an owned element ends bitwise equal to what the unsharded AdamW computes
+ * for it. The unsharded optimizer is the special case of one range covering the buffer.
+ *
+ * <p>Memory: two float32 buffers of the owned elements (m and v; the layout's size unless
+ * sharded), 8 bytes per owned parameter, allocated on the first step; the ND4J path adds a
+ * scratch buffer (4 more bytes per owned parameter).
  */
 public final class AdamW implements Optimizer {
 
   private final ParameterLayout layout;
   private final Config config;
   private final DecayRanges decay;
-  private INDArray m; // flat, layout of params: first moment
-  private INDArray v; // flat, layout of params: second moment
-  private INDArray scratch; // flat, layout of params: the update direction (ND4J path only)
+  private final OwnedRanges owned;
+  private INDArray m; // [owned elements], first moment: owned range i at owned.stateOffset(i)
+  private INDArray v; // [owned elements], second moment, as m
+  private INDArray scratch; // [owned elements], the update direction (ND4J path only)
   private long step;
   private boolean closed;
 
@@ -112,17 +126,32 @@ public final class AdamW implements Optimizer {
 
   /** AdamW with {@code config} for buffers of {@code layout}; allocates nothing until the first step. */
   public AdamW(ParameterLayout layout, Config config) {
-    if (layout == null || config == null) {
-      throw new IllegalArgumentException("layout and config must not be null, but found layout=" + layout
-          + ", config=" + config + "; pass GptModel.layout(modelConfig) and AdamW.Config.defaults()");
+    this(layout, config, layout == null ? null : OwnedRanges.all(layout));
+  }
+
+  /**
+   * Sharded AdamW: each {@link #step} updates only the elements of {@code owned} (the rest of
+   * params is left as it is), with m and v of {@code owned.elements()} floats. Allocates nothing
+   * until the first step.
+   */
+  public AdamW(ParameterLayout layout, Config config, OwnedRanges owned) {
+    if (layout == null || config == null || owned == null) {
+      throw new IllegalArgumentException("layout, config and owned ranges must not be null, but found layout="
+          + layout + ", config=" + config + ", owned=" + owned
+          + "; pass GptModel.layout(modelConfig), AdamW.Config.defaults() and OwnedRanges.all(layout)");
     }
     this.layout = layout;
     this.config = config;
     this.decay = DecayRanges.of(layout);
+    this.owned = owned;
   }
 
-  /** Rebuilds an optimizer from saved state; {@code m} and {@code v} are adopted, not copied. */
-  static AdamW restore(ParameterLayout layout, Config config, long step, INDArray m, INDArray v) {
+  /**
+   * Rebuilds an unsharded optimizer from saved state, e.g. whole-buffer m and v assembled from a
+   * sharded checkpoint's slices; {@code m} and {@code v} (layout-sized, or both null before the
+   * first step) are adopted, not copied.
+   */
+  public static AdamW restore(ParameterLayout layout, Config config, long step, INDArray m, INDArray v) {
     AdamW opt = new AdamW(layout, config);
     opt.step = step;
     opt.m = m;
@@ -137,31 +166,61 @@ public final class AdamW implements Optimizer {
     step++;
     double beta1 = config.beta1();
     double beta2 = config.beta2();
-    if (Fused.accepts(params, grads, m, v)) {
-      // Bias corrections from Kingma & Ba (arXiv:1412.6980, Algorithm 1), in torch's form:
-      // p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
-      double bc1 = 1.0 - Math.pow(beta1, step);
-      double bc2 = 1.0 - Math.pow(beta2, step);
-      AdamWKernel.step(params, grads, m, v, decay.starts(), decay.ends(), new AdamWKernel.Scalars(
-          (float) beta1, (float) beta2, (float) (1.0 - lr * config.weightDecay()), (float) (lr / bc1),
-          (float) (1.0 / Math.sqrt(bc2)), (float) config.eps()));
-      return;
+    if (owned.elements() == 0) {
+      return; // a rank that owns nothing only counts the step
     }
+    double bc1 = 1.0 - Math.pow(beta1, step);
+    double bc2 = 1.0 - Math.pow(beta2, step);
+    // Bias corrections from Kingma & Ba (arXiv:1412.6980, Algorithm 1), in torch's form:
+    // p -= (lr / bc1) * m / (sqrt(v) / sqrt(bc2) + eps).
+    AdamWKernel.Scalars scalars = new AdamWKernel.Scalars((float) beta1, (float) beta2,
+        (float) (1.0 - lr * config.weightDecay()), (float) (lr / bc1), (float) (1.0 / Math.sqrt(bc2)),
+        (float) config.eps());
+    boolean fused = Fused.accepts(params, grads, m, v);
+    for (int i = 0; i < owned.count(); i++) {
+      long from = owned.start(i);
+      long to = owned.end(i);
+      long at = owned.stateOffset(i);
+      long len = to - from;
+      INDArray p = slice(params, from, to);
+      INDArray g = slice(grads, from, to);
+      INDArray mi = slice(m, at, at + len);
+      INDArray vi = slice(v, at, at + len);
+      if (fused) {
+        DecayRanges d = owned.decay(i);
+        AdamWKernel.step(p, g, mi, vi, d.starts(), d.ends(), scalars);
+      } else {
+        stepNd4j(p, g, mi, vi, owned.decay(i), at, lr, bc2);
+      }
+    }
+  }
+
+  /**
+   * The ND4J path on one owned range (views of params, grads, m and v): decay, then one fused
+   * native pass for the moments and the direction, then one axpy.
+   */
+  private void stepNd4j(INDArray p, INDArray g, INDArray mi, INDArray vi, DecayRanges d, long at, double lr,
+      double bc2) {
     if (scratch == null) {
-      scratch = Nd4j.createUninitialized(DataType.FLOAT, layout.totalElements());
+      scratch = Nd4j.createUninitialized(DataType.FLOAT, owned.elements());
     }
+    INDArray direction = slice(scratch, at, at + p.length());
     // Decoupled decay first, as torch.optim.AdamW does; biases and LayerNorm are left alone.
-    decay.scale(params, 1.0 - lr * config.weightDecay());
-    // One fused native pass over the buffer updates m and v in place and writes
-    //   scratch = m * sqrt(1 - beta2^t) / (1 - beta1^t) / (sqrt(v) + epsHat),
+    d.scale(p, 1.0 - lr * config.weightDecay());
+    // One fused native pass over the range updates m and v in place and writes
+    //   direction = m * sqrt(1 - beta2^t) / (1 - beta1^t) / (sqrt(v) + epsHat),
     // with bias corrections from Kingma & Ba (arXiv:1412.6980, Algorithm 1). Passing
     // epsHat = eps * sqrt(1 - beta2^t) turns that into torch's (m / bc1) / (sqrt(v) / sqrt(bc2) + eps).
     // The op gets lr = 1 and the learning rate is applied below, because the op replaces a zero
     // step size by eps, which would move parameters at lr = 0.
-    double biasCorrection2Sqrt = Math.sqrt(1.0 - Math.pow(beta2, step));
-    Nd4j.getExecutioner().exec(new AdamUpdater(grads, v, m, scratch, v, m, 1.0, beta1, beta2,
-        config.eps() * biasCorrection2Sqrt, iterationIndex()));
-    FlatOps.axpy(-lr, scratch, params);
+    Nd4j.getExecutioner().exec(new AdamUpdater(g, vi, mi, direction, vi, mi, 1.0, config.beta1(), config.beta2(),
+        config.eps() * Math.sqrt(bc2), iterationIndex()));
+    FlatOps.axpy(-lr, direction, p);
+  }
+
+  /** Elements [from, to) of a flat buffer; the buffer itself when that is all of it. */
+  private static INDArray slice(INDArray flat, long from, long to) {
+    return from == 0 && to == flat.length() ? flat : flat.get(NDArrayIndex.interval(from, to));
   }
 
   @Override
@@ -182,6 +241,75 @@ public final class AdamW implements Optimizer {
   /** The hyper-parameters. */
   public Config config() {
     return config;
+  }
+
+  /** The ranges this optimizer updates: {@link OwnedRanges#all} unless sharded. */
+  public OwnedRanges owned() {
+    return owned;
+  }
+
+  /**
+   * A sharded AdamW over {@code ranges} with this unsharded optimizer's config, step count and the
+   * ranges' elements of its m and v (copied), e.g. to resume a sharded run from a full checkpoint.
+   *
+   * @throws IllegalStateException when this optimizer is itself sharded
+   */
+  public AdamW shard(OwnedRanges ranges) {
+    requireUnsharded("shard");
+    AdamW s = new AdamW(layout, config, ranges);
+    s.step = step;
+    if (m != null && ranges.elements() > 0) {
+      s.allocateState();
+      for (int i = 0; i < ranges.count(); i++) {
+        long at = ranges.stateOffset(i);
+        long len = ranges.end(i) - ranges.start(i);
+        slice(s.m, at, at + len).assign(slice(m, ranges.start(i), ranges.end(i)));
+        slice(s.v, at, at + len).assign(slice(v, ranges.start(i), ranges.end(i)));
+      }
+    }
+    return s;
+  }
+
+  /**
+   * Copies the owned elements of m and v to their flat positions in {@code fullM} and {@code fullV}
+   * (buffers of the layout's size); other elements are left as they are. Nothing before the first
+   * step, when m and v are zero.
+   */
+  public void copyStateTo(INDArray fullM, INDArray fullV) {
+    if (m == null) {
+      return;
+    }
+    for (int i = 0; i < owned.count(); i++) {
+      long at = owned.stateOffset(i);
+      long len = owned.end(i) - owned.start(i);
+      slice(fullM, owned.start(i), owned.end(i)).assign(slice(m, at, at + len));
+      slice(fullV, owned.start(i), owned.end(i)).assign(slice(v, at, at + len));
+    }
+  }
+
+  /**
+   * An unsharded AdamW with this optimizer's config and step count that adopts {@code fullM} and
+   * {@code fullV} (layout-sized, e.g. every rank's {@link #copyStateTo} gathered), for writing the
+   * whole state.
+   */
+  public AdamW unshardedWith(INDArray fullM, INDArray fullV) {
+    return restore(layout, config, step, fullM, fullV);
+  }
+
+  /**
+   * The state of the owned elements, {m, v}, each range at {@link OwnedRanges#stateOffset}; null
+   * before the first step or when nothing is owned. The arrays themselves, for writing a
+   * checkpoint slice: do not modify them.
+   */
+  public INDArray[] ownedMoments() {
+    return m == null ? null : new INDArray[] {m, v};
+  }
+
+  private void requireUnsharded(String what) {
+    if (!owned.coversAll(layout)) {
+      throw new IllegalStateException(what + " needs an unsharded AdamW, but this one owns " + owned.elements()
+          + " of " + layout.totalElements() + " elements; gather its state first (copyStateTo, unshardedWith)");
+    }
   }
 
   /** The first moment buffer, or null before the first step. */
@@ -207,7 +335,7 @@ public final class AdamW implements Optimizer {
 
   @Override
   public String toString() {
-    return "AdamW[" + config + ", step=" + step + ", decaying " + decay.elements() + " of "
+    return "AdamW[" + config + ", step=" + step + ", owning " + owned.elements() + ", decaying " + decay.elements() + " of "
         + layout.totalElements() + " elements in " + decay.count() + " ranges]";
   }
 
@@ -221,8 +349,8 @@ public final class AdamW implements Optimizer {
   }
 
   private void allocateState() {
-    long n = layout.totalElements();
-    if (m == null) {
+    long n = owned.elements();
+    if (m == null && n > 0) {
       m = Nd4j.zeros(DataType.FLOAT, n);
       v = Nd4j.zeros(DataType.FLOAT, n);
     }

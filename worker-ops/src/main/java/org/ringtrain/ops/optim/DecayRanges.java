@@ -47,6 +47,26 @@ final class DecayRanges {
     return new DecayRanges(Arrays.copyOf(s, n), Arrays.copyOf(e, n));
   }
 
+  /**
+   * These ranges cut to {@code [from, to)} and shifted by {@code -from}: the decay ranges of a
+   * view of the flat buffer that starts at element {@code from}.
+   */
+  DecayRanges within(long from, long to) {
+    long[] s = new long[starts.length];
+    long[] e = new long[starts.length];
+    int n = 0;
+    for (int i = 0; i < starts.length; i++) {
+      long a = Math.max(starts[i], from);
+      long b = Math.min(ends[i], to);
+      if (a < b) {
+        s[n] = a - from;
+        e[n] = b - from;
+        n++;
+      }
+    }
+    return new DecayRanges(Arrays.copyOf(s, n), Arrays.copyOf(e, n));
+  }
+
   /** The ranges' starts, ascending (the array itself: do not modify). */
   long[] starts() {
     return starts;

@@ -61,6 +61,17 @@ public final class GradientClipping {
    * @return the norm, NaN or infinite if any gradient is
    */
   public static double globalNorm(INDArray grads) {
+    return Math.sqrt(sumOfSquares(grads));
+  }
+
+  /**
+   * The sum of the squares of {@code grads}, in double, in the fixed order of {@link #globalNorm}:
+   * a sharded optimizer's ranks each sum their owned ranges and add the partial sums up.
+   *
+   * @param grads a flat float32 gradient buffer or a contiguous view of one
+   * @return the sum, NaN or infinite if any gradient is
+   */
+  public static double sumOfSquares(INDArray grads) {
     if (grads == null) {
       throw new IllegalArgumentException("grads must not be null; pass the flat gradient buffer");
     }
@@ -89,6 +100,6 @@ public final class GradientClipping {
       double a = f.get(i);
       s0 += a * a;
     }
-    return Math.sqrt((s0 + s1) + (s2 + s3));
+    return (s0 + s1) + (s2 + s3);
   }
 }

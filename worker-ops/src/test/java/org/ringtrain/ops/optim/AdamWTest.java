@@ -178,4 +178,99 @@ class AdamWTest {
     assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(3e-4, 0.9, 0.95, 0, 0.1));
     assertThrows(IllegalArgumentException.class, () -> new AdamW.Config(3e-4, 0.9, 0.95, 1e-8, -0.1));
   }
+
+  /** Ranges cut at awkward places (inside tensors, across decay boundaries): shard k of 3 of two "buckets". */
+  private static OwnedRanges shardOf(ParameterLayout layout, int k) {
+    long n = layout.totalElements();
+    long cut = n / 3 + 17; // a bucket boundary inside some tensor
+    long[] starts = new long[2];
+    long[] ends = new long[2];
+    long[][] buckets = {{0, cut}, {cut, n}};
+    for (int b = 0; b < 2; b++) {
+      long len = buckets[b][1] - buckets[b][0];
+      starts[b] = buckets[b][0] + len * k / 3;
+      ends[b] = buckets[b][0] + len * (k + 1) / 3;
+    }
+    return OwnedRanges.of(layout, starts, ends);
+  }
+
+  @Test
+  void shardedRangesUpdateBitwiseEqualToFullAdamW() {
+    ParameterLayout layout = OptimTestData.chunkCrossingLayout();
+    long n = layout.totalElements();
+    AdamW.Config config = AdamW.Config.defaults().withLr(LR).withWeightDecay(WD);
+    INDArray full = OptimTestData.gaussian(n, 1, 0.5);
+    INDArray[] sharded = new INDArray[3];
+    AdamW[] shards = new AdamW[3];
+    for (int k = 0; k < 3; k++) {
+      sharded[k] = full.dup();
+      shards[k] = new AdamW(layout, config, shardOf(layout, k));
+    }
+    try (AdamW whole = new AdamW(layout, config)) {
+      for (int t = 0; t < 3; t++) {
+        INDArray grads = OptimTestData.gaussian(n, 10 + t, 0.1);
+        whole.step(full, grads, LR);
+        for (int k = 0; k < 3; k++) {
+          shards[k].step(sharded[k], grads, LR);
+        }
+      }
+      INDArray before = OptimTestData.gaussian(n, 1, 0.5);
+      float[] expected = OptimTestData.values(full);
+      float[] initial = OptimTestData.values(before);
+      for (int k = 0; k < 3; k++) {
+        OwnedRanges owned = shards[k].owned();
+        float[] got = OptimTestData.values(sharded[k]);
+        for (int i = 0; i < n; i++) {
+          boolean mine = false;
+          for (int r = 0; r < owned.count(); r++) {
+            mine |= i >= owned.start(r) && i < owned.end(r);
+          }
+          float want = mine ? expected[i] : initial[i];
+          assertEquals(Float.floatToRawIntBits(want), Float.floatToRawIntBits(got[i]),
+              "shard " + k + ", element " + i + (mine ? " (owned)" : " (not owned: must stay)"));
+        }
+      }
+      // The shards' state, gathered, is the full optimizer's state: it continues bitwise the same.
+      INDArray m = Nd4j.zeros(DataType.FLOAT, n);
+      INDArray v = Nd4j.zeros(DataType.FLOAT, n);
+      for (AdamW shard : shards) {
+        shard.copyStateTo(m, v);
+      }
+      assertEquals(-1, OptimTestData.firstBitDifference(whole.firstMoment(), m));
+      assertEquals(-1, OptimTestData.firstBitDifference(whole.secondMoment(), v));
+      try (AdamW gathered = shards[0].unshardedWith(m, v); AdamW resharded = whole.shard(shardOf(layout, 1))) {
+        assertEquals(3, gathered.stepCount());
+        INDArray grads = OptimTestData.gaussian(n, 99, 0.1);
+        INDArray viaShard = full.dup();
+        INDArray viaGathered = full.dup();
+        whole.step(full, grads, LR);
+        gathered.step(viaGathered, grads, LR);
+        resharded.step(viaShard, grads, LR);
+        assertEquals(-1, OptimTestData.firstBitDifference(full, viaGathered));
+        OwnedRanges owned = resharded.owned();
+        for (int r = 0; r < owned.count(); r++) {
+          assertEquals(-1, OptimTestData.firstBitDifference(
+              full.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(owned.start(r), owned.end(r))),
+              viaShard.get(org.nd4j.linalg.indexing.NDArrayIndex.interval(owned.start(r), owned.end(r)))));
+        }
+      }
+    } finally {
+      for (AdamW shard : shards) {
+        shard.close();
+      }
+    }
+  }
+
+  @Test
+  void ownedRangesRefuseOverlapsAndDropEmptyRanges() {
+    ParameterLayout layout = OptimTestData.tinyLayout();
+    OwnedRanges r = OwnedRanges.of(layout, new long[] {0, 5, 9}, new long[] {3, 5, 20});
+    assertEquals(2, r.count());
+    assertEquals(14, r.elements());
+    assertEquals(3, r.stateOffset(1));
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> OwnedRanges.of(layout, new long[] {0, 2}, new long[] {3, 4}));
+    assertTrue(e.getMessage().contains("sorted and disjoint"), e.getMessage());
+    assertThrows(IllegalArgumentException.class, () -> OwnedRanges.of(layout, new long[] {0}, new long[] {301}));
+  }
 }
