@@ -28,15 +28,18 @@ import org.ringtrain.driver.train.TrainingResult;
  * @param pinBlas        set OpenBLAS's (process-wide) thread count to threadsPerRank before the run;
  *                       otherwise it is reset to the process's default, which is what the trainer
  *                       leaves it at
+ * @param sharded        the trainer's optimizerSharding (ZeRO stage 1)
  */
-record Scenario(String key, String label, int worldSize, int threadsPerRank, int microBatch, boolean pinBlas) {
+record Scenario(String key, String label, int worldSize, int threadsPerRank, int microBatch, boolean pinBlas,
+    boolean sharded) {
 
   /** The scenarios by key, for a micro-batch of {@code b} sequences per rank in (a). */
   static Scenario named(String key, int b) {
     return switch (key) {
-      case "a" -> new Scenario(key, "(a) local[2]", 2, 1, b, false);
-      case "a1" -> new Scenario(key, "(a1) local[2], OpenBLAS 1 thread/rank", 2, 1, b, true);
-      case "b" -> new Scenario(key, "(b) local[1]-equivalent", 1, 2, 2 * b, false);
+      case "a" -> new Scenario(key, "(a) local[2]", 2, 1, b, false, false);
+      case "a1" -> new Scenario(key, "(a1) local[2], OpenBLAS 1 thread/rank", 2, 1, b, true, false);
+      case "z" -> new Scenario(key, "(z) local[2], optimizerSharding", 2, 1, b, false, true);
+      case "b" -> new Scenario(key, "(b) local[1]-equivalent", 1, 2, 2 * b, false, false);
       default -> throw new IllegalArgumentException("unknown scenario " + key);
     };
   }
@@ -77,7 +80,7 @@ record Scenario(String key, String label, int worldSize, int threadsPerRank, int
         Map.of("worldSize", worldSize, "threadsPerRank", threadsPerRank, "microBatch", microBatch,
             "steps", options.totalSteps(), "bucketMb", options.bucketMb()),
         // A gentle schedule: throughput does not depend on it, and 1e-3 after one warm-up step spiked the loss.
-        Map.of("learningRate", 3e-4, "minLearningRate", 3e-5, "warmupSteps", 2),
+        Map.of("learningRate", 3e-4, "minLearningRate", 3e-5, "warmupSteps", 2, "optimizerSharding", sharded),
         // Validation, the replica check and the checkpoint only at the last step, which is not timed.
         Map.of("evalEvery", 0, "evalBatches", 1, "checkReplicasEvery", 0, "checkpointEvery", options.totalSteps(),
             "keepCheckpoints", 1, "unsafeKeepOne", true, "ringTimeoutSeconds", 900));

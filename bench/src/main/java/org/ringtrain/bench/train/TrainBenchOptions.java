@@ -13,11 +13,11 @@ import java.util.Locale;
  * @param timed      steps measured per round (default 4); one more step follows them and is left out
  *                   too, because the last step of a run also validates, checks replicas and writes the
  *                   final checkpoint
- * @param rounds     how often every scenario runs; rounds alternate their order (a,a1,b then b,a1,a)
+ * @param rounds     how often every scenario runs; rounds alternate their order (a,a1,z,b then b,z,a1,a)
  *                   so that a drift in the machine's load hits all alike (default 2)
  * @param microBatch sequences per rank per step in scenario (a); (b) uses twice as many (default 8)
  * @param bucketMb   gradient bucket size of the overlapped all-reduce, MiB (default 4, the trainer's)
- * @param scenarios  which scenarios run, in order: a, a1 and b (default all three)
+ * @param scenarios  which scenarios run, in order: a, a1, z and b (default all four)
  * @param data       a text file whose bytes are the tokens, or {@code synthetic} for seeded random bytes
  * @param workDir    where checkpoints and metrics logs go (a fresh subdirectory per run)
  * @param command    the command line, echoed in the report
@@ -30,12 +30,13 @@ record TrainBenchOptions(int warmup, int timed, int rounds, int microBatch, int 
       "Data-parallel GPT training (small config: vocab 256, ctx 256, d 384, 6 layers, 6 heads), one run:",
       "  (a)  worldSize 2, 1 thread per rank, micro-batch B   (local[2]; OpenBLAS threads as the trainer leaves them)",
       "  (a1) the same with OpenBLAS pinned to 1 thread per rank by this benchmark (process-wide, local mode)",
+      "  (z)  (a) with optimizerSharding: AdamW on each rank's half, parameters all-gathered",
       "  (b)  worldSize 1, 2 threads, micro-batch 2B          (local[1]-equivalent, same global batch)",
       "  --quick               1 round of 2 warm-up + 2 timed steps (~2-3 minutes), for development",
       "  --warmup 2            steps left out of the numbers at the start of each run",
       "  --steps 4             timed steps per scenario and round (one more untimed step ends each run)",
       "  --rounds 2            run every scenario this often, alternating their order",
-      "  --scenarios a,a1,b    which scenarios run",
+      "  --scenarios a,a1,z,b  which scenarios run",
       "  --micro-batch 8       B: sequences per rank per step in (a)",
       "  --bucket-mb 4         gradient bucket size (MiB)",
       "  --data data/moby-dick.txt   text whose bytes are the tokens, or 'synthetic'",
@@ -52,9 +53,9 @@ record TrainBenchOptions(int warmup, int timed, int rounds, int microBatch, int 
     require(rounds >= 1, "--rounds must be >= 1, but found " + rounds);
     require(microBatch >= 1, "--micro-batch must be >= 1, but found " + microBatch);
     require(bucketMb >= 1 && bucketMb <= 1024, "--bucket-mb must be in [1, 1024], but found " + bucketMb);
-    require(!scenarios.isEmpty() && scenarios.stream().allMatch(List.of("a", "a1", "b")::contains)
+    require(!scenarios.isEmpty() && scenarios.stream().allMatch(List.of("a", "a1", "z", "b")::contains)
         && scenarios.contains("b") && scenarios.stream().distinct().count() == scenarios.size(),
-        "--scenarios must list distinct names out of a, a1, b and include b (the reference), but found "
+        "--scenarios must list distinct names out of a, a1, z, b and include b (the reference), but found "
         + scenarios);
   }
 
@@ -70,7 +71,7 @@ record TrainBenchOptions(int warmup, int timed, int rounds, int microBatch, int 
     int rounds = 2;
     int microBatch = 8;
     int bucketMb = 4;
-    List<String> scenarios = List.of("a", "a1", "b");
+    List<String> scenarios = List.of("a", "a1", "z", "b");
     String data = "data/moby-dick.txt";
     Path workDir = Path.of("bench/target/train-bench");
     boolean quick = false;

@@ -15,6 +15,8 @@ import org.ringtrain.driver.train.RankResult;
 final class TrainReport {
   /** The issue's target: 1 - tokens/s(a) / tokens/s(b) at most this. */
   static final double OVERHEAD_TARGET = 0.10;
+  /** The most optimizer sharding may add to a step at N=2 (issue: no more than 3%). */
+  static final double SHARDING_TARGET = 0.03;
 
   private TrainReport() {
   }
@@ -91,6 +93,14 @@ final class TrainReport {
       out.add(String.format(Locale.ROOT, "  - forward + backward alone: %.0f vs (b) %.0f tokens/s, %.1f%% of the"
           + " overhead's %.1f%%", a.computeTokensPerSecond(), b.computeTokensPerSecond(), 100 * computeGap,
           100 * overhead));
+    }
+    Measurement a = byKey.get("a");
+    Measurement z = byKey.get("z");
+    if (a != null && z != null) {
+      double cost = z.stepMs() / z.steps() / (a.stepMs() / a.steps()) - 1;
+      out.add(String.format(Locale.ROOT, "- (z) optimizer sharding's step time cost step_ms(z) / step_ms(a) - 1 = %.0f /"
+          + " %.0f - 1 = %.1f%% (target <= %.0f%%): %s", z.stepMs() / z.steps(), a.stepMs() / a.steps(), 100 * cost,
+          100 * SHARDING_TARGET, cost <= SHARDING_TARGET ? "MET" : "MISSED"));
     }
     out.add(String.format(Locale.ROOT, "- (b) step time %.0f ms = compute %.0f + exposed %.0f + other %.0f ms"
         + " (one rank: its ring has no peer, so 'span' is only the time from the first bucket to the last)",
