@@ -18,7 +18,7 @@ import java.util.regex.Pattern;
  *                                ringtrain.step, ringtrain.tokenizer_id and ringtrain.model_config
  *   optimizer.bin                optimizer state (org.ringtrain.ops.optim.OptimizerStateWriter format)
  *   state.json                   {"magic","formatVersion","step","epoch","cursor","rngSeed",
- *                                 "tokenizerId","configJson"}
+ *                                 "tokenizerId","configJson","globalBatch"}
  *   MANIFEST.json                written last: {"magic","formatVersion","step","runId",
  *                                 "files":[{"name","size","sha256"}...]} for the three files above
  *
@@ -35,6 +35,10 @@ import java.util.regex.Pattern;
  * <p>{@code runId} names the fit that wrote the checkpoint. It was added to version 1 without a
  * version bump: it is optional on read (checkpoints written before it have none, and readers
  * ignore fields they do not know), so old and new checkpoints stay readable by both.
+ *
+ * <p>{@code globalBatch} (rows per step across all ranks; {@code cursor} then counts rows of the
+ * epoch's global order) was added the same way: a state.json without it reads as 0, a checkpoint
+ * whose {@code cursor} counts one rank's rows.
  *
  * <p>A directory named {@code step-N} without a MANIFEST.json is partial. Both JSON files carry the
  * magic {@value #MAGIC} and the format version, so a reader can refuse versions it does not know.

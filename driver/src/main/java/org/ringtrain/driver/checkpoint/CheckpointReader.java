@@ -348,9 +348,15 @@ final class CheckpointReader {
             + root.path(field));
       }
     }
+    // Optional: checkpoints written before the global data order have none (0).
+    JsonNode globalBatch = root.path("globalBatch");
+    if (!globalBatch.isMissingNode() && !(globalBatch.isIntegralNumber() && globalBatch.canConvertToLong())) {
+      throw new CorruptCheckpointException(source + ": \"globalBatch\" must be an integer, found " + globalBatch);
+    }
     try {
       return new TrainingState(root.path("step").asLong(), root.path("epoch").asLong(), root.path("cursor").asLong(),
-          root.path("rngSeed").asLong(), root.path("configJson").asText(), root.path("tokenizerId").asText());
+          root.path("rngSeed").asLong(), root.path("configJson").asText(), root.path("tokenizerId").asText(),
+          globalBatch.asLong(0));
     } catch (IllegalArgumentException e) {
       throw new CorruptCheckpointException(source + " holds an invalid training state: " + e.getMessage(), e);
     }

@@ -146,6 +146,7 @@ final class CheckpointWriter {
     root.put("cursor", state.cursor());
     root.put("rngSeed", state.rngSeed());
     root.put("tokenizerId", state.tokenizerId());
+    root.put("globalBatch", state.globalBatch());
     root.put("configJson", state.configJson());
     return JSON.writerWithDefaultPrettyPrinter().writeValueAsBytes(root);
   }

@@ -13,19 +13,28 @@ import java.io.Serializable;
  *
  * @param step        optimizer steps completed; &gt;= 0
  * @param epoch       epochs started, 0-based; &gt;= 0
- * @param cursor      sequences consumed in the current epoch, per rank; &gt;= 0
+ * @param cursor      rows of the current epoch's global order consumed, across all ranks (per rank
+ *                    in checkpoints written without {@code globalBatch}); &gt;= 0
  * @param rngSeed     seed from which the run derives its per-epoch shuffles and sampling
  * @param configJson  the resolved training config as JSON, stored verbatim; not null (may be "{}")
  * @param tokenizerId id of the tokenizer the run uses, e.g. "byte" or "gpt2"; not blank
+ * @param globalBatch rows per optimizer step across all ranks, kept when a run resumes at another
+ *                    world size; 0 in checkpoints written before it was stored; &gt;= 0
  */
-public record TrainingState(long step, long epoch, long cursor, long rngSeed, String configJson, String tokenizerId)
-    implements Serializable {
+public record TrainingState(long step, long epoch, long cursor, long rngSeed, String configJson, String tokenizerId,
+    long globalBatch) implements Serializable {
+
+  /** A state without a global batch size (0: unknown), as checkpoints before it stored. */
+  public TrainingState(long step, long epoch, long cursor, long rngSeed, String configJson, String tokenizerId) {
+    this(step, epoch, cursor, rngSeed, configJson, tokenizerId, 0);
+  }
 
   /** Validates every field; messages name the field, the value found and what to pass instead. */
   public TrainingState {
     requireNonNegative("step", step);
     requireNonNegative("epoch", epoch);
     requireNonNegative("cursor", cursor);
+    requireNonNegative("globalBatch", globalBatch);
     if (configJson == null) {
       throw new IllegalArgumentException("configJson must not be null; pass the resolved training config as JSON, "
           + "or \"{}\" if there is none");

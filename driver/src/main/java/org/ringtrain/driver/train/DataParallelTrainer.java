@@ -1,7 +1,9 @@
 // The driver side of data-parallel training, for any model a ModelRecipe
 // describes: checks everything that can be checked before Spark does any work,
 // starts the metrics channel, runs ONE barrier stage with a task per rank, and
-// reports. Spark retries a failed barrier stage; every rank of the new attempt
+// reports. Every rank gets every training row (one Spark broadcast, so that each
+// rank can take its slice of any global batch) and its own partition of the
+// validation rows. Spark retries a failed barrier stage; every rank of the new attempt
 // resumes from the newest valid checkpoint. A run that diverged is not retried:
 // its ranks return normally and fit throws TrainingDivergedException. GptTrainer
 // and the text classifier are thin fronts over it.
@@ -16,6 +18,7 @@ import java.util.UUID;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.ringtrain.driver.checkpoint.CheckpointLease;
@@ -84,8 +87,11 @@ public final class DataParallelTrainer {
    * Trains the model of {@code recipe} on rows of one fixed width (what a row holds is the recipe's
    * business: a GPT window of T+1 token ids, a classifier's tokens and label).
    *
-   * @param train       exactly worldSize partitions with equal row counts
-   * @param validation  exactly worldSize partitions with equal counts (may be empty)
+   * @param train       the training rows, any number of partitions; a row's global index (what
+   *                    the data order and the model's forward see) is its position in
+   *                    {@code train.collect()}. Every rank receives all of them (a broadcast:
+   *                    4 bytes per token per executor, see docs/memory.md)
+   * @param validation  exactly worldSize partitions, partition r validated by rank r (may be empty)
    * @param tokenizerId written into every checkpoint, so that a model is never read with another
    *                    tokenizer or vocabulary
    * @throws TrainingDivergedException when the loss, gradient norm or parameters went non-finite
@@ -126,13 +132,14 @@ public final class DataParallelTrainer {
       SparkListener failures = new StageFailureListener(metrics);
       sc.sc().addSparkListener(failures);
       metrics.addSink(new SparkUiProgress(sc, "ringtrain-train-" + runId, config.steps()));
+      // Before the training job group: the group's jobs are the barrier stage and its retries.
+      Broadcast<int[][]> trainRows = sc.broadcast(allTrainingRows(sc, train, resumeFrom));
       sc.setJobGroup("ringtrain-train-" + runId, jobDescription(resumeFrom), true);
       sc.setCallSite("ringtrain train");
       try {
         RankTask task = new RankTask(config, recipe, tokenizerId, runId, secret, host, metrics.port(),
-            hadoop, fault);
-        JavaRDD<RankData> perRank = train.zipPartitions(validation,
-            (t, v) -> List.of(new RankData(toArray(t), toArray(v))).iterator());
+            hadoop, fault, trainRows);
+        JavaRDD<int[][]> perRank = validation.mapPartitions(v -> List.<int[][]>of(toArray(v)).iterator());
         // Spark retries a failed barrier stage only when it is a shuffle-map stage (a failed barrier
         // ResultStage is aborted), so the ranks' results go through a one-partition shuffle.
         List<RankResult> results = JavaRDD.fromRDD(perRank.rdd().barrier()
@@ -145,6 +152,7 @@ public final class DataParallelTrainer {
             : checkpoints.get(checkpoints.size() - 1));
         result = new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
       } finally {
+        trainRows.destroy();
         sc.sc().removeSparkListener(failures);
         sc.clearJobGroup();
         sc.clearCallSite();
@@ -198,13 +206,17 @@ public final class DataParallelTrainer {
     }
   }
 
-  /** The checks before any Spark work; returns the newest checkpoint's state when the run resumes from one. */
+  /**
+   * The checks before any Spark work; returns the newest checkpoint's state when the run resumes
+   * from one. A checkpoint written at another world size resumes when this run's worldSize x
+   * microBatch divides its global batch (gradAccumSteps makes up the rest).
+   */
   private Optional<TrainingState> checkBeforeStart(JavaSparkContext sc, JavaRDD<int[]> train,
       JavaRDD<int[]> validation, HadoopSettings hadoop, String tokenizerId) throws IOException {
     int n = config.worldSize();
-    if (train.getNumPartitions() != n || validation.getNumPartitions() != n) {
-      throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of data, but found "
-          + train.getNumPartitions() + " (train) and " + validation.getNumPartitions() + " (validation)");
+    if (validation.getNumPartitions() != n) {
+      throw new IllegalArgumentException("training needs exactly worldSize=" + n + " partitions of validation data"
+          + " (one per rank), but found " + validation.getNumPartitions() + "; repartition the validation rows");
     }
     int slots = concurrentSlots(sc, n);
     BarrierPreconditions.check(sc.getConf(), n, slots).forEach(w -> LOG.warn("barrier stage: {}", w));
@@ -219,7 +231,38 @@ public final class DataParallelTrainer {
           + "'; token ids would mean other tokens. Resume with the same tokenizer (and, for a classifier, the same"
           + " training data, so that the vocabulary is the same), or start in an empty directory");
     }
+    if (state.isPresent() && state.get().globalBatch() > 0) {
+      long globalBatch = state.get().globalBatch();
+      int accum = BatchSampler.accumSteps(globalBatch, n, config.microBatch());
+      if (accum != config.gradAccumSteps()) {
+        LOG.info("resuming step {} at worldSize={}: gradAccumSteps={} keeps the checkpoint's global batch of {} rows"
+            + " (the configured gradAccumSteps={} applies to new runs only)", state.get().step(), n, accum,
+            globalBatch, config.gradAccumSteps());
+      }
+    }
     return state;
+  }
+
+  /**
+   * Every training row, in the order of {@code train}'s partitions (a row's index here is its
+   * global index), checked against the rows one step needs.
+   */
+  private int[][] allTrainingRows(JavaSparkContext sc, JavaRDD<int[]> train, Optional<TrainingState> resumeFrom) {
+    sc.setJobDescription("ringtrain train: collecting the training rows for every rank");
+    int[][] rows;
+    try {
+      rows = train.collect().toArray(new int[0][]);
+    } finally {
+      sc.setJobDescription(null);
+    }
+    long globalBatch = resumeFrom.map(TrainingState::globalBatch).filter(g -> g > 0).orElse(config.rowsPerStep());
+    if (rows.length < globalBatch) {
+      throw new IllegalArgumentException("the training data holds " + rows.length + " rows but one step needs a global"
+          + " batch of " + globalBatch + " (worldSize x microBatch x gradAccumSteps"
+          + (resumeFrom.isPresent() ? " of the run that wrote the checkpoint" : "") + "); use a larger corpus, or"
+          + " a smaller microBatch, gradAccumSteps or worldSize for a new run");
+    }
+    return rows;
   }
 
   /**

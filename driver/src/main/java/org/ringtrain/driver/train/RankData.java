@@ -1,14 +1,17 @@
-// One rank's share of the data, handed from the data stage to the barrier
-// task inside one partition (never serialised across the network).
+// What one rank trains and validates on, put together inside its barrier task:
+// every training row of the run (the broadcast value, shared by the ranks of an
+// executor JVM) and the rank's own validation partition. Never serialised itself.
 package org.ringtrain.driver.train;
 
 import java.io.Serializable;
 
 /**
- * A rank's training and validation sequences, each {@code contextLength + 1} token ids.
+ * A rank's data; each row is one fixed-width int[] (a GPT window of {@code contextLength + 1}
+ * token ids).
  *
- * @param train      training sequences of this rank
- * @param validation validation sequences of this rank (may be empty)
+ * @param train      every training row of the run, indexed by global row index (not a copy:
+ *                   never modified)
+ * @param validation validation rows of this rank (may be empty)
  */
 record RankData(int[][] train, int[][] validation) implements Serializable {
 }

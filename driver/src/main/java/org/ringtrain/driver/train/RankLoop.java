@@ -1,6 +1,9 @@
 // The life of one rank inside the barrier stage: join the ring, start from
 // parameters identical on every rank (or the newest valid checkpoint), then run
-// the steps. A step is a fixed sequence of named parts - forward and backward
+// the steps. Every rank holds every training row and takes its slices of each
+// step's global batch from BatchSampler, so the rows a step uses do not depend on
+// the world size and a checkpoint resumes at any number of ranks that divides its
+// global batch. A step is a fixed sequence of named parts - forward and backward
 // with gradient buckets all-reduced as they become final, waiting for the ring,
 // the global loss, clipping, the non-finite check and AdamW, then on schedule a
 // replica check, validation and (rank 0) a checkpoint - timed by a StepTimer and
@@ -69,10 +72,22 @@ final class RankLoop {
     this.killed = killed;
   }
 
-  /** Where a run starts: the step, the data position, and the checkpoint loaded (null: initialised). */
-  private record Start(long step, long epoch, long cursor, String checkpoint) {
+  /**
+   * Where a run starts: the step, the data position in the global order, the rows per step, and
+   * the checkpoint loaded (null: initialised).
+   */
+  private record Start(long step, long epoch, long cursor, long globalBatch, String checkpoint) {
+
+    /** The start a checkpoint gives; one without a global batch continues with this run's. */
+    static Start of(Checkpoint ck, LoopConfig cfg) {
+      TrainingState s = ck.state();
+      return s.globalBatch() > 0 ? new Start(s.step(), s.epoch(), s.cursor(), s.globalBatch(), ck.path())
+          // Its cursor counts one rank's rows: the same number of ranks consumed worldSize times as many.
+          : new Start(s.step(), s.epoch(), s.cursor() * cfg.worldSize(), cfg.rowsPerStep(), ck.path());
+    }
   }
 
+  /** Trains on {@code data}: every training row of the run (global row indices), this rank's validation rows. */
   RankResult run(RankData data) throws Exception {
     long startNanos = System.nanoTime();
     try (ModelRecipe.Instance instance = recipe.create(cfg.seed(), cfg.microBatch())) {
@@ -85,7 +100,7 @@ final class RankLoop {
 
       Optimizer optimizer = new AdamW(model.layout(), AdamW.Config.defaults()
           .withLr(cfg.optimizer().learningRate()).withWeightDecay(cfg.optimizer().weightDecay()));
-      Start start = new Start(0, 0, 0, null);
+      Start start = new Start(0, 0, 0, cfg.rowsPerStep(), null);
       Optional<Checkpoint> resumed = cfg.checkpoints().resume() || stageAttempt > 0
           ? store.loadLatestValid(model.layout()) : Optional.empty();
       if (resumed.isPresent()) {
@@ -93,10 +108,12 @@ final class RankLoop {
         model.params().flat().assign(ck.params());
         optimizer.close();
         optimizer = ck.optimizer();
-        start = new Start(ck.state().step(), ck.state().epoch(), ck.state().cursor(), ck.path());
+        start = Start.of(ck, cfg);
       }
       ReplicaChecks.agreeOnStartStep(ring, start.step());
-      MetricsEvent event = MetricsEvent.of("resume").with("step", start.step()).with("attempt", stageAttempt);
+      MetricsEvent event = MetricsEvent.of("resume").with("step", start.step()).with("attempt", stageAttempt)
+          .with("global_batch", start.globalBatch()).with("grad_accum_steps",
+              BatchSampler.accumSteps(start.globalBatch(), ring.worldSize(), cfg.microBatch()));
       report(resumed.isPresent() ? event.with("path", resumed.get().path()) : event);
 
       try (Optimizer opt = optimizer) {
@@ -122,6 +139,10 @@ final class RankLoop {
     private final double peakFlopsAllRanks;
     private final double flopsPerToken;
     private final BatchSampler sampler;
+    private final int accum; // micro-batches per rank and step: globalBatch / (worldSize x microBatch)
+    private final int[] picked;
+    private int[] stepRows; // the global batch of the current step
+    private long pickedHash; // BatchSampler.hash of this rank's rows of the current step
     private final WarmupCosineSchedule schedule;
     private final RankTotals totals;
     private final NonFiniteGuard guard;
@@ -138,8 +159,10 @@ final class RankLoop {
       this.firstStep = start.step();
       this.peakFlopsAllRanks = peakFlopsAllRanks;
       this.flopsPerToken = recipe.flopsPerToken();
-      this.sampler = new BatchSampler(data.train().length, cfg.microBatch(), cfg.seed(), rank, cfg.shuffle(),
-          start.epoch(), start.cursor());
+      this.sampler = new BatchSampler(data.train().length, Math.toIntExact(start.globalBatch()), cfg.seed(),
+          cfg.shuffle(), start.epoch(), start.cursor());
+      this.accum = BatchSampler.accumSteps(start.globalBatch(), ring.worldSize(), cfg.microBatch());
+      this.picked = new int[cfg.microBatch()];
       this.schedule = new WarmupCosineSchedule(cfg.optimizer().learningRate(), cfg.optimizer().minLearningRate(), cfg.optimizer().warmupSteps(),
           cfg.steps());
       this.totals = new RankTotals(rank == 0 ? start.checkpoint() : null);
@@ -178,6 +201,7 @@ final class RankLoop {
           (long) cfg.ring().bucketMb() << 20, sharded != null);
       double lossSum = forwardBackward(step, buckets, timer);
       syncGradients(buckets, timer);
+      long samplesHash = ReplicaChecks.agreeOnSamples(ring, pickedHash, BatchSampler.hash(stepRows), step + 1);
       // The loss is reduced before the update, so that every rank decides on the same loss and norm.
       float loss = globalLoss(lossSum);
       double gradNorm = clip(step, buckets);
@@ -200,7 +224,8 @@ final class RankLoop {
       maybeEvaluate(done, last);
       maybeCheckpoint(done, last, timer);
       totals.step(loss, timer, buckets);
-      MetricsEvent event = stepEvent(done, loss, lr, gradNorm, timer, buckets);
+      MetricsEvent event = stepEvent(done, loss, lr, gradNorm, timer, buckets)
+          .with("samples_hash", Long.toHexString(samplesHash));
       report(verdict == NonFiniteGuard.Verdict.SKIP
           ? event.with("skipped", true).with("skipped_steps", guard.skipped()).with("nonfinite",
               NonFiniteGuard.nonFiniteValues(loss, gradNorm))
@@ -252,9 +277,18 @@ final class RankLoop {
           + bad + " is " + params.getFloat(bad) + ") on every rank; the run stopped without writing their checkpoint";
     }
 
-    /** The rows of this rank's next micro-batch. */
-    private int[] nextBatch() {
-      return sampler.next();
+    /**
+     * The global row indices of this rank's micro-batch {@code micro} of the step (a new global
+     * batch at micro-batch 0), added to the step's hash.
+     */
+    private int[] nextBatch(int micro) {
+      if (micro == 0) {
+        stepRows = sampler.nextStep();
+        pickedHash = 0;
+      }
+      BatchSampler.slice(stepRows, micro, rank, ring.worldSize(), cfg.microBatch(), picked);
+      pickedHash += BatchSampler.hash(picked);
+      return picked;
     }
 
     /** Zeroes the gradients, then forward and backward of every micro-batch; returns their summed loss. */
@@ -263,9 +297,9 @@ final class RankLoop {
       try (StepTimer.Lap lap = timer.time(StepTimer.Phase.COMPUTE)) {
         model.zeroGrad();
         double lossSum = 0;
-        for (int micro = 0; micro < cfg.gradAccumSteps(); micro++) {
-          lossSum += instance.forwardTraining(data.train(), nextBatch(), step);
-          if (micro == cfg.gradAccumSteps() - 1) {
+        for (int micro = 0; micro < accum; micro++) {
+          lossSum += instance.forwardTraining(data.train(), nextBatch(micro), step);
+          if (micro == accum - 1) {
             model.backward(buckets::ready); // buckets go to the ring while backward continues
           } else {
             model.backward(); // accumulate locally; only the last micro-batch is reduced
@@ -290,10 +324,10 @@ final class RankLoop {
     private double clip(long step, GradientBuckets buckets) throws RingException {
       double gradNorm;
       if (sharded != null) {
-        gradNorm = sharded.averageAndClip(buckets, grads, cfg.gradAccumSteps(), cfg.optimizer().gradClip());
+        gradNorm = sharded.averageAndClip(buckets, grads, accum, cfg.optimizer().gradClip());
       } else {
-        if (cfg.gradAccumSteps() > 1) {
-          grads.muli(1.0 / cfg.gradAccumSteps());
+        if (accum > 1) {
+          grads.muli(1.0 / accum);
         }
         gradNorm = cfg.optimizer().gradClip() > 0 ? GradientClipping.clipGlobalNorm(grads, cfg.optimizer().gradClip())
             : GradientClipping.globalNorm(grads);
@@ -307,7 +341,7 @@ final class RankLoop {
 
     /** The step's loss averaged over the ranks: every rank reports the same number. */
     private float globalLoss(double lossSum) throws RingException {
-      float[] loss = {(float) (lossSum / cfg.gradAccumSteps())};
+      float[] loss = {(float) (lossSum / accum)};
       ring.allReduce(loss, ReduceOp.AVERAGE);
       return loss[0];
     }
@@ -340,8 +374,8 @@ final class RankLoop {
       }
       String path;
       try (StepTimer.Lap lap = timer.time(StepTimer.Phase.CHECKPOINT)) {
-        TrainingState state = new TrainingState(done, sampler.epoch(), sampler.cursor(), cfg.seed(),
-            recipe.configJson(), tokenizerId);
+        TrainingState state = new TrainingState(done, sampler.epoch(), sampler.position(), cfg.seed(),
+            recipe.configJson(), tokenizerId, sampler.globalBatch());
         path = sharded != null ? sharded.checkpoint(store, state, model.layout(), params)
             : store.write(state, model.layout(), params, optimizer);
       }
@@ -356,7 +390,7 @@ final class RankLoop {
     private MetricsEvent stepEvent(long done, float loss, double lr, double gradNorm, StepTimer timer,
         GradientBuckets buckets) {
       double stepMs = timer.elapsedMs();
-      double tokensPerSecond = cfg.rowsPerStep() * recipe.tokensPerRow() / (stepMs / 1000.0);
+      double tokensPerSecond = (double) sampler.globalBatch() * recipe.tokensPerRow() / (stepMs / 1000.0);
       MetricsEvent event = MetricsEvent.of("step").with("step", done).with("total_steps", cfg.steps())
           .with("loss", loss).with("lr", lr).with("grad_norm", gradNorm).with("step_ms", stepMs)
           .with("compute_ms", timer.ms(StepTimer.Phase.COMPUTE))

@@ -1,6 +1,7 @@
 // The function each barrier task runs: everything a rank needs travels in this
 // object (config, ring settings with the run secret, the driver's metrics
-// endpoint, Hadoop settings for checkpoints). It joins the ring through
+// endpoint, Hadoop settings for checkpoints, the broadcast of every training
+// row); its partition holds the rank's validation rows. It joins the ring through
 // BarrierTaskContext, applies the rank's ND4J thread policy (Nd4jRuntime) and
 // hands over to RankLoop, which it tells whether Spark killed the task. Logging of the ND4J backend happens once per
 // executor JVM.
@@ -10,6 +11,7 @@ import java.io.Serializable;
 import java.time.Duration;
 import java.util.List;
 import org.apache.spark.BarrierTaskContext;
+import org.apache.spark.broadcast.Broadcast;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsClient;
@@ -25,7 +27,7 @@ import scala.jdk.javaapi.CollectionConverters;
 import scala.runtime.AbstractFunction1;
 
 /** The barrier task body: one instance is serialised into every rank's task. */
-final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<RankResult>> implements Serializable {
+final class RankTask extends AbstractFunction1<Iterator<int[][]>, Iterator<RankResult>> implements Serializable {
   private static final long serialVersionUID = 1L;
   private static final Logger LOG = LoggerFactory.getLogger(RankTask.class);
   private static volatile boolean backendLogged;
@@ -39,9 +41,10 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
   private final int metricsPort;
   private final HadoopSettings hadoop;
   private final FaultPlan fault;
+  private final Broadcast<int[][]> trainRows;
 
   RankTask(LoopConfig cfg, ModelRecipe recipe, String tokenizerId, String runId, RingSecret secret,
-      String metricsHost, int metricsPort, HadoopSettings hadoop, FaultPlan fault) {
+      String metricsHost, int metricsPort, HadoopSettings hadoop, FaultPlan fault, Broadcast<int[][]> trainRows) {
     this.cfg = cfg;
     this.recipe = recipe;
     this.tokenizerId = tokenizerId;
@@ -51,12 +54,14 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
     this.metricsPort = metricsPort;
     this.hadoop = hadoop;
     this.fault = fault;
+    this.trainRows = trainRows;
   }
 
   @Override
-  public Iterator<RankResult> apply(Iterator<RankData> partition) {
+  public Iterator<RankResult> apply(Iterator<int[][]> partition) {
     BarrierTaskContext ctx = BarrierTaskContext.get();
-    RankData data = partition.hasNext() ? partition.next() : new RankData(new int[0][], new int[0][]);
+    // One copy of the training rows per executor JVM: the ranks it runs share the broadcast value.
+    RankData data = new RankData(trainRows.value(), partition.hasNext() ? partition.next() : new int[0][]);
     ThreadSettings threads = cfg.threads();
     Nd4jRuntime.useThreads(Nd4jRuntime.Threads.forRank(threads.threadsPerRank(), threads.opThreadsPerRank(),
         ctx.cpus()));

@@ -1,5 +1,6 @@
 // The checks by which the ranks prove to each other that they are in step: all
-// resume from the same step, and their parameters are bitwise equal. Each is one
+// resume from the same step, their slices of a step's rows add up to the step's
+// global batch, and their parameters are bitwise equal. Each is one
 // small all-reduce; a disagreement fails the rank (and so the barrier stage)
 // with the values. It does not decide when to check; RankLoop does.
 package org.ringtrain.driver.train;
@@ -24,6 +25,31 @@ final class ReplicaChecks {
       throw new IllegalStateException("rank " + ring.rank() + " resumes from step " + step + " but the ranks' mean is "
           + mean[0] + ": they read different checkpoints; is checkpointDir on a filesystem every executor sees?");
     }
+  }
+
+  /**
+   * The hash ({@link BatchSampler#hash}) of the rows every rank used in a step, summed over the
+   * ranks; it must equal the hash of the step's global batch, which every rank knows, so a rank that
+   * read other rows fails the stage. Returns the agreed hash.
+   */
+  static long agreeOnSamples(RingCommunicator ring, long mine, long expected, long step) throws RingException {
+    // Four 16-bit limbs: their sums over up to 256 ranks stay below 2^24, exact in float32.
+    float[] limbs = new float[4];
+    for (int k = 0; k < 4; k++) {
+      limbs[k] = (mine >>> (16 * k)) & 0xFFFF;
+    }
+    ring.allReduce(limbs, ReduceOp.SUM);
+    long sum = 0;
+    for (int k = 0; k < 4; k++) {
+      sum += (long) limbs[k] << (16 * k); // carries out of bit 63 vanish: the hash adds mod 2^64
+    }
+    if (sum != expected) {
+      throw new IllegalStateException("the ranks' rows of step " + step + " do not add up to its global batch: hash "
+          + Long.toHexString(sum) + " summed over the ranks, " + Long.toHexString(expected) + " expected (rank "
+          + ring.rank() + " used " + Long.toHexString(mine) + "); every rank must hold the same training rows in the"
+          + " same order");
+    }
+    return sum;
   }
 
   /** CRC-32C of the parameters, compared across ranks; replicas must be bitwise equal. Returns the hash. */

@@ -167,12 +167,17 @@ class RankLoopTest {
     SparkListener tasks = new SparkListener() {
       @Override
       public void onJobStart(SparkListenerJobStart start) {
-        group.compareAndSet(null, start.properties().getProperty("spark.jobGroup.id"));
+        String id = start.properties().getProperty("spark.jobGroup.id");
+        if (id != null) {
+          group.compareAndSet(null, id);
+        }
       }
 
       @Override
       public void onTaskStart(SparkListenerTaskStart start) {
-        firstTask.compareAndSet(-1, start.taskInfo().taskId());
+        if (group.get() != null) { // a rank's task, not one of the job collecting the training rows
+          firstTask.compareAndSet(-1, start.taskInfo().taskId());
+        }
       }
 
       @Override

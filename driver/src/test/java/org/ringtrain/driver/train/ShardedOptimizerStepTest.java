@@ -177,9 +177,12 @@ class ShardedOptimizerStepTest {
     assertArrayEquals(a.ranks().get(0).paramHashes(), b.ranks().get(0).paramHashes());
   }
 
-  /** Writes a checkpoint at step 4 of {@code world} ranks, then copies it into two directories. */
-  private String[] checkpointAt4(String name, int world, boolean sharding) throws Exception {
-    LoopConfig cfg = config(name, world, 4, sharding);
+  /**
+   * Writes a checkpoint at step 4 of {@code world} ranks ({@code more} overrides), then copies it
+   * into two directories.
+   */
+  private String[] checkpointAt4(String name, int world, boolean sharding, Object... more) throws Exception {
+    LoopConfig cfg = config(name, world, 4, sharding, more);
     fit(cfg);
     String[] copies = {name + "-resume-sharded", name + "-resume-plain"};
     for (String copy : copies) {
@@ -206,11 +209,14 @@ class ShardedOptimizerStepTest {
 
   @Test
   void aShardedCheckpointResumesAtMoreAndFewerRanksAndAnUnshardedOneResumesSharded() throws Exception {
-    String[] fromSharded = checkpointAt4("written-sharded-2", 2, true);
+    // A resume keeps the global batch (worldSize x microBatch x gradAccumSteps of the writing run),
+    // so it must be a multiple of the new worldSize x microBatch: 2 x 2 x 3 = 12 at 3 ranks, 2 x 2 x 2 =
+    // 8 at 4 ranks.
+    String[] fromSharded = checkpointAt4("written-sharded-2", 2, true, "gradAccumSteps", 3);
     resumesAlike(fromSharded, 3);
     String[] again = checkpointAt4("written-sharded-3", 3, true);
     resumesAlike(again, 1);
-    String[] fromPlain = checkpointAt4("written-plain-2", 2, false);
+    String[] fromPlain = checkpointAt4("written-plain-2", 2, false, "gradAccumSteps", 2);
     resumesAlike(fromPlain, 4);
   }
 }
