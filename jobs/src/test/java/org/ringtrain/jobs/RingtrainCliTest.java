@@ -93,9 +93,9 @@ class RingtrainCliTest {
   @Test
   void settingsThatUsedToFailOnTheExecutorsAreConfigErrorsBeforeSparkStarts() throws IOException {
     String ckpt = tmp.resolve("ckpt").toString();
-    // 1,301 bytes: 20 sequences at contextLength 64, 18 for training, 9 per rank.
+    // 1,301 bytes: 20 sequences at contextLength 64, 18 for training: fewer than 2 ranks x 10.
     Path small = Files.write(tmp.resolve("small.txt"), new byte[64 * 20 + 21]);
-    expectConfigError("microBatch=10 is larger than the 9 training sequences each of worldSize=2 ranks holds",
+    expectConfigError("one step needs worldSize=2 x microBatch=10 x gradAccumSteps=1 = 20 training sequences, but",
         () -> run("train", "--config", TINY, "--input", small.toString(), "--checkpoint-dir", ckpt, "--set",
             "microBatch=10"));
     for (String key : new String[] {"learningRate", "gradClip", "weightDecay"}) {

@@ -87,19 +87,19 @@ public final class CorpusLoader {
       SplitPlan plan = SplitPlan.of(
           spec.path(), tokensPerFile, spec.contextLength(), spec.validationFraction(),
           spec.worldSize());
-      LOG.info("packed corpus path={} tokens={} sequences={} seqLen={} train={}x{}"
+      LOG.info("packed corpus path={} tokens={} sequences={} seqLen={} train={}"
               + " validation={}x{}",
           spec.path(), plan.totalTokens(), plan.totalSequences(), spec.sequenceLength(),
-          plan.trainPerRank(), spec.worldSize(), plan.validationPerRank(), spec.worldSize());
+          plan.trainSequences(), plan.validationPerRank(), spec.worldSize());
       if (plan.droppedSequences() > 0) {
-        LOG.info("dropped {} training sequences (global {}..{}) so that each of worldSize={}"
-                + " ranks gets trainPerRank={}",
+        LOG.info("dropped {} held-out sequences (global {}..{}) so that each of worldSize={}"
+                + " ranks validates on validationPerRank={}",
             plan.droppedSequences(), plan.trainEnd(), plan.validationStart() - 1,
-            spec.worldSize(), plan.trainPerRank());
+            spec.worldSize(), plan.validationPerRank());
       }
 
       JavaRDD<int[]> train =
-          route(tokens, plan, spec.contextLength(), 0, plan.trainEnd(), plan.trainPerRank());
+          route(tokens, plan, spec.contextLength(), 0, plan.trainEnd(), plan.trainPerPartition());
       JavaRDD<int[]> validation = plan.validationPerRank() == 0
           ? sc.parallelize(new ArrayList<int[]>(), spec.worldSize())
           : route(tokens, plan, spec.contextLength(), plan.validationStart(),
@@ -107,8 +107,8 @@ public final class CorpusLoader {
       train.persist(StorageLevel.MEMORY_AND_DISK()).setName("ringtrain train " + spec.path());
       validation.persist(StorageLevel.MEMORY_AND_DISK())
           .setName("ringtrain validation " + spec.path());
-      checkCounts(train, plan.trainPerRank(), "train");
-      checkCounts(validation, plan.validationPerRank(), "validation");
+      checkCounts(train, plan.trainPerPartition(), plan.trainSequences(), "train");
+      checkCounts(validation, plan.validationPerRank(), plan.validationPerRank() * spec.worldSize(), "validation");
       return new TrainingData(train, validation, spec, tokenizer, paths.size(), plan);
     } finally {
       tokens.unpersist(false);
@@ -140,7 +140,8 @@ public final class CorpusLoader {
 
   /**
    * The sequences with global numbers in {@code [from, to)}, in {@code worldSize} partitions
-   * of {@code perRank} each, sorted by global number within each partition.
+   * of {@code perRank} each (the last ones fewer when {@code to - from} is less than {@code
+   * perRank * worldSize}), sorted by global number within each partition.
    */
   private static JavaRDD<int[]> route(
       JavaRDD<TokenBlock> tokens, SplitPlan plan, int contextLength, long from, long to,
@@ -176,8 +177,11 @@ public final class CorpusLoader {
         .values();
   }
 
-  /** Counts every partition once (this also materialises the persisted RDD). */
-  private static void checkCounts(JavaRDD<int[]> rdd, long expected, String what) {
+  /**
+   * Counts every partition once (this also materialises the persisted RDD): {@code total}
+   * sequences in partitions of {@code perPartition}, the last ones holding what is left.
+   */
+  private static void checkCounts(JavaRDD<int[]> rdd, long perPartition, long total, String what) {
     List<Long> counts = rdd.mapPartitions((Iterator<int[]> it) -> {
       long n = 0;
       while (it.hasNext()) {
@@ -187,10 +191,12 @@ public final class CorpusLoader {
       return List.of(n).iterator();
     }).collect();
     for (int r = 0; r < counts.size(); r++) {
+      long expected = Math.min(perPartition, Math.max(0, total - r * perPartition));
       if (counts.get(r) != expected) {
         throw new IllegalStateException(
             what + " partition " + r + " holds " + counts.get(r) + " sequences, expected "
-                + expected + " like every rank; the input changed while it was read");
+                + expected + " (" + total + " in partitions of " + perPartition
+                + "); the input changed while it was read");
       }
     }
   }

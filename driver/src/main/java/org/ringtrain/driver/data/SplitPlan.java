@@ -1,6 +1,8 @@
 // SplitPlan: from per-file token counts to global sequence numbers, the validation split and
 // the per-rank counts. Pure arithmetic on the driver, no Spark, so the rules are testable on
 // their own. It does NOT move data: CorpusLoader uses the plan to key and route sequences.
+// The training range does not depend on the world size (every rank reads every training
+// sequence, in one global order), so a run resumes at another world size on the same rows.
 package org.ringtrain.driver.data;
 
 import java.io.Serializable;
@@ -12,13 +14,15 @@ import java.io.Serializable;
  * numbers {@code [offset(f), offset(f) + count(f))}. With {@code N} sequences in all:
  *
  * <ul>
- *   <li>validation: the last {@code V = validationPerRank * worldSize} sequences, where
- *       {@code validationPerRank = round(N * fraction / worldSize)}, at least 1 when the
- *       fraction is positive, 0 when it is 0;
- *   <li>training: {@code [0, trainPerRank * worldSize)} with {@code trainPerRank =
- *       floor((N - V) / worldSize)}; rank {@code r} gets the contiguous block starting at
- *       {@code r * trainPerRank};
- *   <li>dropped: the {@code (N - V) mod worldSize} sequences just before the validation range.
+ *   <li>held out: the last {@code H = max(round(N * fraction), worldSize)} sequences when the
+ *       fraction is positive, none when it is 0. {@code H} does not depend on the world size
+ *       unless {@code round(N * fraction)} is below it;
+ *   <li>validation: the last {@code validationPerRank * worldSize} of them, {@code
+ *       validationPerRank = floor(H / worldSize)} (at least 1 when the fraction is positive);
+ *   <li>dropped: the other {@code H mod worldSize} held-out sequences;
+ *   <li>training: every sequence before the held-out ones, {@code [0, N - H)}, in
+ *       {@code worldSize} contiguous blocks of {@code ceil((N - H) / worldSize)} (the last ones
+ *       shorter).
  * </ul>
  */
 public final class SplitPlan implements Serializable {
@@ -28,17 +32,17 @@ public final class SplitPlan implements Serializable {
   private final long[] sequenceOffsets; // per file, global number of its first sequence
   private final long totalTokens;
   private final long totalSequences;
-  private final long trainPerRank;
+  private final long trainSequences;
   private final long validationPerRank;
   private final int worldSize;
 
   private SplitPlan(
-      long[] sequenceOffsets, long totalTokens, long totalSequences, long trainPerRank,
+      long[] sequenceOffsets, long totalTokens, long totalSequences, long trainSequences,
       long validationPerRank, int worldSize) {
     this.sequenceOffsets = sequenceOffsets;
     this.totalTokens = totalTokens;
     this.totalSequences = totalSequences;
-    this.trainPerRank = trainPerRank;
+    this.trainSequences = trainSequences;
     this.validationPerRank = validationPerRank;
     this.worldSize = worldSize;
   }
@@ -49,7 +53,7 @@ public final class SplitPlan implements Serializable {
    * @param source the corpus path, for error messages
    * @param tokensPerFile token count of every file, in sorted path order
    * @throws IllegalArgumentException for an empty corpus, one with no file of at least
-   *     {@code contextLength + 1} tokens, or one too small for {@code worldSize} ranks
+   *     {@code contextLength + 1} tokens, or one that leaves no training sequence
    */
   public static SplitPlan of(
       String source, long[] tokensPerFile, int contextLength, double validationFraction,
@@ -78,23 +82,18 @@ public final class SplitPlan implements Serializable {
               + " tokens (sequences never span files); use a larger corpus or a context"
               + " length below " + largestFile);
     }
-    long validationPerRank = 0;
-    if (validationFraction > 0) {
-      validationPerRank = Math.max(1, Math.round(sequences * validationFraction / worldSize));
-    }
-    long trainPool = sequences - validationPerRank * worldSize;
-    long trainPerRank = trainPool <= 0 ? 0 : trainPool / worldSize;
-    if (trainPerRank == 0) {
+    long heldOut = validationFraction > 0 ? Math.max(Math.round(sequences * validationFraction), worldSize) : 0;
+    long trainSequences = sequences - heldOut;
+    if (trainSequences <= 0) {
       throw new IllegalArgumentException(
           "corpus at '" + source + "' is too small for worldSize=" + worldSize + ": it gives "
               + sequences + " sequences of " + (contextLength + 1) + " tokens, of which "
-              + (validationPerRank * worldSize) + " go to validation (fraction "
-              + validationFraction + "); expected at least " + worldSize
-              + " training sequences (one per rank); use a larger corpus, a smaller context"
-              + " length, fewer ranks or a smaller validation fraction");
+              + heldOut + " are held out for validation (fraction " + validationFraction
+              + ", at least one per rank); expected at least one training sequence; use a larger"
+              + " corpus, a smaller context length, fewer ranks or a smaller validation fraction");
     }
     return new SplitPlan(
-        offsets, tokens, sequences, trainPerRank, validationPerRank, worldSize);
+        offsets, tokens, sequences, trainSequences, heldOut / worldSize, worldSize);
   }
 
   /** Global number of the first sequence of file {@code fileIndex}. */
@@ -110,9 +109,14 @@ public final class SplitPlan implements Serializable {
     return totalSequences;
   }
 
-  /** Training sequences every rank gets. */
-  public long trainPerRank() {
-    return trainPerRank;
+  /** Training sequences of the whole run (every rank reads all of them); the same at every world size. */
+  public long trainSequences() {
+    return trainSequences;
+  }
+
+  /** Training sequences in each partition but the last ones, which hold fewer. */
+  long trainPerPartition() {
+    return (trainSequences + worldSize - 1) / worldSize;
   }
 
   /** Validation sequences every rank gets. */
@@ -122,7 +126,7 @@ public final class SplitPlan implements Serializable {
 
   /** End (exclusive) of the training range; also the start of the dropped range. */
   long trainEnd() {
-    return trainPerRank * worldSize;
+    return trainSequences;
   }
 
   /** Start of the validation range; also the end (exclusive) of the dropped range. */

@@ -9,9 +9,12 @@ import org.ringtrain.driver.tokenize.Tokenizer;
 /**
  * Packed sequences of {@code contextLength + 1} token ids, ready for the barrier stage.
  *
- * <p>Both RDDs have exactly {@link #worldSize()} partitions; partition {@code r} is rank
- * {@code r}'s data, in global sequence order, the same for every load of the same corpus and
- * spec. Both are persisted (memory, spilling to disk); call {@link #unpersist()} when done.
+ * <p>Both RDDs have exactly {@link #worldSize()} partitions, in global sequence order, the same
+ * for every load of the same corpus and spec. Every rank trains on all training sequences (one
+ * global order, see DataParallelTrainer), so the training sequences are the same at every world
+ * size (unless the validation hold-out is below one sequence per rank); validation partition
+ * {@code r} is rank {@code r}'s. Both are persisted (memory, spilling to disk); call
+ * {@link #unpersist()} when done.
  */
 public final class TrainingData {
 
@@ -22,7 +25,7 @@ public final class TrainingData {
   private final int files;
   private final long corpusTokens;
   private final long totalSequences;
-  private final long trainPerRank;
+  private final long trainSequences;
   private final long validationPerRank;
   private final long droppedSequences;
 
@@ -36,15 +39,14 @@ public final class TrainingData {
     this.files = files;
     this.corpusTokens = plan.totalTokens();
     this.totalSequences = plan.totalSequences();
-    this.trainPerRank = plan.trainPerRank();
+    this.trainSequences = plan.trainSequences();
     this.validationPerRank = plan.validationPerRank();
     this.droppedSequences = plan.droppedSequences();
   }
 
   /**
-   * Training sequences: exactly {@code worldSize} partitions of exactly {@link #trainPerRank()}
-   * sequences each, rank {@code r} holding global sequences {@code [r*trainPerRank,
-   * (r+1)*trainPerRank)}.
+   * Training sequences: global sequences {@code [0, trainSequences())} in {@code worldSize}
+   * contiguous partitions of {@code ceil(trainSequences / worldSize)} (the last ones fewer).
    */
   public JavaRDD<int[]> train() {
     return train;
@@ -59,9 +61,9 @@ public final class TrainingData {
     return validation;
   }
 
-  /** Training sequences in each partition (at least 1). */
-  public long trainPerRank() {
-    return trainPerRank;
+  /** Training sequences in all (at least 1), the same at every world size. */
+  public long trainSequences() {
+    return trainSequences;
   }
 
   /** Validation sequences in each partition (0 only when the validation fraction is 0). */
@@ -79,7 +81,7 @@ public final class TrainingData {
     return totalSequences;
   }
 
-  /** Training sequences dropped so that every rank gets the same count (below worldSize). */
+  /** Held-out sequences dropped so that every rank validates on the same count (below worldSize). */
   public long droppedSequences() {
     return droppedSequences;
   }
@@ -118,7 +120,7 @@ public final class TrainingData {
   @Override
   public String toString() {
     return "TrainingData[path=" + spec.path() + ", files=" + files + ", tokens=" + corpusTokens
-        + ", sequences=" + totalSequences + ", train=" + trainPerRank + "x" + worldSize()
+        + ", sequences=" + totalSequences + ", train=" + trainSequences
         + ", validation=" + validationPerRank + "x" + worldSize() + ", dropped="
         + droppedSequences + ", tokenizer=" + tokenizer.id() + "]";
   }

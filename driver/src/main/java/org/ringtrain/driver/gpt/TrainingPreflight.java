@@ -103,7 +103,7 @@ public final class TrainingPreflight {
 
   /**
    * For text read with byte tokens (one token per byte, so the file sizes give the exact split):
-   * the corpus splits over worldSize ranks and gives each a micro-batch of training sequences.
+   * the corpus gives the training sequences of one step (its global batch).
    */
   private static void checkSplit(TrainConfig cfg, HadoopSettings hadoop) {
     if (!byteText(cfg)) {
@@ -121,27 +121,29 @@ public final class TrainingPreflight {
     }
     SplitPlan plan = SplitPlan.of(cfg.input(), tokensPerFile, cfg.contextLength(), cfg.validationFraction(),
         cfg.loop().worldSize());
-    checkMicroBatch(cfg, plan.trainPerRank());
+    checkMicroBatch(cfg, plan.trainSequences());
   }
 
   /**
-   * The loaded corpus gives every rank at least one micro-batch of training sequences: the check
+   * The loaded corpus gives at least one step's global batch of training sequences: the check
    * {@link #check} can make from file sizes only for byte-tokenized text. Call it after
    * {@link org.ringtrain.driver.data.CorpusLoader#load} and before the training stage.
    *
-   * @throws IllegalArgumentException if {@code microBatch} exceeds the sequences a rank holds
+   * @throws IllegalArgumentException if one step's global batch (worldSize x microBatch x
+   *                                  gradAccumSteps) exceeds the training sequences
    */
   public static void checkLoaded(TrainConfig cfg, TrainingData data) {
-    checkMicroBatch(cfg, data.trainPerRank());
+    checkMicroBatch(cfg, data.trainSequences());
   }
 
-  private static void checkMicroBatch(TrainConfig cfg, long trainPerRank) {
+  private static void checkMicroBatch(TrainConfig cfg, long trainSequences) {
     LoopConfig loop = cfg.loop();
-    if (trainPerRank < loop.microBatch()) {
-      throw new IllegalArgumentException("microBatch=" + loop.microBatch() + " is larger than the " + trainPerRank
-          + " training sequences each of worldSize=" + loop.worldSize() + " ranks holds (" + cfg.input()
-          + " at contextLength=" + cfg.contextLength() + "); use microBatch <= " + Math.max(1, trainPerRank)
-          + ", fewer ranks, a smaller contextLength or a larger corpus");
+    if (trainSequences < loop.rowsPerStep()) {
+      throw new IllegalArgumentException("one step needs worldSize=" + loop.worldSize() + " x microBatch="
+          + loop.microBatch() + " x gradAccumSteps=" + loop.gradAccumSteps() + " = " + loop.rowsPerStep()
+          + " training sequences, but " + cfg.input() + " at contextLength=" + cfg.contextLength() + " gives "
+          + trainSequences + "; use a smaller microBatch or gradAccumSteps, fewer ranks, a smaller contextLength"
+          + " or a larger corpus");
     }
   }
 

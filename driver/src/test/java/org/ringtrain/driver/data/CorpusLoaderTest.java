@@ -72,7 +72,7 @@ class CorpusLoaderTest {
     assertEquals(40, data.corpusTokens());
     assertEquals(8, data.totalSequences());
     assertEquals(3, data.fileCount());
-    assertEquals(4, data.trainPerRank());
+    assertEquals(8, data.trainSequences());
     assertEquals(0, data.droppedSequences());
     List<List<int[]>> train = partitions(data.train());
     assertEquals(2, train.size());
@@ -98,34 +98,35 @@ class CorpusLoaderTest {
 
   @Test
   void holdsOutTheLastSequencesAndLogsTheDroppedRemainder() throws Exception {
-    // 825 tokens at T=8: 103 sequences. 10% over 4 ranks: 3 validation per rank (the last 12),
-    // 91 left = 22 per rank + 3 dropped.
+    // 825 tokens at T=8: 103 sequences. 10% = 10 held out; over 4 ranks 2 validation per rank
+    // (the last 8) and 2 dropped; training the first 93, in partitions of 24, 24, 24 and 21.
     CorpusFixtures.write(dir.resolve("one.txt"), CorpusFixtures.counting(103 * 8 + 1, 0));
     TrainingData data;
     try (CorpusFixtures.LogCapture log = new CorpusFixtures.LogCapture(CorpusLoader.class)) {
       data = CorpusLoader.load(sc, spec(dir, 8, 0.10, 4));
       assertTrue(log.messages().stream().anyMatch(m ->
-              m.startsWith("dropped 3 training sequences (global 88..90)")
-                  && m.contains("worldSize=4") && m.contains("trainPerRank=22")),
+              m.startsWith("dropped 2 held-out sequences (global 93..94)")
+                  && m.contains("worldSize=4") && m.contains("validationPerRank=2")),
           "log: " + log.messages());
     }
     assertEquals(103, data.totalSequences());
-    assertEquals(22, data.trainPerRank());
-    assertEquals(3, data.validationPerRank());
-    assertEquals(3, data.droppedSequences());
+    assertEquals(93, data.trainSequences());
+    assertEquals(2, data.validationPerRank());
+    assertEquals(2, data.droppedSequences());
     assertEquals(4, data.train().getNumPartitions());
     assertEquals(4, data.validation().getNumPartitions());
 
     List<List<int[]>> train = partitions(data.train());
     List<List<int[]>> validation = partitions(data.validation());
     for (int r = 0; r < 4; r++) {
-      assertEquals(22, train.get(r).size(), "train rank " + r);
-      assertEquals(3, validation.get(r).size(), "validation rank " + r);
-      for (int j = 0; j < 22; j++) {
-        assertArrayEquals(range((r * 22 + j) * 8, 9), train.get(r).get(j), "train " + r + "/" + j);
+      int rows = r < 3 ? 24 : 21;
+      assertEquals(rows, train.get(r).size(), "train partition " + r);
+      assertEquals(2, validation.get(r).size(), "validation rank " + r);
+      for (int j = 0; j < rows; j++) {
+        assertArrayEquals(range((r * 24 + j) * 8, 9), train.get(r).get(j), "train " + r + "/" + j);
       }
-      for (int j = 0; j < 3; j++) {
-        assertArrayEquals(range((91 + r * 3 + j) * 8, 9), validation.get(r).get(j),
+      for (int j = 0; j < 2; j++) {
+        assertArrayEquals(range((95 + r * 2 + j) * 8, 9), validation.get(r).get(j),
             "validation " + r + "/" + j);
       }
     }
@@ -145,7 +146,7 @@ class CorpusLoaderTest {
     TrainingData all = CorpusLoader.load(sc, spec(root, 5, 0.0, 1));
     assertEquals(3, all.fileCount());
     assertEquals(11 + 21 + 31, all.corpusTokens());
-    assertEquals(2 + 4 + 6, all.trainPerRank());
+    assertEquals(2 + 4 + 6, all.trainSequences());
     // Sorted by path: x/1.txt, y/2.md, y/2.txt.
     List<int[]> seqs = partitions(all.train()).get(0);
     assertArrayEquals(range(0, 6), seqs.get(0));
@@ -157,7 +158,7 @@ class CorpusLoaderTest {
         new DatasetSpec(glob, DatasetSpec.Format.TEXT, "byte", 5, 0.0, 2));
     assertEquals(2, txt.fileCount());
     assertEquals(32, txt.corpusTokens());
-    assertEquals(3, txt.trainPerRank());
+    assertEquals(6, txt.trainSequences());
     // A bare * also matches _SUCCESS, .1.txt.crc and _temporary/: skipped as hidden.
     List<String> star = InputFiles.resolve(sc.hadoopConfiguration(), root.toUri() + "*/*")
         .stream().map(s -> root.toUri().relativize(s.getPath().toUri()).toString()).toList();
@@ -169,7 +170,7 @@ class CorpusLoaderTest {
     starData.unpersist();
     TrainingData single = CorpusLoader.load(sc, spec(root.resolve("y/2.txt"), 5, 0.0, 1));
     assertEquals(1, single.fileCount());
-    assertEquals(4, single.trainPerRank());
+    assertEquals(4, single.trainSequences());
     all.unpersist();
     txt.unpersist();
     single.unpersist();
@@ -243,8 +244,8 @@ class CorpusLoaderTest {
     long sequences = (Files.size(corpus) - 1) / 256;
     assertEquals(sequences, data.totalSequences());
     assertEquals(sequences,
-        2 * (data.trainPerRank() + data.validationPerRank()) + data.droppedSequences());
-    assertEquals(data.trainPerRank(), data.train().count() / 2);
+        data.trainSequences() + 2 * data.validationPerRank() + data.droppedSequences());
+    assertEquals(data.trainSequences(), data.train().count());
     assertTrue(data.droppedSequences() < 2);
     String start = ByteTokenizer.INSTANCE.decode(data.train().first());
     assertTrue(start.startsWith("CHAPTER 1. Loomings."), start);

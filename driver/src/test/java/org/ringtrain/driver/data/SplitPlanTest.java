@@ -20,29 +20,41 @@ class SplitPlanTest {
     assertEquals(5, p.sequenceOffset(2));
     assertEquals(8, p.totalSequences());
     assertEquals(40, p.totalTokens());
-    assertEquals(8, p.trainPerRank());
+    assertEquals(8, p.trainSequences());
     assertEquals(0, p.validationPerRank());
     assertEquals(0, p.droppedSequences());
   }
 
   @Test
-  void holdsOutTheLastFractionAndDropsTheTrainRemainder() {
-    // 103 sequences, 10%, 4 ranks: validation round(10.3/4)=3 per rank = 12; train pool 91 =
-    // 22*4 + 3 dropped.
+  void holdsOutTheLastFractionAndDropsTheValidationRemainder() {
+    // 103 sequences, 10%, 4 ranks: round(10.3) = 10 held out, 2 per rank validate (the last 8), 2
+    // dropped; training 93, in partitions of 24 (the last 21).
     SplitPlan p = SplitPlan.of("x", new long[] {103 * 8 + 1}, 8, 0.10, 4);
     assertEquals(103, p.totalSequences());
-    assertEquals(3, p.validationPerRank());
-    assertEquals(91, p.validationStart());
-    assertEquals(22, p.trainPerRank());
-    assertEquals(88, p.trainEnd());
-    assertEquals(3, p.droppedSequences());
+    assertEquals(2, p.validationPerRank());
+    assertEquals(95, p.validationStart());
+    assertEquals(93, p.trainSequences());
+    assertEquals(93, p.trainEnd());
+    assertEquals(24, p.trainPerPartition());
+    assertEquals(2, p.droppedSequences());
+  }
+
+  @Test
+  void theTrainingSequencesAreTheSameAtEveryWorldSize() {
+    // 1000 sequences, 5%: 50 held out at any world size up to 50, so training is [0, 950) for all.
+    for (int world = 1; world <= 8; world++) {
+      SplitPlan p = SplitPlan.of("x", new long[] {1000 * 8 + 1}, 8, 0.05, world);
+      assertEquals(950, p.trainSequences(), "worldSize " + world);
+      assertEquals(50 / world, p.validationPerRank(), "worldSize " + world);
+      assertEquals(1000 - (50 / world) * world, p.validationStart(), "worldSize " + world);
+    }
   }
 
   @Test
   void aPositiveFractionGivesAtLeastOneValidationSequencePerRank() {
     SplitPlan p = SplitPlan.of("x", new long[] {21}, 2, 0.01, 2); // 10 sequences
     assertEquals(1, p.validationPerRank());
-    assertEquals(4, p.trainPerRank());
+    assertEquals(8, p.trainSequences());
     assertEquals(0, p.droppedSequences());
   }
 

@@ -68,7 +68,7 @@ class TokenShardsTest {
 
   private static void assertSamePartitions(TrainingData a, TrainingData b) {
     assertEquals(a.corpusTokens(), b.corpusTokens());
-    assertEquals(a.trainPerRank(), b.trainPerRank());
+    assertEquals(a.trainSequences(), b.trainSequences());
     assertEquals(a.validationPerRank(), b.validationPerRank());
     assertEquals(a.droppedSequences(), b.droppedSequences());
     List<List<int[]>> ta = CorpusLoaderTest.partitions(a.train());
@@ -136,7 +136,7 @@ class TokenShardsTest {
     // Each shard is packed like one file: (300-1)/10 = 29 three times, (100-1)/10 = 9.
     TrainingData data = CorpusLoader.load(sc, new DatasetSpec(shards.toString(),
         DatasetSpec.Format.SHARDS, "byte", 10, 0.0, 1));
-    assertEquals(29 * 3 + 9, data.trainPerRank());
+    assertEquals(29 * 3 + 9, data.trainSequences());
     data.unpersist();
   }
 

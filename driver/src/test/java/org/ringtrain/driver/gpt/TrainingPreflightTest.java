@@ -94,21 +94,21 @@ class TrainingPreflightTest {
   }
 
   @Test
-  void aMicroBatchLargerThanTheSequencesOfARankIsRefusedFromTheFileSizes() throws IOException {
-    // 161 bytes: 10 sequences of 17 tokens; 2 held out for validation, 4 per rank for training.
+  void aGlobalBatchLargerThanTheTrainingSequencesIsRefusedFromTheFileSizes() throws IOException {
+    // 161 bytes: 10 sequences of 17 tokens; 2 held out for validation, 8 for training.
     TrainConfig cfg = config(corpus(16 * 10 + 1), tmp.resolve("ckpt"), Map.of("microBatch", 5));
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
         () -> TrainingPreflight.check(cfg, "local[2]", LOCAL));
-    assertEquals("microBatch=5 is larger than the 4 training sequences each of worldSize=2 ranks holds ("
-        + cfg.input() + " at contextLength=16); use microBatch <= 4, fewer ranks, a smaller contextLength or a"
-        + " larger corpus", e.getMessage());
+    assertEquals("one step needs worldSize=2 x microBatch=5 x gradAccumSteps=1 = 10 training sequences, but "
+        + cfg.input() + " at contextLength=16 gives 8; use a smaller microBatch or gradAccumSteps, fewer ranks, a"
+        + " smaller contextLength or a larger corpus", e.getMessage());
     TrainingPreflight.check(cfg.with("microBatch", 4), "local[2]", LOCAL);
     // evaluate checks only the input: it reads the corpus in its own partitions, with no micro-batch of training
     TrainingPreflight.checkInput(cfg, LOCAL);
   }
 
   @Test
-  void aMicroBatchLargerThanTheLoadedSequencesOfARankIsRefusedBeforeTraining() throws IOException {
+  void aGlobalBatchLargerThanTheLoadedSequencesIsRefusedBeforeTraining() throws IOException {
     // GPT-2 tokens are known only once the corpus is loaded: the check runs on the loaded counts.
     Path text = Files.writeString(tmp.resolve("gpt2.txt"), "the whale and the sea and the ship. ".repeat(40));
     TrainConfig cfg = TrainConfig.fromLayers(Map.of("input", text.toString(), "checkpointDir",
@@ -121,8 +121,9 @@ class TrainingPreflightTest {
           cfg.contextLength(), cfg.validationFraction(), 2));
       IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
           () -> new GptTrainer(cfg).fit(sc, data));
-      assertTrue(e.getMessage().startsWith("microBatch=64 is larger than the " + data.trainPerRank()
-          + " training sequences each of worldSize=2 ranks holds"), e.getMessage());
+      assertTrue(e.getMessage().startsWith("one step needs worldSize=2 x microBatch=64 x gradAccumSteps=1 = 128"
+          + " training sequences, but " + cfg.input() + " at contextLength=16 gives " + data.trainSequences() + ";"),
+          e.getMessage());
     } finally {
       sc.stop();
     }
