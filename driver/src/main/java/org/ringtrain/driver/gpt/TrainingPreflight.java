@@ -51,8 +51,8 @@ public final class TrainingPreflight {
   }
 
   /**
-   * Checks a training run: {@link #checkInput}, for byte-tokenized text that each rank gets a
-   * micro-batch (the split the file sizes give), {@link #checkRingTimeout}, the checkpoint
+   * Checks a training run: {@link #checkInput}, for byte-tokenized text that the training
+   * sequences hold one step's global batch (the split the file sizes give), {@link #checkRingTimeout}, the checkpoint
    * directory ({@link GptTrainer#checkCheckpointDir}), {@link #checkResumeShape}, then that a
    * {@code local[N]} master has {@code N >= worldSize} slots and {@link #checkThreads}.
    *
@@ -150,9 +150,12 @@ public final class TrainingPreflight {
   /**
    * A resumed run has the model shape of the newest checkpoint it resumes from: the same
    * contextLength, dModel, layers, heads and tokenizer (the settings its weights depend on). Reads
-   * only that checkpoint's state.json; a directory without checkpoints passes.
+   * only that checkpoint's state.json; a directory without checkpoints passes. At another world
+   * size, worldSize x microBatch must divide the checkpoint's global batch
+   * ({@link DataParallelTrainer#resumeGradAccumSteps}).
    *
-   * @throws IllegalArgumentException naming every setting that differs, with both values
+   * @throws IllegalArgumentException naming every setting that differs, with both values, or the
+   *                                  global batch that the new world size cannot keep
    */
   public static void checkResumeShape(TrainConfig cfg, HadoopSettings hadoop) {
     String dir = cfg.loop().checkpoints().checkpointDir();
@@ -186,6 +189,7 @@ public final class TrainingPreflight {
           + String.join("; ", differences) + "); resume with the checkpoint's settings, or start in an empty"
           + " directory to train the new shape");
     }
+    DataParallelTrainer.resumeGradAccumSteps(cfg.loop(), state.get()); // another world size keeps the global batch
   }
 
   /**

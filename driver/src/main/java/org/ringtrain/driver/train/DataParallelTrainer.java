@@ -231,16 +231,29 @@ public final class DataParallelTrainer {
           + "'; token ids would mean other tokens. Resume with the same tokenizer (and, for a classifier, the same"
           + " training data, so that the vocabulary is the same), or start in an empty directory");
     }
-    if (state.isPresent() && state.get().globalBatch() > 0) {
-      long globalBatch = state.get().globalBatch();
-      int accum = BatchSampler.accumSteps(globalBatch, n, config.microBatch());
+    if (state.isPresent()) {
+      int accum = resumeGradAccumSteps(config, state.get());
       if (accum != config.gradAccumSteps()) {
         LOG.info("resuming step {} at worldSize={}: gradAccumSteps={} keeps the checkpoint's global batch of {} rows"
             + " (the configured gradAccumSteps={} applies to new runs only)", state.get().step(), n, accum,
-            globalBatch, config.gradAccumSteps());
+            state.get().globalBatch(), config.gradAccumSteps());
       }
     }
     return state;
+  }
+
+  /**
+   * The micro-batches per rank and step with which {@code config} resumes from {@code state}:
+   * the checkpoint's global batch kept at {@code worldSize} ranks of {@code microBatch} rows, or
+   * the configured gradAccumSteps for a checkpoint written without a global batch. Needs no Spark,
+   * so a job can check it before Spark starts.
+   *
+   * @throws IllegalArgumentException when worldSize x microBatch does not divide the global batch,
+   *                                  naming both and what to choose instead
+   */
+  public static int resumeGradAccumSteps(LoopConfig config, TrainingState state) {
+    return state.globalBatch() > 0 ? BatchSampler.accumSteps(state.globalBatch(), config.worldSize(),
+        config.microBatch()) : config.gradAccumSteps();
   }
 
   /**

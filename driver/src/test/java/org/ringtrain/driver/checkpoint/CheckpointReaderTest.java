@@ -53,6 +53,25 @@ class CheckpointReaderTest {
   }
 
   @Test
+  @Timeout(10)
+  void theGlobalBatchRoundTripsAndReadsAsZeroFromAStateWithoutIt() throws Exception {
+    org.apache.hadoop.fs.Path source = new org.apache.hadoop.fs.Path("file:/x/state.json");
+    TrainingState written = new TrainingState(10, 2, 24, 7, "{}", "byte", 12);
+    assertEquals(written, CheckpointReader.parseState(CheckpointWriter.stateJson(written), source));
+
+    String withoutIt = new String(CheckpointWriter.stateJson(written), StandardCharsets.UTF_8)
+        .replaceAll(",\\s*\"globalBatch\"\\s*:\\s*12", "");
+    assertTrue(!withoutIt.contains("globalBatch"), withoutIt);
+    assertEquals(0, CheckpointReader.parseState(withoutIt.getBytes(StandardCharsets.UTF_8), source).globalBatch(),
+        "a checkpoint written before the global data order");
+
+    String text = withoutIt.replace("\"step\"", "\"globalBatch\" : \"twelve\", \"step\"");
+    CorruptCheckpointException e = assertThrows(CorruptCheckpointException.class,
+        () -> CheckpointReader.parseState(text.getBytes(StandardCharsets.UTF_8), source));
+    assertTrue(e.getMessage().contains("\"globalBatch\" must be an integer, found \"twelve\""), e.getMessage());
+  }
+
+  @Test
   @Timeout(30)
   void intactCheckpointReadsBack() throws Exception {
     try (Checkpoint c = reader.read(hadoopDir(), layout())) {

@@ -217,8 +217,8 @@ class TextClassifierTest {
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"transformer", "lstm"})
   void twoRanksWithBatchBMatchOneRankWithBatch2B(String arch) throws IOException {
-    // Rank r of the 2-rank run holds rows {4k + 2r, 4k + 2r + 1}: at every step the two ranks together
-    // read the 4 rows the single rank reads in order.
+    // The data order is global: at step k both runs use rows 4k..4k+3 of the one order, rank r of the
+    // 2-rank run rows {4k + 2r, 4k + 2r + 1}.
     int maxLen = 6;
     List<int[]> ordered = new ArrayList<>();
     for (int i = 0; i < 24; i++) {
@@ -230,15 +230,8 @@ class TextClassifierTest {
       row[maxLen] = i % 3 == 0 ? 1 : 0;
       ordered.add(row);
     }
-    List<int[]> twoRankOrder = new ArrayList<>();
-    for (int r = 0; r < 2; r++) {
-      for (int k = 0; k < 6; k++) {
-        twoRankOrder.add(ordered.get(4 * k + 2 * r));
-        twoRankOrder.add(ordered.get(4 * k + 2 * r + 1));
-      }
-    }
     ClassifierRecipe recipe = new ClassifierRecipe(new ClassifierConfig(ClassifierConfig.Architecture.parse(arch), 20, maxLen, 8, 2, 2, 2), null, "{}");
-    float[] two = train(recipe, twoRankOrder, 2, 2, "dp2-" + arch);
+    float[] two = train(recipe, ordered, 2, 2, "dp2-" + arch);
     float[] one = train(recipe, ordered, 1, 4, "dp1-" + arch);
     double diff = 0;
     double norm = 0;

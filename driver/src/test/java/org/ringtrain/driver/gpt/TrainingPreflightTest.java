@@ -39,7 +39,7 @@ class TrainingPreflightTest {
         "contextLength", 16, "tokenizer", "byte", "format", "text", "worldSize", 2), more);
   }
 
-  /** Bytes of a corpus that gives each of 2 ranks 19 training sequences at contextLength 16. */
+  /** Bytes of a corpus that gives 40 sequences at contextLength 16: 2 held out, 38 for training. */
   private static final int USABLE = 16 * 40 + 1;
 
   private Path corpus(int bytes) throws IOException {
@@ -145,6 +145,24 @@ class TrainingPreflightTest {
     assertEquals("cannot resume: the checkpoints in " + ckpt + " hold another model shape (dModel 16 in the"
         + " checkpoint, 32 now; heads 2 in the checkpoint, 4 now); resume with the checkpoint's settings, or start"
         + " in an empty directory to train the new shape", e.getMessage());
+  }
+
+  @Test
+  void resumingAtAWorldSizeThatCannotKeepTheGlobalBatchIsRefusedBeforeSparkStarts() throws IOException {
+    Path ckpt = tmp.resolve("ckpt");
+    TrainConfig saved = config(corpus(USABLE), ckpt, Map.of("dModel", 16, "heads", 2, "layers", 1, "microBatch", 2,
+        "gradAccumSteps", 3));
+    ModelConfig model = saved.modelConfig(256);
+    try (GptModel gpt = GptModel.initialised(model, 1); AdamW adam = new AdamW(GptModel.layout(model))) {
+      new CheckpointStore(LOCAL, ckpt.toString()).write(new TrainingState(3, 0, 36, 1, saved.toJson(), "byte", 12),
+          GptModel.layout(model), gpt.params().flat(), adam);
+    }
+    TrainingPreflight.check(saved.with("resume", true).with("worldSize", 3), "local[3]", LOCAL);
+    TrainConfig four = saved.with("resume", true).with("worldSize", 4).with("microBatch", 2);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> TrainingPreflight.check(four, "local[4]", LOCAL));
+    assertTrue(e.getMessage().startsWith("the checkpoint's global batch of 12 rows cannot be kept at worldSize=4 x"
+        + " microBatch=2 = 8 rows per micro-batch: 8 does not divide 12"), e.getMessage());
   }
 
   @Test
