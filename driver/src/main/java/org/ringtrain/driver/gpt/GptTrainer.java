@@ -65,7 +65,8 @@ public final class GptTrainer {
    * run's final checkpoint into the driver (4 bytes per parameter). A newer checkpoint that
    * another run put into the same directory is never what this returns.
    *
-   * @param train      exactly worldSize partitions with equal sequence counts
+   * @param train      the training sequences, any partitioning; every rank reads all of them in
+   *                   the order of {@code train.collect()}
    * @param validation exactly worldSize partitions with equal counts (may be empty)
    * @return the trained model; {@link TrainedGpt#checkpoint()} names the checkpoint it was read from
    */

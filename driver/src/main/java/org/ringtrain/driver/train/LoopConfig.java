@@ -21,10 +21,11 @@ import org.ringtrain.driver.gpt.TrainConfig;
  *
  * @param worldSize          ranks, one Spark task each (default 2)
  * @param microBatch         rows per rank per micro-batch, B (default 8)
- * @param gradAccumSteps     micro-batches per optimizer step (default 1)
+ * @param gradAccumSteps     micro-batches per rank and optimizer step (default 1); a resumed run
+ *                           uses globalBatch / (worldSize x microBatch) of its checkpoint instead
  * @param steps              optimizer steps in total (default 200)
  * @param seed               seed of initialisation and data order (default 1337)
- * @param shuffle            reshuffle each rank's rows every epoch (default true)
+ * @param shuffle            reshuffle the global order of the training rows every epoch (default true)
  * @param evalEvery          steps between validation passes, 0 = only at the end (default 50)
  * @param evalBatches        micro-batches per rank per validation pass (default 8)
  * @param checkReplicasEvery steps between cross-rank checks that parameters are bitwise equal,
@@ -90,7 +91,7 @@ public record LoopConfig(
         "use 0 or more, fewer than steps=" + steps);
   }
 
-  /** Rows every optimizer step consumes across all ranks. */
+  /** Rows every optimizer step of a new run consumes across all ranks: its global batch. */
   public long rowsPerStep() {
     return (long) worldSize * microBatch * gradAccumSteps;
   }

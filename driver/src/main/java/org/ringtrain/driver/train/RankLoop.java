@@ -14,8 +14,9 @@
 // set ND4J's threads or talk to Spark; RankTask wires it in.
 //
 // Why over 300 lines: the step's parts share one set of buffers (Steps); the
-// divergence and cancellation checks grew it past the guideline, and moving Steps to
-// its own file (with the rank's ring, store and metrics as its fields) is the next cut.
+// divergence and cancellation checks and the global data order grew it past the
+// guideline, and moving Steps to its own file (with the rank's ring, store and
+// metrics as its fields) is the next cut.
 package org.ringtrain.driver.train;
 
 import java.io.IOException;
