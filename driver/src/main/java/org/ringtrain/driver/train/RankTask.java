@@ -67,6 +67,7 @@ final class RankTask extends AbstractFunction1<Iterator<RankData>, Iterator<Rank
         .withBindHost(rs.ringBindHost().isEmpty() ? null : rs.ringBindHost())
         .withCodec(rs.ringCodec())
         .withTransport(rs.ringTransport())
+        .withProtection(rs.ringProtection())
         .withSocketDir(rs.ringSocketDir().isEmpty() ? null : rs.ringSocketDir())
         .withTimeouts(RingConfig.DEFAULT_CONNECT_TIMEOUT, RingConfig.DEFAULT_HANDSHAKE_TIMEOUT,
             Duration.ofSeconds(rs.ringTimeoutSeconds()));
