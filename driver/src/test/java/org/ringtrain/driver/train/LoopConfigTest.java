@@ -44,6 +44,9 @@ class LoopConfigTest {
     assertEquals(5, c.checkpoints().keepCheckpoints());
     assertEquals(RingProtection.INTEGRITY, c.ring().ringProtection());
     assertEquals(RingProtection.NONE, read().ring().ringProtection(), "default");
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> read("ringProtection", "tls"));
+    assertTrue(bad.getMessage().contains("ringProtection = tls; expected one of [none, integrity, encryption]"),
+        bad.getMessage());
     Map<String, Object> flat = FlatSettings.write(c);
     assertEquals("bf16", flat.get("ringCodec"));
     assertEquals("integrity", flat.get("ringProtection"));
