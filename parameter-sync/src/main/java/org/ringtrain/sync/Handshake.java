@@ -146,7 +146,8 @@ final class Handshake {
       case CLOSED, READ, WRITE -> {
         return new RingException(peer, RingException.Operation.HANDSHAKE, "peer dropped the connection during "
             + "the handshake (" + e.getMessage() + "): it refused this rank or failed its own set-up, most likely "
-            + "because the two ranks hold different run secrets, run ids or ringtrain versions", e);
+            + "because the two ranks hold different run secrets, run ids, ringProtection settings or ringtrain "
+            + "versions", e);
       }
       default -> {
         return e;

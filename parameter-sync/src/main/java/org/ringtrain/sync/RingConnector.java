@@ -280,8 +280,8 @@ final class RingConnector {
   private static RingException endedItsSetUp(Peer peer, Handshake.TurnedAwayException turnedAway) {
     return new RingException(peer, RingException.Operation.HANDSHAKE, "peer closed this rank's connection "
         + "before answering its HELLO and then stopped listening: it ended its own set-up, most likely because "
-        + "the two ranks hold different run secrets, run ids or ringtrain versions (that rank's own error says "
-        + "which)", turnedAway.failure());
+        + "the two ranks hold different run secrets, run ids, ringProtection settings or ringtrain versions (that "
+        + "rank's own error says which)", turnedAway.failure());
   }
 
   /** Configures {@code ch} and connects it to {@code to} without blocking past {@code deadline}. */
