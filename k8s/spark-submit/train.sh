@@ -4,6 +4,7 @@
 #
 #   kubectl apply -f k8s/spark-submit/rbac.yaml          # service account "ringtrain-spark"
 #   kubectl create secret generic ringtrain-s3 --from-literal=access-key-id=... --from-literal=secret-access-key=...
+#   kubectl create secret generic ringtrain-spark-auth --from-file=secret=<(head -c 32 /dev/urandom)
 #   K8S_API=https://<api-server>:6443 IMAGE=<registry>/ringtrain:0.1.0-spark4.1.0 \
 #   INPUT=s3a://my-bucket/corpora/tinyshakespeare.txt CHECKPOINT_DIR=s3a://my-bucket/ringtrain/runs/gpt-small \
 #     k8s/spark-submit/train.sh [more train flags, e.g. --steps 2000]
@@ -13,7 +14,8 @@
 # script again continues from the newest checkpoint (--resume).
 # Environment: K8S_API, IMAGE, INPUT, CHECKPOINT_DIR (required); NAMESPACE (default), WORLD_SIZE
 # (2), TASK_CPUS (2), GPUS (0; 1 = one GPU per executor, needs the CUDA image), CONFIG (small.yaml),
-# S3_SECRET (ringtrain-s3), SPARK_SUBMIT (default $SPARK_HOME/bin/spark-submit).
+# S3_SECRET (ringtrain-s3), SPARK_AUTH_SECRET (ringtrain-spark-auth: the Kubernetes Secret whose key
+# "secret" authenticates Spark's own connections), SPARK_SUBMIT (default $SPARK_HOME/bin/spark-submit).
 set -euo pipefail
 
 : "${K8S_API:?set K8S_API to the Kubernetes API server URL, e.g. https://10.0.0.1:6443 (kubectl cluster-info)}"
@@ -26,6 +28,7 @@ TASK_CPUS="${TASK_CPUS:-2}"
 GPUS="${GPUS:-0}"
 CONFIG="${CONFIG:-small.yaml}"
 S3_SECRET="${S3_SECRET:-ringtrain-s3}"
+SPARK_AUTH_SECRET="${SPARK_AUTH_SECRET:-ringtrain-spark-auth}"
 SPARK_SUBMIT="${SPARK_SUBMIT:-${SPARK_HOME:?set SPARK_HOME to a Spark 4.1.0 installation}/bin/spark-submit}"
 LOG4J="-Dlog4j2.configurationFile=file:/opt/spark/conf-ringtrain/log4j2.properties"
 
@@ -60,6 +63,14 @@ conf=(
   --conf spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY="$S3_SECRET:secret-access-key"
   --conf spark.kubernetes.executor.secretKeyRef.AWS_ACCESS_KEY_ID="$S3_SECRET:access-key-id"
   --conf spark.kubernetes.executor.secretKeyRef.AWS_SECRET_ACCESS_KEY="$S3_SECRET:secret-access-key"
+  # Spark's own channels authenticated and encrypted, the secret mounted from a Kubernetes Secret
+  # into the driver and every executor (never on this command line or in a pod env var).
+  --conf spark.authenticate=true
+  --conf spark.network.crypto.enabled=true
+  --conf spark.io.encryption.enabled=true
+  --conf spark.kubernetes.driver.secrets."$SPARK_AUTH_SECRET"=/opt/spark/secrets/spark-auth
+  --conf spark.kubernetes.executor.secrets."$SPARK_AUTH_SECRET"=/opt/spark/secrets/spark-auth
+  --conf spark.authenticate.secret.file=/opt/spark/secrets/spark-auth/secret
 )
 job_flags=()
 if [ "$GPUS" != "0" ]; then

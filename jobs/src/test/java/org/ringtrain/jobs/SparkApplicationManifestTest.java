@@ -2,7 +2,8 @@
 // the job would see them: against the operator's CRD schema with unknown fields refused, against
 // the jobs' real CLI parser and TrainConfig validation, and against what a barrier training stage
 // needs (one rank per executor, every rank at once, finite timeouts, restart and resume, shared
-// checkpoints, credentials from Secrets, one rank per GPU). It submits nothing to a cluster.
+// checkpoints, credentials from Secrets, Spark's own channels authenticated and encrypted with a
+// secret mounted from a Secret, one rank per GPU). It submits nothing to a cluster.
 // Why over 300 lines: every rule is checked against every manifest through one parsed-manifest fixture.
 package org.ringtrain.jobs;
 
@@ -156,6 +157,41 @@ class SparkApplicationManifestTest {
         assertTrue(SHARED_FILESYSTEMS.contains(scheme), location + ": use s3a://, hdfs:// or a PVC (file://)");
       }
     }
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("manifests")
+  void authenticatesAndEncryptsSparksOwnChannelsWithASecretMountedFromAKubernetesSecret(Path manifest)
+      throws IOException {
+    JsonNode conf = spec(manifest).path("sparkConf");
+    for (String key : List.of("spark.authenticate", "spark.network.crypto.enabled", "spark.io.encryption.enabled")) {
+      assertEquals("true", conf.path(key).asText(), key + ": the task closures carry the ring secret");
+    }
+    assertTrue(conf.path("spark.authenticate.secret").isMissingNode(), "no literal secret in the manifest");
+    String file = conf.path("spark.authenticate.secret.file").asText();
+    List<String> mounts = new ArrayList<>();
+    conf.fieldNames().forEachRemaining(key -> {
+      if (key.matches("spark\\.kubernetes\\.(driver|executor)\\.secrets\\..+")) {
+        mounts.add(key.replaceFirst("\\.secrets\\..*", "") + " " + conf.path(key).asText());
+      }
+    });
+    String dir = file.substring(0, Math.max(0, file.lastIndexOf('/')));
+    assertEquals(List.of("spark.kubernetes.driver " + dir, "spark.kubernetes.executor " + dir), mounts.stream()
+        .sorted().toList(), "spark.authenticate.secret.file " + file + " must lie in a Secret mounted into the "
+        + "driver and every executor (otherwise Spark hands executors the secret in a pod env var)");
+  }
+
+  @Test
+  void theShippedSparkDefaultsAuthenticateAndEncryptSparksChannelsAndHoldNoSecret() throws IOException {
+    java.util.Properties defaults = new java.util.Properties();
+    try (java.io.Reader in = Files.newBufferedReader(RepoFiles.file("conf/spark-defaults.conf"))) {
+      defaults.load(in);
+    }
+    for (String key : List.of("spark.authenticate", "spark.network.crypto.enabled", "spark.io.encryption.enabled")) {
+      assertEquals("true", defaults.getProperty(key, "").trim(), key);
+    }
+    assertTrue(defaults.stringPropertyNames().stream().noneMatch(k -> k.startsWith("spark.authenticate.secret")),
+        "the secret comes from the cluster (YARN, Kubernetes) or a private file, never from this repository");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -84,6 +84,17 @@ final class AcceptorHandshake {
     return deadline;
   }
 
+  /**
+   * The key that seals the connector's frames to this rank ({@link FrameGuard#linkKey}); only after
+   * {@link Outcome#AUTHENTICATED}.
+   */
+  byte[] linkKey() {
+    if (step != Step.DONE || rejection != null) {
+      throw new IllegalStateException("the link key exists only once the connector has authenticated");
+    }
+    return FrameGuard.linkKey(handshake.config(), helloC, helloA);
+  }
+
   /** Why the connection was rejected; null unless {@link Outcome#REJECTED}. */
   String rejection() {
     return rejection;

@@ -5,12 +5,16 @@
 //
 //   connector (rank r)                        acceptor (rank r+1)
 //   HELLO(magic, version, runId, rank, N,  -->
-//         codec, segmentBytes, nonceC)
+//         codec, protection, segmentBytes,
+//         nonceC)
 //                                          <-- HELLO(..., nonceA) + MAC_A
 //   MAC_C                                  -->
 //                                          <-- ACCEPTED (1 byte)
 //   MAC_A = HMAC(secret, "ringtrain/acceptor" | helloC | helloA)
 //   MAC_C = HMAC(secret, "ringtrain/connector" | helloC | helloA)
+//   after it, with protection INTEGRITY or ENCRYPTION, the frames from the
+//   connector to the acceptor are sealed with a key derived from the secret and
+//   both HELLOs (FrameGuard.linkKey)
 //
 // This file holds the message layout, the checks both sides make and the
 // connector's side, which blocks (with a deadline) on one connection. The
@@ -29,13 +33,14 @@ import java.security.SecureRandom;
 /** Handshake messages and checks, and the connector's side; see the file comment for the flow. */
 final class Handshake {
   static final int MAGIC = 0x52475452; // "RGTR"
-  static final short PROTOCOL_VERSION = 1;
+  /** 2: the HELLO carries the frame protection (RingConfig.protection) after the codec. */
+  static final short PROTOCOL_VERSION = 2;
   static final int NONCE_BYTES = 32;
   static final int MAC_BYTES = 32;
   /** magic, version, runId length. */
   static final int PREFIX_BYTES = 4 + 2 + 2;
-  /** rank, worldSize, codec, segmentBytes, nonce (after the run id). */
-  static final int SUFFIX_BYTES = 4 + 4 + 1 + 4 + NONCE_BYTES;
+  /** rank, worldSize, codec, protection, segmentBytes, nonce (after the run id). */
+  static final int SUFFIX_BYTES = 4 + 4 + 1 + 1 + 4 + NONCE_BYTES;
   static final byte ACCEPTED = 1;
   static final String ACCEPTOR_ROLE = "ringtrain/acceptor";
   static final String CONNECTOR_ROLE = "ringtrain/connector";
@@ -86,17 +91,18 @@ final class Handshake {
   /**
    * Runs the connector side against {@code peer}, which must turn out to be the expected rank.
    *
+   * @return the key that seals this rank's frames to {@code peer} ({@link FrameGuard#linkKey})
    * @throws TurnedAwayException when the peer closed the connection before answering at all
    */
-  void asConnector(SocketChannel ch, Peer peer) throws RingException, TurnedAwayException {
+  byte[] asConnector(SocketChannel ch, Peer peer) throws RingException, TurnedAwayException {
     try {
-      connect(ch, peer);
+      return connect(ch, peer);
     } catch (RingException e) {
       throw refusedIfDropped(e, peer);
     }
   }
 
-  private void connect(SocketChannel ch, Peer peer) throws RingException, TurnedAwayException {
+  private byte[] connect(SocketChannel ch, Peer peer) throws RingException, TurnedAwayException {
     long deadline = System.nanoTime() + config.handshakeTimeout().toNanos();
     byte[] helloC = hello();
     try {
@@ -127,6 +133,7 @@ final class Handshake {
     if (verdict.get(0) != ACCEPTED) {
       throw new RingException(peer, RingException.Operation.HANDSHAKE, "peer refused the handshake");
     }
+    return FrameGuard.linkKey(config, helloC, helloA);
   }
 
   /**
@@ -139,7 +146,8 @@ final class Handshake {
       case CLOSED, READ, WRITE -> {
         return new RingException(peer, RingException.Operation.HANDSHAKE, "peer dropped the connection during "
             + "the handshake (" + e.getMessage() + "): it refused this rank or failed its own set-up, most likely "
-            + "because the two ranks hold different run secrets, run ids or ringtrain versions", e);
+            + "because the two ranks hold different run secrets, run ids, ringProtection settings or ringtrain "
+            + "versions", e);
       }
       default -> {
         return e;
@@ -154,7 +162,8 @@ final class Handshake {
     RANDOM.nextBytes(nonce);
     ByteBuffer buf = ByteBuffer.allocate(PREFIX_BYTES + runId.length + SUFFIX_BYTES).order(ByteOrder.BIG_ENDIAN);
     buf.putInt(MAGIC).putShort(version).putShort((short) runId.length).put(runId);
-    buf.putInt(rank).putInt(worldSize).put((byte) config.codec().ordinal()).putInt(config.segmentBytes());
+    buf.putInt(rank).putInt(worldSize).put((byte) config.codec().ordinal()).put((byte) config.protection().ordinal())
+        .putInt(config.segmentBytes());
     buf.put(nonce);
     return buf.array();
   }
@@ -230,6 +239,7 @@ final class Handshake {
     int peerRank = buf.getInt();
     int peerWorld = buf.getInt();
     int codec = buf.get();
+    int protection = buf.get();
     int segmentBytes = buf.getInt();
     if (!runId.equals(config.runId())) {
       return "peer belongs to run '" + runId + "' but this rank to run '" + config.runId() + "'";
@@ -240,8 +250,16 @@ final class Handshake {
     } else if (codec != config.codec().ordinal() || segmentBytes != config.segmentBytes()) {
       return "peer uses codec " + codecName(codec) + " with " + segmentBytes + "-byte segments but this rank "
           + config.codec() + " with " + config.segmentBytes() + "; give every rank the same RingConfig";
+    } else if (protection != config.protection().ordinal()) {
+      return "peer protects frames with " + protectionName(protection) + " but this rank with "
+          + config.protection() + "; give every rank the same ringProtection";
     }
     return null;
+  }
+
+  private static String protectionName(int ordinal) {
+    RingProtection[] all = RingProtection.values();
+    return ordinal >= 0 && ordinal < all.length ? all[ordinal].name() : "#" + ordinal;
   }
 
   private static String codecName(int ordinal) {

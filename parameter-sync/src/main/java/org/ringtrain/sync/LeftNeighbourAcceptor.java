@@ -166,7 +166,7 @@ final class LeftNeighbourAcceptor {
       case AUTHENTICATED -> {
         pending.remove(hs);
         key.cancel();
-        return new RingConnector.Link(hs.channel(), hs.expected());
+        return new RingConnector.Link(hs.channel(), hs.expected(), hs.linkKey());
       }
       case REJECTED -> {
         pending.remove(hs);

@@ -42,6 +42,10 @@ import java.time.Duration;
  *                          set-up (default {@value #DEFAULT_MAX_PENDING_HANDSHAKES}, at most
  *                          {@value #MAX_PENDING_HANDSHAKES}); a connection beyond that is closed at
  *                          once, and a real neighbour turned away so retries until connectTimeout
+ * @param protection        what protects frames after the handshake (default {@link RingProtection#NONE},
+ *                          right for ranks on one host or a trusted network; use
+ *                          {@link RingProtection#INTEGRITY} or {@link RingProtection#ENCRYPTION} across
+ *                          hosts on a shared network); every rank must use the same
  */
 public record RingConfig(
     String runId,
@@ -56,7 +60,8 @@ public record RingConfig(
     WireCodec codec,
     LinkTransport transport,
     String socketDir,
-    int maxPendingHandshakes) implements Serializable {
+    int maxPendingHandshakes,
+    RingProtection protection) implements Serializable {
 
   /** Longest accepted run id, in UTF-8 bytes. */
   public static final int MAX_RUN_ID_BYTES = 128;
@@ -107,55 +112,62 @@ public record RingConfig(
         + "absolute path, but found '" + socketDir + "'");
     require(maxPendingHandshakes >= 1 && maxPendingHandshakes <= MAX_PENDING_HANDSHAKES, "maxPendingHandshakes "
         + "must be in [1, " + MAX_PENDING_HANDSHAKES + "], but found " + maxPendingHandshakes);
+    require(protection != null, "protection must be NONE, INTEGRITY or ENCRYPTION, but found null");
   }
 
   /** A config with every default, for the given run. */
   public static RingConfig defaults(String runId, RingSecret secret) {
     return new RingConfig(runId, secret, null, 0, DEFAULT_CONNECT_TIMEOUT, DEFAULT_HANDSHAKE_TIMEOUT,
         DEFAULT_IO_TIMEOUT, DEFAULT_SEGMENT_BYTES, DEFAULT_SOCKET_BUFFER_BYTES, WireCodec.FP32,
-        LinkTransport.AUTO, null, DEFAULT_MAX_PENDING_HANDSHAKES);
+        LinkTransport.AUTO, null, DEFAULT_MAX_PENDING_HANDSHAKES, RingProtection.NONE);
   }
 
   /** This config listening on {@code host} (null: the rendezvous' advertised host). */
   public RingConfig withBindHost(String host) {
     return new RingConfig(runId, secret, host, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes);
+        segmentBytes, socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes, protection);
   }
 
   /** This config with the given connect, handshake and I/O timeouts. */
   public RingConfig withTimeouts(Duration connect, Duration handshake, Duration io) {
     return new RingConfig(runId, secret, bindHost, port, connect, handshake, io, segmentBytes,
-        socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes);
+        socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes, protection);
   }
 
   /** This config with the given pipeline segment size in bytes. */
   public RingConfig withSegmentBytes(int bytes) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        bytes, socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes);
+        bytes, socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes, protection);
   }
 
   /** This config with the given wire codec. */
   public RingConfig withCodec(WireCodec wireCodec) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, wireCodec, transport, socketDir, maxPendingHandshakes);
+        segmentBytes, socketBufferBytes, wireCodec, transport, socketDir, maxPendingHandshakes, protection);
   }
 
   /** This config with the given link transport ({@link LinkTransport#AUTO} by default). */
   public RingConfig withTransport(LinkTransport linkTransport) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, codec, linkTransport, socketDir, maxPendingHandshakes);
+        segmentBytes, socketBufferBytes, codec, linkTransport, socketDir, maxPendingHandshakes, protection);
   }
 
   /** This config creating its Unix socket directories under {@code dir} (null: java.io.tmpdir). */
   public RingConfig withSocketDir(String dir) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, codec, transport, dir, maxPendingHandshakes);
+        segmentBytes, socketBufferBytes, codec, transport, dir, maxPendingHandshakes, protection);
   }
 
   /** This config allowing {@code max} incoming handshakes at once during set-up (default 32). */
   public RingConfig withMaxPendingHandshakes(int max) {
     return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
-        segmentBytes, socketBufferBytes, codec, transport, socketDir, max);
+        segmentBytes, socketBufferBytes, codec, transport, socketDir, max, protection);
+  }
+
+  /** This config protecting frames with {@code frameProtection} ({@link RingProtection#NONE} by default). */
+  public RingConfig withProtection(RingProtection frameProtection) {
+    return new RingConfig(runId, secret, bindHost, port, connectTimeout, handshakeTimeout, ioTimeout,
+        segmentBytes, socketBufferBytes, codec, transport, socketDir, maxPendingHandshakes, frameProtection);
   }
 
   /** Float32 elements per pipeline segment. */

@@ -49,7 +49,7 @@ final class RingConnector {
   private final int worldSize;
 
   /** A connected, handshaken channel and the peer at its other end. */
-  record Link(SocketChannel channel, Peer peer) {
+  record Link(SocketChannel channel, Peer peer, byte[] key) {
   }
 
   RingConnector(RingConfig config, Rendezvous rendezvous) {
@@ -120,7 +120,7 @@ final class RingConnector {
       Link in = inbox.join();
       Link out = outgoing.join();
       LOG.info("rank {}/{} connected: left {} -> me -> right {}", rank, worldSize, in.peer(), out.peer());
-      return new RingLinks(rank, worldSize, in.peer(), in.channel(), out.peer(), out.channel());
+      return new RingLinks(rank, worldSize, in.peer(), in.channel(), out.peer(), out.channel(), in.key(), out.key());
     } catch (RingException e) {
       // A set-up thread that is still running closes what it opens once it ends.
       if (inbox != null) {
@@ -249,8 +249,8 @@ final class RingConnector {
             + "resolve here; check the executors' DNS or set RingConfig.bindHost to an IP address", e);
       }
       try {
-        new Handshake(config, rank, worldSize).asConnector(ch, peer);
-        return new Link(ch, peer);
+        byte[] key = new Handshake(config, rank, worldSize).asConnector(ch, peer);
+        return new Link(ch, peer, key);
       } catch (Handshake.TurnedAwayException e) {
         RingLinks.closeQuietly(ch);
         turnedAway = e;
@@ -280,8 +280,8 @@ final class RingConnector {
   private static RingException endedItsSetUp(Peer peer, Handshake.TurnedAwayException turnedAway) {
     return new RingException(peer, RingException.Operation.HANDSHAKE, "peer closed this rank's connection "
         + "before answering its HELLO and then stopped listening: it ended its own set-up, most likely because "
-        + "the two ranks hold different run secrets, run ids or ringtrain versions (that rank's own error says "
-        + "which)", turnedAway.failure());
+        + "the two ranks hold different run secrets, run ids, ringProtection settings or ringtrain versions (that "
+        + "rank's own error says which)", turnedAway.failure());
   }
 
   /** Configures {@code ch} and connects it to {@code to} without blocking past {@code deadline}. */

@@ -33,7 +33,12 @@ public final class RingException extends IOException {
     /** The peer closed its connection. */
     CLOSED,
     /** The peer sent bytes that break the protocol. */
-    PROTOCOL
+    PROTOCOL,
+    /**
+     * A protected frame ({@link RingProtection#INTEGRITY} or {@link RingProtection#ENCRYPTION})
+     * failed its authentication tag: altered in transit, or the link keys disagree.
+     */
+    INTEGRITY
   }
 
   private final transient Peer peer;

@@ -13,14 +13,21 @@ final class RingLinks implements AutoCloseable {
   final SocketChannel inbox;
   final Peer rightPeer;
   final SocketChannel outbox;
+  /** Key of the frames from the left neighbour (derived in this link's handshake; never logged). */
+  final byte[] inboxKey;
+  /** Key of the frames to the right neighbour. */
+  final byte[] outboxKey;
 
-  RingLinks(int rank, int worldSize, Peer leftPeer, SocketChannel inbox, Peer rightPeer, SocketChannel outbox) {
+  RingLinks(int rank, int worldSize, Peer leftPeer, SocketChannel inbox, Peer rightPeer, SocketChannel outbox,
+      byte[] inboxKey, byte[] outboxKey) {
     this.rank = rank;
     this.worldSize = worldSize;
     this.leftPeer = leftPeer;
     this.inbox = inbox;
     this.rightPeer = rightPeer;
     this.outbox = outbox;
+    this.inboxKey = inboxKey;
+    this.outboxKey = outboxKey;
   }
 
   @Override

@@ -4,7 +4,10 @@
 // which bytes frame j carries, where received bytes go, what to do once a frame
 // has arrived, and how many frames must have arrived before frame j may be sent.
 // Sending and receiving concurrently is what keeps the ring from deadlocking
-// when every rank's socket buffers are full.
+// when every rank's socket buffers are full. With RingConfig.protection other
+// than NONE the transport's FrameGuards seal each frame on its way out and check
+// it (tag after the payload, or the ciphertext) before onReceived sees it;
+// without, a frame is header and payload straight from the caller's buffer.
 package org.ringtrain.sync;
 
 import java.io.IOException;
@@ -49,12 +52,17 @@ abstract class RingPipeline {
     final int sends = sendFrames();
     final int recvs = recvFrames();
     final long timeoutNanos = t.config.ioTimeout().toNanos();
-    final ByteBuffer[] out = t.outFrame;
+    final FrameGuard sealing = t.sendGuard;
+    final FrameGuard opening = t.recvGuard;
+    ByteBuffer[] out = t.outFrame;
     final ByteBuffer header = t.recvHeader;
     int sent = 0;
     int received = 0;
     boolean sending = false;
     ByteBuffer inbound = null; // null while the next header is being read
+    ByteBuffer target = null; // where the payload of the frame being received goes
+    int targetStart = 0;
+    ByteBuffer trailer = null; // the tag after the payload, with INTEGRITY
     header.clear();
     long lastProgress = System.nanoTime();
     while (sent < sends || received < recvs) {
@@ -64,13 +72,18 @@ abstract class RingPipeline {
       if (!sending && sent < sends && received >= recvsBeforeSend(sent)) {
         ByteBuffer payload = sendPayload(sent);
         FrameHeader.write(t.sendHeader, opSeq, kind, sent, payload.remaining());
-        out[0] = t.sendHeader;
-        out[1] = payload;
+        if (sealing == null) {
+          out = t.outFrame;
+          out[0] = t.sendHeader;
+          out[1] = payload;
+        } else {
+          out = sealing.seal(t.sendHeader, payload, frameName(sent));
+        }
         sending = true;
       }
       if (sending) {
         progress |= write(out, sent) > 0;
-        if (!out[0].hasRemaining() && !out[1].hasRemaining()) {
+        if (allWritten(out)) {
           sending = false;
           sent++;
           progress = true;
@@ -82,15 +95,23 @@ abstract class RingPipeline {
         if (inbound == null) {
           progress |= read(header, received) > 0;
           if (!header.hasRemaining()) {
-            FrameHeader.check(header, t.links.leftPeer, opSeq, kind, received, recvBytes(received));
-            inbound = recvTarget(received);
+            checkHeader(header, received);
+            target = recvTarget(received);
+            targetStart = target.position();
+            inbound = opening == null ? target : opening.body(target, recvBytes(received));
+            trailer = opening == null ? null : opening.trailer();
           }
         }
         if (inbound != null) {
           if (inbound.hasRemaining()) {
             progress |= read(inbound, received) > 0;
+          } else if (trailer != null && trailer.hasRemaining()) {
+            progress |= read(trailer, received) > 0;
           }
-          if (!inbound.hasRemaining()) {
+          if (!inbound.hasRemaining() && (trailer == null || !trailer.hasRemaining())) {
+            if (opening != null) {
+              opening.open(header, target, targetStart, frameName(received)); // before any byte is used
+            }
             onReceived(received); // reduce / decode / finalise
             received++;
             inbound = null;
@@ -110,6 +131,36 @@ abstract class RingPipeline {
         }
         await(received < recvs, sending, (timeoutNanos - idle) / 1_000_000 + 1);
       }
+    }
+  }
+
+  private static boolean allWritten(ByteBuffer[] frame) {
+    for (ByteBuffer b : frame) {
+      if (b.hasRemaining()) {
+        return false;
+      }
+    }
+    return true;
+  }
+
+  private String frameName(int j) {
+    return "frame " + j + " of " + FrameHeader.kindName(kind) + " #" + opSeq;
+  }
+
+  /**
+   * {@link FrameHeader#check}; on a protected link a header that fails it is more likely altered on
+   * the path than sent by a rank out of step, and the error says so.
+   */
+  private void checkHeader(ByteBuffer header, int j) throws RingException {
+    try {
+      FrameHeader.check(header, t.links.leftPeer, opSeq, kind, j, recvBytes(j));
+    } catch (RingException e) {
+      if (t.recvGuard == null) {
+        throw e;
+      }
+      throw new RingException(e, "ringProtection " + t.config.protection() + ": the header of " + frameName(j)
+          + " is wrong, so it was most likely altered in transit on the link from " + t.links.leftPeer
+          + " (its tag is checked after the payload): ");
     }
   }
 

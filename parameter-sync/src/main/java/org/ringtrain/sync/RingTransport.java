@@ -29,6 +29,10 @@ final class RingTransport implements AutoCloseable {
   final ByteBuffer sendStage;
   /** Header + payload, written with one gathering write. */
   final ByteBuffer[] outFrame = new ByteBuffer[2];
+  /** Seals frames to the right neighbour; null with {@link RingProtection#NONE}. */
+  final FrameGuard sendGuard;
+  /** Opens frames from the left neighbour; null with {@link RingProtection#NONE}. */
+  final FrameGuard recvGuard;
   private int opSeq;
 
   RingTransport(RingConfig config, RingLinks links) throws IOException {
@@ -42,6 +46,9 @@ final class RingTransport implements AutoCloseable {
     this.recvStage = ByteBuffer.allocateDirect(config.segmentBytes()).order(ByteOrder.LITTLE_ENDIAN);
     this.recvStageFloats = recvStage.asFloatBuffer();
     this.sendStage = ByteBuffer.allocateDirect(config.segmentBytes()).order(ByteOrder.LITTLE_ENDIAN);
+    boolean guarded = config.protection() != RingProtection.NONE;
+    this.sendGuard = guarded ? new FrameGuard(config, links.rightPeer, links.outboxKey) : null;
+    this.recvGuard = guarded ? new FrameGuard(config, links.leftPeer, links.inboxKey) : null;
   }
 
   /** The sequence number of the next collective; identical on every rank that calls the same collectives. */

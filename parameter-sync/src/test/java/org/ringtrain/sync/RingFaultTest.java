@@ -101,7 +101,7 @@ class RingFaultTest {
     RingConfig good = config("secret").withTransport(transport);
     RingConfig bad = new RingConfig("secret", other, "127.0.0.1", 0, good.connectTimeout(),
         good.handshakeTimeout(), LONG, good.segmentBytes(), good.socketBufferBytes(), good.codec(), transport, null,
-        RingConfig.DEFAULT_MAX_PENDING_HANDSHAKES);
+        RingConfig.DEFAULT_MAX_PENDING_HANDSHAKES, RingProtection.NONE);
     Exception e = assertThrows(RingException.class,
         () -> RingHarness.run(2, rank -> rank == 1 ? bad : good, ring -> null));
     RingException ring = (RingException) e;
@@ -153,11 +153,11 @@ class RingFaultTest {
       RingException e = assertThrows(RingException.class,
           () -> RingCommunicator.connect(config, outdated.rendezvousForRank0()));
       assertEquals(RingException.Operation.HANDSHAKE, e.operation(), e.getMessage());
-      assertTrue(e.getMessage().contains("version 99") && e.getMessage().contains("speaks 1"), e.getMessage());
+      assertTrue(e.getMessage().contains("version 99") && e.getMessage().contains("speaks " + Handshake.PROTOCOL_VERSION), e.getMessage());
       assertNotNull(asAcceptor.get(10, TimeUnit.SECONDS), "rank 0 must have hung up on the outdated acceptor");
       Exception atOutdated = asConnector.get(10, TimeUnit.SECONDS);
       assertNotNull(atOutdated, "the outdated rank's own handshake must fail");
-      assertTrue(atOutdated.getMessage().contains("version 1") && atOutdated.getMessage().contains("speaks 99"),
+      assertTrue(atOutdated.getMessage().contains("version " + Handshake.PROTOCOL_VERSION) && atOutdated.getMessage().contains("speaks 99"),
           atOutdated.getMessage());
     }
   }

@@ -28,6 +28,8 @@ import org.ringtrain.sync.LinkTransport;
  *                          this long (default 40)
  * @param loopbackMib       bytes one single-stream measurement streams (default 1024 MiB)
  * @param loopbackReps      single-stream measurements per probe and kind (default 5)
+ * @param protectionMib     sizes measured with every frame protection (none, integrity,
+ *                          encryption) side by side (default 64; 16 with --quick; empty skips)
  * @param docs              markdown file whose ring section is replaced (default none)
  * @param command           the command line to record in the docs
  */
@@ -46,6 +48,7 @@ record BenchOptions(
     int sparkBudgetSeconds,
     int loopbackMib,
     int loopbackReps,
+    int[] protectionMib,
     Path docs,
     String command) {
 
@@ -63,11 +66,13 @@ record BenchOptions(
       "  --spark-warmup 1 --spark-iters 3   Spark rounds: untimed per context, timed per size (0 skips Spark)",
       "  --spark-budget-s 40     fewer timed Spark rounds (at least one) once a size took this long",
       "  --loopback-mib 1024 --loopback-reps 5   single-stream probes (loopback TCP and Unix socket)",
+      "  --protection-mib 64     sizes timed with ringProtection none, integrity and encryption ('none' to skip)",
       "  --docs docs/benchmarks.md   replace the '## Ring all-reduce (parameter-sync)' section",
       "examples:",
       "  bench/ring.sh --quick",
       "  bench/ring.sh --world-sizes 2 --sizes-mib 64 --sweep-segments 1m,2m,4m",
       "  bench/ring.sh --quick --transports tcp",
+      "  bench/ring.sh --quick --protection-mib 16,64 --spark-iters 0",
       "  bench/ring.sh --docs docs/benchmarks.md");
 
   BenchOptions {
@@ -85,6 +90,8 @@ record BenchOptions(
     require(sparkWarmup >= 0 && sparkIters >= 0, "--spark-warmup and --spark-iters must be >= 0 "
         + "(--spark-iters 0 skips Spark), but found " + sparkWarmup + " and " + sparkIters);
     require(sparkBudgetSeconds >= 1, "--spark-budget-s must be >= 1, but found " + sparkBudgetSeconds);
+    require(Arrays.stream(protectionMib).allMatch(s -> s >= 1 && s <= 1024),
+        "--protection-mib must list sizes in [1, 1024], but found " + Arrays.toString(protectionMib));
     require(loopbackMib >= 16 && loopbackReps >= 1, "--loopback-mib must be >= 16 and --loopback-reps "
         + ">= 1, but found " + loopbackMib + " and " + loopbackReps);
   }
@@ -106,6 +113,7 @@ record BenchOptions(
     int sparkBudget = 40;
     int loopbackMib = quick ? 256 : 1024;
     int loopbackReps = quick ? 3 : 5;
+    int[] protection = quick ? new int[] {16} : new int[] {64};
     Path docs = null;
     for (int i = 0; i < args.length; i++) {
       String flag = args[i];
@@ -133,12 +141,13 @@ record BenchOptions(
         case "--spark-budget-s" -> sparkBudget = integer(flag, value);
         case "--loopback-mib" -> loopbackMib = integer(flag, value);
         case "--loopback-reps" -> loopbackReps = integer(flag, value);
+        case "--protection-mib" -> protection = value.equals("none") ? new int[0] : ints(flag, value);
         case "--docs" -> docs = Path.of(value);
         default -> throw new IllegalArgumentException("unknown flag " + flag);
       }
     }
     return new BenchOptions(worldSizes, transports, sizes, bf16, segment, sweep, sweepMib, warmup, iters,
-        sparkWarmup, sparkIters, sparkBudget, loopbackMib, loopbackReps, docs, command);
+        sparkWarmup, sparkIters, sparkBudget, loopbackMib, loopbackReps, protection, docs, command);
   }
 
   /** Every vector size any ring row of this run uses, in MiB. */
@@ -150,6 +159,9 @@ record BenchOptions(
     for (int s : bf16SizesMib) {
       max = Math.max(max, s);
     }
+    for (int s : protectionMib) {
+      max = Math.max(max, s);
+    }
     return max;
   }
 
@@ -159,7 +171,8 @@ record BenchOptions(
         + ", sizes " + Arrays.toString(sizesMib)
         + " MiB, bf16 " + Arrays.toString(bf16SizesMib) + " MiB, segment " + mib(segmentBytes)
         + ", ring warm-up " + warmup + " + timed " + iters + ", Spark warm-up " + sparkWarmup
-        + " + timed " + sparkIters + " (at most " + sparkBudgetSeconds + " s per size), loopback " + loopbackReps + " x " + loopbackMib + " MiB";
+        + " + timed " + sparkIters + " (at most " + sparkBudgetSeconds + " s per size), loopback " + loopbackReps + " x " + loopbackMib + " MiB"
+        + ", protection rows " + Arrays.toString(protectionMib) + " MiB";
   }
 
   static String mib(int bytes) {

@@ -1,7 +1,8 @@
 // The ring all-reduce benchmark command (bench/ring.sh): ringtrain's ring at
 // world sizes 2 and 4 and 1-256 MiB, over Unix domain sockets (AUTO) and over
 // TCP, next to the single-stream loopback TCP and Unix socket ceilings and
-// Spark's treeAggregate + broadcast baseline, all in one JVM run so
+// Spark's treeAggregate + broadcast baseline, and the cost of each frame
+// protection (none, integrity, encryption) side by side, all in one JVM run so
 // that the ratios hold on a shared, noisy machine. It is a command, not a test:
 // it asserts nothing beyond the sums being right, and prints to System.out
 // because the printed report is its product.
@@ -16,6 +17,7 @@ import java.util.List;
 import java.util.TreeSet;
 import org.ringtrain.sync.LinkTransport;
 import org.ringtrain.sync.RingConfig;
+import org.ringtrain.sync.RingProtection;
 import org.ringtrain.sync.RingSecret;
 import org.ringtrain.sync.WireCodec;
 
@@ -49,6 +51,7 @@ public final class RingBench {
     List<Double> loopbackUnix = new ArrayList<>();
     List<BenchReport.Row> rows = new ArrayList<>();
     List<BenchReport.SweepRow> sweep = new ArrayList<>();
+    List<ProtectionTable.Row> protection = new ArrayList<>();
     List<String> warnings = new ArrayList<>();
     String sparkVersion = null; // null until a SparkContext has run
     int[] sparkSizes = union(options.sizesMib(), options.bf16SizesMib());
@@ -81,6 +84,7 @@ public final class RingBench {
           log("N=" + n + " " + transport + " (" + r.links() + ") segment " + BenchOptions.mib(segment) + " "
               + options.sweepMib() + " MiB: ring " + BenchReport.fmt(r.medianMs()[0], 1) + " ms");
         }
+        measureProtection(n, transport, base, options, protection);
       }
       System.gc(); // give back the ranks' direct buffers before Spark fills the heap
 
@@ -113,13 +117,37 @@ public final class RingBench {
 
     BenchReport report = new BenchReport(options, loadStart, loadEnd, loopbackTcp, loopbackUnix, rows, sweep,
         sparkVersion, warnings);
-    String markdown = report.markdown(LocalDate.now(ZoneOffset.UTC).toString());
+    String markdown = report.markdown(LocalDate.now(ZoneOffset.UTC).toString()) + ProtectionTable.markdown(protection);
     System.out.println();
     System.out.println(markdown);
     Path docs = options.docs();
     if (docs != null) {
       BenchReport.writeSection(docs, markdown);
       log("wrote section '" + BenchReport.HEADING + "' of " + docs);
+    }
+  }
+
+  /** Each of {@code options.protectionMib()} with every {@link ProtectionTable#MODES mode}, one ring per mode. */
+  private static void measureProtection(int n, LinkTransport transport, RingConfig base, BenchOptions options,
+      List<ProtectionTable.Row> rows) throws Exception {
+    int[] sizes = options.protectionMib();
+    if (sizes.length == 0) {
+      return;
+    }
+    double[][] ms = new double[sizes.length][ProtectionTable.MODES.length];
+    String links = null;
+    for (int m = 0; m < ProtectionTable.MODES.length; m++) {
+      RingProtection mode = ProtectionTable.MODES[m];
+      RingRun.Result r = RingRun.medianMs(n, base.withProtection(mode), sizes, options.warmup(), options.iters());
+      links = r.links();
+      for (int s = 0; s < sizes.length; s++) {
+        ms[s][m] = r.medianMs()[s];
+        log("N=" + n + " " + transport + " (" + links + ") protection " + mode + " " + sizes[s] + " MiB: ring "
+            + BenchReport.fmt(ms[s][m], 1) + " ms");
+      }
+    }
+    for (int s = 0; s < sizes.length; s++) {
+      rows.add(new ProtectionTable.Row(n, sizes[s], transport, links, ms[s]));
     }
   }
 

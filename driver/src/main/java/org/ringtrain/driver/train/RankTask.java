@@ -72,6 +72,7 @@ final class RankTask extends AbstractFunction1<Iterator<int[][]>, Iterator<RankR
         .withBindHost(rs.ringBindHost().isEmpty() ? null : rs.ringBindHost())
         .withCodec(rs.ringCodec())
         .withTransport(rs.ringTransport())
+        .withProtection(rs.ringProtection())
         .withSocketDir(rs.ringSocketDir().isEmpty() ? null : rs.ringSocketDir())
         .withTimeouts(RingConfig.DEFAULT_CONNECT_TIMEOUT, RingConfig.DEFAULT_HANDSHAKE_TIMEOUT,
             Duration.ofSeconds(rs.ringTimeoutSeconds()));

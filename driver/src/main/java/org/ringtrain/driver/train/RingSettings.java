@@ -1,6 +1,6 @@
 /*
  * RingSettings: how the ranks' ring all-reduce is set up (bucket size, wire codec, transport,
- * timeouts, interface); one validated record of the loop's config. It builds no ring (RankTask
+ * frame protection, timeouts, interface); one validated record of the loop's config. It builds no ring (RankTask
  * turns it into a RingConfig).
  */
 package org.ringtrain.driver.train;
@@ -12,6 +12,7 @@ import java.io.Serializable;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import org.ringtrain.sync.LinkTransport;
+import org.ringtrain.sync.RingProtection;
 import org.ringtrain.sync.WireCodec;
 
 /**
@@ -23,9 +24,15 @@ import org.ringtrain.sync.WireCodec;
  *                           TCP between hosts) or {@code tcp} (always TCP)
  * @param ringSocketDir      directory under which {@code auto} makes each rank's private (0700) socket
  *                           directory; empty = java.io.tmpdir (default)
+ * @param ringProtection     what protects gradient frames after the ring's handshake: {@code none}
+ *                           (default: right for ranks on one host, or a trusted private network),
+ *                           {@code integrity} (an AES-GCM tag on every frame: an altered frame fails
+ *                           the step naming the link) or {@code encryption} (AES-GCM over the
+ *                           payload as well); use integrity or encryption across hosts on a shared
+ *                           network (docs/reliability.md, "Secrets and traffic")
  */
 public record RingSettings(int bucketMb, WireCodec ringCodec, int ringTimeoutSeconds, String ringBindHost,
-    LinkTransport ringTransport, String ringSocketDir) implements Serializable {
+    LinkTransport ringTransport, String ringSocketDir, RingProtection ringProtection) implements Serializable {
 
   /** Every default, keyed by setting. */
   public static Map<String, Object> defaults() {
@@ -36,6 +43,7 @@ public record RingSettings(int bucketMb, WireCodec ringCodec, int ringTimeoutSec
     d.put("ringBindHost", "");
     d.put("ringTransport", "auto");
     d.put("ringSocketDir", "");
+    d.put("ringProtection", "none");
     return d;
   }
 
@@ -50,5 +58,7 @@ public record RingSettings(int bucketMb, WireCodec ringCodec, int ringTimeoutSec
     ringSocketDir = orEmpty(ringSocketDir);
     require(ringSocketDir.isEmpty() || ringSocketDir.startsWith("/"), "ringSocketDir", ringSocketDir,
         "use an absolute local path, or empty for java.io.tmpdir");
+    require(ringProtection != null, "ringProtection", ringProtection,
+        "use none (one host, trusted network), integrity or encryption (across hosts)");
   }
 }

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.ringtrain.driver.config.FlatSettings;
 import org.ringtrain.sync.LinkTransport;
+import org.ringtrain.sync.RingProtection;
 import org.ringtrain.sync.WireCodec;
 
 @Timeout(value = 10, unit = TimeUnit.SECONDS)
@@ -35,13 +36,20 @@ class LoopConfigTest {
 
   @Test
   void flatSettingsLandInTheirConcernAndRoundTrip() {
-    LoopConfig c = read("learningRate", 0.01, "ringCodec", "BF16", "ringTransport", "tcp", "keepCheckpoints", 5);
+    LoopConfig c = read("learningRate", 0.01, "ringCodec", "BF16", "ringTransport", "tcp", "keepCheckpoints", 5,
+        "ringProtection", "Integrity");
     assertEquals(0.01, c.optimizer().learningRate());
     assertEquals(WireCodec.BF16, c.ring().ringCodec());
     assertEquals(LinkTransport.TCP, c.ring().ringTransport());
     assertEquals(5, c.checkpoints().keepCheckpoints());
+    assertEquals(RingProtection.INTEGRITY, c.ring().ringProtection());
+    assertEquals(RingProtection.NONE, read().ring().ringProtection(), "default");
+    IllegalArgumentException bad = assertThrows(IllegalArgumentException.class, () -> read("ringProtection", "tls"));
+    assertTrue(bad.getMessage().contains("ringProtection = tls; expected one of [none, integrity, encryption]"),
+        bad.getMessage());
     Map<String, Object> flat = FlatSettings.write(c);
     assertEquals("bf16", flat.get("ringCodec"));
+    assertEquals("integrity", flat.get("ringProtection"));
     assertEquals(c, FlatSettings.read(LoopConfig.class, flat, "train config"));
     assertEquals(c, FlatSettings.read(LoopConfig.class, FlatSettings.fromJson(FlatSettings.toJson(c), "x"), "x"));
     assertEquals("/tmp/run/metrics.jsonl", c.resolvedMetricsLog());

@@ -2,6 +2,10 @@
 // from the test JVM's own classpath (no Spark distribution needed), all on 127.0.0.1. Workers
 // launch executors as their child processes, so a test can find and kill an executor JVM.
 // It is not a driver: tests create their SparkContext from driverConf() in the test JVM.
+// Spark's own channels run as conf/spark-defaults.conf asks (spark.authenticate,
+// spark.network.crypto.enabled): a standalone cluster has one cluster-wide secret, made fresh
+// here for each cluster and given to the Master and Workers in a private (0600) properties file,
+// never on a command line; Workers hand it to executors in their environment, as Spark does.
 package org.ringtrain.jobs.cluster;
 
 import java.io.IOException;
@@ -11,9 +15,13 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.security.SecureRandom;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.SparkConf;
@@ -30,6 +38,8 @@ final class StandaloneCluster implements AutoCloseable {
   private final Path dir;
   private final String classpath;
   private final int masterPort;
+  /** The cluster-wide spark.authenticate.secret: 32 random bytes, hex. Never logged. */
+  private final String authSecret;
   private final List<Process> processes = new ArrayList<>(); // master first, then the workers
   private final List<Process> workers = new ArrayList<>();
 
@@ -37,6 +47,9 @@ final class StandaloneCluster implements AutoCloseable {
     this.dir = dir;
     this.classpath = classpath;
     this.masterPort = masterPort;
+    byte[] secret = new byte[32];
+    new SecureRandom().nextBytes(secret);
+    this.authSecret = HexFormat.of().formatHex(secret);
   }
 
   /**
@@ -56,15 +69,17 @@ final class StandaloneCluster implements AutoCloseable {
     // executors get the real classpath from spark.executor.extraClassPath (driverConf).
     Files.createDirectories(dir.resolve("spark-home/jars"));
     StandaloneCluster cluster = new StandaloneCluster(dir, classpath, freePort());
+    String auth = cluster.writeAuthProperties().toString();
     try {
       cluster.launch("master", "org.apache.spark.deploy.master.Master",
-          "--host", HOST, "--port", Integer.toString(cluster.masterPort), "--webui-port", "0");
+          "--host", HOST, "--port", Integer.toString(cluster.masterPort), "--webui-port", "0",
+          "--properties-file", auth);
       cluster.awaitMaster(timeout);
       for (int i = 1; i <= workers; i++) {
         Path workDir = Files.createDirectories(dir.resolve("worker-" + i + "/work"));
         cluster.workers.add(cluster.launch("worker-" + i, "org.apache.spark.deploy.worker.Worker",
             "--host", HOST, "--cores", Integer.toString(coresPerWorker), "--memory", memoryPerWorker,
-            "--webui-port", "0", "--work-dir", workDir.toString(), cluster.masterUrl()));
+            "--webui-port", "0", "--work-dir", workDir.toString(), "--properties-file", auth, cluster.masterUrl()));
       }
       return cluster;
     } catch (IOException | InterruptedException | RuntimeException e) {
@@ -81,7 +96,8 @@ final class StandaloneCluster implements AutoCloseable {
   /**
    * Settings a driver in this JVM needs to run on the cluster: the master, loopback addresses,
    * the test classpath and a private temp dir for executors, one core and {@code executorMemory}
-   * each. Everything else (serializer, retries) is the caller's.
+   * each, and Spark's authentication and encryption with the cluster's secret. Everything else
+   * (serializer, retries) is the caller's.
    */
   SparkConf driverConf(String appName, String executorMemory) {
     SparkConf conf = new SparkConf(false).setMaster(masterUrl()).setAppName(appName);
@@ -99,17 +115,44 @@ final class StandaloneCluster implements AutoCloseable {
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     }
-    return Map.of(
-        "spark.master", masterUrl(),
-        "spark.driver.host", HOST,
-        "spark.driver.bindAddress", HOST,
-        "spark.executor.extraClassPath", classpath,
-        "spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + executorTmp,
-        "spark.local.dir", localDir.toString(),
-        "spark.executor.cores", "1",
-        "spark.executor.memory", executorMemory,
-        "spark.executor.memoryOverhead", "384m",
-        "spark.ui.enabled", "false");
+    Map<String, String> settings = new LinkedHashMap<>();
+    settings.put("spark.master", masterUrl());
+    settings.put("spark.driver.host", HOST);
+    settings.put("spark.driver.bindAddress", HOST);
+    settings.put("spark.executor.extraClassPath", classpath);
+    settings.put("spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + executorTmp);
+    settings.put("spark.local.dir", localDir.toString());
+    settings.put("spark.executor.cores", "1");
+    settings.put("spark.executor.memory", executorMemory);
+    settings.put("spark.executor.memoryOverhead", "384m");
+    settings.put("spark.ui.enabled", "false");
+    settings.putAll(authSettings());
+    settings.put("spark.io.encryption.enabled", "true");
+    return settings;
+  }
+
+  /** The secret every JVM of this cluster shares (tests check that it appears in no log). */
+  String authSecret() {
+    return authSecret;
+  }
+
+  /** Spark's authentication and RPC encryption with this cluster's secret: what Master, Workers and driver share. */
+  private Map<String, String> authSettings() {
+    return Map.of("spark.authenticate", "true", "spark.authenticate.secret", authSecret,
+        "spark.network.crypto.enabled", "true");
+  }
+
+  /** Writes {@link #authSettings} to a properties file only this user can read, for the Master and Workers. */
+  private Path writeAuthProperties() throws IOException {
+    Path file = dir.resolve("spark-auth.properties");
+    Files.deleteIfExists(file);
+    Files.createFile(file, PosixFilePermissions.asFileAttribute(PosixFilePermissions.fromString("rw-------")));
+    StringBuilder text = new StringBuilder("# written by StandaloneCluster for this cluster only\n");
+    authSettings().forEach((k, v) -> text.append(k).append(' ').append(v).append('\n'));
+    // The Master's REST submission server refuses to start with spark.authenticate on.
+    text.append("spark.master.rest.enabled false\n");
+    Files.writeString(file, text);
+    return file;
   }
 
   /** The executor JVMs alive now, per worker (index 0 = the first worker): the Workers' children. */

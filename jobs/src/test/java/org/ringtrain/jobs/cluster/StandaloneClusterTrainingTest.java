@@ -2,7 +2,8 @@
 // their executors are separate JVMs, with the corpus, checkpoints and metrics log on a real HDFS
 // (MiniDFSCluster). One cluster serves every test of the class. It proves what local mode cannot:
 // ranks in different JVMs, HDFS as seen from executors, an executor JVM killed mid-run and replaced,
-// and the pre-flight refusals against a real cluster's SparkContext. Tagged "cluster": skip with
+// and the pre-flight refusals against a real cluster's SparkContext. Spark's own channels run
+// authenticated and encrypted, as conf/spark-defaults.conf ships them. Tagged "cluster": skip with
 // -DexcludedGroups=cluster. Not a benchmark: it asserts no timings.
 // Why over 300 lines: a standalone cluster and HDFS take ~1 minute to start, so every cluster case shares them in one class.
 package org.ringtrain.jobs.cluster;
@@ -25,6 +26,8 @@ import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
+import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -44,6 +47,7 @@ import org.apache.hadoop.fs.Path;
 import org.apache.logging.log4j.Level;
 import org.apache.logging.log4j.core.config.Configurator;
 import org.apache.spark.SparkConf;
+import org.apache.spark.SparkEnv;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Pipeline;
@@ -361,11 +365,48 @@ class StandaloneClusterTrainingTest {
   }
 
   /**
+   * The task closures carry the ring secret and the Hadoop settings, so Spark's own channels must be
+   * authenticated and encrypted: every JVM runs with conf/spark-defaults.conf's settings, executors
+   * got the cluster secret from their Worker in their environment (not on a command line), and it
+   * is in no file the cluster wrote but its private properties file.
+   */
+  @Test
+  @Order(7)
+  void sparksOwnChannelsAreAuthenticatedAndEncryptedAndTheSecretIsInNoLog() throws Exception {
+    awaitExecutors(WORLD);
+    List<String> executors = sc.parallelize(List.of(0, 1), WORLD).map(i -> {
+      SparkConf conf = SparkEnv.get().conf();
+      return "authenticate=" + conf.get("spark.authenticate") + " crypto=" + conf.get("spark.network.crypto.enabled")
+          + " io=" + conf.get("spark.io.encryption.enabled") + " secretInEnv=" + System.getenv().containsKey(
+          "_SPARK_AUTH_SECRET");
+    }).collect();
+    for (String e : executors) {
+      assertEquals("authenticate=true crypto=true io=true secretInEnv=true", e);
+    }
+    java.nio.file.Path authFile = cluster.dir().resolve("spark-auth.properties");
+    assertEquals("rw-------", PosixFilePermissions.toString(Files.getPosixFilePermissions(authFile)));
+    byte[] secret = cluster.authSecret().getBytes(StandardCharsets.US_ASCII);
+    List<java.nio.file.Path> leaks = new ArrayList<>();
+    try (java.util.stream.Stream<java.nio.file.Path> files = Files.walk(dir)) {
+      for (java.nio.file.Path f : files.filter(Files::isRegularFile).filter(f -> !f.equals(authFile)).toList()) {
+        try {
+          if (contains(Files.readAllBytes(f), secret)) {
+            leaks.add(f);
+          }
+        } catch (NoSuchFileException gone) {
+          // a temporary file removed meanwhile
+        }
+      }
+    }
+    assertEquals(List.of(), leaks, "files under " + dir + " that hold the cluster's Spark secret");
+  }
+
+  /**
    * The CLI as spark-submit runs it in client mode (settings as system properties, then main), with
    * dynamic allocation on. Runs last: it needs the only SparkContext of this JVM for itself.
    */
   @Test
-  @Order(7)
+  @Order(8)
   void theCliOnTheClusterWithDynamicAllocationIsRefusedBeforeTrainingWithWhatToChange() throws Exception {
     stopContext();
     Map<String, String> submitted = new LinkedHashMap<>(cluster.settings("1g"));
@@ -398,6 +439,19 @@ class StandaloneClusterTrainingTest {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  private static boolean contains(byte[] haystack, byte[] needle) {
+    outer:
+    for (int i = 0; i + needle.length <= haystack.length; i++) {
+      for (int j = 0; j < needle.length; j++) {
+        if (haystack[i + j] != needle[j]) {
+          continue outer;
+        }
+      }
+      return true;
+    }
+    return false;
+  }
 
   /** conf/spark-defaults.conf as shipped, resized for one-core, 1 GiB executors, on this cluster. */
   private static SparkConf trainingConf() throws IOException {
