@@ -3,7 +3,8 @@
  * directory leased by another run is refused, naming that run; a resume whose world size cannot
  * keep the checkpoint's global batch is refused), and the resume matrix in a real local[4]
  * SparkContext: a run stopped at step 10 on N ranks and resumed on M ranks continues with exactly
- * the rows, and within 1e-5 the losses, of an uninterrupted M-rank run. Normal training is
+ * the rows, and within 1e-5 the losses, of an uninterrupted M-rank run, with and without optimizer
+ * sharding on either side. Normal training is
  * GptTrainerTest's.
  */
 package org.ringtrain.driver.train;
@@ -119,6 +120,38 @@ class DataParallelTrainerTest {
     }
   }
 
+  /**
+   * The matrix with optimizer sharding: a checkpoint with per-rank optimizer slices written on N
+   * ranks resumes on M ranks, sharded or not, and an unsharded one resumes sharded, each with the
+   * rows and (within 1e-5) the losses of the uninterrupted unsharded M-rank run.
+   */
+  @Test
+  @Timeout(value = 300, unit = TimeUnit.SECONDS)
+  void shardedCheckpointsResumeOnAnyWorldSizeShardedOrNotWithTheRowsAndLossesOfAnUninterruptedRun()
+      throws Exception {
+    // {N, M, written sharded (1) or not (0), resumed sharded (1) or not (0)}
+    int[][] cases = {{2, 3, 1, 1}, {4, 1, 1, 0}, {3, 2, 1, 1}, {1, 4, 0, 1}};
+    Map<String, Run> straight = new HashMap<>();
+    for (int[] c : cases) {
+      for (int world : new int[] {c[0], c[1]}) {
+        straight.computeIfAbsent("straight-" + world, name -> runUnchecked(config(name, world, 12 / world, false), world));
+      }
+      if (c[2] == 1) {
+        straight.computeIfAbsent("sharded-" + c[0], name -> runUnchecked(config(name, c[0], 12 / c[0], false,
+            "optimizerSharding", true), c[0]));
+      }
+    }
+    for (int[] c : cases) {
+      String source = (c[2] == 1 ? "sharded-" : "straight-") + c[0];
+      String name = "resumed-" + source + "-to-" + c[1] + (c[3] == 1 ? "-sharded" : "");
+      copyCheckpoint(dir.resolve(source).resolve("step-000000010"), dir.resolve(name));
+      Run resumed = run(config(name, c[1], 1, true, "optimizerSharding", c[3] == 1), c[1]);
+      assertEquals(STOP, resumed.result.ranks().get(0).firstStep(), name + " resumes after step 10");
+      assertTrue(resumed.result.replicasIdentical(), name + ": replicas stay identical");
+      assertSameSteps(straight.get("straight-" + c[1]), resumed, STOP + 1, STEPS, name);
+    }
+  }
+
   @Test
   @Timeout(value = 120, unit = TimeUnit.SECONDS)
   void aResumeWhoseRanksCannotKeepTheGlobalBatchIsRefusedBeforeSparkWork() throws Exception {
@@ -143,6 +176,14 @@ class DataParallelTrainerTest {
 
   /** A fitted run: its result, its step events by step and its resume event. */
   private record Run(TrainingResult result, Map<Long, MetricsEvent> steps, MetricsEvent resume) {
+  }
+
+  private static Run runUnchecked(LoopConfig cfg, int world) {
+    try {
+      return run(cfg, world);
+    } catch (Exception e) {
+      throw new IllegalStateException("run of " + cfg.checkpoints().checkpointDir() + " failed: " + e, e);
+    }
   }
 
   private static Run run(LoopConfig cfg, int world) throws Exception {
