@@ -92,13 +92,18 @@ class DataParallelTrainerTest {
 
   /**
    * Each pair N→M: the run stopped at step 10 on N ranks (the first half of the uninterrupted
-   * N-rank run, whose step-10 checkpoint it copies) resumed on M ranks. A representative subset of
-   * the 16 pairs (growing, shrinking, to and from 1, 3 and 4 ranks) keeps the test near a minute.
+   * N-rank run, whose step-10 checkpoint it copies) resumed on M ranks, for all 16 pairs of N, M
+   * in 1..4.
    */
   @Test
   @Timeout(value = 300, unit = TimeUnit.SECONDS)
   void aRunStoppedOnNRanksResumesOnMRanksWithTheRowsAndLossesOfAnUninterruptedMRankRun() throws Exception {
-    int[][] pairs = {{1, 2}, {2, 1}, {2, 3}, {4, 2}, {3, 4}};
+    List<int[]> pairs = new ArrayList<>();
+    for (int from = 1; from <= 4; from++) {
+      for (int to = 1; to <= 4; to++) {
+        pairs.add(new int[] {from, to});
+      }
+    }
     Map<Integer, Run> uninterrupted = new HashMap<>();
     for (int world = 1; world <= 4; world++) {
       uninterrupted.put(world, run(config("straight-" + world, world, 12 / world, false), world));
