@@ -95,8 +95,22 @@ public final class RowGemm {
     }
   }
 
+  /**
+   * The raw row-major {@code cblas_sgemm} call, for the other direct-call kernels of this package
+   * (HeadGemm); only when {@link #AVAILABLE}.
+   */
+  static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatPointer a, int lda,
+      FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+    try {
+      SGEMM.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda,
+          b, ldb, beta, c, ldc);
+    } catch (Throwable t) {
+      throw new IllegalStateException("cblas_sgemm failed on [" + m + ", " + k + "] x [" + k + ", " + n + "]: " + t, t);
+    }
+  }
+
   /** A pointer to element {@code first} of dense array {@code a}. */
-  private static FloatPointer pointer(INDArray a, long first) {
+  static FloatPointer pointer(INDArray a, long first) {
     FloatPointer p = new FloatPointer(a.data().addressPointer());
     p.position(a.offset() - a.data().originalOffset() + first); // see Fused.floats
     return p;
