@@ -8,7 +8,8 @@
  * Attention's per-head products are direct cblas_sgemm calls on strided operands
  * ({@link org.ringtrain.ops.kernels.HeadGemm}), which read and write the token-major activations
  * without layout copies. {@link org.ringtrain.ops.kernels.PairKernel} is the same-shape sum and
- * product (residual adds, GELU's output recompute) without an ND4J op's dispatch.
+ * product (residual adds, GELU's output recompute) without an ND4J op's dispatch, and
+ * {@link org.ringtrain.ops.kernels.EmbeddingKernel} the encoder's lookup and token gradient.
  *
  * <p>The layers in {@code org.ringtrain.ops.layers} call these kernels when {@link
  * org.ringtrain.ops.kernels.Fused#accepts} says they apply (float32, dense row-major arrays, the
