@@ -15,10 +15,11 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 /**
  * {@code c[b, h] = alpha * op(a[b, h]) @ op(b[b, h]) + beta * c[b, h]} for every sample b and head h.
  *
- * <p>Each product goes to the {@code cblas_sgemm} that libnd4j's batched "matmul" op and
- * {@code Nd4j.gemm} call, with the same operands and transposes, so the result has the same bits
- * (HeadGemmTest checks it against {@code Kernels.bmm}); what is skipped is the op's dispatch, its
- * per-matrix sub-array objects and the copies into and out of the head-major layout.
+ * <p>Each product is one call of the {@code cblas_sgemm} that {@code Nd4j.gemm} calls, with the
+ * same bits as {@code Nd4j.gemm} on that head's matrices (HeadGemmTest) and, measured, as
+ * libnd4j's batched "matmul" op on the classifier's and GPT's shapes (the pinned step checksums
+ * did not change); what is skipped is the op's dispatch, the per-head views and the copies into
+ * and out of the head-major layout.
  */
 public final class HeadGemm {
 
@@ -49,8 +50,8 @@ public final class HeadGemm {
   }
 
   /**
-   * All B*NH products, in one thread (the caller's; the products are small and libnd4j's op
-   * would run them one by one too).
+   * All B*NH products, one after another on the caller's thread (each product is small; BLAS
+   * may still thread a large one itself).
    *
    * @param c      the outputs, [M, N] per head
    * @param a      [M, K] per head, or [K, M] when transA
