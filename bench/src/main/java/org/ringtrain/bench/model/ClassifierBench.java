@@ -10,6 +10,7 @@ import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
+import java.lang.management.ThreadMXBean;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -188,14 +189,18 @@ public final class ClassifierBench {
       double[] ms = time(config, o.batch, o.steps, o.warmup);
       double tokensPerSecond = (double) o.batch * config.maxLen() / ((ms[0] + ms[1] + ms[2]) / 1e3);
       System.out.println(String.format(Locale.ROOT, "%s %s: B=%d T=%d step %.1f ms (fwd %.1f, bwd %.1f, adamw %.1f)"
-          + " tokens/s %.0f", arch, path, o.batch, config.maxLen(), ms[0] + ms[1] + ms[2], ms[0], ms[1], ms[2],
-          tokensPerSecond));
+          + " tokens/s %.0f; this thread's CPU %.1f ms/step", arch, path, o.batch, config.maxLen(),
+          ms[0] + ms[1] + ms[2], ms[0], ms[1], ms[2], tokensPerSecond, ms[3]));
       System.out.println(String.format(Locale.ROOT, "%s %s %s %.3f %.3f %.3f %.1f", RESULT, arch, path, ms[0], ms[1],
           ms[2], tokensPerSecond));
     }
   }
 
-  /** Mean ms per step of forward, backward and AdamW over {@code steps} steps after {@code warmup}. */
+  /**
+   * Mean ms per step of forward, backward and AdamW over {@code steps} steps after {@code warmup},
+   * and the CPU ms per step of this thread: with one BLAS, op-pool and kernel thread (the default)
+   * every op runs on it, so on a loaded machine this is the work itself, without the waits for a core.
+   */
   private static double[] time(ClassifierConfig config, int batch, int steps, int warmup) {
     int maxLen = config.maxLen();
     int[] tokens = new int[batch * maxLen];
@@ -207,10 +212,12 @@ public final class ClassifierBench {
     for (int b = 0; b < batch; b++) {
       labels[b] = b % config.numClasses();
     }
-    double[] ms = new double[3];
+    double[] ms = new double[4];
+    ThreadMXBean cpu = ManagementFactory.getThreadMXBean();
     try (SequenceClassifier model = SequenceClassifier.initialised(config, 42);
         AdamW adam = new AdamW(model.layout())) {
       for (int s = 0; s < warmup + steps; s++) {
+        long c0 = cpu.getCurrentThreadCpuTime();
         long t0 = System.nanoTime();
         model.zeroGrad();
         model.forward(tokens, labels, batch);
@@ -223,6 +230,7 @@ public final class ClassifierBench {
           ms[0] += (t1 - t0) / 1e6 / steps;
           ms[1] += (t2 - t1) / 1e6 / steps;
           ms[2] += (t3 - t2) / 1e6 / steps;
+          ms[3] += (cpu.getCurrentThreadCpuTime() - c0) / 1e6 / steps;
         }
       }
     }

@@ -95,8 +95,49 @@ public final class RowGemm {
     }
   }
 
+  /**
+   * {@code c = alpha * op(a) @ op(b) + beta * c} on whole 2-D dense row-major float32 arrays, the
+   * product {@code Nd4j.gemm(a, b, c, transA, transB, alpha, beta)} computes, by the same
+   * cblas_sgemm call without ND4J's argument objects. Only when {@link #AVAILABLE}; all three
+   * arrays accepted by {@link Fused#accepts}.
+   *
+   * @param c      [M, N]
+   * @param a      [M, K], or [K, M] when transA
+   * @param b      [K, N], or [N, K] when transB
+   */
+  public static void matmul(INDArray c, INDArray a, boolean transA, INDArray b, boolean transB, float alpha,
+      float beta) {
+    int m = (int) c.size(0);
+    int n = (int) c.size(1);
+    int k = (int) a.size(transA ? 0 : 1);
+    if (a.size(transA ? 1 : 0) != m || b.size(transB ? 1 : 0) != k || b.size(transB ? 0 : 1) != n) {
+      throw new IllegalArgumentException("RowGemm: expected op(a) [" + m + ", " + k + "] and op(b) [" + k + ", " + n
+          + "] for c [" + m + ", " + n + "], but found a " + Arrays.toString(a.shape()) + " (transA=" + transA
+          + ") and b " + Arrays.toString(b.shape()) + " (transB=" + transB + "); pass matching arrays");
+    }
+    if (m == 0 || n == 0) {
+      return;
+    }
+    sgemm(transA, transB, m, n, k, alpha, pointer(a, 0), (int) a.size(1), pointer(b, 0), (int) b.size(1), beta,
+        pointer(c, 0), n);
+  }
+
+  /**
+   * The raw row-major {@code cblas_sgemm} call, for the other direct-call kernels of this package
+   * (HeadGemm); only when {@link #AVAILABLE}.
+   */
+  static void sgemm(boolean transA, boolean transB, int m, int n, int k, float alpha, FloatPointer a, int lda,
+      FloatPointer b, int ldb, float beta, FloatPointer c, int ldc) {
+    try {
+      SGEMM.invokeExact(ROW_MAJOR, transA ? TRANS : NO_TRANS, transB ? TRANS : NO_TRANS, m, n, k, alpha, a, lda,
+          b, ldb, beta, c, ldc);
+    } catch (Throwable t) {
+      throw new IllegalStateException("cblas_sgemm failed on [" + m + ", " + k + "] x [" + k + ", " + n + "]: " + t, t);
+    }
+  }
+
   /** A pointer to element {@code first} of dense array {@code a}. */
-  private static FloatPointer pointer(INDArray a, long first) {
+  static FloatPointer pointer(INDArray a, long first) {
     FloatPointer p = new FloatPointer(a.data().addressPointer());
     p.position(a.offset() - a.data().originalOffset() + first); // see Fused.floats
     return p;

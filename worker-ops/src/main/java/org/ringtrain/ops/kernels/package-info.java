@@ -5,6 +5,11 @@
  * rows on the rank's threads by {@link org.ringtrain.ops.kernels.Parallel}. The LSTM's time steps
  * use two more: its element-wise cell ({@link org.ringtrain.ops.kernels.LstmCellKernel}) and the
  * per-step recurrent product on row ranges without ND4J views ({@link org.ringtrain.ops.kernels.RowGemm}).
+ * Attention's per-head products are direct cblas_sgemm calls on strided operands
+ * ({@link org.ringtrain.ops.kernels.HeadGemm}), which read and write the token-major activations
+ * without layout copies. {@link org.ringtrain.ops.kernels.PairKernel} is the same-shape sum and
+ * product (residual adds, GELU's output recompute) without an ND4J op's dispatch, and
+ * {@link org.ringtrain.ops.kernels.EmbeddingKernel} the encoder's lookup and token gradient.
  *
  * <p>The layers in {@code org.ringtrain.ops.layers} call these kernels when {@link
  * org.ringtrain.ops.kernels.Fused#accepts} says they apply (float32, dense row-major arrays, the

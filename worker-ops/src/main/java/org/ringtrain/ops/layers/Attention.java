@@ -1,11 +1,13 @@
 /*
  * Attention: causal multi-head scaled dot-product self-attention on a packed qkv activation, as
- * batched matmuls over [B, NH, T, HS]; in float32 the mask and softmax (forward and backward) are
- * one fused kernel each (org.ringtrain.ops.kernels.SoftmaxKernel) and the copies between the
- * token-major and head-major layouts are block moves (HeadsKernel). It is not the qkv or output
- * projection (those are Linear layers around it). Dropout on the attention probabilities is an
- * optional argument (a Dropout.Mask; training only). For one-token decoding with a KV cache see
- * CachedAttention.
+ * per-head matmuls over [B, NH, T, HS]. In float32 on the CPU backend the products are direct
+ * cblas_sgemm calls (org.ringtrain.ops.kernels.HeadGemm) that read and write the token-major
+ * activations around attention in place, the mask and softmax (forward and backward) are one
+ * fused kernel each (SoftmaxKernel), and the one layout copy left (q, k, v into heads, which
+ * backward keeps) is a block move (HeadsKernel); the ND4J path uses libnd4j's batched matmul and
+ * layout copies. It is not the qkv or output projection (those are Linear layers around it).
+ * Dropout on the attention probabilities is an optional argument (a Dropout.Mask; training only).
+ * For one-token decoding with a KV cache see CachedAttention.
  */
 package org.ringtrain.ops.layers;
 
@@ -15,7 +17,9 @@ import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.kernels.Fused;
+import org.ringtrain.ops.kernels.HeadGemm;
 import org.ringtrain.ops.kernels.HeadsKernel;
+import org.ringtrain.ops.kernels.RowGemm;
 import org.ringtrain.ops.kernels.SoftmaxKernel;
 
 /**
@@ -63,7 +67,7 @@ public final class Attention {
    * @param out   [B*T, C] output, overwritten
    * @param qkvh  [3, B, NH, T, HS] q, k, v split into heads, saved for backward
    * @param att   [B, NH, T, T] attention probabilities, saved for backward
-   * @param yh    [B, NH, T, HS] scratch
+   * @param yh    [B, NH, T, HS] scratch (not used by the fused path)
    * @param inp   [B*T, 3C] packed q, k, v
    * @param mask  [T, T] from {@link #causalMask}, or any array that broadcasts to [B, NH, T, T], such
    *              as a key padding mask [B, 1, 1, T] (0 for tokens, {@link #MASKED} for padding) for
@@ -89,7 +93,7 @@ public final class Attention {
   public static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, Dropout.Mask drop, INDArray attDropped, int batch, int seqLen, int heads) {
     forward(out, qkvh, att, yh, inp, mask, drop, attDropped, batch, seqLen, heads,
-        Fused.accepts(out, qkvh, att, yh, inp, mask) && SoftmaxKernel.supportsMask(att, mask));
+        RowGemm.AVAILABLE && Fused.accepts(out, qkvh, att, yh, inp, mask) && SoftmaxKernel.supportsMask(att, mask));
   }
 
   /**
@@ -103,34 +107,58 @@ public final class Attention {
 
   private static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, Dropout.Mask drop, INDArray attDropped, int batch, int seqLen, int heads, boolean fused) {
+    if (fused) {
+      forwardFused(out, qkvh, att, inp, mask, drop, attDropped, batch, seqLen, heads);
+      return;
+    }
     long hs = inp.size(1) / 3 / heads;
     double scale = 1.0 / Math.sqrt(hs);
-    if (fused) {
-      HeadsKernel.toHeads(qkvh, inp, batch, seqLen, 3, heads);
-    } else {
-      qkvh.assign(headsView(inp, batch, seqLen, heads));
-    }
+    qkvh.assign(headsView(inp, batch, seqLen, heads));
     INDArray q = qkvh.get(NDArrayIndex.point(0)); // [B, NH, T, HS]
     INDArray k = qkvh.get(NDArrayIndex.point(1));
     INDArray v = qkvh.get(NDArrayIndex.point(2));
     Kernels.bmm(att, q, k, false, true, scale, 0.0);
-    if (fused) {
-      SoftmaxKernel.forward(att, mask);
-    } else {
-      Kernels.broadcastAdd(att, att, mask);
-      Nd4j.exec(new SoftMax(att, att, 3));
-    }
+    Kernels.broadcastAdd(att, att, mask);
+    Nd4j.exec(new SoftMax(att, att, 3));
     INDArray probs = att;
     if (drop != null) {
       Dropout.forward(attDropped, att, drop);
       probs = attDropped;
     }
     Kernels.bmm(yh, probs, v, false, false, 1.0, 0.0);
-    if (fused) {
-      HeadsKernel.fromHeads(out, yh, batch, seqLen, 1, heads);
-    } else {
-      headsViewOfC(out, batch, seqLen, heads).assign(yh);
+    headsViewOfC(out, batch, seqLen, heads).assign(yh);
+  }
+
+  /**
+   * The float32 forward: the per-head products go to cblas_sgemm directly (HeadGemm), the output
+   * straight into the token-major {@code out}; only q, k, v are copied into heads (backward keeps
+   * them). Same products, operands and order as the ND4J path's batched matmuls, so the same bits.
+   */
+  private static void forwardFused(INDArray out, INDArray qkvh, INDArray att, INDArray inp, INDArray mask,
+      Dropout.Mask drop, INDArray attDropped, int batch, int seqLen, int heads) {
+    int hs = (int) (inp.size(1) / 3 / heads);
+    float scale = (float) (1.0 / Math.sqrt(hs));
+    HeadsKernel.toHeads(qkvh, inp, batch, seqLen, 3, heads);
+    HeadGemm.gemm(scores(att, batch, seqLen, heads), head(qkvh, 0, batch, seqLen, heads, hs), false,
+        head(qkvh, 1, batch, seqLen, heads, hs), true, batch, heads, seqLen, seqLen, hs, scale, 0f);
+    SoftmaxKernel.forward(att, mask);
+    INDArray probs = att;
+    if (drop != null) {
+      Dropout.forward(attDropped, att, drop);
+      probs = attDropped;
     }
+    HeadGemm.gemm(HeadGemm.Operand.tokenMajor(out, 0, 1, seqLen, heads, hs), scores(probs, batch, seqLen, heads),
+        false, head(qkvh, 2, batch, seqLen, heads, hs), false, batch, heads, seqLen, hs, seqLen, 1f, 0f);
+  }
+
+  /** Part p (q, k, v) of [3, B, NH, T, HS]. */
+  private static HeadGemm.Operand head(INDArray qkvh, int part, int batch, int seqLen, int heads, int hs) {
+    return HeadGemm.Operand.headMajor(qkvh, part, batch, heads, seqLen, hs);
+  }
+
+  /** [B, NH, T, T]. */
+  private static HeadGemm.Operand scores(INDArray att, int batch, int seqLen, int heads) {
+    return HeadGemm.Operand.headMajor(att, 0, batch, heads, seqLen, seqLen);
   }
 
   /**
@@ -141,11 +169,11 @@ public final class Attention {
    * @param dout    [B*T, C]
    * @param qkvh    [3, B, NH, T, HS] from forward
    * @param att     [B, NH, T, T] from forward
-   * @param dyh     [B, NH, T, HS] scratch
+   * @param dyh     [B, NH, T, HS] scratch (not used by the fused path)
    * @param datt    [B, NH, T, T] scratch
    * @param attTmp  [B, NH, T, T] scratch (not used by the fused kernel, except for dropout)
    * @param rowSum  [B, NH, T] scratch (not used by the fused kernel)
-   * @param dqkvh   [3, B, NH, T, HS] scratch
+   * @param dqkvh   [3, B, NH, T, HS] scratch (not used by the fused path)
    * @param batch   B
    * @param seqLen  T
    * @param heads   NH
@@ -168,7 +196,7 @@ public final class Attention {
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh, Dropout.Mask drop,
       int batch, int seqLen, int heads) {
     backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, drop, batch, seqLen, heads,
-        Fused.accepts(dinp, dout, att, dyh, datt, dqkvh));
+        RowGemm.AVAILABLE && Fused.accepts(dinp, dout, qkvh, att, dyh, datt, dqkvh));
   }
 
   /**
@@ -184,16 +212,16 @@ public final class Attention {
   private static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh, Dropout.Mask drop,
       int batch, int seqLen, int heads, boolean fused) {
+    if (fused) {
+      backwardFused(dinp, dout, qkvh, att, datt, attTmp, drop, batch, seqLen, heads);
+      return;
+    }
     long hs = dinp.size(1) / 3 / heads;
     double scale = 1.0 / Math.sqrt(hs);
     INDArray q = qkvh.get(NDArrayIndex.point(0)); // [B, NH, T, HS]
     INDArray k = qkvh.get(NDArrayIndex.point(1));
     INDArray v = qkvh.get(NDArrayIndex.point(2));
-    if (fused) {
-      HeadsKernel.toHeads(dyh, dout, batch, seqLen, 1, heads);
-    } else {
-      dyh.assign(headsViewOfC(dout, batch, seqLen, heads));
-    }
+    dyh.assign(headsViewOfC(dout, batch, seqLen, heads));
     INDArray probs = att;
     if (drop != null) {
       Dropout.forward(attTmp, att, drop); // the forward's dropped probabilities, from the same key
@@ -204,20 +232,42 @@ public final class Attention {
     if (drop != null) {
       Dropout.backward(datt, datt, drop); // gradient of the probabilities before dropout
     }
-    if (fused) {
-      SoftmaxKernel.backward(datt, att); // dpre
-    } else {
-      att.mul(datt, datt); // att * datt
-      datt.sum(rowSum, 3);
-      Kernels.broadcastMul(attTmp, att, rowSum.reshape(batch, heads, seqLen, 1));
-      datt.subi(attTmp); // dpre
-    }
+    att.mul(datt, datt); // att * datt
+    datt.sum(rowSum, 3);
+    Kernels.broadcastMul(attTmp, att, rowSum.reshape(batch, heads, seqLen, 1));
+    datt.subi(attTmp); // dpre
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(0)), datt, k, false, false, scale, 0.0);
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(1)), datt, q, true, false, scale, 0.0);
-    if (fused) {
-      HeadsKernel.fromHeads(dinp, dqkvh, batch, seqLen, 3, heads);
-    } else {
-      headsView(dinp, batch, seqLen, heads).assign(dqkvh);
+    headsView(dinp, batch, seqLen, heads).assign(dqkvh);
+  }
+
+  /**
+   * The float32 backward: as {@link #forwardFused}, the products read the output gradient from
+   * the token-major {@code dout} and write q's, k's and v's gradients straight into the
+   * token-major {@code dinp}, with no head-major copies in between.
+   */
+  private static void backwardFused(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att, INDArray datt,
+      INDArray attTmp, Dropout.Mask drop, int batch, int seqLen, int heads) {
+    int hs = (int) (dinp.size(1) / 3 / heads);
+    float scale = (float) (1.0 / Math.sqrt(hs));
+    HeadGemm.Operand dy = HeadGemm.Operand.tokenMajor(dout, 0, 1, seqLen, heads, hs);
+    HeadGemm.Operand scores = scores(datt, batch, seqLen, heads);
+    INDArray probs = att;
+    if (drop != null) {
+      Dropout.forward(attTmp, att, drop); // the forward's dropped probabilities, from the same key
+      probs = attTmp;
     }
+    HeadGemm.gemm(scores, dy, false, head(qkvh, 2, batch, seqLen, heads, hs), true, batch, heads, seqLen, seqLen, hs,
+        1f, 0f); // datt = dy v^T
+    HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 2, 3, seqLen, heads, hs), scores(probs, batch, seqLen, heads),
+        true, dy, false, batch, heads, seqLen, hs, seqLen, 1f, 0f); // dv = probs^T dy
+    if (drop != null) {
+      Dropout.backward(datt, datt, drop); // gradient of the probabilities before dropout
+    }
+    SoftmaxKernel.backward(datt, att); // dpre
+    HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 0, 3, seqLen, heads, hs), scores, false,
+        head(qkvh, 1, batch, seqLen, heads, hs), false, batch, heads, seqLen, hs, seqLen, scale, 0f); // dq = dpre k
+    HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 1, 3, seqLen, heads, hs), scores, true,
+        head(qkvh, 0, batch, seqLen, heads, hs), false, batch, heads, seqLen, hs, seqLen, scale, 0f); // dk = dpre^T q
   }
 }

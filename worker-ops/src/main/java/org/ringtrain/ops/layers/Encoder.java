@@ -1,6 +1,8 @@
 /*
- * Encoder: token embedding plus learned positional embedding, GPT-2's input layer. It does not
- * check token ids (the model validates them once, where they enter) and has no dropout.
+ * Encoder: token embedding plus learned positional embedding, GPT-2's input layer. In float32 the
+ * lookup and the token table's gradient are plain loops (EmbeddingKernel, which refuses an id
+ * outside the table because it reads native memory); otherwise libnd4j's gather and scatter_add.
+ * The model validates ids once, where they enter. It has no dropout.
  */
 package org.ringtrain.ops.layers;
 
@@ -8,6 +10,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.kernels.EmbeddingKernel;
 
 /** {@code out[b, t, :] = wte[tokens[b, t], :] + wpe[pos0 + t, :]}. */
 public final class Encoder {
@@ -28,6 +31,10 @@ public final class Encoder {
    */
   public static void forward(INDArray out, INDArray tokens, INDArray wte, INDArray wpe,
       int batch, int seqLen, int pos0) {
+    if (EmbeddingKernel.accepts(out, tokens, wte, wpe) && tokens.length() == (long) batch * seqLen) {
+      EmbeddingKernel.forward(out, tokens, wte, wpe, seqLen, pos0);
+      return;
+    }
     long c = wte.size(1);
     Nd4j.exec(DynamicCustomOp.builder("gather")
         .addInputs(wte, tokens)
@@ -54,14 +61,22 @@ public final class Encoder {
   public static void backward(INDArray dwte, INDArray dwpe, INDArray dout, INDArray tokens, INDArray ones,
       int batch, int seqLen) {
     long c = dwte.size(1);
+    if (EmbeddingKernel.accepts(dout, tokens, dwte, dwpe) && tokens.length() == (long) batch * seqLen) {
+      EmbeddingKernel.scatterAdd(dwte, dout, tokens);
+    } else {
+      scatterAddNd4j(dwte, dout, tokens);
+    }
+    // dwpe[t, :] += sum_b dout[b, t, :]: column sums of dout seen as [B, T*C].
+    INDArray dpos = dwpe.get(NDArrayIndex.interval(0, seqLen), NDArrayIndex.all()); // [T, C]
+    Kernels.addColumnSums(dpos.reshape(1, seqLen * c), dout.reshape(batch, seqLen * c), ones, 1.0);
+  }
+
+  private static void scatterAddNd4j(INDArray dwte, INDArray dout, INDArray tokens) {
     // scatter_add with its "lock" flag set runs serially: repeated tokens add up deterministically.
     Nd4j.exec(DynamicCustomOp.builder("scatter_add")
         .addInputs(dwte, tokens, dout)
         .addOutputs(dwte)
         .addBooleanArguments(true, false)
         .build());
-    // dwpe[t, :] += sum_b dout[b, t, :]: column sums of dout seen as [B, T*C].
-    INDArray dpos = dwpe.get(NDArrayIndex.interval(0, seqLen), NDArrayIndex.all()); // [T, C]
-    Kernels.addColumnSums(dpos.reshape(1, seqLen * c), dout.reshape(batch, seqLen * c), ones, 1.0);
   }
 }

@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ops.impl.transforms.strict.Sigmoid;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.kernels.Fused;
 import org.ringtrain.ops.kernels.GeluKernel;
+import org.ringtrain.ops.kernels.PairKernel;
 
 /**
  * {@code gelu(x) = 0.5 x (1 + tanh(u))}, {@code u = sqrt(2/pi) (x + 0.044715 x^3)}
@@ -80,6 +81,22 @@ public final class Gelu {
   }
 
   /** {@code out = 2u = 2k (x + 0.044715 x^3)}, in three passes. */
+  /**
+   * GELU's output again from what forward kept, {@code out = inp * sig} (backward recomputes it
+   * rather than keeping it).
+   *
+   * @param out [N, F] overwritten
+   * @param inp [N, F] forward's input
+   * @param sig [N, F] forward's {@code sig}
+   */
+  public static void output(INDArray out, INDArray inp, INDArray sig) {
+    if (Fused.accepts(out, inp, sig) && inp.length() == sig.length()) {
+      PairKernel.mul(out, inp, sig);
+    } else {
+      inp.mul(sig, out);
+    }
+  }
+
   private static void twoU(INDArray out, INDArray inp) {
     inp.mul(inp, out);
     out.muli(2 * K * CUBIC);

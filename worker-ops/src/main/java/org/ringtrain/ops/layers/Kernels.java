@@ -14,6 +14,7 @@ import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.kernels.ColumnSumKernel;
 import org.ringtrain.ops.kernels.Fused;
+import org.ringtrain.ops.kernels.RowGemm;
 
 /** Allocation-free ND4J building blocks shared by the layers. */
 public final class Kernels {
@@ -24,10 +25,17 @@ public final class Kernels {
   /**
    * {@code c = alpha * op(a) @ op(b) + beta * c} for 2-D arrays, where op transposes when its flag
    * is set. {@code c} must be contiguous (a dense view into a flat buffer is fine). This is BLAS
-   * sgemm/dgemm with no copies: transposes are flags, not data moves.
+   * sgemm/dgemm with no copies: transposes are flags, not data moves. Dense float32 arrays on the
+   * CPU backend go to cblas_sgemm directly (RowGemm.matmul), with the same bits as Nd4j.gemm.
    */
   public static void gemm(INDArray c, INDArray a, INDArray b, boolean transA, boolean transB,
       double alpha, double beta) {
+    if (RowGemm.AVAILABLE && c.rank() == 2 && a.rank() == 2 && b.rank() == 2 && Fused.accepts(c, a, b)) {
+      // The same cblas_sgemm Nd4j.gemm calls, without its per-call argument objects and checks
+      // (several times the cost of the small products of a classifier-sized Transformer).
+      RowGemm.matmul(c, a, transA, b, transB, (float) alpha, (float) beta);
+      return;
+    }
     Nd4j.gemm(a, b, c, transA, transB, alpha, beta);
   }
 

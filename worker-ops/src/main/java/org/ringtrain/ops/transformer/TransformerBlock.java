@@ -94,7 +94,7 @@ public final class TransformerBlock {
     Dropout.Mask attDrop = drop.attention(layer);
     Dropout.Mask attOutDrop = drop.attentionOut(layer);
     Dropout.Mask mlpOutDrop = drop.mlpOut(layer);
-    acts.fch.mul(acts.fchSig, s.fchGelu); // the GELU output, cheaper to recompute than to keep
+    Gelu.output(s.fchGelu, acts.fch, acts.fchSig); // the GELU output, cheaper to recompute than to keep
     // A branch's output gradient is the stream's, masked: into s.proj (forward scratch, free here).
     INDArray dmlpOut = dresidual;
     if (mlpOutDrop != null) {

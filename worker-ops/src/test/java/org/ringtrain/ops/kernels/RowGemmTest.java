@@ -1,6 +1,7 @@
 /*
  * Tests of RowGemm: products on row ranges against Nd4j.gemm on the same rows as views, both
- * orientations of b, overwrite and accumulate. Test code only.
+ * orientations of b, overwrite and accumulate; whole products with every transpose pair against
+ * Nd4j.gemm, bit for bit. Test code only.
  */
 package org.ringtrain.ops.kernels;
 
@@ -46,6 +47,35 @@ class RowGemmTest {
       RowGemm.gemm(gotT, m, a, 2 * m, bt, true, m, beta);
       KernelTestSupport.assertClose("c = a (b^T)^T, beta " + beta, want, gotT, 1e-6);
     }
+  }
+
+  @Test
+  void wholeMatmulsGiveTheSameBitsAsNd4jGemmForEveryTranspose() {
+    int m = 9;
+    int k = 6;
+    int n = 11;
+    INDArray c0 = KernelTestSupport.f32(KernelTestSupport.randn(4, 0, 1, m, n));
+    for (boolean transA : new boolean[] {false, true}) {
+      for (boolean transB : new boolean[] {false, true}) {
+        INDArray a = KernelTestSupport.f32(KernelTestSupport.randn(5, 0, 1, transA ? k : m, transA ? m : k));
+        INDArray b = KernelTestSupport.f32(KernelTestSupport.randn(6, 0, 1, transB ? n : k, transB ? k : n));
+        for (float beta : new float[] {0f, 1f}) {
+          INDArray want = c0.dup();
+          Nd4j.gemm(a, b, want, transA, transB, 0.5, beta);
+          INDArray got = c0.dup();
+          RowGemm.matmul(got, a, transA, b, transB, 0.5f, beta);
+          KernelTestSupport.assertSameBits("transA " + transA + ", transB " + transB + ", beta " + beta, want, got);
+        }
+      }
+    }
+  }
+
+  @Test
+  void aMismatchedMatmulIsRefusedWithTheShapes() {
+    INDArray c = Nd4j.zeros(DataType.FLOAT, 4, 5);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> RowGemm.matmul(c, Nd4j.zeros(DataType.FLOAT, 4, 3), false, Nd4j.zeros(DataType.FLOAT, 2, 5), false, 1f, 0f));
+    assertTrue(e.getMessage().contains("expected op(a) [4, 3] and op(b) [3, 5]"), e.getMessage());
   }
 
   @Test
