@@ -114,7 +114,7 @@ class RingtrainCliTest {
   @Test
   void theGpt2PresetIsRefusedBeforeSparkStartsWhenItsMemoryEstimateExceedsTheLimit() {
     // 2 ranks x (1.85 GiB of parameter state + 22 GiB of activations at B 16 without recomputation)
-    // exceed this JVM's off-heap limit (JavaCPP's maxbytes, the heap size by default) and the RAM.
+    // exceed this JVM's off-heap limit (JavaCPP's maxphysicalbytes less the heap) and the RAM.
     CliRun r = run("train", "--config", "../conf/gpt2-124m.yaml", "--input", CORPUS, "--checkpoint-dir",
         tmp.resolve("gpt2").toString(), "--world-size", "2", "--set", "format=text", "--set", "microBatch=16",
         "--set", "recompute=false", "--set", "threadsPerRank=1");

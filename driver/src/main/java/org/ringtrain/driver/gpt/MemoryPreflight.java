@@ -1,7 +1,8 @@
 /*
  * MemoryPreflight: before Spark starts, the memory a GPT training run's ranks will hold
  * (MemoryEstimate) against what a rank may use: the executor's memory plus its overhead on a
- * cluster, or this JVM's off-heap limits (JavaCPP's, -XX:MaxDirectMemorySize, physical memory) in
+ * cluster, or this JVM's off-heap limits (JavaCPP's maxphysicalbytes, -XX:MaxDirectMemorySize,
+ * physical memory, each less the Java heap) in
  * local mode, where every rank is a thread of this JVM. A configuration that does not fit is
  * refused with the largest parts and what to change. It measures nothing and starts nothing.
  */
@@ -61,8 +62,9 @@ public final class MemoryPreflight {
    * What a rank may use. On a cluster master: {@code spark.executor.memory} (default 1g) plus
    * {@code spark.executor.memoryOverhead} (default max(384m, 0.1 x memory)), shared by
    * {@code spark.executor.cores / spark.task.cpus} ranks. On a local master: the smallest of
-   * JavaCPP's {@code maxbytes}, its {@code maxphysicalbytes} less the Java heap, the physical memory
-   * less the Java heap and {@code -XX:MaxDirectMemorySize} (when set), shared by all ranks.
+   * JavaCPP's {@code maxphysicalbytes} (which bounds the process's resident size; see NativeMemory)
+   * less the Java heap, the physical memory less the Java heap and {@code -XX:MaxDirectMemorySize}
+   * (when set), shared by all ranks.
    *
    * @param master   the Spark master, e.g. local[2,4] or spark://host:7077
    * @param settings the job's Spark settings
@@ -88,7 +90,6 @@ public final class MemoryPreflight {
     long heap = Runtime.getRuntime().maxMemory();
     List<long[]> limits = new ArrayList<>();
     List<String> names = new ArrayList<>();
-    add(limits, names, NativeMemory.maxAllocatedBytes(), "JavaCPP maxbytes (-Dorg.bytedeco.javacpp.maxbytes)");
     add(limits, names, NativeMemory.maxResidentBytes() - heap,
         "JavaCPP maxphysicalbytes less the Java heap (-Dorg.bytedeco.javacpp.maxphysicalbytes)");
     add(limits, names, NativeMemory.physicalMemoryBytes() - heap, "physical memory less the Java heap");
@@ -106,8 +107,9 @@ public final class MemoryPreflight {
     String source = limits.isEmpty() ? "no limit known" : names.get(smallest) + " = " + MemoryEstimate.gib(bytes)
         + ", all " + worldSize + " ranks in this JVM";
     return new RankBudget(bytes, worldSize, source,
-        "raise -Dorg.bytedeco.javacpp.maxbytes and -Dorg.bytedeco.javacpp.maxphysicalbytes (JVM options,"
-            + " e.g. in JAVA_TOOL_OPTIONS), within the machine's physical memory");
+        "raise -Dorg.bytedeco.javacpp.maxphysicalbytes (a JVM option, e.g. in JAVA_TOOL_OPTIONS; default"
+            + " maxbytes + 3 x the maximum heap, 4 x the heap when maxbytes is unset), within the machine's"
+            + " physical memory");
   }
 
   private static void add(List<long[]> limits, List<String> names, long bytes, String name) {
