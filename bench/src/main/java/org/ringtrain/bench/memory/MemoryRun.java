@@ -13,10 +13,12 @@ import java.lang.management.MemoryMXBean;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.stream.Stream;
 import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
@@ -44,6 +46,7 @@ public final class MemoryRun {
     boolean recompute = Boolean.parseBoolean(args[2]);
     int steps = Integer.parseInt(args[3]);
     Path dir = Path.of(args[4]);
+    deleteRecursively(dir); // an earlier run's checkpoint would make the trainer refuse to start
     Files.createDirectories(dir);
     int slots = Math.max(2, worldSize);
     TrainConfig cfg = TrainConfig.fromLayers(
@@ -87,6 +90,7 @@ public final class MemoryRun {
       new GptTrainer(cfg).fit(sc, train, validation, "gpt2", VOCAB);
       sampler.interrupt();
       sampler.join();
+      deleteRecursively(dir.resolve("checkpoints")); // 1.4 GiB of weights and optimizer state; the log stays
       double[] stepMs = stepMillis(Path.of(cfg.loop().resolvedMetricsLog()));
       double lastMs = stepMs[stepMs.length - 1];
       System.out.printf(Locale.ROOT, "result n=%d b=%d recompute=%s offHeapBase=%d offHeapPeak=%d"
@@ -115,6 +119,17 @@ public final class MemoryRun {
       rows.add(row);
     }
     return rows;
+  }
+
+  private static void deleteRecursively(Path dir) throws IOException {
+    if (!Files.exists(dir)) {
+      return;
+    }
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(p);
+      }
+    }
   }
 
   /** compute_ms + comm_exposed_ms of every step event of the metrics log, in step order. */
