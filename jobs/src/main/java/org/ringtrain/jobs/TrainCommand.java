@@ -76,7 +76,7 @@ final class TrainCommand implements Callable<Integer> {
     SparkJobConf spark = SparkJobConf.of("ringtrain train", cfg.loop().worldSize());
     HadoopSettings hadoop = spark.hadoopSettings();
     TrainingPreflight.check(cfg, spark.master(), hadoop);
-    MemoryEstimate memory = MemoryPreflight.estimate(cfg, Preflight.requireInput(cfg.input(), hadoop), false);
+    MemoryEstimate memory = MemoryPreflight.estimate(cfg, Preflight.requireInput(cfg.input(), hadoop));
     LOG.info("{}", memory.table());
     MemoryPreflight.check(memory, MemoryPreflight.budget(spark.master(), spark.settings(), cfg.loop().worldSize()));
     LOG.info("resolved config: {}", cfg.toJson());

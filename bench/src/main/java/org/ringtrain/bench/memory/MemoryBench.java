@@ -24,11 +24,12 @@ import org.ringtrain.ops.gpt.ModelConfig;
 public final class MemoryBench {
 
   static final String USAGE = String.join("\n",
-      "bench/memory.sh [--quick] [--ranks 1,2] [--micro-batches 1,4] [--steps 2]",
+      "bench/memory.sh [--quick] [--ranks 1,2] [--micro-batches 1,4] [--steps 2] [--sharding]",
       "  --quick           ranks 1,2, micro-batch 1, 2 steps (~6-8 minutes on 2 cores)",
       "  --ranks LIST      world sizes (default 1,2)",
       "  --micro-batches L micro-batches per rank (default 1,4)",
       "  --steps N         optimizer steps per run (default 2; the first allocates, the last is timed)",
+      "  --sharding        also run every configuration with N > 1 with optimizerSharding: true",
       "Each configuration runs twice (recompute off, on), each run in a JVM of its own.");
 
   private static final ModelConfig GPT2 = new ModelConfig(MemoryRun.VOCAB, MemoryRun.CONTEXT, 768, 12, 12, 0);
@@ -40,12 +41,14 @@ public final class MemoryBench {
     List<Integer> ranks = List.of(1, 2);
     List<Integer> batches = List.of(1, 4);
     int steps = 2;
+    boolean withSharding = false;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> batches = List.of(1);
         case "--ranks" -> ranks = ints(args[++i]);
         case "--micro-batches" -> batches = ints(args[++i]);
         case "--steps" -> steps = Integer.parseInt(args[++i]);
+        case "--sharding" -> withSharding = true;
         case "--help", "-h" -> {
           System.out.println(USAGE);
           return;
@@ -62,12 +65,14 @@ public final class MemoryBench {
     List<String> rows = new ArrayList<>();
     for (int n : ranks) {
       for (int b : batches) {
-        for (boolean recompute : new boolean[] {false, true}) {
-          System.out.println("running N=" + n + " B=" + b + " recompute=" + recompute + " (load " + LoadAverage.now()
-              + ")");
-          Map<String, String> r = runChild(n, b, recompute, steps);
-          rows.add(row(n, b, recompute, r));
-          System.out.println("  " + rows.get(rows.size() - 1));
+        for (boolean sharding : withSharding && n > 1 ? new boolean[] {false, true} : new boolean[] {false}) {
+          for (boolean recompute : new boolean[] {false, true}) {
+            System.out.println("running N=" + n + " B=" + b + " recompute=" + recompute + " sharding=" + sharding
+                + " (load " + LoadAverage.now() + ")");
+            Map<String, String> r = runChild(n, b, recompute, sharding, steps);
+            rows.add(row(n, b, recompute, sharding, r));
+            System.out.println("  " + rows.get(rows.size() - 1));
+          }
         }
       }
     }
@@ -86,18 +91,18 @@ public final class MemoryBench {
     rows.forEach(System.out::println);
   }
 
-  private static String row(int n, int b, boolean recompute, Map<String, String> r) {
+  private static String row(int n, int b, boolean recompute, boolean sharding, Map<String, String> r) {
     long offHeap = (num(r, "offHeapPeak") - num(r, "offHeapBase")) / n;
     long resident = (num(r, "residentPeak") - num(r, "residentBase")) / n;
-    long estimate = MemoryEstimate.of(GPT2, b, n, recompute, false, 0).offHeapBytes();
-    return String.format(Locale.ROOT, "| %d | %d | %s | off (on: pending) | %s | %s | %s | %s | %s | %.1f |", n, b,
-        recompute ? "on" : "off", MemoryEstimate.gib(estimate), MemoryEstimate.gib(offHeap),
+    long estimate = MemoryEstimate.of(GPT2, b, n, recompute, sharding, 0).offHeapBytes();
+    return String.format(Locale.ROOT, "| %d | %d | %s | %s | %s | %s | %s | %s | %s | %.1f |", n, b,
+        recompute ? "on" : "off", sharding ? "on" : "off", MemoryEstimate.gib(estimate), MemoryEstimate.gib(offHeap),
         MemoryEstimate.gib(resident), MemoryEstimate.gib(num(r, "residentPeak")), r.get("tokensPerSecond"),
         Double.parseDouble(r.get("stepMs")) / 1000);
   }
 
   /** Runs one MemoryRun in a new JVM with this JVM's flags and classpath; returns its result pairs. */
-  private static Map<String, String> runChild(int n, int b, boolean recompute, int steps)
+  private static Map<String, String> runChild(int n, int b, boolean recompute, boolean sharding, int steps)
       throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(Path.of(System.getProperty("java.home"), "bin", "java").toString());
@@ -109,8 +114,9 @@ public final class MemoryBench {
     cmd.add(String.valueOf(b));
     cmd.add(String.valueOf(recompute));
     cmd.add(String.valueOf(steps));
-    cmd.add(Path.of(System.getProperty("java.io.tmpdir"), "memory-bench", "n" + n + "-b" + b + "-r" + recompute)
-        .toString());
+    cmd.add(Path.of(System.getProperty("java.io.tmpdir"), "memory-bench", "n" + n + "-b" + b + "-r" + recompute
+        + "-s" + sharding).toString());
+    cmd.add(String.valueOf(sharding));
     Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
     Map<String, String> result = new HashMap<>();
     try (BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {

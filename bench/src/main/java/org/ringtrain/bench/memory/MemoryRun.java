@@ -29,7 +29,7 @@ import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.ops.param.SplitMix64;
 import org.ringtrain.ops.runtime.NativeMemory;
 
-/** Entry point of one measured configuration; arguments: worldSize microBatch recompute steps workDir. */
+/** Entry point of one measured configuration; arguments: worldSize microBatch recompute steps workDir sharding. */
 public final class MemoryRun {
 
   /** GPT-2's BPE vocabulary. */
@@ -46,6 +46,7 @@ public final class MemoryRun {
     boolean recompute = Boolean.parseBoolean(args[2]);
     int steps = Integer.parseInt(args[3]);
     Path dir = Path.of(args[4]);
+    boolean sharding = args.length > 5 && Boolean.parseBoolean(args[5]);
     deleteRecursively(dir); // an earlier run's checkpoint would make the trainer refuse to start
     Files.createDirectories(dir);
     int slots = Math.max(2, worldSize);
@@ -54,7 +55,7 @@ public final class MemoryRun {
             "metricsLog", dir.resolve("metrics.jsonl").toString(), "tokenizer", "gpt2"),
         Map.of("contextLength", CONTEXT, "dModel", 768, "layers", 12, "heads", 12, "recompute", recompute),
         Map.of("worldSize", worldSize, "threadsPerRank", Math.max(1, slots / worldSize), "microBatch", microBatch,
-            "steps", steps, "bucketMb", 16),
+            "steps", steps, "bucketMb", 16, "optimizerSharding", sharding),
         Map.of("learningRate", 6e-4, "minLearningRate", 6e-5, "warmupSteps", 0),
         Map.of("evalEvery", 0, "evalBatches", 1, "checkReplicasEvery", 0, "checkpointEvery", steps,
             "keepCheckpoints", 1, "unsafeKeepOne", true, "ringTimeoutSeconds", 3600));

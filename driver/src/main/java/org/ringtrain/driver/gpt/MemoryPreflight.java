@@ -43,11 +43,9 @@ public final class MemoryPreflight {
   /**
    * The estimate of {@code cfg}'s ranks. Training rows are estimated from the corpus size:
    * {@code corpusBytes} tokens for byte-tokenized text, a quarter of them for BPE text, half for
-   * uint16 token shards.
-   *
-   * @param optimizerSharding whether AdamW's state is sliced over the ranks
+   * uint16 token shards. AdamW's state counts 8P, or 8P/N with {@code optimizerSharding}.
    */
-  public static MemoryEstimate estimate(TrainConfig cfg, long corpusBytes, boolean optimizerSharding) {
+  public static MemoryEstimate estimate(TrainConfig cfg, long corpusBytes) {
     ModelConfig model = cfg.modelConfig(cfg.tokenizer() == TokenizerKind.GPT2 ? 50257 : 256);
     long tokens = switch (cfg.format()) {
       case SHARDS -> corpusBytes / 2;
@@ -55,7 +53,7 @@ public final class MemoryPreflight {
     };
     long rowsPerRank = tokens / (cfg.contextLength() + 1L) / cfg.loop().worldSize();
     return MemoryEstimate.of(model, cfg.loop().microBatch(), cfg.loop().worldSize(), cfg.recompute(),
-        optimizerSharding, rowsPerRank);
+        cfg.loop().optimizer().optimizerSharding(), rowsPerRank);
   }
 
   /**
