@@ -86,35 +86,35 @@ public final class MemoryPreflight {
 
   private static RankBudget localBudget(int worldSize) {
     long heap = Runtime.getRuntime().maxMemory();
-    List<long[]> limits = new ArrayList<>();
-    List<String> names = new ArrayList<>();
-    add(limits, names, NativeMemory.maxResidentBytes() - heap,
-        "JavaCPP maxphysicalbytes less the Java heap (-Dorg.bytedeco.javacpp.maxphysicalbytes)");
-    add(limits, names, NativeMemory.physicalMemoryBytes() - heap, "physical memory less the Java heap");
-    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (arg.startsWith("-XX:MaxDirectMemorySize=")) {
-        add(limits, names, JavaUtils.byteStringAsBytes(arg.substring(arg.indexOf('=') + 1)),
-            "-XX:MaxDirectMemorySize");
+    long bytes = Long.MAX_VALUE;
+    String name = "no limit known";
+    long[] limits = {NativeMemory.maxResidentBytes() - heap, NativeMemory.physicalMemoryBytes() - heap,
+        maxDirectMemory()};
+    String[] names = {"JavaCPP maxphysicalbytes less the Java heap (-Dorg.bytedeco.javacpp.maxphysicalbytes)",
+        "physical memory less the Java heap", "-XX:MaxDirectMemorySize"};
+    for (int i = 0; i < limits.length; i++) {
+      if (limits[i] > 0 && limits[i] < bytes) {
+        bytes = limits[i];
+        name = names[i];
       }
     }
-    int smallest = 0;
-    for (int i = 1; i < limits.size(); i++) {
-      smallest = limits.get(i)[0] < limits.get(smallest)[0] ? i : smallest;
-    }
-    long bytes = limits.isEmpty() ? Long.MAX_VALUE : limits.get(smallest)[0];
-    String source = limits.isEmpty() ? "no limit known" : names.get(smallest) + " = " + MemoryEstimate.gib(bytes)
-        + ", all " + worldSize + " ranks in this JVM";
+    String source = bytes == Long.MAX_VALUE ? name
+        : name + " = " + MemoryEstimate.gib(bytes) + ", all " + worldSize + " ranks in this JVM";
     return new RankBudget(bytes, worldSize, source,
         "raise -Dorg.bytedeco.javacpp.maxphysicalbytes (a JVM option, e.g. in JAVA_TOOL_OPTIONS; default"
             + " maxbytes + 3 x the maximum heap, 4 x the heap when maxbytes is unset), within the machine's"
             + " physical memory");
   }
 
-  private static void add(List<long[]> limits, List<String> names, long bytes, String name) {
-    if (bytes > 0) {
-      limits.add(new long[] {bytes});
-      names.add(name);
+  /** {@code -XX:MaxDirectMemorySize} when given on this JVM's command line, else 0. */
+  private static long maxDirectMemory() {
+    long bytes = 0;
+    for (String arg : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
+      if (arg.startsWith("-XX:MaxDirectMemorySize=")) {
+        bytes = JavaUtils.byteStringAsBytes(arg.substring(arg.indexOf('=') + 1));
+      }
     }
+    return bytes;
   }
 
   /**
