@@ -25,7 +25,7 @@ public final class MemoryBench {
 
   static final String USAGE = String.join("\n",
       "bench/memory.sh [--quick] [--ranks 1,2] [--micro-batches 1,4] [--steps 2] [--sharding]",
-      "  --quick           ranks 1,2, micro-batch 1, 2 steps (~6-8 minutes on 2 cores)",
+      "  --quick           ranks 1,2, micro-batch 1, 2 steps (~20-30 minutes on 2 shared cores)",
       "  --ranks LIST      world sizes (default 1,2)",
       "  --micro-batches L micro-batches per rank (default 1,4)",
       "  --steps N         optimizer steps per run (default 2; the first allocates, the last is timed)",
