@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Shared launcher of the benchmark commands (bench/ring.sh, bench/model.sh, bench/train.sh):
+# Shared launcher of the benchmark commands (bench/ring.sh, bench/model.sh, bench/train.sh, bench/memory.sh):
 # builds bench and the modules it uses, then runs one main class in one JVM with the JVM flags
 # Spark needs on Java 17, read from the parent pom so that the two never drift apart.
 #   bench/run-main.sh NAME MAIN_CLASS "JVM MEMORY FLAGS" [ARGS...]

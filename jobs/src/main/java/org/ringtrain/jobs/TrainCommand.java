@@ -1,5 +1,5 @@
 // `ringtrain train`: resolve the config (defaults < --config file < flags),
-// check it before Spark starts, load the corpus, train, write a sample.
+// check it (and the ranks' memory estimate) before Spark starts, load the corpus, train, write a sample.
 package org.ringtrain.jobs;
 
 import java.nio.file.Path;
@@ -12,7 +12,10 @@ import org.ringtrain.driver.data.CorpusLoader;
 import org.ringtrain.driver.data.DatasetSpec;
 import org.ringtrain.driver.data.TrainingData;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.fs.Preflight;
 import org.ringtrain.driver.gpt.GptTrainer;
+import org.ringtrain.driver.gpt.MemoryEstimate;
+import org.ringtrain.driver.gpt.MemoryPreflight;
 import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.driver.gpt.TrainingPreflight;
@@ -73,6 +76,9 @@ final class TrainCommand implements Callable<Integer> {
     SparkJobConf spark = SparkJobConf.of("ringtrain train", cfg.loop().worldSize());
     HadoopSettings hadoop = spark.hadoopSettings();
     TrainingPreflight.check(cfg, spark.master(), hadoop);
+    MemoryEstimate memory = MemoryPreflight.estimate(cfg, Preflight.requireInput(cfg.input(), hadoop));
+    LOG.info("{}", memory.table());
+    MemoryPreflight.check(memory, MemoryPreflight.budget(spark.master(), spark.settings(), cfg.loop().worldSize()));
     LOG.info("resolved config: {}", cfg.toJson());
     try (SparkJob job = spark.start()) {
       TrainingData data = CorpusLoader.load(job, new DatasetSpec(cfg.input(), cfg.format(),

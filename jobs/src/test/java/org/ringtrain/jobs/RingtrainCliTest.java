@@ -112,6 +112,19 @@ class RingtrainCliTest {
   }
 
   @Test
+  void theGpt2PresetIsRefusedBeforeSparkStartsWhenItsMemoryEstimateExceedsTheLimit() {
+    // 2 ranks x (1.85 GiB of parameter state + 22 GiB of activations at B 16 without recomputation)
+    // exceed this JVM's off-heap limit (JavaCPP's maxphysicalbytes less the heap) and the RAM.
+    CliRun r = run("train", "--config", "../conf/gpt2-124m.yaml", "--input", CORPUS, "--checkpoint-dir",
+        tmp.resolve("gpt2").toString(), "--world-size", "2", "--set", "format=text", "--set", "microBatch=16",
+        "--set", "recompute=false", "--set", "threadsPerRank=1");
+    assertEquals(2, r.status(), r.err());
+    assertTrue(r.err().contains("the estimated memory does not fit: 2 rank(s) x ")
+        && r.err().contains("Largest parts per rank: activations per micro-batch (B=16, recompute off)")
+        && r.err().contains("set recompute: true"), r.err());
+  }
+
+  @Test
   void helpShowsRunnableExamples() {
     CliRun help = run("train", "--help");
     assertEquals(0, help.status());

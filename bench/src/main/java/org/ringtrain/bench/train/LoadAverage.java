@@ -10,12 +10,12 @@ import java.util.List;
 import java.util.Locale;
 
 /** Load average and machine facts read from /proc. */
-final class LoadAverage {
+public final class LoadAverage {
   private LoadAverage() {
   }
 
   /** The 1, 5 and 15-minute load averages, e.g. "1.92 2.40 3.01". */
-  static String now() {
+  public static String now() {
     List<String> l = lines("/proc/loadavg");
     if (l.isEmpty()) {
       return "unknown";
@@ -25,7 +25,7 @@ final class LoadAverage {
   }
 
   /** e.g. "2 CPUs (nproc), AMD EPYC 7B13, 23.5 GiB RAM". */
-  static String machine() {
+  public static String machine() {
     String model = "unknown CPU model";
     for (String line : lines("/proc/cpuinfo")) {
       if (line.startsWith("model name")) {

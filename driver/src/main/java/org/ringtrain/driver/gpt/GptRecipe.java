@@ -15,11 +15,18 @@ final class GptRecipe implements ModelRecipe {
 
   private final ModelConfig config;
   private final String runConfigJson;
+  private final boolean recompute;
 
   /** The recipe of the model {@code config}, trained by a run whose TrainConfig JSON is {@code runConfigJson}. */
   GptRecipe(ModelConfig config, String runConfigJson) {
+    this(config, runConfigJson, false);
+  }
+
+  /** As {@link #GptRecipe(ModelConfig, String)}, with activation recomputation on or off (see GptModel.setRecompute). */
+  GptRecipe(ModelConfig config, String runConfigJson, boolean recompute) {
     this.config = config;
     this.runConfigJson = runConfigJson;
+    this.recompute = recompute;
   }
 
   @Override
@@ -39,7 +46,9 @@ final class GptRecipe implements ModelRecipe {
 
   @Override
   public Instance create(long seed, int microBatch) {
-    return new GptInstance(GptModel.initialised(config, seed), seed, microBatch, config.contextLength());
+    GptModel model = GptModel.initialised(config, seed);
+    model.setRecompute(recompute);
+    return new GptInstance(model, seed, microBatch, config.contextLength());
   }
 
   /** 6N + 12 L C T FLOPs per token (PaLM, appendix B). */

@@ -34,6 +34,10 @@ import org.ringtrain.ops.gpt.ModelConfig;
  * @param dropout            dropout probability in [0, 1) on the embeddings, attention probabilities
  *                           and residual branches during training (default 0, as for pretraining;
  *                           0.1 for fine-tuning or a small corpus); evaluation never drops
+ * @param recompute          activation recomputation (default false): each block keeps only its input
+ *                           during forward and recomputes its other activations just before its
+ *                           backward; one more forward pass of the blocks for most of their activation
+ *                           memory, with bit-for-bit the same gradients (docs/memory.md)
  * @param loop               the training loop: ranks, batches, steps, optimizer, checkpoints, metrics,
  *                           ring, threads (see {@link LoopConfig} for each setting and default)
  */
@@ -47,6 +51,7 @@ public record TrainConfig(
     int layers,
     int heads,
     double dropout,
+    boolean recompute,
     LoopConfig loop) implements Serializable {
 
   private static final String WHAT = "train config";
@@ -62,6 +67,7 @@ public record TrainConfig(
     d.put("layers", 4);
     d.put("heads", 4);
     d.put("dropout", ModelConfig.DEFAULT_DROPOUT);
+    d.put("recompute", false);
     d.putAll(LoopConfig.defaults());
     return d;
   }

@@ -6,9 +6,12 @@
  */
 package org.ringtrain.driver.launch;
 
+import java.util.LinkedHashMap;
+import java.util.Map;
 import org.apache.spark.SparkConf;
 import org.apache.spark.sql.SparkSession;
 import org.ringtrain.driver.fs.HadoopSettings;
+import scala.Tuple2;
 
 /** The settings a job's Spark application will run with, and the way to start it. */
 public final class SparkJobConf {
@@ -58,6 +61,15 @@ public final class SparkJobConf {
   /** The master the job will use, e.g. {@code local[2,4]} or {@code spark://host:7077}. */
   public String master() {
     return conf.get("spark.master");
+  }
+
+  /** Every Spark setting the job will start with (e.g. spark.executor.memory), as a new map. */
+  public Map<String, String> settings() {
+    Map<String, String> all = new LinkedHashMap<>();
+    for (Tuple2<String, String> kv : conf.getAll()) {
+      all.put(kv._1(), kv._2());
+    }
+    return all;
   }
 
   /**

@@ -28,6 +28,15 @@ class TrainConfigTest {
   }
 
   @Test
+  void recomputeIsOffByDefaultAndReadFromYamlValuesFlagStringsAndStoredJson() {
+    assertFalse(TrainConfig.fromLayers(REQUIRED).recompute());
+    TrainConfig on = TrainConfig.fromLayers(REQUIRED, Map.of("recompute", "true"));
+    assertTrue(on.recompute());
+    assertTrue(TrainConfig.fromJson(on.toJson()).recompute());
+    assertFalse(on.with("recompute", false).recompute());
+  }
+
+  @Test
   void invalidValuesAreRejectedNamingFieldValueAndRemedy() {
     IllegalArgumentException heads = assertThrows(IllegalArgumentException.class,
         () -> TrainConfig.fromLayers(REQUIRED, Map.of("heads", 5)));

@@ -15,8 +15,9 @@ import org.ringtrain.ops.transformer.TransformerActivations;
 
 /**
  * Activations for one batch shape. Floats per token: the trunk's (see
- * {@link TransformerActivations}) plus {@code 3 V} here (logits, probabilities and their
- * gradient) and one int32 token id; per batch shape a [T, T] causal mask.
+ * {@link TransformerActivations}) plus one int32 token id; per batch shape a [T, T] causal mask
+ * and the LM head's two [R, V] chunk arrays (logits, then their gradient, and probabilities; see
+ * {@link ChunkedLmHead}), R = min(B*T, the head's chunk rows).
  * {@link #bytes()} gives the exact total; docs/memory.md has the table.
  */
 final class GptActivations implements AutoCloseable {
@@ -25,19 +26,20 @@ final class GptActivations implements AutoCloseable {
   final int seqLen;
   final DataType dataType;
   final boolean recompute;
+  final int headChunkRows; // the chunk rows asked for; the head uses min(B*T, this)
   private final Arena arena;
 
   final INDArray tokens; // [B*T] int32
   final INDArray ones; // [1, B*T]
   final INDArray mask; // [T, T]
   final TransformerActivations trunk;
-  final INDArray logits; // [B*T, V]
-  final INDArray probs; // [B*T, V]
-  final INDArray dlogits; // [B*T, V]
+  final ChunkedLmHead head; // logits and probabilities [R, V] for R rows at a time
 
-  GptActivations(ModelConfig config, int batch, int seqLen, DataType dataType, boolean recompute) {
+  GptActivations(ModelConfig config, int batch, int seqLen, DataType dataType, boolean recompute,
+      int headChunkRows) {
     this.batch = batch;
     this.recompute = recompute;
+    this.headChunkRows = headChunkRows;
     this.seqLen = seqLen;
     this.dataType = dataType;
     long n = (long) batch * seqLen;
@@ -48,14 +50,13 @@ final class GptActivations implements AutoCloseable {
     mask = Attention.causalMask(dataType, seqLen);
     trunk = new TransformerActivations(arena, ones, batch, seqLen, config.layers(), config.dModel(), config.heads(),
         recompute);
-    logits = arena.take(n, v);
-    probs = arena.take(n, v);
-    dlogits = arena.take(n, v);
+    long r = Math.min(n, headChunkRows);
+    head = new ChunkedLmHead(arena.take(r, v), arena.take(r, v), n);
   }
 
-  /** Whether these activations fit a batch of this shape and type, with this recomputation choice. */
-  boolean fits(int b, int t, DataType type, boolean recomputing) {
-    return b == batch && t == seqLen && type == dataType && recomputing == recompute;
+  /** Whether these activations fit a batch of this shape and type, with these recomputation and chunk choices. */
+  boolean fits(int b, int t, DataType type, boolean recomputing, int chunkRows) {
+    return b == batch && t == seqLen && type == dataType && recomputing == recompute && chunkRows == headChunkRows;
   }
 
   /** Off-heap bytes of every array held here. */

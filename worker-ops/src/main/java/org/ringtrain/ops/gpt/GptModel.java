@@ -11,7 +11,6 @@ import org.ringtrain.ops.io.SafetensorsWriter;
 import org.ringtrain.ops.layers.Dropout;
 import org.ringtrain.ops.layers.Encoder;
 import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
-import org.ringtrain.ops.layers.TiedLmHead;
 import org.ringtrain.ops.param.GradientListener;
 import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterInit;
@@ -38,11 +37,11 @@ import org.ringtrain.ops.transformer.TransformerTrunk;
  *       an update scratch), so training holds 20 bytes per parameter;</li>
  *   <li>activations: allocated on the first forward of a (B, T) shape and reused while the shape
  *       stays; a new shape frees the old set. Per token, in float32 elements:
- *       {@code C + L (16 C + 4 + NH T)} kept for backward, {@code C + 2 V + 2} for the final
- *       LayerNorm, logits and probabilities, and {@code 29 C + V + 2 NH T + NH + 2} of scratch
- *       shared by all blocks, plus one int32 token id. For the small config (C 384, L 6, NH 6,
- *       T 256, V 256) that is ~242 KiB per token, ~484 MiB at B 8.
- *       {@link #activationBytes()} gives the exact figure.</li>
+ *       {@code C + L (16 C + 4 + NH T)} kept for backward, {@code C + 2} for the final
+ *       LayerNorm, and {@code 29 C + 2 NH T + NH + 2} of scratch shared by all blocks, plus one
+ *       int32 token id; the LM head adds {@code 2 R V} for its chunk of R positions (see
+ *       {@link #setHeadChunkRows}). For the small config (C 384, L 6, NH 6, T 256, V 256) that is
+ *       ~240 KiB per token, ~480 MiB at B 8. {@link #activationBytes()} gives the exact figure.</li>
  * </ul>
  * Off-heap memory does not grow from step to step: no step allocates an ND4J array. ND4J's ops
  * still create small native temporaries (a few KiB per op, e.g. shape descriptors) that are freed
@@ -51,6 +50,14 @@ import org.ringtrain.ops.transformer.TransformerTrunk;
  * <p>Not thread-safe: one model per rank thread.
  */
 public final class GptModel implements TrainableModel {
+
+  /**
+   * Bytes of one of the LM head's two chunk arrays when {@link #setHeadChunkRows} is not called:
+   * 32 MiB, so the head holds at most 64 MiB of logits and probabilities (at V 50257 in float32,
+   * chunks of 166 positions), and small vocabularies get one chunk for any batch up to 32 Ki
+   * positions per 256 tokens of vocabulary.
+   */
+  public static final long DEFAULT_HEAD_CHUNK_BYTES = 32L << 20;
 
   private final ModelConfig config;
   private final ParameterLayout layout;
@@ -62,6 +69,7 @@ public final class GptModel implements TrainableModel {
   private GptActivations acts;
   private boolean recompute;
   private TransformerDropout dropout = TransformerDropout.NONE; // of the last forward
+  private int headChunkRows;
   private int[] targets;
   private boolean backwardReady;
 
@@ -85,6 +93,12 @@ public final class GptModel implements TrainableModel {
     this.trunk = new TransformerTrunk(params, config.layers(), config.heads());
     this.ignoreIndex = ignoreIndex;
     this.embeddingsEnd = layout.get(BlockTensors.firstName(0)).offset();
+    this.headChunkRows = defaultHeadChunkRows(config.vocabSize(), dataType.width());
+  }
+
+  /** The chunk rows of {@link #DEFAULT_HEAD_CHUNK_BYTES} for a vocabulary of {@code vocabSize} and {@code width}-byte floats. */
+  public static int defaultHeadChunkRows(int vocabSize, int width) {
+    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, DEFAULT_HEAD_CHUNK_BYTES / ((long) vocabSize * width)));
   }
 
   /**
@@ -170,12 +184,38 @@ public final class GptModel implements TrainableModel {
     this.recompute = on;
   }
 
-  /** Logits [B*T, V] of the last forward, a view valid until the next forward. */
+  /**
+   * Positions R per chunk of the LM head and its loss (default: {@link #DEFAULT_HEAD_CHUNK_BYTES} of
+   * logits, see {@link #defaultHeadChunkRows}). The head then holds 2 R V floats instead of
+   * B*T*V, with the loss and gradients of the unchunked head within float rounding (bit for bit
+   * when one chunk covers B*T; see {@link ChunkedLmHead}). Takes effect at the next forward.
+   *
+   * @param rows R, at least 1
+   */
+  public void setHeadChunkRows(int rows) {
+    if (rows < 1) {
+      throw new IllegalArgumentException("head chunk rows must be >= 1, but found " + rows
+          + "; use GptModel.defaultHeadChunkRows(V, 4) for a " + DEFAULT_HEAD_CHUNK_BYTES + "-byte chunk");
+    }
+    this.headChunkRows = rows;
+  }
+
+  /**
+   * Logits [B*T, V] of the last forward, a view valid until the next forward or backward. Only
+   * when one head chunk covers the batch (B*T at most the head's chunk rows): a chunked head never
+   * holds all logits.
+   */
   public INDArray logits() {
     if (acts == null) {
       throw new IllegalStateException("no forward has run yet; call forward(...) before logits()");
     }
-    return acts.logits;
+    INDArray logits = acts.head.allLogits();
+    if (logits == null) {
+      throw new IllegalStateException("the logits of all " + ((long) acts.batch * acts.seqLen) + " positions are"
+          + " not held: the head runs in chunks of " + acts.head.chunkRows() + " rows, or backward has used them;"
+          + " call setHeadChunkRows(B*T) before forward, and read logits() before backward()");
+    }
+    return logits;
   }
 
   /** Off-heap bytes of the activations currently allocated (0 before the first forward). */
@@ -215,11 +255,11 @@ public final class GptModel implements TrainableModel {
   public double forward(int[] inputs, int[] targets, int batch, int seqLen, DropoutKey dropoutKey) {
     validate(inputs, targets, batch, seqLen);
     TransformerDropout drop = TransformerDropout.of(config.dropout(), dropoutKey, batch, seqLen, config.heads());
-    if (acts == null || !acts.fits(batch, seqLen, params.dataType(), recompute)) {
+    if (acts == null || !acts.fits(batch, seqLen, params.dataType(), recompute, headChunkRows)) {
       if (acts != null) {
         acts.close();
       }
-      acts = new GptActivations(config, batch, seqLen, params.dataType(), recompute);
+      acts = new GptActivations(config, batch, seqLen, params.dataType(), recompute, headChunkRows);
     }
     GptActivations a = acts;
     TransformerActivations x = a.trunk;
@@ -230,13 +270,9 @@ public final class GptModel implements TrainableModel {
     }
     trunk.forward(x, a.mask, drop, batch, seqLen);
     this.dropout = drop;
-    TiedLmHead.forward(a.logits, x.lnf, params.view("wte.weight"));
     this.targets = targets;
     this.backwardReady = targets != null;
-    if (targets == null) {
-      return Double.NaN;
-    }
-    return SoftmaxCrossEntropy.forward(a.probs, a.logits, targets, ignoreIndex);
+    return a.head.forward(x.lnf, params.view("wte.weight"), targets, ignoreIndex);
   }
 
   /**
@@ -269,8 +305,7 @@ public final class GptModel implements TrainableModel {
     int seqLen = a.seqLen;
     INDArray dwte = grads.view("wte.weight");
 
-    SoftmaxCrossEntropy.backward(a.dlogits, a.probs, targets, ignoreIndex, 1.0);
-    TiedLmHead.backward(x.scratch.dln, dwte, a.dlogits, x.lnf, params.view("wte.weight"));
+    a.head.backward(x.scratch.dln, dwte, x.lnf, params.view("wte.weight"), targets, ignoreIndex);
     trunk.backward(grads, x, a.mask, dropout, ready, batch, seqLen);
     if (dropout.active()) {
       Dropout.backward(x.dresidual, x.dresidual, dropout.embeddings());

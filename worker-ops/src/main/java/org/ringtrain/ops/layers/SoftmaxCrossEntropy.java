@@ -34,12 +34,21 @@ public final class SoftmaxCrossEntropy {
    * @param ignoreIndex target value that contributes nothing
    */
   public static double forward(INDArray probs, INDArray logits, int[] targets, int ignoreIndex) {
+    int kept = countKept(targets, ignoreIndex);
+    double sum = forwardSum(probs, logits, targets, ignoreIndex);
+    return kept == 0 ? 0.0 : sum / kept;
+  }
+
+  /**
+   * As {@link #forward}, but returns the sum of the per-row losses over the kept rows (added in row
+   * order) instead of their mean: the part of the loss one chunk of rows contributes when a model
+   * computes the head in chunks (the caller divides the total by the kept rows of the whole batch).
+   */
+  public static double forwardSum(INDArray probs, INDArray logits, int[] targets, int ignoreIndex) {
     if (Fused.accepts(probs, logits)) {
-      int kept = countKept(targets, ignoreIndex);
-      double sum = CrossEntropyKernel.forward(probs, logits, targets, ignoreIndex);
-      return kept == 0 ? 0.0 : sum / kept;
+      return CrossEntropyKernel.forward(probs, logits, targets, ignoreIndex);
     }
-    return forwardNd4j(probs, logits, targets, ignoreIndex);
+    return forwardNd4jSum(probs, logits, targets, ignoreIndex);
   }
 
   /**
@@ -47,21 +56,25 @@ public final class SoftmaxCrossEntropy {
    * baseline of the fused kernel.
    */
   public static double forwardNd4j(INDArray probs, INDArray logits, int[] targets, int ignoreIndex) {
+    int kept = countKept(targets, ignoreIndex);
+    double sum = forwardNd4jSum(probs, logits, targets, ignoreIndex);
+    return kept == 0 ? 0.0 : sum / kept;
+  }
+
+  private static double forwardNd4jSum(INDArray probs, INDArray logits, int[] targets, int ignoreIndex) {
     long v = logits.size(1);
     Nd4j.exec(new LogSoftMax(logits, probs));
     DataBuffer logp = probs.data();
     long base = Kernels.bufferIndex(probs);
     double sum = 0;
-    int kept = 0;
     for (int i = 0; i < targets.length; i++) {
       int target = targets[i];
       if (target != ignoreIndex) {
         sum -= logp.getDouble(base + i * v + target);
-        kept++;
       }
     }
     Nd4j.exec(new Exp(probs, probs));
-    return kept == 0 ? 0.0 : sum / kept;
+    return sum;
   }
 
   /** Number of targets that are not the ignore index: the denominator of the mean. */
@@ -87,16 +100,28 @@ public final class SoftmaxCrossEntropy {
    * @param dloss       gradient of the final objective with respect to the mean loss (1 for plain training)
    */
   public static void backward(INDArray dlogits, INDArray probs, int[] targets, int ignoreIndex, double dloss) {
-    if (Fused.accepts(dlogits, probs)) {
-      int kept = countKept(targets, ignoreIndex);
-      if (kept == 0) {
-        dlogits.assign(0);
-        return;
-      }
-      CrossEntropyKernel.backward(dlogits, probs, targets, ignoreIndex, (float) (dloss / kept));
+    int kept = countKept(targets, ignoreIndex);
+    if (kept == 0) {
+      dlogits.assign(0);
       return;
     }
-    backwardNd4j(dlogits, probs, targets, ignoreIndex, dloss);
+    backwardScaled(dlogits, probs, targets, ignoreIndex, dloss / kept);
+  }
+
+  /**
+   * As {@link #backward}, with the factor {@code scale = dloss / kept} given: overwrites
+   * {@code dlogits[i] = scale * (probs[i] - onehot(targets[i]))} for kept rows and 0 for ignored
+   * rows. A model that computes the head in chunks of rows passes the scale of the whole batch.
+   *
+   * @param scale d(objective)/d(mean loss) divided by the number of kept rows of the whole batch
+   */
+  public static void backwardScaled(INDArray dlogits, INDArray probs, int[] targets, int ignoreIndex,
+      double scale) {
+    if (Fused.accepts(dlogits, probs)) {
+      CrossEntropyKernel.backward(dlogits, probs, targets, ignoreIndex, (float) scale);
+      return;
+    }
+    backwardNd4jScaled(dlogits, probs, targets, ignoreIndex, scale);
   }
 
   /**
@@ -109,8 +134,12 @@ public final class SoftmaxCrossEntropy {
       dlogits.assign(0);
       return;
     }
+    backwardNd4jScaled(dlogits, probs, targets, ignoreIndex, dloss / kept);
+  }
+
+  private static void backwardNd4jScaled(INDArray dlogits, INDArray probs, int[] targets, int ignoreIndex,
+      double scale) {
     long v = probs.size(1);
-    double scale = dloss / kept;
     probs.mul(scale, dlogits);
     DataBuffer d = dlogits.data();
     long dBase = Kernels.bufferIndex(dlogits);
