@@ -124,10 +124,13 @@ class RingProtectionTest {
     RingConfig plain = RingHarness.config("mixed-protection");
     RingException e = assertThrows(RingException.class, () -> RingHarness.run(2,
         rank -> rank == 0 ? plain.withProtection(RingProtection.INTEGRITY) : plain, ring -> null));
-    assertEquals(RingException.Operation.HANDSHAKE, e.operation(), e.getMessage());
     // Each rank's connector reads the other's HELLO and fails at once, naming both settings; when
     // one of them has already hung up, the other's connector is turned away and says the ranks
-    // disagree on a setting, ringProtection among the likely ones (as for a wrong secret).
+    // disagree on a setting, ringProtection among the likely ones (as for a wrong secret). On a
+    // loaded machine the accepting side's deadline can surface first: it names the dropped
+    // connection and the same mismatch (as RingFaultTest accepts for a wrong secret).
+    assertTrue(e.operation() == RingException.Operation.HANDSHAKE || e.operation() == RingException.Operation.ACCEPT,
+        e.getMessage());
     assertTrue(e.getMessage().contains("protects frames with") && e.getMessage().contains("same ringProtection")
         || e.getMessage().contains("ended its own set-up") && e.getMessage().contains("ringProtection settings"),
         e.getMessage());
