@@ -24,13 +24,14 @@ import org.ringtrain.ops.gpt.ModelConfig;
 public final class MemoryBench {
 
   static final String USAGE = String.join("\n",
-      "bench/memory.sh [--quick] [--ranks 1,2] [--micro-batches 1,4] [--steps 2] [--sharding]",
+      "bench/memory.sh [--quick] [--ranks 1,2] [--micro-batches 1,4] [--steps 2] [--sharding] [--recompute off,on]",
       "  --quick           ranks 1,2, micro-batch 1, 2 steps (~20-30 minutes on 2 shared cores)",
       "  --ranks LIST      world sizes (default 1,2)",
       "  --micro-batches L micro-batches per rank (default 1,4)",
       "  --steps N         optimizer steps per run (default 2; the first allocates, the last is timed)",
       "  --sharding        also run every configuration with N > 1 with optimizerSharding: true",
-      "Each configuration runs twice (recompute off, on), each run in a JVM of its own.");
+      "  --recompute LIST  recompute settings to run (default off,on)",
+      "Each configuration runs once per recompute setting, each run in a JVM of its own.");
 
   private static final ModelConfig GPT2 = new ModelConfig(MemoryRun.VOCAB, MemoryRun.CONTEXT, 768, 12, 12, 0);
 
@@ -42,6 +43,7 @@ public final class MemoryBench {
     List<Integer> batches = List.of(1, 4);
     int steps = 2;
     boolean withSharding = false;
+    List<Boolean> recomputes = List.of(false, true);
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--quick" -> batches = List.of(1);
@@ -49,6 +51,7 @@ public final class MemoryBench {
         case "--micro-batches" -> batches = ints(args[++i]);
         case "--steps" -> steps = Integer.parseInt(args[++i]);
         case "--sharding" -> withSharding = true;
+        case "--recompute" -> recomputes = onOff(args[++i]);
         case "--help", "-h" -> {
           System.out.println(USAGE);
           return;
@@ -66,7 +69,7 @@ public final class MemoryBench {
     for (int n : ranks) {
       for (int b : batches) {
         for (boolean sharding : withSharding && n > 1 ? new boolean[] {false, true} : new boolean[] {false}) {
-          for (boolean recompute : new boolean[] {false, true}) {
+          for (boolean recompute : recomputes) {
             System.out.println("running N=" + n + " B=" + b + " recompute=" + recompute + " sharding=" + sharding
                 + " (load " + LoadAverage.now() + ")");
             Map<String, String> r = runChild(n, b, recompute, sharding, steps);
@@ -99,6 +102,22 @@ public final class MemoryBench {
         recompute ? "on" : "off", sharding ? "on" : "off", MemoryEstimate.gib(estimate), MemoryEstimate.gib(offHeap),
         MemoryEstimate.gib(resident), MemoryEstimate.gib(num(r, "residentPeak")), r.get("tokensPerSecond"),
         Double.parseDouble(r.get("stepMs")) / 1000);
+  }
+
+  /** "off,on" (any order, either alone) as booleans; anything else exits with the usage. */
+  private static List<Boolean> onOff(String list) {
+    List<Boolean> out = new ArrayList<>();
+    for (String v : list.split(",")) {
+      switch (v.trim()) {
+        case "on" -> out.add(true);
+        case "off" -> out.add(false);
+        default -> {
+          System.err.println("--recompute takes off, on or off,on, but found " + list + "\n" + USAGE);
+          System.exit(2);
+        }
+      }
+    }
+    return out;
   }
 
   /** Runs one MemoryRun in a new JVM with this JVM's flags and classpath; returns its result pairs. */
