@@ -28,6 +28,8 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.driver.train.DataParallelTrainer;
@@ -176,13 +178,15 @@ class GptTrainerTest {
     assertEquals(6, milestones, "one milestone per step for a 6-step run: " + descriptions);
   }
 
-  @Test
-  void twoRanksWithBatchBMatchOneRankWithBatch2B() throws Exception {
+  @ParameterizedTest(name = "dropout {0}")
+  @ValueSource(doubles = {0.0, 0.1})
+  void twoRanksWithBatchBMatchOneRankWithBatch2B(double dropout) throws Exception {
     // The data order is global: at step k both runs use rows 4k..4k+3 of the one order, rank r of
-    // the 2-rank run rows {4k + 2r, 4k + 2r + 1}.
+    // the 2-rank run rows {4k + 2r, 4k + 2r + 1}. Dropout masks are keyed by the global row index
+    // and the step, so they follow a row to whichever rank trains it.
     List<int[]> ordered = sequences(0, 40);
-    TrainConfig two = config("dp2", 2, 2, 5).with("shuffle", false);
-    TrainConfig one = config("dp1", 1, 4, 5).with("shuffle", false);
+    TrainConfig two = config("dp2-" + dropout, 2, 2, 5).with("shuffle", false).with("dropout", dropout);
+    TrainConfig one = config("dp1-" + dropout, 1, 4, 5).with("shuffle", false).with("dropout", dropout);
     float[] a = train(two, ordered, sequences(500, 4)).weights();
     float[] b = train(one, ordered, sequences(500, 4)).weights();
     double diff = 0;
