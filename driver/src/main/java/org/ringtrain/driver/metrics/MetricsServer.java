@@ -209,7 +209,34 @@ public final class MetricsServer implements AutoCloseable {
       pending.remove(connection);
       if (current == connection) {
         current = null;
+        state.notifyAll();
       }
+    }
+  }
+
+  /**
+   * Waits until the current rank 0 has closed its channel and every event it sent has reached the
+   * sinks, or {@code max} has passed; returns whether it drained. Call it once the ranks' tasks
+   * have returned: rank 0 flushes and closes its channel before its task ends, so the events are
+   * then on their way and only the reading remains. Without it, {@link #close()} can drop the
+   * last events of a run that a loaded machine had not read yet.
+   */
+  public boolean awaitDrained(Duration max) {
+    long deadline = System.nanoTime() + max.toNanos();
+    synchronized (state) {
+      while (current != null) {
+        long left = deadline - System.nanoTime();
+        if (left <= 0) {
+          return false;
+        }
+        try {
+          TimeUnit.NANOSECONDS.timedWait(state, left);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          return false;
+        }
+      }
+      return true;
     }
   }
 

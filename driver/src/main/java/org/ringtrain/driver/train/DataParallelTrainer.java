@@ -10,6 +10,7 @@
 package org.ringtrain.driver.train;
 
 import java.io.IOException;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
@@ -47,6 +48,8 @@ import scala.reflect.ClassTag$;
  */
 public final class DataParallelTrainer {
   private static final Logger LOG = LoggerFactory.getLogger(DataParallelTrainer.class);
+  /** How long fit waits, once the ranks are done, for rank 0's last metrics events to be read. */
+  private static final Duration METRICS_DRAIN = Duration.ofSeconds(30);
 
   private final LoopConfig config;
   private final FaultPlan fault;
@@ -145,6 +148,10 @@ public final class DataParallelTrainer {
         List<RankResult> results = JavaRDD.fromRDD(perRank.rdd().barrier()
             .mapPartitions(task, false, ClassTag$.MODULE$.apply(RankResult.class)),
             ClassTag$.MODULE$.apply(RankResult.class)).repartition(1).collect();
+        if (!metrics.awaitDrained(METRICS_DRAIN)) {
+          LOG.warn("rank 0's metrics channel did not close within {} s of the ranks' end; the last metrics events"
+              + " of the run may be missing from the log", METRICS_DRAIN.toSeconds());
+        }
         List<String> checkpoints = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(),
             config.checkpoints().keepCheckpoints()).list();
         // Diverged ranks end their tasks normally, so that Spark does not retry what would diverge again.

@@ -4,7 +4,8 @@
 // protocol version are refused, and nothing they send reaches a sink. Availability: silent,
 // dripping and many strangers, a rank 0 killed with its socket open, a zombie rank 0 still
 // streaming and an idle rank 0 never keep a retry's rank 0 out, and a superseded connection
-// delivers nothing after the switch. Not a test of the sinks (MetricsLog, TensorBoardWriter).
+// delivers nothing after the switch; a slow reader still gets every event of a closed rank 0 when
+// the driver waits for the channel to drain. Not a test of the sinks (MetricsLog, TensorBoardWriter).
 // Why over 300 lines: one fault per test, all against the same real server and raw-socket peer fixtures.
 package org.ringtrain.driver.metrics;
 
@@ -19,6 +20,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Collections;
 import java.util.List;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.LinkedBlockingQueue;
@@ -67,6 +69,32 @@ class MetricsServerTest {
       assertEquals("step", e.event());
       assertEquals(step, e.number("step"), "events arrive in the order rank 0 sent them");
       assertEquals(5.0 - step * 0.125, e.number("loss"));
+    }
+  }
+
+  @Test
+  void awaitDrainedLetsASlowSinkReceiveEveryEventSentBeforeRankZeroClosed() throws Exception {
+    List<MetricsEvent> slow = Collections.synchronizedList(new ArrayList<>());
+    server.addSink(e -> {
+      sleepQuietly(10); // a loaded driver: the channel is read more slowly than rank 0 writes
+      slow.add(e);
+    });
+    try (MetricsClient client = new MetricsClient(HOST, server.port(), secret, 0)) {
+      for (int step = 0; step < 100; step++) {
+        client.send(MetricsEvent.of("step").with("step", step));
+      }
+    } // rank 0's task ends here: flushed and closed, most events still unread by the driver
+    assertTrue(slow.size() < 100, "the sink is still behind when rank 0 has closed: " + slow.size());
+    assertTrue(server.awaitDrained(Duration.ofSeconds(20)), "the channel drains once rank 0 has closed it");
+    server.close();
+    assertEquals(100, slow.size(), "every event rank 0 sent reached the sink before the server closed");
+  }
+
+  private static void sleepQuietly(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
