@@ -20,7 +20,6 @@ import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -33,6 +32,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.driver.train.DataParallelTrainer;
+import org.ringtrain.driver.train.LocalSpark;
 import org.ringtrain.driver.train.ModelRecipe;
 import org.ringtrain.driver.train.RankResult;
 import org.ringtrain.driver.train.TrainingResult;
@@ -49,12 +49,7 @@ class GptTrainerTest {
 
   @BeforeAll
   static void startSpark() {
-    sc = new JavaSparkContext(new SparkConf().setMaster("local[2,4]").setAppName("GptTrainerTest")
-        .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
-        .set("spark.ui.enabled", "false")
-        .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .set("spark.kryo.registrator", "org.ringtrain.driver.serde.RingtrainKryoRegistrator")
-        .set("spark.kryo.registrationRequired", "true"));
+    sc = LocalSpark.start("local[2,4]", "GptTrainerTest");
   }
 
   @AfterAll

@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -59,12 +58,7 @@ class DataParallelTrainerTest {
 
   @BeforeAll
   static void startSpark() {
-    sc = new JavaSparkContext(new SparkConf().setMaster("local[4,4]").setAppName("DataParallelTrainerTest")
-        .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
-        .set("spark.ui.enabled", "false")
-        .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .set("spark.kryo.registrator", "org.ringtrain.driver.serde.RingtrainKryoRegistrator")
-        .set("spark.kryo.registrationRequired", "true"));
+    sc = LocalSpark.start("local[4,4]", "DataParallelTrainerTest");
   }
 
   @AfterAll

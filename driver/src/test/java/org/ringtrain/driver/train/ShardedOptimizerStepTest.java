@@ -21,7 +21,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
@@ -52,12 +51,7 @@ class ShardedOptimizerStepTest {
 
   @BeforeAll
   static void startSpark() {
-    sc = new JavaSparkContext(new SparkConf().setMaster("local[4]").setAppName("ShardedOptimizerStepTest")
-        .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
-        .set("spark.ui.enabled", "false")
-        .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
-        .set("spark.kryo.registrator", "org.ringtrain.driver.serde.RingtrainKryoRegistrator")
-        .set("spark.kryo.registrationRequired", "true"));
+    sc = LocalSpark.start("local[4]", "ShardedOptimizerStepTest");
   }
 
   @AfterAll
