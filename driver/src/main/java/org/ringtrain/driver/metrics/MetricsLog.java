@@ -36,6 +36,9 @@ public final class MetricsLog implements MetricsSink, AutoCloseable {
       try {
         stream = fs.append(path);
       } catch (UnsupportedOperationException | IOException e) {
+        // Not every file system appends: object stores such as s3a throw
+        // UnsupportedOperationException, others refuse with an IOException. Losing the earlier
+        // lines is not an option, so this run's log goes beside the old one.
         Path next = new Path(path.getParent(), path.getName() + "." + System.currentTimeMillis());
         LOG.warn("cannot append to {} ({}); writing {} instead", path, e.getMessage(), next);
         stream = fs.create(next, false);
