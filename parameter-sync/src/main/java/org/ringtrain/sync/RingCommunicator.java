@@ -213,6 +213,11 @@ public final class RingCommunicator implements AutoCloseable {
     return submit("allgather", () -> half(buffer, offset, count, ReduceOp.SUM, RingAllReduce.Phase.ALL_GATHER));
   }
 
+  /** {@link #allGatherAsync}, waiting for it: every rank's owned chunk of the region reaches every rank. */
+  public void allGather(ByteBuffer buffer, int offset, int count) throws RingException {
+    await(allGatherAsync(buffer, offset, count));
+  }
+
   /** In-place broadcast of {@code count} floats at float index {@code offset} from {@code root}. Always exact float32. */
   public void broadcast(ByteBuffer buffer, int offset, int count, int root) throws RingException {
     requireRegion(buffer, offset, count);

@@ -16,7 +16,6 @@ import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
-import java.util.concurrent.ExecutionException;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
@@ -77,10 +76,10 @@ final class ShardedOptimizerStep implements AutoCloseable {
       sumOfSquares += GradientClipping.sumOfSquares(g);
     }
     double norm = Math.sqrt(sumOverRanks(sumOfSquares));
-    if (gradClip > 0 && Double.isFinite(norm) && norm > gradClip) {
-      double factor = gradClip / (norm + GradientClipping.EPSILON);
+    double scale = gradClip > 0 ? GradientClipping.clipScale(norm, gradClip) : 1.0;
+    if (scale != 1.0) {
       for (int i = 0; i < owned.count(); i++) {
-        grads.get(NDArrayIndex.interval(owned.start(i), owned.end(i))).muli(factor);
+        grads.get(NDArrayIndex.interval(owned.start(i), owned.end(i))).muli(scale);
       }
     }
     return norm;
@@ -133,17 +132,7 @@ final class ShardedOptimizerStep implements AutoCloseable {
   private double sumOverRanks(double mine) throws RingException {
     int n = ring.worldSize();
     partials.putLong(ring.ownedRange(2 * n).start() * Float.BYTES, Double.doubleToRawLongBits(mine));
-    try {
-      ring.allGatherAsync(partials, 0, 2 * n).get();
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while summing the gradient norm over the ranks", e);
-    } catch (ExecutionException e) {
-      if (e.getCause() instanceof RingException re) {
-        throw re;
-      }
-      throw new IllegalStateException(e.getCause());
-    }
+    ring.allGather(partials, 0, 2 * n);
     double sum = 0;
     for (int r = 0; r < n; r++) {
       sum += Double.longBitsToDouble(partials.getLong(RingCommunicator.ownedRange(r, n, 2 * n).start() * Float.BYTES));

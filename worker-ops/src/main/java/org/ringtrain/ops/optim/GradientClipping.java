@@ -47,10 +47,21 @@ public final class GradientClipping {
           + "; to disable clipping, do not call clipGlobalNorm");
     }
     double norm = globalNorm(grads);
-    if (Double.isFinite(norm) && norm > maxNorm) {
-      grads.muli(maxNorm / (norm + EPSILON));
+    double scale = clipScale(norm, maxNorm);
+    if (scale != 1.0) {
+      grads.muli(scale);
     }
     return norm;
+  }
+
+  /**
+   * What gradients of global norm {@code norm} are multiplied by to clip them to {@code maxNorm}:
+   * {@code maxNorm / (norm + EPSILON)} when the norm is finite and above the limit, else 1 (a
+   * non-finite norm is left for the caller's non-finite check). For callers that hold the
+   * gradients in pieces, such as a sharded optimizer that clips only the ranges it owns.
+   */
+  public static double clipScale(double norm, double maxNorm) {
+    return Double.isFinite(norm) && norm > maxNorm ? maxNorm / (norm + EPSILON) : 1.0;
   }
 
   /**
