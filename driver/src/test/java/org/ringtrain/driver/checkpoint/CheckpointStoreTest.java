@@ -3,6 +3,9 @@
  * trip, retention, fallback past corrupt, truncated and partial checkpoints with a WARN each,
  * leftover temporary directories, refusal of what cannot be used, and checkWritable. It does not
  * start Spark or test other file systems.
+ *
+ * Why over 300 lines: one store, one concept - each fault the store must survive is one short
+ * test against the same temporary directory and the same write/corrupt helpers.
  */
 package org.ringtrain.driver.checkpoint;
 
