@@ -1,32 +1,33 @@
 /*
- * Generator: autoregressive decoding of a GptModel with a KV cache, one token per sequence per
- * step, with greedy, temperature or top-k sampling. It does not train and does not tokenize text.
+ * Generator: autoregressive decoding of a GPT with a KV cache, one token per sequence per step,
+ * with greedy, temperature or top-k sampling, and the loss of whole sequences decoded that way. It
+ * runs on any GptWeights (a GptModel's float32 parameters, or an int8 quantised model). It does
+ * not train and does not tokenize text.
  */
 package org.ringtrain.ops.gpt;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import java.nio.ByteOrder;
+import java.nio.FloatBuffer;
 import org.ringtrain.ops.layers.CachedAttention;
-import org.ringtrain.ops.layers.Encoder;
 import org.ringtrain.ops.layers.Gelu;
 import org.ringtrain.ops.layers.LayerNorm;
-import org.ringtrain.ops.layers.Linear;
 import org.ringtrain.ops.layers.Residual;
-import org.ringtrain.ops.layers.TiedLmHead;
-import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.SplitMix64;
 import org.ringtrain.ops.transformer.BlockTensors;
 
 /**
- * Runs the model's layers on [B, C] rows for one new position at a time, reading the model's
- * current parameters. {@link #step} gives the same logits as a full forward over the whole prefix
+ * Runs the model's layers on [B, C] rows for one new position at a time, reading the weights at
+ * each step (a GptModel's current parameters, through {@link FloatGptWeights}). {@link #step} gives the same logits as a full forward over the whole prefix
  * (up to float rounding) at a cost linear, not quadratic, in the prefix length.
  */
 public final class Generator implements AutoCloseable {
 
-  private final GptModel model;
+  private final GptWeights weights;
   private final ModelConfig config;
+  private final String[][] names; // per block: ln_1.weight, ln_1.bias, c_attn, attn c_proj, ln_2.weight, ln_2.bias, c_fc, mlp c_proj
   private final int batch;
   private final KvCache cache;
 
@@ -46,15 +47,32 @@ public final class Generator implements AutoCloseable {
   private final INDArray yh; // [B, NH, 1, HS]
   private final INDArray scores; // [B, NH, 1, maxT]
 
-  /** A generator for {@code batch} sequences decoded in lockstep. */
+  /** A generator for {@code batch} sequences of {@code model} decoded in lockstep, in the model's data type. */
   public Generator(GptModel model, int batch) {
+    this(new FloatGptWeights(model), batch, model.params().dataType());
+  }
+
+  /**
+   * A float32 generator for {@code batch} sequences decoded in lockstep on {@code weights}, which
+   * the caller keeps and closes.
+   */
+  public Generator(GptWeights weights, int batch) {
+    this(weights, batch, DataType.FLOAT);
+  }
+
+  private Generator(GptWeights weights, int batch, DataType type) {
     if (batch <= 0) {
       throw new IllegalArgumentException("batch must be > 0, but found " + batch);
     }
-    this.model = model;
-    this.config = model.config();
+    this.weights = weights;
+    this.config = weights.config();
     this.batch = batch;
-    DataType type = model.params().dataType();
+    this.names = new String[config.layers()][];
+    for (int l = 0; l < config.layers(); l++) {
+      String p = BlockTensors.prefix(l);
+      names[l] = new String[] {p + "ln_1.weight", p + "ln_1.bias", p + "attn.c_attn", p + "attn.c_proj",
+          p + "ln_2.weight", p + "ln_2.bias", p + "mlp.c_fc", p + "mlp.c_proj"};
+    }
     long c = config.dModel();
     long nh = config.heads();
     long hs = config.headSize();
@@ -105,26 +123,24 @@ public final class Generator implements AutoCloseable {
     }
     int pos = cache.advance();
     CachedAttention.openSlot(cache.maskRow, pos);
-    ParameterBuffer p = model.params();
     tokens.data().setData(next);
-    Encoder.forward(x, tokens, p.view("wte.weight"), p.view("wpe.weight"), batch, 1, pos);
-    BlockTensors[] blocks = model.blocks();
+    weights.embed(x, tokens, batch, pos);
     for (int l = 0; l < config.layers(); l++) {
-      BlockTensors w = blocks[l];
-      LayerNorm.forward(ln, mean, rstd, x, w.ln1w(), w.ln1b());
-      Linear.forward(qkv, ln, w.qkvW(), w.qkvB());
+      String[] n = names[l];
+      LayerNorm.forward(ln, mean, rstd, x, weights.norm(n[0]), weights.norm(n[1]));
+      weights.linear(qkv, ln, n[2]);
       CachedAttention.forward(atty, cache.keys[l], cache.values[l], qh, scores, yh, qkv, cache.maskRow, pos,
           batch, config.heads());
-      Linear.forward(proj, atty, w.attProjW(), w.attProjB());
+      weights.linear(proj, atty, n[3]);
       Residual.forward(x, x, proj);
-      LayerNorm.forward(ln, mean, rstd, x, w.ln2w(), w.ln2b());
-      Linear.forward(fch, ln, w.fcW(), w.fcB());
+      LayerNorm.forward(ln, mean, rstd, x, weights.norm(n[4]), weights.norm(n[5]));
+      weights.linear(fch, ln, n[6]);
       Gelu.forward(fchGelu, fchSig, fch);
-      Linear.forward(proj, fchGelu, w.fcProjW(), w.fcProjB());
+      weights.linear(proj, fchGelu, n[7]);
       Residual.forward(x, x, proj);
     }
-    LayerNorm.forward(ln, mean, rstd, x, p.view("ln_f.weight"), p.view("ln_f.bias"));
-    TiedLmHead.forward(logits, ln, p.view("wte.weight"));
+    LayerNorm.forward(ln, mean, rstd, x, weights.norm("ln_f.weight"), weights.norm("ln_f.bias"));
+    weights.lmHead(logits, ln);
     return logits;
   }
 
@@ -173,6 +189,55 @@ public final class Generator implements AutoCloseable {
       }
     }
     return out;
+  }
+
+  /**
+   * The summed cross-entropy of {@code batch} sequences decoded position by position from an
+   * empty cache: at each position t the logits after {@code inputs[., t]} score {@code targets[., t]}.
+   * Equal to a full forward's loss times B*T up to float rounding; it runs on any
+   * {@link GptWeights}, so it also evaluates a quantised model. The cache is left full.
+   *
+   * @param inputs  B*T token ids, row-major [B, T]
+   * @param targets B*T target ids in [0, V)
+   * @param seqLen  T, at most the context length
+   * @return the sum over all B*T positions of -log softmax(logits)[target]
+   */
+  public double lossSum(int[] inputs, int[] targets, int seqLen) {
+    if (inputs.length != batch * seqLen || targets.length != inputs.length || seqLen > config.contextLength()) {
+      throw new IllegalArgumentException("lossSum needs " + batch + " x T inputs and targets with T <= "
+          + config.contextLength() + ", but found " + inputs.length + " inputs, " + targets.length
+          + " targets for T " + seqLen + "; cut sequences to the context length");
+    }
+    reset();
+    int v = config.vocabSize();
+    int[] column = new int[batch];
+    float[] row = new float[v];
+    double sum = 0;
+    for (int t = 0; t < seqLen; t++) {
+      for (int b = 0; b < batch; b++) {
+        column[b] = inputs[b * seqLen + t];
+      }
+      FloatBuffer all = step(column).data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
+      for (int b = 0; b < batch; b++) {
+        int target = targets[b * seqLen + t];
+        if (target < 0 || target >= v) {
+          throw new IllegalArgumentException("targets must be in [0, " + v + "), but found " + target
+              + " at sequence " + b + ", position " + t);
+        }
+        all.position(b * v);
+        all.get(row, 0, v);
+        double max = Double.NEGATIVE_INFINITY;
+        for (int i = 0; i < v; i++) {
+          max = Math.max(max, row[i]);
+        }
+        double z = 0;
+        for (int i = 0; i < v; i++) {
+          z += Math.exp(row[i] - max);
+        }
+        sum += max + Math.log(z) - row[target];
+      }
+    }
+    return sum;
   }
 
   @Override

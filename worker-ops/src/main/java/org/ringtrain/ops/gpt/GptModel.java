@@ -161,11 +161,6 @@ public final class GptModel implements TrainableModel {
     return grads;
   }
 
-  /** The per-block parameter views, index = block (for the Generator). */
-  BlockTensors[] blocks() {
-    return trunk.blocks();
-  }
-
   /** Sets every gradient to zero. The only place gradients are reset. */
   @Override
   public void zeroGrad() {

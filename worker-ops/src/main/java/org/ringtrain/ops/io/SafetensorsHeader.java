@@ -13,6 +13,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -33,8 +36,11 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
   /** Key of the metadata object inside the header, fixed by the format. */
   static final String METADATA_KEY = "__metadata__";
 
-  /** The dtype ringtrain writes and reads. */
+  /** The dtype of float32 tensors, the only one of model checkpoints. */
   static final String F32 = "F32";
+
+  /** The dtype of int8 tensors (quantised models). */
+  static final String I8 = "I8";
 
   /**
    * The safetensors library's own limit on the header size (100 MB). A larger length field means a
@@ -67,6 +73,61 @@ record SafetensorsHeader(Map<String, String> metadata, List<Entry> entries) {
     public String toString() {
       return name + " " + dtype + Arrays.toString(shape) + " [" + begin + ", " + end + ")";
     }
+  }
+
+  /**
+   * A header as framed in a file: the header and the length of its JSON, which place the data.
+   *
+   * @param header      the decoded header
+   * @param headerBytes the JSON's length (the file's first 8 bytes)
+   */
+  record Framed(SafetensorsHeader header, long headerBytes) {
+    /** File offset of the data section. */
+    long dataStart() {
+      return Long.BYTES + headerBytes;
+    }
+
+    /** The file size the header implies. */
+    long fileBytes() {
+      return dataStart() + header.dataBytes();
+    }
+  }
+
+  /**
+   * Reads the 8-byte length and the JSON header from {@code in} (positioned at the file's start)
+   * and decodes it, checking the length against {@code size} (-1 when unknown) and the file size
+   * against what the header implies, so that a truncated file fails before any data is read.
+   */
+  static Framed read(InputStream in, long size, String source) throws IOException {
+    byte[] lengthBytes = in.readNBytes(Long.BYTES);
+    if (lengthBytes.length < Long.BYTES) {
+      throw new SafetensorsException(source + " is truncated: expected at least 8 bytes (the header length), found "
+          + lengthBytes.length + "; the file is empty or cut short");
+    }
+    long headerLength = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
+    long room = size < 0 ? MAX_HEADER_BYTES : Math.min(size - Long.BYTES, MAX_HEADER_BYTES);
+    // An unsigned length beyond Long.MAX_VALUE reads as negative: as absurd as one beyond the file.
+    if (headerLength < 2 || headerLength > room) {
+      throw new SafetensorsException(source + ": header length " + Long.toUnsignedString(headerLength)
+          + " is absurd: it must be between 2 and " + room + " bytes ("
+          + (size < 0 ? "the safetensors limit" : "the file has " + size + " bytes")
+          + "); the file is corrupt or not safetensors");
+    }
+    // readNBytes grows its result as bytes arrive, so a short stream cannot make it allocate headerLength.
+    byte[] json = in.readNBytes((int) headerLength);
+    if (json.length < headerLength) {
+      throw new SafetensorsException(source + " is truncated: expected a header of " + headerLength
+          + " bytes, found " + json.length + "; the file was cut short, use an earlier copy");
+    }
+    Framed framed = new Framed(decode(json, source), headerLength);
+    long expectedSize = framed.fileBytes();
+    if (size >= 0 && size != expectedSize) {
+      throw new SafetensorsException(source + (size < expectedSize ? " is truncated" : " has trailing bytes")
+          + ": expected " + expectedSize + " bytes (8 + header " + headerLength + " + data "
+          + framed.header().dataBytes() + "), found " + size
+          + (size < expectedSize ? "; the file was cut short, use an earlier copy" : "; the file is corrupt"));
+    }
+    return framed;
   }
 
   /** Bytes of the data section: the end offset of the last tensor, 0 if there is none. */

@@ -11,8 +11,6 @@ import java.io.BufferedInputStream;
 import java.io.EOFException;
 import java.io.IOException;
 import java.io.InputStream;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -94,37 +92,11 @@ public final class SafetensorsReader {
 
   private Map<String, String> read(InputStream in, long size, INDArray flat, String source) throws IOException {
     FlatBufferIo.checkFlat("flat parameter buffer", flat, layout.totalElements());
-    byte[] lengthBytes = in.readNBytes(Long.BYTES);
-    if (lengthBytes.length < Long.BYTES) {
-      throw new SafetensorsException(source + " is truncated: expected at least 8 bytes (the header length), found "
-          + lengthBytes.length + "; the file is empty or cut short");
-    }
-    long headerLength = ByteBuffer.wrap(lengthBytes).order(ByteOrder.LITTLE_ENDIAN).getLong();
-    long room = size < 0 ? SafetensorsHeader.MAX_HEADER_BYTES : Math.min(size - Long.BYTES,
-        SafetensorsHeader.MAX_HEADER_BYTES);
-    // An unsigned length beyond Long.MAX_VALUE reads as negative: as absurd as one beyond the file.
-    if (headerLength < 2 || headerLength > room) {
-      throw new SafetensorsException(source + ": header length " + Long.toUnsignedString(headerLength)
-          + " is absurd: it must be between 2 and " + room + " bytes ("
-          + (size < 0 ? "the safetensors limit" : "the file has " + size + " bytes")
-          + "); the file is corrupt or not safetensors");
-    }
-    // readNBytes grows its result as bytes arrive, so a short stream cannot make it allocate headerLength.
-    byte[] json = in.readNBytes((int) headerLength);
-    if (json.length < headerLength) {
-      throw new SafetensorsException(source + " is truncated: expected a header of " + headerLength
-          + " bytes, found " + json.length + "; the file was cut short, use an earlier copy");
-    }
-    SafetensorsHeader header = SafetensorsHeader.decode(json, source);
-    long expectedSize = Long.BYTES + headerLength + header.dataBytes();
-    if (size >= 0 && size != expectedSize) {
-      throw new SafetensorsException(source + (size < expectedSize ? " is truncated" : " has trailing bytes")
-          + ": expected " + expectedSize + " bytes (8 + header " + headerLength + " + data " + header.dataBytes()
-          + "), found " + size + (size < expectedSize ? "; the file was cut short, use an earlier copy"
-          : "; the file is corrupt"));
-    }
+    SafetensorsHeader.Framed framed = SafetensorsHeader.read(in, size, source);
+    SafetensorsHeader header = framed.header();
+    long expectedSize = framed.fileBytes();
     checkAgainstLayout(header, source);
-    readData(in, header, flat, source, Long.BYTES + headerLength, expectedSize);
+    readData(in, header, flat, source, framed.dataStart(), expectedSize);
     if (in.read() >= 0) {
       throw new SafetensorsException(source + " has trailing bytes after the last tensor: expected "
           + expectedSize + " bytes in total; the file is corrupt");
@@ -158,6 +130,13 @@ public final class SafetensorsReader {
     }
     for (TensorSpec t : layout.tensors()) {
       SafetensorsHeader.Entry e = byName.get(t.name());
+      if (SafetensorsHeader.I8.equals(e.dtype()) || header.metadata().containsKey(TensorFile.QUANTIZATION_KEY)) {
+        throw new SafetensorsException(source + " is an int8 quantised model (scheme '"
+            + header.metadata().getOrDefault(TensorFile.QUANTIZATION_KEY, "unknown") + "'; tensor '" + t.name()
+            + "' has dtype " + e.dtype() + "), expected float32 weights: a quantised model serves inference only"
+            + " (generate/evaluate --weights) and cannot be trained from; resume or initialise from the float32"
+            + " checkpoint it was quantised from");
+      }
       if (!SafetensorsHeader.F32.equals(e.dtype())) {
         throw new SafetensorsException(source + ": tensor '" + t.name() + "' has dtype " + e.dtype()
             + ", expected " + SafetensorsHeader.F32 + "; convert the file to float32 first (in Python: "
