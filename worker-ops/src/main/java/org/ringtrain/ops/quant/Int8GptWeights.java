@@ -53,7 +53,8 @@ public final class Int8GptWeights implements GptWeights {
     Map<String, Int8Matrix> matrices = new LinkedHashMap<>();
     Map<String, float[]> floats = new LinkedHashMap<>();
     for (TensorSpec t : GptModel.layout(config).tensors()) {
-      float[] w = params.view(t.name()).toFloatVector();
+      INDArray view = params.view(t.name());
+      float[] w = view.reshape(view.length()).toFloatVector();
       Int8Matrix.Axis axis = Int8ModelFile.axisOf(t.name(), embeddings);
       if (axis == null) {
         floats.put(t.name(), w);
