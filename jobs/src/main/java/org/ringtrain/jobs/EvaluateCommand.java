@@ -8,8 +8,8 @@ import org.ringtrain.driver.data.DatasetSpec;
 import org.ringtrain.driver.data.TrainingData;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.gpt.GptEvaluator;
+import org.ringtrain.driver.gpt.InferenceGpt;
 import org.ringtrain.driver.gpt.TrainConfig;
-import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.driver.gpt.TrainingPreflight;
 import org.ringtrain.driver.launch.SparkJob;
 import org.ringtrain.driver.launch.SparkJobConf;
@@ -23,12 +23,16 @@ import picocli.CommandLine.Option;
     description = "Loss and perplexity of the newest checkpoint of a run on a dataset.",
     footer = {"", "Examples:",
         "  ringtrain evaluate --checkpoint-dir target/runs/moby --input data/moby-dick.txt",
-        "  ringtrain evaluate --checkpoint-dir hdfs:///runs/r1 --input 'hdfs:///corpora/test/*.txt' --partitions 16"})
+        "  ringtrain evaluate --checkpoint-dir hdfs:///runs/r1 --input 'hdfs:///corpora/test/*.txt' --partitions 16",
+        "  ringtrain evaluate --weights target/moby-int8.safetensors --input data/moby-dick.txt # int8 (ringtrain quantize)"})
 final class EvaluateCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateCommand.class);
 
-  @Option(names = "--checkpoint-dir", required = true, description = "a run's checkpoint directory")
+  @Option(names = "--checkpoint-dir", description = "a run's checkpoint directory")
   String checkpointDir;
+
+  @Option(names = "--weights", description = "a model file instead of a checkpoint: an int8 model from `ringtrain quantize`")
+  String weights;
 
   @Option(names = "--input", required = true, description = "dataset: file, directory or glob")
   String input;
@@ -54,13 +58,13 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     SparkJobConf spark = SparkJobConf.of("ringtrain evaluate", partitions);
     HadoopSettings hadoop = spark.hadoopSettings();
-    TrainedGpt model = TrainedGpt.load(checkpointDir, hadoop);
+    InferenceGpt model = ModelSource.load(checkpointDir, weights, hadoop);
     TrainConfig cfg = model.config().with("input", input).with("format", format);
     TrainingPreflight.checkInput(cfg, hadoop);
     try (SparkJob job = spark.start()) {
       TrainingData data = CorpusLoader.load(job, new DatasetSpec(input, cfg.format(), model.tokenizer().id(), cfg.contextLength(), 0.0, partitions));
       GptEvaluator.Evaluation e = GptEvaluator.evaluate(job, model, data, batch);
-      LOG.info("checkpoint step {} on {}: loss {} perplexity {} over {} sequences ({} tokens)", model.step(),
+      LOG.info("{} (step {}) on {}: loss {} perplexity {} over {} sequences ({} tokens)", model.source(), model.step(),
           input, String.format("%.4f", e.loss()), String.format("%.3f", e.perplexity()), e.sequences(), e.tokens());
       System.out.printf("loss %.4f%nperplexity %.3f%n", e.loss(), e.perplexity());
       return 0;

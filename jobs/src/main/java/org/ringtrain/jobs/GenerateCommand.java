@@ -3,7 +3,8 @@
 package org.ringtrain.jobs;
 
 import java.util.concurrent.Callable;
-import org.ringtrain.driver.gpt.TrainedGpt;
+import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.gpt.InferenceGpt;
 import org.ringtrain.driver.launch.SparkJobConf;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -13,13 +14,17 @@ import picocli.CommandLine.Option;
     description = "Continue a prompt with the model in a checkpoint directory.",
     footer = {"", "Examples:",
         "  ringtrain generate --checkpoint-dir target/runs/moby --prompt 'Call me Ishmael' --tokens 300",
-        "  ringtrain generate --checkpoint-dir hdfs:///runs/r1 --prompt 'The sea' --temperature 0 # greedy"})
+        "  ringtrain generate --checkpoint-dir hdfs:///runs/r1 --prompt 'The sea' --temperature 0 # greedy",
+        "  ringtrain generate --weights target/moby-int8.safetensors --prompt 'Call me Ishmael' # int8 (ringtrain quantize)"})
 final class GenerateCommand implements Callable<Integer> {
   /** Most tokens one run generates: 1,000,000 (the output and its token ids are held in memory). */
   static final int MAX_TOKENS = 1_000_000;
 
-  @Option(names = "--checkpoint-dir", required = true, description = "a run's checkpoint directory")
+  @Option(names = "--checkpoint-dir", description = "a run's checkpoint directory")
   String checkpointDir;
+
+  @Option(names = "--weights", description = "a model file instead of a checkpoint: an int8 model from `ringtrain quantize`")
+  String weights;
 
   @Option(names = "--prompt", defaultValue = "\n", description = "text to continue")
   String prompt;
@@ -43,7 +48,8 @@ final class GenerateCommand implements Callable<Integer> {
           + "; generate a long text in several runs, each continuing the last one's output");
     }
     // The Hadoop settings spark-submit would give a job (spark.hadoop.*); no Spark starts.
-    TrainedGpt model = TrainedGpt.load(checkpointDir, SparkJobConf.of("ringtrain generate", 1).hadoopSettings());
+    HadoopSettings hadoop = SparkJobConf.of("ringtrain generate", 1).hadoopSettings();
+    InferenceGpt model = ModelSource.load(checkpointDir, weights, hadoop);
     // The generated text is this command's output.
     System.out.println(model.generate(prompt, tokens, temperature, topK, seed));
     return 0;

@@ -10,14 +10,10 @@ import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.nd4j.linalg.api.buffer.DataType;
-import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.driver.data.TrainingData;
 import org.ringtrain.driver.launch.SparkJob;
-import org.ringtrain.ops.gpt.GptModel;
-import org.ringtrain.ops.gpt.ModelConfig;
 
-/** Evaluates a {@link TrainedGpt} on sequences of {@code contextLength + 1} tokens. */
+/** Evaluates an {@link InferenceGpt} (float32 or int8) on sequences of {@code contextLength + 1} tokens. */
 public final class GptEvaluator {
 
   /**
@@ -38,21 +34,22 @@ public final class GptEvaluator {
    * Evaluates on every training sequence of {@code data} (load it with validation fraction 0 to
    * evaluate the whole dataset), in the Spark application of a job.
    */
-  public static Evaluation evaluate(SparkJob job, TrainedGpt model, TrainingData data, int batch) {
+  public static Evaluation evaluate(SparkJob job, InferenceGpt model, TrainingData data, int batch) {
     return evaluate(job.sparkContext(), model, data.train(), batch);
   }
 
-  /** Evaluates in batches of {@code batch} sequences per forward pass. */
-  public static Evaluation evaluate(JavaSparkContext sc, TrainedGpt model, JavaRDD<int[]> sequences, int batch) {
+  /**
+   * Evaluates in batches of {@code batch} sequences per forward pass: a float32 checkpoint by full
+   * forward passes, an int8 model by decoding each batch position by position (its matmuls run on
+   * int8 weights).
+   */
+  public static Evaluation evaluate(JavaSparkContext sc, InferenceGpt model, JavaRDD<int[]> sequences, int batch) {
     if (batch < 1) {
       throw new IllegalArgumentException("batch must be at least 1, but found " + batch);
     }
-    ModelConfig mc = model.modelConfig();
-    float[] weights;
-    try (GptModel m = model.newModel()) {
-      weights = m.params().flat().toFloatVector();
-    }
-    Broadcast<float[]> shared = sc.broadcast(weights);
+    SequenceScorer.Factory factory = model.scorer();
+    SequenceScorer.Opener opener = factory.opener();
+    Broadcast<Object> shared = sc.broadcast((Object) factory.payload());
     try {
       double[] totals = sequences.mapPartitions(part -> {
         List<int[]> rows = new ArrayList<>();
@@ -62,8 +59,7 @@ public final class GptEvaluator {
           return List.of(sum).iterator();
         }
         int t = rows.get(0).length - 1;
-        try (GptModel m = new GptModel(mc, DataType.FLOAT)) {
-          m.params().flat().assign(Nd4j.createFromArray(shared.value()));
+        try (SequenceScorer scorer = opener.open(shared.value())) {
           for (int from = 0; from < rows.size(); from += batch) {
             int b = Math.min(batch, rows.size() - from);
             int[] in = new int[b * t];
@@ -73,7 +69,7 @@ public final class GptEvaluator {
               System.arraycopy(seq, 0, in, i * t, t);
               System.arraycopy(seq, 1, tg, i * t, t);
             }
-            sum[0] += m.forward(in, tg, b, t) * b * t;
+            sum[0] += scorer.lossSum(in, tg, b, t);
             sum[1] += (double) b * t;
             sum[2] += b;
           }

@@ -6,7 +6,6 @@
 package org.ringtrain.driver.gpt;
 
 import java.io.IOException;
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.driver.checkpoint.Checkpoint;
@@ -15,10 +14,9 @@ import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.tokenize.Tokenizer;
 import org.ringtrain.driver.train.TrainingResult;
-import org.ringtrain.ops.gpt.Generator;
+import org.ringtrain.ops.gpt.FloatGptWeights;
 import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.gpt.ModelConfig;
-import org.ringtrain.ops.gpt.Sampling;
 import org.ringtrain.ops.param.ParameterLayout;
 
 /**
@@ -26,7 +24,7 @@ import org.ringtrain.ops.param.ParameterLayout;
  * the checkpoint they come from. {@link GptTrainer#fit} returns one with the run's
  * {@link #summary()}; {@link #load} reads one from a directory.
  */
-public final class TrainedGpt {
+public final class TrainedGpt implements InferenceGpt {
   private final TrainConfig config;
   private final Tokenizer tokenizer;
   private final ModelConfig modelConfig;
@@ -94,21 +92,25 @@ public final class TrainedGpt {
   }
 
   /** The configuration the model was trained with. */
+  @Override
   public TrainConfig config() {
     return config;
   }
 
   /** The model's shape. */
+  @Override
   public ModelConfig modelConfig() {
     return modelConfig;
   }
 
   /** The tokenizer. */
+  @Override
   public Tokenizer tokenizer() {
     return tokenizer;
   }
 
   /** The step of the checkpoint these weights come from. */
+  @Override
   public long step() {
     return step;
   }
@@ -125,33 +127,35 @@ public final class TrainedGpt {
     return model;
   }
 
-  /**
-   * Continues {@code prompt} by {@code tokens} tokens. Past the context length the model sees the most
-   * recent half-context of text (a sliding window).
-   *
-   * @param temperature sampling temperature; 0 = greedy
-   * @param topK        keep the K most likely tokens; 0 = all
-   */
+  @Override
   public String generate(String prompt, int tokens, double temperature, int topK, long seed) {
-    int ctx = modelConfig.contextLength();
-    int[] text = tokenizer.encode(prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    if (text.length == 0) {
-      text = new int[] {0};
+    try (GptModel model = newModel()) {
+      return GptText.generate(tokenizer, new FloatGptWeights(model), prompt, tokens, temperature, topK, seed);
     }
-    Sampling sampling = temperature <= 0 ? Sampling.greedy() : new Sampling(temperature, topK);
-    int[] out = Arrays.copyOf(text, text.length + tokens);
-    int length = text.length;
-    try (GptModel model = newModel(); Generator generator = new Generator(model, 1)) {
-      long chunkSeed = seed;
-      while (length < out.length) {
-        int window = Math.min(length, Math.max(1, ctx / 2));
-        int[] context = Arrays.copyOfRange(out, length - window, length);
-        int chunk = Math.min(out.length - length, ctx - window);
-        int[] next = generator.generate(new int[][] {context}, chunk, sampling, chunkSeed++)[0];
-        System.arraycopy(next, 0, out, length, chunk);
-        length += chunk;
-      }
-    }
-    return tokenizer.decode(out);
+  }
+
+  @Override
+  public String source() {
+    return checkpoint;
+  }
+
+  @Override
+  public SequenceScorer.Factory scorer() {
+    ModelConfig mc = modelConfig;
+    return new SequenceScorer.Factory(weights, payload -> {
+      GptModel m = new GptModel(mc, DataType.FLOAT);
+      m.params().flat().assign(Nd4j.createFromArray((float[]) payload));
+      return new SequenceScorer() {
+        @Override
+        public double lossSum(int[] inputs, int[] targets, int batch, int seqLen) {
+          return m.forward(inputs, targets, batch, seqLen) * batch * seqLen;
+        }
+
+        @Override
+        public void close() {
+          m.close();
+        }
+      };
+    });
   }
 }

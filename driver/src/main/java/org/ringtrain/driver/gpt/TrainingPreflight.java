@@ -65,6 +65,7 @@ public final class TrainingPreflight {
     checkSplit(cfg, hadoop);
     checkRingTimeout(cfg);
     try {
+      QuantizedGpt.refuseTraining(cfg.loop().checkpoints().checkpointDir(), hadoop);
       GptTrainer.checkCheckpointDir(cfg, hadoop);
     } catch (IOException e) {
       throw new IllegalArgumentException("checkpointDir " + cfg.loop().checkpoints().checkpointDir() + " is not usable: "
