@@ -37,10 +37,15 @@ public final class Int8GptWeights implements GptWeights {
 
   /** Weights from checked parts (see {@link Int8ModelFile#weights}); the maps are kept, not copied. */
   Int8GptWeights(ModelConfig config, Map<String, Int8Matrix> matrices, Map<String, float[]> floats) {
+    this(config, matrices, floats, Int8Matmul.Path.VECTOR);
+  }
+
+  private Int8GptWeights(ModelConfig config, Map<String, Int8Matrix> matrices, Map<String, float[]> floats,
+      Int8Matmul.Path path) {
     this.config = config;
     this.matrices = matrices;
     this.floats = floats;
-    this.matmul = new Int8Matmul(Int8Matmul.Path.VECTOR);
+    this.matmul = new Int8Matmul(path);
     this.row = new float[config.dModel()];
   }
 
@@ -63,6 +68,14 @@ public final class Int8GptWeights implements GptWeights {
       }
     }
     return new Int8GptWeights(config, matrices, floats);
+  }
+
+  /**
+   * The same weights (shared, not copied) with their linear layers multiplied on {@code path}
+   * (default {@link Int8Matmul.Path#VECTOR}); for the benchmark that compares the paths.
+   */
+  public Int8GptWeights withPath(Int8Matmul.Path path) {
+    return new Int8GptWeights(config, matrices, floats, path);
   }
 
   /** The int8 matrix of a quantised tensor, or null if {@code name} is kept float32. */
