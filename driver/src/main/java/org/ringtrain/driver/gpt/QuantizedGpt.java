@@ -243,23 +243,28 @@ public final class QuantizedGpt implements InferenceGpt {
   public SequenceScorer.Factory scorer() {
     ModelConfig mc = modelConfig;
     String source = path;
-    return new SequenceScorer.Factory(file, payload -> {
-      byte[] bytes = (byte[]) payload;
-      Int8GptWeights w = Int8ModelFile.weights(mc, Int8ModelFile.read(new ByteArrayInputStream(bytes), bytes.length,
-          source), source);
-      Map<Integer, Generator> byBatch = new HashMap<>(); // the last batch of a partition may be smaller
-      return new SequenceScorer() {
-        @Override
-        public double lossSum(int[] inputs, int[] targets, int batch, int seqLen) {
-          return byBatch.computeIfAbsent(batch, b -> new Generator(w, b)).lossSum(inputs, targets, seqLen);
-        }
+    return new SequenceScorer.Factory(file, payload -> scorer(mc, (byte[]) payload, source));
+  }
 
-        @Override
-        public void close() {
-          byBatch.values().forEach(Generator::close);
-          w.close();
-        }
-      };
-    });
+  /**
+   * Decoding through the KV cache on int8 weights, a Generator per batch size (the last batch of a
+   * partition may be smaller). Static: the opener must not capture this object.
+   */
+  private static SequenceScorer scorer(ModelConfig mc, byte[] bytes, String source) throws IOException {
+    Int8GptWeights w = Int8ModelFile.weights(mc, Int8ModelFile.read(new ByteArrayInputStream(bytes), bytes.length,
+        source), source);
+    Map<Integer, Generator> byBatch = new HashMap<>();
+    return new SequenceScorer() {
+      @Override
+      public double lossSum(int[] inputs, int[] targets, int batch, int seqLen) {
+        return byBatch.computeIfAbsent(batch, b -> new Generator(w, b)).lossSum(inputs, targets, seqLen);
+      }
+
+      @Override
+      public void close() {
+        byBatch.values().forEach(Generator::close);
+        w.close();
+      }
+    };
   }
 }

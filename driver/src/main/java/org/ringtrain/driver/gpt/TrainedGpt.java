@@ -142,20 +142,23 @@ public final class TrainedGpt implements InferenceGpt {
   @Override
   public SequenceScorer.Factory scorer() {
     ModelConfig mc = modelConfig;
-    return new SequenceScorer.Factory(weights, payload -> {
-      GptModel m = new GptModel(mc, DataType.FLOAT);
-      m.params().flat().assign(Nd4j.createFromArray((float[]) payload));
-      return new SequenceScorer() {
-        @Override
-        public double lossSum(int[] inputs, int[] targets, int batch, int seqLen) {
-          return m.forward(inputs, targets, batch, seqLen) * batch * seqLen;
-        }
+    return new SequenceScorer.Factory(weights, payload -> scorer(mc, (float[]) payload));
+  }
 
-        @Override
-        public void close() {
-          m.close();
-        }
-      };
-    });
+  /** Full forward passes of a float32 model (static: the opener must not capture this object). */
+  private static SequenceScorer scorer(ModelConfig mc, float[] weights) {
+    GptModel m = new GptModel(mc, DataType.FLOAT);
+    m.params().flat().assign(Nd4j.createFromArray(weights));
+    return new SequenceScorer() {
+      @Override
+      public double lossSum(int[] inputs, int[] targets, int batch, int seqLen) {
+        return m.forward(inputs, targets, batch, seqLen) * batch * seqLen;
+      }
+
+      @Override
+      public void close() {
+        m.close();
+      }
+    };
   }
 }
