@@ -17,6 +17,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.ringtrain.driver.data.TableInput;
 import org.ringtrain.driver.launch.SparkJob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;

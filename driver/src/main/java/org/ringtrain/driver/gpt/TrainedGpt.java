@@ -6,7 +6,6 @@
 package org.ringtrain.driver.gpt;
 
 import java.io.IOException;
-import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.driver.checkpoint.Checkpoint;
@@ -15,10 +14,8 @@ import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.tokenize.Tokenizer;
 import org.ringtrain.driver.train.TrainingResult;
-import org.ringtrain.ops.gpt.Generator;
 import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.gpt.ModelConfig;
-import org.ringtrain.ops.gpt.Sampling;
 import org.ringtrain.ops.param.ParameterLayout;
 
 /**
@@ -43,6 +40,30 @@ public final class TrainedGpt {
     this.step = ck.state().step();
     this.checkpoint = ck.path();
     this.summary = summary;
+  }
+
+  private TrainedGpt(TrainConfig config, Tokenizer tokenizer, float[] weights, long step, String checkpoint) {
+    this.config = config;
+    this.tokenizer = tokenizer;
+    this.modelConfig = config.modelConfig(tokenizer.vocabSize());
+    this.weights = weights.clone();
+    this.step = step;
+    this.checkpoint = checkpoint;
+    this.summary = null;
+  }
+
+  /**
+   * A model from its parts, as {@link GptTextModel}'s reader restores it.
+   *
+   * @throws IllegalArgumentException when {@code weights} does not hold the model's parameter count
+   */
+  static TrainedGpt restored(TrainConfig config, Tokenizer tokenizer, float[] weights, long step, String checkpoint) {
+    long expected = GptModel.layout(config.modelConfig(tokenizer.vocabSize())).totalElements();
+    if (weights.length != expected) {
+      throw new IllegalArgumentException("the weights hold " + weights.length + " values, but the model of this config"
+          + " and tokenizer " + tokenizer.id() + " has " + expected + " parameters; the weights belong to another model");
+    }
+    return new TrainedGpt(config, tokenizer, weights, step, checkpoint);
   }
 
   /**
@@ -133,25 +154,9 @@ public final class TrainedGpt {
    * @param topK        keep the K most likely tokens; 0 = all
    */
   public String generate(String prompt, int tokens, double temperature, int topK, long seed) {
-    int ctx = modelConfig.contextLength();
-    int[] text = tokenizer.encode(prompt.getBytes(java.nio.charset.StandardCharsets.UTF_8));
-    if (text.length == 0) {
-      text = new int[] {0};
+    try (GptScorer scorer = new GptScorer(modelConfig, tokenizer, weights)) {
+      return tokenizer.decode(scorer.generate(prompt, tokens, temperature, topK, seed));
     }
-    Sampling sampling = temperature <= 0 ? Sampling.greedy() : new Sampling(temperature, topK);
-    int[] out = Arrays.copyOf(text, text.length + tokens);
-    int length = text.length;
-    try (GptModel model = newModel(); Generator generator = new Generator(model, 1)) {
-      long chunkSeed = seed;
-      while (length < out.length) {
-        int window = Math.min(length, Math.max(1, ctx / 2));
-        int[] context = Arrays.copyOfRange(out, length - window, length);
-        int chunk = Math.min(out.length - length, ctx - window);
-        int[] next = generator.generate(new int[][] {context}, chunk, sampling, chunkSeed++)[0];
-        System.arraycopy(next, 0, out, length, chunk);
-        length += chunk;
-      }
-    }
-    return tokenizer.decode(out);
   }
+
 }

@@ -63,6 +63,17 @@ public final class TrainingPreflight {
   public static void check(TrainConfig cfg, String master, HadoopSettings hadoop) {
     checkInput(cfg, hadoop);
     checkSplit(cfg, hadoop);
+    checkRun(cfg, master, hadoop);
+  }
+
+  /**
+   * The checks of {@link #check} that do not read the input: the ring timeout, the checkpoint
+   * directory, the shape of a run to resume, the master's slots and threads. For input that is not
+   * a corpus path (a Dataset: {@link GptEstimator}).
+   *
+   * @throws IllegalArgumentException for the first check that fails, saying what to do
+   */
+  public static void checkRun(TrainConfig cfg, String master, HadoopSettings hadoop) {
     checkRingTimeout(cfg);
     try {
       GptTrainer.checkCheckpointDir(cfg, hadoop);
