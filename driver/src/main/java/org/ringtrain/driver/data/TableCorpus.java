@@ -106,8 +106,19 @@ public final class TableCorpus {
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
       int t = spec.contextLength();
-      List<int[]> heads = tokens.map(a -> Arrays.copyOf(a, Math.min(a.length, t + 1))).collect();
-      long[] counts = tokens.map(a -> (long) a.length).collect().stream().mapToLong(Long::longValue).toArray();
+      // One job: each partition's token count, then its first T+1 tokens (what the one before may borrow).
+      List<int[]> countAndHead = tokens.map(a -> {
+        int[] out = new int[1 + Math.min(a.length, t + 1)];
+        out[0] = a.length;
+        System.arraycopy(a, 0, out, 1, out.length - 1);
+        return out;
+      }).collect();
+      long[] counts = new long[parts];
+      List<int[]> heads = new ArrayList<>(parts);
+      for (int p = 0; p < parts; p++) {
+        counts[p] = countAndHead.get(p)[0];
+        heads.add(Arrays.copyOfRange(countAndHead.get(p), 1, countAndHead.get(p).length));
+      }
       long total = Arrays.stream(counts).sum();
       long sequences = SequencePacker.sequenceCount(total, t);
       long[] firstSeq = new long[parts];

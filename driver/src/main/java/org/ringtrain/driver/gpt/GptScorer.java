@@ -16,9 +16,6 @@ import org.ringtrain.ops.gpt.Sampling;
 /** Scores texts and continues prompts with one model; close it to free the model's memory. */
 final class GptScorer implements AutoCloseable {
 
-  /** Windows of T+1 tokens per forward pass when scoring a long text. */
-  static final int WINDOWS_PER_PASS = 8;
-
   private static final int IGNORED = -1; // GptModel's default ignore index
 
   private final GptModel model;
@@ -58,27 +55,27 @@ final class GptScorer implements AutoCloseable {
     if (n < 2) {
       return new Score(0, 0);
     }
+    // Every pass is one row of T positions, padded past the text's end with ignored targets (causal
+    // attention: padding never reaches the positions before it), so the model's activations are
+    // allocated once for all rows of a partition, whatever their lengths.
+    int[] in = new int[ctx];
+    int[] tg = new int[ctx];
     int whole = n <= ctx ? 0 : (n - 1) / ctx;
     double sum = 0;
-    for (int from = 0; from < whole; from += WINDOWS_PER_PASS) {
-      int b = Math.min(WINDOWS_PER_PASS, whole - from);
-      int[] in = new int[b * ctx];
-      int[] tg = new int[b * ctx];
-      for (int i = 0; i < b; i++) {
-        System.arraycopy(ids, (from + i) * ctx, in, i * ctx, ctx);
-        System.arraycopy(ids, (from + i) * ctx + 1, tg, i * ctx, ctx);
-      }
-      sum -= model.forward(in, tg, b, ctx) * b * ctx;
+    for (int w = 0; w < whole; w++) {
+      System.arraycopy(ids, w * ctx, in, 0, ctx);
+      System.arraycopy(ids, w * ctx + 1, tg, 0, ctx);
+      sum -= model.forward(in, tg, 1, ctx) * ctx;
     }
-    int scored = whole * ctx; // targets 1..scored are scored
-    int left = n - 1 - scored;
+    int left = n - 1 - whole * ctx; // targets after the last whole window
     if (left > 0) {
       int t = Math.min(ctx, n - 1);
       int begin = n - 1 - t;
-      int[] in = Arrays.copyOfRange(ids, begin, begin + t);
-      int[] tg = Arrays.copyOfRange(ids, begin + 1, begin + t + 1);
-      Arrays.fill(tg, 0, t - left, IGNORED); // already scored by the whole windows
-      sum -= model.forward(in, tg, 1, t) * left;
+      Arrays.fill(in, 0);
+      Arrays.fill(tg, IGNORED);
+      System.arraycopy(ids, begin, in, 0, t);
+      System.arraycopy(ids, n - left, tg, t - left, left); // the first t - left targets are already scored
+      sum -= model.forward(in, tg, 1, ctx) * left;
     }
     return new Score(sum, n - 1L);
   }

@@ -112,10 +112,21 @@ class GptEstimatorTest {
   }
 
   @Test
+  void theEstimatorSavesAndLoadsItsParams() throws IOException {
+    GptEstimator estimator = new GptEstimator().setTextCol("body").setTokenizer("gpt2").setSteps(12)
+        .setSettings("{\"warmupSteps\": 3}");
+    estimator.write().save(dir.resolve("estimator").toString());
+    GptEstimator loaded = GptEstimator.load(dir.resolve("estimator").toString());
+    assertEquals(estimator.uid(), loaded.uid());
+    assertEquals(estimator.trainConfig(), loaded.trainConfig());
+    assertEquals(3, loaded.trainConfig().loop().optimizer().warmupSteps());
+  }
+
+  @Test
   void badInputIsRefusedBeforeAnythingIsWritten() {
     Path run = dir.resolve("refused");
     GptEstimator estimator = new GptEstimator().setContextLength(T).setDModel(16).setLayers(1).setHeads(2)
-        .setSteps(2).setCheckpointDir(run.toString());
+        .setSteps(40).setCheckpointDir(run.toString());
     Dataset<Row> withNull = spark.createDataFrame(List.of(RowFactory.create("some text", null),
         RowFactory.create(null, null)), SCHEMA);
     IllegalArgumentException nulls = assertThrows(IllegalArgumentException.class, () -> estimator.fit(withNull));
