@@ -29,9 +29,10 @@ import org.slf4j.LoggerFactory;
  * {@link CorpusLoader#load} gives for one text file whose lines are the rows (each row followed by
  * {@code \n}), at any partitioning of the Dataset.
  *
- * <p>Three passes over the rows: a scan (row counts, nulls, the bytes around each partition's
- * edges), tokenization (each partition's part of the one text; the rows before a partition's first
- * safe cut, usually one, travel through the driver to the partition before it), and the cutting
+ * <p>Two passes over the rows: a scan (row counts, nulls, the bytes around each partition's
+ * edges) and tokenization (each partition's part of the one text; the rows before a partition's
+ * first safe cut, usually one, travel through the driver to the partition before it). Then, over
+ * the persisted tokens, one job for each partition's count and first T+1 tokens, and the cutting
  * into sequences, whose last ones borrow up to T tokens from the next partitions. A partition's
  * tokens are held at once (4 bytes a token): repartition a Dataset whose partitions hold more than
  * a few hundred MB of text.

@@ -125,8 +125,9 @@ public final class GptEstimator extends Estimator<GptTextModel> implements Defau
   }
 
   /**
-   * An estimator whose params hold every setting of {@code config} (its input is not used: the
-   * Dataset given to {@link #fit} is the corpus), as the train job builds it.
+   * An estimator whose params hold every setting of {@code config}, as the train job builds it.
+   * The config's input only names the corpus in the checkpoints' run config: the Dataset given to
+   * {@link #fit} is the corpus.
    */
   public static GptEstimator of(TrainConfig config) {
     return new GptEstimator().setSettings(config.toJson())

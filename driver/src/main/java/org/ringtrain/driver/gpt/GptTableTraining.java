@@ -32,15 +32,18 @@ public final class GptTableTraining {
   }
 
   /**
-   * The checks before Spark starts: the input exists and is not empty, and the checks of
-   * {@link TrainingPreflight#checkRun} (ring timeout, checkpoint directory, resume shape, slots).
+   * The checks before Spark starts that write nothing: the input exists and is not empty, the ring
+   * timeout, the master's slots. The checkpoint directory is checked (and created) by
+   * {@link GptEstimator#fit} once the column and every row passed, so that bad input leaves nothing
+   * behind.
    *
    * @return the input's size in bytes (for the memory estimate)
    * @throws IllegalArgumentException for the first check that fails, saying what to do
    */
   public static long checkBeforeStart(TrainConfig cfg, String master, HadoopSettings hadoop) {
     long bytes = Preflight.requireInput(cfg.input(), hadoop);
-    TrainingPreflight.checkRun(cfg, master, hadoop);
+    TrainingPreflight.checkRingTimeout(cfg);
+    TrainingPreflight.checkSlots(cfg, master);
     return bytes;
   }
 

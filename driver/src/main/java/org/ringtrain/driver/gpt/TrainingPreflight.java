@@ -82,6 +82,17 @@ public final class TrainingPreflight {
           + e.getMessage() + "; choose a directory you can write", e);
     }
     checkResumeShape(cfg, hadoop);
+    checkSlots(cfg, master);
+  }
+
+  /**
+   * A {@code local[N]} master has {@code N >= worldSize} slots, and {@link #checkThreads}. Writes
+   * nothing.
+   *
+   * @param master the Spark master the run will use, or null when not known (no check)
+   * @throws IllegalArgumentException when a check fails, saying what to do
+   */
+  public static void checkSlots(TrainConfig cfg, String master) {
     if (master != null) {
       Matcher m = LOCAL.matcher(master);
       if (m.matches() && m.group(1) != null && !"*".equals(m.group(1))
