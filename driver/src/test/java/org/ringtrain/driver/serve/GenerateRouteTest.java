@@ -54,6 +54,10 @@ class GenerateRouteTest {
     assertEquals(256, model.get("shape").get("context_length").asInt());
     assertTrue(model.get("digest").asText().startsWith("sha256:"), model.toString());
     assertEquals("3.1.0", client.get("/openapi.json").json().get("openapi").asText());
+    ServeFixtures.Reply page = client.get("/");
+    assertEquals(200, page.status());
+    assertTrue(page.header("Content-Type").startsWith("text/html"), page.header("Content-Type"));
+    assertTrue(page.raw().body().contains("fetch('/v1/generate'"), "the page calls the API");
     client.post("/v1/generate", Map.of("prompt", "Hi", "max_tokens", 3));
     String metrics = client.get("/metrics").raw().body();
     for (String name : List.of("ringtrain_serve_requests_total{code=\"200\",route=\"generate\"}",
