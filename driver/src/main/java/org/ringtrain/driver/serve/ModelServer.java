@@ -14,11 +14,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.stream.Stream;
-import org.apache.spark.ml.PipelineModel;
 import org.eclipse.jetty.server.Server;
 import org.eclipse.jetty.server.ServerConnector;
 import org.eclipse.jetty.server.handler.GracefulHandler;
 import org.eclipse.jetty.util.thread.QueuedThreadPool;
+import org.ringtrain.driver.classify.ClassifyJob;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.driver.launch.SparkJob;
@@ -93,8 +93,8 @@ public final class ModelServer implements AutoCloseable {
         try (SparkJob spark = SparkJobConf.of("ringtrain serve (loading classifiers)", 1).start()) {
           for (Map.Entry<String, String> e : classifierDirs.entrySet()) {
             LOG.info("loading classifier {} from {}", e.getKey(), e.getValue());
-            classifiers.put(e.getKey(), new ServedClassifier(e.getKey(), e.getValue(), load(e.getValue()),
-                digest(e.getValue()), settings, metrics));
+            classifiers.put(e.getKey(), new ServedClassifier(e.getKey(), e.getValue(),
+                ClassifyJob.loadPipeline(e.getValue()), digest(e.getValue()), settings, metrics));
           }
         }
       }
@@ -157,15 +157,6 @@ public final class ModelServer implements AutoCloseable {
       throw new ApiError(404, "model_not_found", "no " + kind + " named '" + name + "'; served: " + models.keySet());
     }
     return m;
-  }
-
-  private static PipelineModel load(String dir) {
-    try {
-      return PipelineModel.load(dir);
-    } catch (Exception e) { // Spark's reader also throws Hadoop's checked IOExceptions undeclared
-      throw new IllegalArgumentException(dir + " holds no readable saved pipeline (" + e.getMessage()
-          + "); give a --model-dir written by train-classifier", e);
-    }
   }
 
   /** SHA-256 over a local model directory's files in path order; "unknown" for remote directories. */

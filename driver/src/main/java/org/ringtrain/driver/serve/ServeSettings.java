@@ -66,7 +66,8 @@ public record ServeSettings(String host, int port, int maxBatch, int queueCapaci
     require(maxBodyBytes >= 1024, "maxBodyBytes", maxBodyBytes, "use at least 1024");
     require(readTimeoutMs >= 100, "readTimeoutMs", readTimeoutMs, "use at least 100 ms");
     require(shutdownGraceMs >= 0, "shutdownGraceMs", shutdownGraceMs, "use 0 (stop at once) or more");
-    require(apiKey == null || !apiKey.isBlank(), "apiKey", "(blank)", "put a non-empty key in the file, or leave the option out");
+    require(apiKey == null || !apiKey.isBlank(), "apiKey", "(blank)",
+        "put a non-empty key in the file, or leave the option out");
   }
 
   /** Every default: loopback, port 8080, no API key. */

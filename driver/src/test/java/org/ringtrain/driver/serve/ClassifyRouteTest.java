@@ -8,6 +8,7 @@ package org.ringtrain.driver.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.ringtrain.driver.serve.ServeFixtures.expectError;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -143,17 +144,17 @@ class ClassifyRouteTest {
 
   @Test
   void badClassifyRequestsGetClear4xx() throws Exception {
-    expect(400, "'texts' is required: an array of strings", client.post("/v1/classify", Map.of("explain", 1)));
-    expect(400, "'texts' must hold 1 to 64 strings, but found 0", client.post("/v1/classify", Map.of("texts", List.of())));
-    expect(400, "'texts[1]' must be a string, but found number 3", client.post("/v1/classify",
+    expectError(400, "'texts' is required: an array of strings", client.post("/v1/classify", Map.of("explain", 1)));
+    expectError(400, "'texts' must hold 1 to 64 strings, but found 0", client.post("/v1/classify", Map.of("texts", List.of())));
+    expectError(400, "'texts[1]' must be a string, but found number 3", client.post("/v1/classify",
         Map.of("texts", List.of("ok", 3))));
-    expect(400, "'explain' must be between 0 and 50, but found 51", client.post("/v1/classify",
+    expectError(400, "'explain' must be between 0 and 50, but found 51", client.post("/v1/classify",
         Map.of("texts", List.of("ok"), "explain", 51)));
-    expect(400, "'method' must be one of [occlusion, lime], but found 'shap'", client.post("/v1/classify",
+    expectError(400, "'method' must be one of [occlusion, lime], but found 'shap'", client.post("/v1/classify",
         Map.of("texts", List.of("ok"), "method", "shap")));
-    expect(404, "no classifier named 'spam'; served: [sentiment]", client.post("/v1/classify",
+    expectError(404, "no classifier named 'spam'; served: [sentiment]", client.post("/v1/classify",
         Map.of("texts", List.of("ok"), "model", "spam")));
-    expect(404, "serves no GPT", client.post("/v1/generate", Map.of("prompt", "a")));
+    expectError(404, "serves no GPT", client.post("/v1/generate", Map.of("prompt", "a")));
   }
 
   private static List<String> strings(JsonNode array) {
@@ -162,9 +163,4 @@ class ClassifyRouteTest {
     return out;
   }
 
-  private static void expect(int status, String message, ServeFixtures.Reply r) {
-    assertEquals(status, r.status(), r.raw().body());
-    String said = r.json().get("error").get("message").asText();
-    assertTrue(said.contains(message), "expected a message with '" + message + "', found: " + said);
-  }
 }

@@ -8,6 +8,7 @@ package org.ringtrain.driver.serve;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.ringtrain.driver.serve.ServeFixtures.expectError;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Path;
@@ -106,34 +107,29 @@ class GenerateRouteTest {
 
   @Test
   void badRequestsGetClear4xx() throws Exception {
-    expect(400, "not valid JSON", client.post("/v1/generate", "{\"prompt\": \"a\""));
-    expect(400, "must be a JSON object", client.post("/v1/generate", "[1, 2]"));
-    expect(400, "'prompt' is required", client.post("/v1/generate", Map.of("max_tokens", 3)));
-    expect(400, "'prompt' must be a string, but found number 7", client.post("/v1/generate", Map.of("prompt", 7)));
-    expect(400, "'max_tokens' must be an integer", client.post("/v1/generate", Map.of("prompt", "a", "max_tokens", "5")));
-    expect(400, "'stream' must be true or false", client.post("/v1/generate", Map.of("prompt", "a", "stream", "yes")));
-    expect(400, "'temperature' must be a finite number >= 0", client.post("/v1/generate",
+    expectError(400, "not valid JSON", client.post("/v1/generate", "{\"prompt\": \"a\""));
+    expectError(400, "must be a JSON object", client.post("/v1/generate", "[1, 2]"));
+    expectError(400, "'prompt' is required", client.post("/v1/generate", Map.of("max_tokens", 3)));
+    expectError(400, "'prompt' must be a string, but found number 7", client.post("/v1/generate", Map.of("prompt", 7)));
+    expectError(400, "'max_tokens' must be an integer", client.post("/v1/generate", Map.of("prompt", "a", "max_tokens", "5")));
+    expectError(400, "'stream' must be true or false", client.post("/v1/generate", Map.of("prompt", "a", "stream", "yes")));
+    expectError(400, "'temperature' must be a finite number >= 0", client.post("/v1/generate",
         Map.of("prompt", "a", "temperature", -1)));
-    expect(400, "'prompt' must hold 1 to 2000 characters, but found 0", client.post("/v1/generate", Map.of("prompt", "")));
-    expect(400, "but found 2001; shorten it", client.post("/v1/generate", Map.of("prompt", "x".repeat(2001))));
-    expect(400, "'max_tokens' must be between 1 and 100, but found 101", client.post("/v1/generate",
+    expectError(400, "'prompt' must hold 1 to 2000 characters, but found 0", client.post("/v1/generate", Map.of("prompt", "")));
+    expectError(400, "but found 2001; shorten it", client.post("/v1/generate", Map.of("prompt", "x".repeat(2001))));
+    expectError(400, "'max_tokens' must be between 1 and 100, but found 101", client.post("/v1/generate",
         Map.of("prompt", "a", "max_tokens", 101)));
-    expect(400, "more than the model's context of 256 tokens", client.post("/v1/generate",
+    expectError(400, "more than the model's context of 256 tokens", client.post("/v1/generate",
         Map.of("prompt", "y".repeat(200), "max_tokens", 60)));
-    expect(400, "unknown field 'max_token'", client.post("/v1/generate", Map.of("prompt", "a", "max_token", 5)));
-    expect(404, "no GPT named 'big'; served: [tiny]", client.post("/v1/generate", Map.of("prompt", "a", "model", "big")));
-    expect(404, "serves no classifier", client.post("/v1/classify", Map.of("texts", List.of("a"))));
-    expect(413, "at most 4096 bytes, but found", client.post("/v1/generate", Map.of("prompt", "z".repeat(5000))));
-    expect(405, "takes POST, but found GET", client.get("/v1/generate"));
-    expect(404, "no endpoint GET /v2/generate", client.get("/v2/generate"));
+    expectError(400, "unknown field 'max_token'", client.post("/v1/generate", Map.of("prompt", "a", "max_token", 5)));
+    expectError(404, "no GPT named 'big'; served: [tiny]", client.post("/v1/generate", Map.of("prompt", "a", "model", "big")));
+    expectError(404, "serves no classifier", client.post("/v1/classify", Map.of("texts", List.of("a"))));
+    expectError(413, "at most 4096 bytes, but found", client.post("/v1/generate", Map.of("prompt", "z".repeat(5000))));
+    expectError(405, "takes POST, but found GET", client.get("/v1/generate"));
+    expectError(404, "no endpoint GET /v2/generate", client.get("/v2/generate"));
     String metrics = client.get("/metrics").raw().body();
     assertTrue(metrics.contains("ringtrain_serve_errors_total{code=\"400\"}"), metrics);
     assertEquals(200, client.post("/v1/generate", Map.of("prompt", "still fine", "max_tokens", 2)).status());
   }
 
-  private static void expect(int status, String message, ServeFixtures.Reply r) {
-    assertEquals(status, r.status(), r.raw().body());
-    String said = r.json().get("error").get("message").asText();
-    assertTrue(said.contains(message), "expected a message with '" + message + "', found: " + said);
-  }
 }

@@ -5,6 +5,9 @@
  */
 package org.ringtrain.driver.serve;
 
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -105,6 +108,13 @@ final class ServeFixtures {
       }
       return new Reply(r.statusCode(), r, json);
     }
+  }
+
+  /** Fails unless {@code r} is a {@code status} error whose message contains {@code message}. */
+  static void expectError(int status, String message, Reply r) {
+    assertEquals(status, r.status(), r.raw().body());
+    String said = r.json().get("error").get("message").asText();
+    assertTrue(said.contains(message), "expected a message with '" + message + "', found: " + said);
   }
 
   /** The data of every event in a server-sent event stream, in order. */
