@@ -1,10 +1,12 @@
 /*
  * BatchDecoder: the float32 GptModel behind BatchDecoding - one decoding step for up to maxBatch
- * sequences at different positions. The matmuls run on all rows at once; embeddings and attention
- * run row by row, each against its own slot. It does not own the model and does not sample.
+ * sequences at different positions. Embeddings, matmuls and the other layers run on all rows at
+ * once; attention runs row by row, each against its own slot. It does not own the model and does
+ * not sample.
  */
 package org.ringtrain.ops.gpt;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
@@ -83,9 +85,11 @@ public final class BatchDecoder implements BatchDecoding {
       }
       positions[i] = slots[i].cache.advance();
       CachedAttention.openSlot(slots[i].cache.maskRow, positions[i]);
-      // Row i's input: its token's embedding plus its own position's.
-      r.x.getRow(i).assign(wte.getRow(tokens[i])).addi(wpe.getRow(positions[i]));
     }
+    // Row i's input: its token's embedding plus its own position's (two gathers, one add).
+    Nd4j.pullRows(wte, r.x, 1, Arrays.copyOf(tokens, n));
+    Nd4j.pullRows(wpe, r.pos, 1, positions);
+    r.x.addi(r.pos);
     BlockTensors[] blocks = model.blocks();
     for (int l = 0; l < config.layers(); l++) {
       BlockTensors w = blocks[l];
@@ -123,6 +127,7 @@ public final class BatchDecoder implements BatchDecoding {
   /** The activations of a step over n rows, and per-row views of the attention's input and output. */
   private final class Rows implements AutoCloseable {
     final INDArray x; // [n, C] residual stream
+    final INDArray pos; // [n, C] position embeddings of the rows
     final INDArray ln; // [n, C]
     final INDArray mean; // [n]
     final INDArray rstd; // [n]
@@ -139,6 +144,7 @@ public final class BatchDecoder implements BatchDecoding {
     Rows(int n) {
       long c = config.dModel();
       x = Nd4j.create(type, n, c);
+      pos = Nd4j.create(type, n, c);
       ln = Nd4j.create(type, n, c);
       mean = Nd4j.create(type, n);
       rstd = Nd4j.create(type, n);
@@ -159,7 +165,7 @@ public final class BatchDecoder implements BatchDecoding {
 
     @Override
     public void close() {
-      for (INDArray a : new INDArray[] {x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, fchSig, logits}) {
+      for (INDArray a : new INDArray[] {x, pos, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, fchSig, logits}) {
         a.close();
       }
     }
