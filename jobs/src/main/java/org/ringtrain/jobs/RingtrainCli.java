@@ -16,7 +16,7 @@ import picocli.CommandLine;
 @Command(name = "ringtrain", mixinStandardHelpOptions = true, version = "ringtrain 0.1.0",
     description = "Data-parallel GPT and text-classifier training on Apache Spark.",
     subcommands = {TrainCommand.class, GenerateCommand.class, EvaluateCommand.class, TokenizeCommand.class, PlotCommand.class,
-        TrainClassifierCommand.class, ClassifyCommand.class},
+        TrainClassifierCommand.class, ClassifyCommand.class, ServeCommand.class},
     footer = {"", "Examples:",
         "  ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt --checkpoint-dir target/runs/moby",
         "  ringtrain generate --checkpoint-dir target/runs/moby --prompt 'Call me' --tokens 200",
@@ -24,7 +24,8 @@ import picocli.CommandLine;
         "  ringtrain tokenize --input data/moby-dick.txt --output target/shards --tokenizer gpt2",
         "  ringtrain train-classifier --input data/sentiment/sentences.jsonl --model-dir target/models/sentiment",
         "  ringtrain classify --model-dir target/models/sentiment --input data/sentiment/sentences.jsonl \\",
-        "      --output target/predictions.json --explain 3"})
+        "      --output target/predictions.json --explain 3",
+        "  ringtrain serve --checkpoint-dir target/runs/moby --model-dir sentiment=target/models/sentiment"})
 public final class RingtrainCli implements Runnable {
 
   @CommandLine.Spec
