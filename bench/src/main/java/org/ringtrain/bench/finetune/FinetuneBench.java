@@ -21,7 +21,8 @@ import org.ringtrain.ops.runtime.Nd4jRuntime;
  * Usage: {@code bench/finetune.sh [--preset small|124m] [--batch B] [--seq T] [--steps N] [--rounds R]
  * [--rank r] [--targets c_attn,...]}. Defaults: small, B 8, T = the preset's context, 5 timed steps
  * after 2 warm-up steps per round, 2 rounds, rank 8, c_attn. Prints a table with the full and LoRA
- * columns and their ratio.
+ * columns and their ratio. {@code --steps 0} prints the parameter and byte rows from the two
+ * layouts only, without building a model (quick for the 124M preset).
  */
 public final class FinetuneBench {
 
@@ -67,6 +68,11 @@ public final class FinetuneBench {
     System.out.printf(Locale.ROOT, "model: %s %s, B %d, T %d; LoRA r %d alpha %.0f on %s%n", preset, config, batch, t,
         rank, lora.alpha(), lora.targetNames());
 
+    if (steps == 0) {
+      table(GptModel.layout(config).totalElements(), LoraModel.layout(config, lora).totalElements(), Double.NaN,
+          Double.NaN, 0, 0);
+      return;
+    }
     SplitMix64 rng = new SplitMix64(7);
     int[] inputs = new int[batch * t];
     int[] tokens = new int[batch * t];
@@ -90,9 +96,11 @@ public final class FinetuneBench {
         System.out.printf(Locale.ROOT, "round %d: full %.0f ms/step, LoRA %.0f ms/step%n", r + 1, full[r], adapted[r]);
       }
     }
-    double fullMs = median(full);
-    double loraMs = median(adapted);
     System.out.println("load average after: " + LoadAverage.now());
+    table(fullParams, loraParams, median(full), median(adapted), rounds, steps);
+  }
+
+  private static void table(long fullParams, long loraParams, double fullMs, double loraMs, int rounds, int steps) {
     System.out.println();
     System.out.println("| per rank and step | full fine-tuning | LoRA | LoRA / full |");
     System.out.println("|---|---:|---:|---:|");
@@ -100,8 +108,10 @@ public final class FinetuneBench {
     row("gradient bytes all-reduced (fp32)", 4 * fullParams, 4 * loraParams, "%,d");
     row("ring bytes sent per rank, N = 2 (2(N-1)/N x buffer)", 4 * fullParams, 4 * loraParams, "%,d");
     row("AdamW state bytes (m, v, update scratch)", 12 * fullParams, 12 * loraParams, "%,d");
-    System.out.printf(Locale.ROOT, "| step time, median of %d rounds of %d steps (ms) | %.0f | %.0f | %.3f |%n", rounds,
-        steps, fullMs, loraMs, loraMs / fullMs);
+    if (steps > 0) {
+      System.out.printf(Locale.ROOT, "| step time, median of %d rounds of %d steps (ms) | %.0f | %.0f | %.3f |%n",
+          rounds, steps, fullMs, loraMs, loraMs / fullMs);
+    }
     System.out.printf(Locale.ROOT, "trainable parameters: %.1fx fewer with LoRA%n", fullParams / (double) loraParams);
   }
 

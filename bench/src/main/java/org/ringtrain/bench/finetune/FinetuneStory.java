@@ -24,10 +24,10 @@ import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.driver.gpt.TrainedGpt;
 
 /**
- * Usage: {@code bench/finetune-story.sh [--pretrain-steps N] [--finetune-steps M] [--out DIR]}.
- * Defaults: 200 pretraining steps, 60 steps for each of the three runs on the second text, output
- * under target/finetune-story (which must not exist). The small preset's shape (T 256, C 384,
- * L 6, NH 6, byte tokenizer) at 2 ranks of micro-batch 4.
+ * Usage: {@code bench/finetune-story.sh [--shape small|tiny] [--pretrain-steps N] [--finetune-steps M]
+ * [--out DIR]}. Defaults: the small preset's shape (T 256, C 384, L 6, NH 6; tiny: T 128, C 128,
+ * L 4, NH 4), byte tokenizer, 2 ranks of micro-batch 4, 200 pretraining steps, 60 steps for each
+ * of the three runs on the second text, output under target/finetune-story (which must not exist).
  */
 public final class FinetuneStory {
   private static final String FIRST = "data/moby-dick.txt";
@@ -41,19 +41,26 @@ public final class FinetuneStory {
     int pretrainSteps = 200;
     int finetuneSteps = 60;
     Path out = Path.of("target/finetune-story");
+    String shape = "small";
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--pretrain-steps" -> pretrainSteps = Integer.parseInt(args[i + 1]);
         case "--finetune-steps" -> finetuneSteps = Integer.parseInt(args[i + 1]);
         case "--out" -> out = Path.of(args[i + 1]);
+        case "--shape" -> shape = args[i + 1];
         default -> throw new IllegalArgumentException("unknown flag " + args[i]
-            + "; expected --pretrain-steps, --finetune-steps or --out (bench/finetune-story.sh)");
+            + "; expected --shape, --pretrain-steps, --finetune-steps or --out (bench/finetune-story.sh)");
       }
     }
-    tell(pretrainSteps, finetuneSteps, out, args);
+    int[] dims = switch (shape) {
+      case "small" -> new int[] {256, 384, 6, 6};
+      case "tiny" -> new int[] {128, 128, 4, 4};
+      default -> throw new IllegalArgumentException("--shape must be small or tiny, but found " + shape);
+    };
+    tell(dims, pretrainSteps, finetuneSteps, out, args);
   }
 
-  private static void tell(int pretrainSteps, int finetuneSteps, Path out, String[] args) throws Exception {
+  private static void tell(int[] dims, int pretrainSteps, int finetuneSteps, Path out, String[] args) throws Exception {
     if (Files.exists(out)) {
       throw new IllegalArgumentException(out + " exists; remove it or pass --out NEW_DIR");
     }
@@ -65,11 +72,12 @@ public final class FinetuneStory {
         .set("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
         .set("spark.kryo.registrator", "org.ringtrain.driver.serde.RingtrainKryoRegistrator");
     try (JavaSparkContext sc = new JavaSparkContext(conf)) {
-      TrainingData moby = CorpusLoader.load(sc, spec(FIRST));
-      TrainingData sotu = CorpusLoader.load(sc, spec(SECOND));
-      System.out.println("first text: " + moby + "\nsecond text: " + sotu);
+      TrainingData moby = CorpusLoader.load(sc, spec(FIRST, dims[0]));
+      TrainingData sotu = CorpusLoader.load(sc, spec(SECOND, dims[0]));
+      System.out.println("shape (T, C, L, NH): " + java.util.Arrays.toString(dims) + "\nfirst text: " + moby
+          + "\nsecond text: " + sotu);
 
-      TrainedGpt pretrained = fit(sc, moby, run(out.resolve("pretrain"), FIRST, pretrainSteps, 1e-3, Map.of()));
+      TrainedGpt pretrained = fit(sc, moby, run(dims, out.resolve("pretrain"), FIRST, pretrainSteps, 1e-3, Map.of()));
       Path exported = pretrained.export(out.resolve("pretrained"));
       Map<String, Object> fromExport = Map.of("initFrom", exported.toString());
       Map<String, Object> lora = new LinkedHashMap<>(fromExport);
@@ -83,11 +91,11 @@ public final class FinetuneStory {
       models.put("pretrained on Moby-Dick (" + pretrainSteps + " steps), before fine-tuning", pretrained);
       seconds.put("pretrained on Moby-Dick (" + pretrainSteps + " steps), before fine-tuning", Double.NaN);
       timed(models, seconds, "full fine-tuning, " + finetuneSteps + " steps",
-          () -> fit(sc, sotu, run(out.resolve("full"), SECOND, finetuneSteps, 3e-4, fromExport)));
+          () -> fit(sc, sotu, run(dims, out.resolve("full"), SECOND, finetuneSteps, 3e-4, fromExport)));
       timed(models, seconds, "LoRA r 8 on all four linear layers, " + finetuneSteps + " steps",
-          () -> fit(sc, sotu, run(out.resolve("lora"), SECOND, finetuneSteps, 1e-3, lora)));
+          () -> fit(sc, sotu, run(dims, out.resolve("lora"), SECOND, finetuneSteps, 1e-3, lora)));
       timed(models, seconds, "from scratch on the second text, " + finetuneSteps + " steps",
-          () -> fit(sc, sotu, run(out.resolve("scratch"), SECOND, finetuneSteps, 1e-3, Map.of())));
+          () -> fit(sc, sotu, run(dims, out.resolve("scratch"), SECOND, finetuneSteps, 1e-3, Map.of())));
 
       System.out.println("load average after training: " + LoadAverage.now());
       System.out.println();
@@ -114,18 +122,19 @@ public final class FinetuneStory {
     seconds.put(name, (System.nanoTime() - start) / 1e9);
   }
 
-  private static DatasetSpec spec(String path) {
-    return new DatasetSpec(path, DatasetSpec.Format.TEXT, "byte", 256, 0.05, 2);
+  private static DatasetSpec spec(String path, int contextLength) {
+    return new DatasetSpec(path, DatasetSpec.Format.TEXT, "byte", contextLength, 0.05, 2);
   }
 
-  private static TrainConfig run(Path dir, String input, int steps, double lr, Map<String, Object> finetune) {
+  private static TrainConfig run(int[] dims, Path dir, String input, int steps, double lr,
+      Map<String, Object> finetune) {
     Map<String, Object> s = new LinkedHashMap<>();
     s.put("input", input);
     s.put("checkpointDir", dir.toString());
-    s.put("contextLength", 256);
-    s.put("dModel", 384);
-    s.put("layers", 6);
-    s.put("heads", 6);
+    s.put("contextLength", dims[0]);
+    s.put("dModel", dims[1]);
+    s.put("layers", dims[2]);
+    s.put("heads", dims[3]);
     s.put("worldSize", 2);
     s.put("microBatch", 4);
     s.put("steps", steps);

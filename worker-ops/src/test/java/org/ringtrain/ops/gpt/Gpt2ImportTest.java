@@ -87,6 +87,15 @@ class Gpt2ImportTest {
         + c.heads() + ",\"n_ctx\":" + c.contextLength() + ",\"model_type\":\"gpt2\"}");
   }
 
+  /** Writes the GPT of {@code seed} in Hugging Face form to dir/model.safetensors; see {@link #writeHuggingFace}. */
+  private Path written(long seed, String prefix, boolean withHead, boolean untie) throws IOException {
+    Path file = dir.resolve("model.safetensors");
+    try (GptModel source = GptModel.initialised(CONFIG, seed)) {
+      writeHuggingFace(source, prefix, withHead, untie, file);
+    }
+    return file;
+  }
+
   private static void assertSameModel(GptModel expected, GptModel actual) {
     assertEquals(expected.params().flat(), actual.params().flat());
     int[] in = GptModelTest.randomTokens(1, 2 * 8, CONFIG.vocabSize());
@@ -138,56 +147,44 @@ class Gpt2ImportTest {
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void refusesAnotherShapeNamingEachMismatch() throws IOException {
-    try (GptModel source = GptModel.initialised(CONFIG, 7)) {
-      Path file = dir.resolve("model.safetensors");
-      writeHuggingFace(source, "transformer.", true, false, file);
-      writeConfigJson(dir, CONFIG, "gelu_new");
-      ModelConfig run = new ModelConfig(32, 8, 24, 3, 2, 0);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Gpt2Import.model(file, run));
-      assertTrue(e.getMessage().contains("n_embd 16 in the file, dModel 24 in the run"), e.getMessage());
-      assertTrue(e.getMessage().contains("n_layer 2 in the file, layers 3 in the run"), e.getMessage());
-      assertTrue(!e.getMessage().contains("n_head"), e.getMessage());
-    }
+    Path file = written(7, "transformer.", true, false);
+    writeConfigJson(dir, CONFIG, "gelu_new");
+    ModelConfig run = new ModelConfig(32, 8, 24, 3, 2, 0);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Gpt2Import.model(file, run));
+    assertTrue(e.getMessage().contains("n_embd 16 in the file, dModel 24 in the run"), e.getMessage());
+    assertTrue(e.getMessage().contains("n_layer 2 in the file, layers 3 in the run"), e.getMessage());
+    assertTrue(!e.getMessage().contains("n_head"), e.getMessage());
   }
 
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void refusesAnUntiedHead() throws IOException {
-    try (GptModel source = GptModel.initialised(CONFIG, 7)) {
-      Path file = dir.resolve("model.safetensors");
-      writeHuggingFace(source, "transformer.", true, true, file);
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Gpt2Import.model(file, CONFIG));
-      assertTrue(e.getMessage().contains("untied LM head") && e.getMessage().contains("element 53"), e.getMessage());
-    }
+    Path file = written(7, "transformer.", true, true);
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Gpt2Import.model(file, CONFIG));
+    assertTrue(e.getMessage().contains("untied LM head") && e.getMessage().contains("element 53"), e.getMessage());
   }
 
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void refusesAnotherActivation() throws IOException {
-    try (GptModel source = GptModel.initialised(CONFIG, 7)) {
-      Path file = dir.resolve("model.safetensors");
-      writeHuggingFace(source, "", true, false, file);
-      writeConfigJson(dir, CONFIG, "relu");
-      IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Gpt2Import.shape(file));
-      assertTrue(e.getMessage().contains("activation_function must be \"gelu_new\""), e.getMessage());
-    }
+    Path file = written(7, "", true, false);
+    writeConfigJson(dir, CONFIG, "relu");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Gpt2Import.shape(file));
+    assertTrue(e.getMessage().contains("activation_function must be \"gelu_new\""), e.getMessage());
   }
 
   @Test
   @Timeout(value = 60, unit = TimeUnit.SECONDS)
   void refusesATruncatedFileBeforeWritingAWeight() throws IOException {
-    try (GptModel source = GptModel.initialised(CONFIG, 7)) {
-      Path file = dir.resolve("model.safetensors");
-      writeHuggingFace(source, "transformer.", true, false, file);
-      try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
-        ch.truncate(ch.size() - 100);
-      }
-      try (GptModel target = new GptModel(CONFIG, DataType.FLOAT)) {
-        SafetensorsException e = assertThrows(SafetensorsException.class,
-            () -> Gpt2Import.load(file, CONFIG, target.params()));
-        assertTrue(e.getMessage().contains("is truncated"), e.getMessage());
-        assertEquals(0.0, target.params().flat().amaxNumber().doubleValue(), 0.0);
-      }
+    Path file = written(7, "transformer.", true, false);
+    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.WRITE)) {
+      ch.truncate(ch.size() - 100);
+    }
+    try (GptModel target = new GptModel(CONFIG, DataType.FLOAT)) {
+      SafetensorsException e = assertThrows(SafetensorsException.class,
+          () -> Gpt2Import.load(file, CONFIG, target.params()));
+      assertTrue(e.getMessage().contains("is truncated"), e.getMessage());
+      assertEquals(0.0, target.params().flat().amaxNumber().doubleValue(), 0.0);
     }
   }
 }
