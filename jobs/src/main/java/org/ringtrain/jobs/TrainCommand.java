@@ -39,7 +39,9 @@ import picocli.CommandLine.Option;
         "      --world-size 8 --steps 5000 --set microBatch=16",
         "  ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt --checkpoint-dir target/runs/moby --resume",
         "  ringtrain train --config conf/tiny.yaml --input data/sentiment/sentences.jsonl --format json \\",
-        "      --text-column text --checkpoint-dir target/runs/sentences"})
+        "      --text-column text --checkpoint-dir target/runs/sentences",
+        "  ringtrain train --config conf/small.yaml --input data/sotu-1790-1819.txt --checkpoint-dir target/runs/lora \\",
+        "      --init-from target/models/moby/model.safetensors --set finetune=lora --set loraRank=8 (docs/finetuning.md)"})
 final class TrainCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(TrainCommand.class);
 
@@ -72,6 +74,11 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--unsafe-keep-one", description = "allow keepCheckpoints=1: one corrupt checkpoint then loses the"
       + " run's progress")
   boolean unsafeKeepOne;
+
+  @Option(names = "--init-from", description = "start from this GPT-2 safetensors file (Hugging Face form, config.json"
+      + " beside it or the shape in --config/--set); optimizer fresh, step 0. With --set finetune=lora the weights stay"
+      + " frozen and LoRA adapters train")
+  String initFrom;
 
   @Option(names = "--set", description = "any other setting, key=value (repeatable)")
   List<String> settings = new ArrayList<>();
@@ -152,6 +159,9 @@ final class TrainCommand implements Callable<Integer> {
     }
     if (unsafeKeepOne) {
       flags.put("unsafeKeepOne", true);
+    }
+    if (initFrom != null) {
+      flags.put("initFrom", initFrom);
     }
     flags.putAll(ConfigFiles.pairs(settings));
     return TrainConfig.fromLayers(ConfigFiles.load(config), flags);

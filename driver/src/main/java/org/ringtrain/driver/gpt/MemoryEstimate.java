@@ -65,6 +65,17 @@ public record MemoryEstimate(long parameters, int worldSize, int microBatch, boo
   }
 
   /**
+   * This estimate for a run that trains only {@code trainable} of the parameters (LoRA adapters
+   * beside frozen weights): gradients and AdamW state for those alone, the weights as before (the
+   * adapters' own, a fraction of a percent, are not added).
+   */
+  public MemoryEstimate withTrainable(long trainable) {
+    long optimizer = optimizerSharding ? ceilDiv(8 * trainable, worldSize) : 8 * trainable;
+    return new MemoryEstimate(parameters, worldSize, microBatch, recompute, optimizerSharding, weightBytes,
+        4 * trainable, optimizer, activationBytes, otherActivationBytes, rowBytes);
+  }
+
+  /**
    * The off-heap bytes of GptModel's activations for a float32 batch of {@code batch} sequences of
    * the full context length, with the default LM-head chunk: what {@code GptModel.activationBytes()}
    * reports after such a forward. In float32 elements, with n = B T tokens:

@@ -106,6 +106,7 @@ final class RankLoop {
           ? store.loadLatestValid(model.layout()) : Optional.empty();
       if (resumed.isPresent()) {
         Checkpoint ck = resumed.get();
+        recipe.checkResume(ck.state());
         model.params().flat().assign(ck.params());
         optimizer.close();
         optimizer = ck.optimizer();

@@ -5,6 +5,7 @@ package org.ringtrain.driver.gpt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
+import java.util.Map;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -47,6 +48,19 @@ class MemoryEstimateTest {
     assertEquals(10 * (16 + 4 * 17), whole.rowBytes());
     assertEquals((8 * p + 2) / 3, MemoryEstimate.of(tiny, 2, 3, false, true, 10).optimizerBytes());
     assertEquals(whole.activationBytes(), MemoryEstimate.of(tiny, 2, 3, true, false, 10).otherActivationBytes());
+  }
+
+  @Test
+  void aLoraRunCountsGradientsAndOptimizerStateForItsAdaptersOnly() {
+    TrainConfig lora = TrainConfig.fromLayers(Map.of("input", "c.txt", "checkpointDir", "runs/a", "initFrom",
+        "/m/model.safetensors", "finetune", "lora", "loraTargets", "c_attn", "worldSize", 2));
+    MemoryEstimate full = MemoryPreflight.estimate(lora.with("finetune", "full"), 1 << 20);
+    MemoryEstimate adapters = MemoryPreflight.estimate(lora, 1 << 20);
+    long trainable = 4L * (128 * 8 + 8 * 384); // 4 blocks of c_attn adapters at rank 8, C 128
+    assertEquals(full.weightBytes(), adapters.weightBytes());
+    assertEquals(4 * trainable, adapters.gradientBytes());
+    assertEquals(8 * trainable, adapters.optimizerBytes());
+    assertEquals(full.activationBytes(), adapters.activationBytes());
   }
 
   @Test

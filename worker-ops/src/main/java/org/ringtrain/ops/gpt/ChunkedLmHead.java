@@ -97,7 +97,7 @@ final class ChunkedLmHead {
    * accumulates into {@code dwte}.
    *
    * @param dlnf [B*T, C] overwritten with d(loss)/d(lnf)
-   * @param dwte [V, C] accumulated
+   * @param dwte [V, C] accumulated, or null when wte is frozen
    */
   void backward(INDArray dlnf, INDArray dwte, INDArray lnf, INDArray wte, int[] targets, int ignoreIndex) {
     int kept = SoftmaxCrossEntropy.countKept(targets, ignoreIndex);

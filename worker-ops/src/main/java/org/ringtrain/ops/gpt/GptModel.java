@@ -16,6 +16,7 @@ import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterInit;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
+import org.ringtrain.ops.transformer.BlockAdapters;
 import org.ringtrain.ops.transformer.BlockTensors;
 import org.ringtrain.ops.transformer.DropoutKey;
 import org.ringtrain.ops.transformer.TransformerActivations;
@@ -166,6 +167,24 @@ public final class GptModel implements TrainableModel {
     return trunk.blocks();
   }
 
+  /**
+   * Freezes every weight for fine-tuning (irreversible): backward then computes no weight
+   * gradient at all (no dW gemm in the blocks, none for the tied head, no embedding backward) and
+   * {@link #grads()} is never allocated by it; it computes the activation gradients and, through
+   * {@code adapters} (null for none, called beside the blocks' linear layers in forward and
+   * backward), the adapters' gradients. The listener of {@link #backward(GradientListener)} still
+   * hears the ranges of this model's layout. The KV-cache {@link Generator} does not see adapters:
+   * generate from merged weights.
+   */
+  public void freeze(BlockAdapters adapters) {
+    trunk.freeze(adapters);
+  }
+
+  /** Whether {@link #freeze} was called. */
+  public boolean frozen() {
+    return trunk.frozen();
+  }
+
   /** Sets every gradient to zero. The only place gradients are reset. */
   @Override
   public void zeroGrad() {
@@ -298,19 +317,22 @@ public final class GptModel implements TrainableModel {
           + " call forward(inputs, targets, B, T) with non-null targets, then backward()");
     }
     backwardReady = false;
-    grads();
+    boolean frozen = trunk.frozen();
+    ParameterBuffer g = frozen ? null : grads();
     GptActivations a = acts;
     TransformerActivations x = a.trunk;
     int batch = a.batch;
     int seqLen = a.seqLen;
-    INDArray dwte = grads.view("wte.weight");
+    INDArray dwte = frozen ? null : g.view("wte.weight");
 
     a.head.backward(x.scratch.dln, dwte, x.lnf, params.view("wte.weight"), targets, ignoreIndex);
-    trunk.backward(grads, x, a.mask, dropout, ready, batch, seqLen);
-    if (dropout.active()) {
-      Dropout.backward(x.dresidual, x.dresidual, dropout.embeddings());
+    trunk.backward(g, x, a.mask, dropout, ready, batch, seqLen);
+    if (!frozen) { // the embeddings' backward computes only their weight gradients
+      if (dropout.active()) {
+        Dropout.backward(x.dresidual, x.dresidual, dropout.embeddings());
+      }
+      Encoder.backward(dwte, g.view("wpe.weight"), x.dresidual, a.tokens, x.ones, batch, seqLen);
     }
-    Encoder.backward(dwte, grads.view("wpe.weight"), x.dresidual, a.tokens, x.ones, batch, seqLen);
     ready.ready(0, embeddingsEnd);
   }
 

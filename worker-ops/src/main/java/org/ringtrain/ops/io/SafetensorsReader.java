@@ -3,7 +3,8 @@
  * ParameterLayout, checking every tensor's name, dtype and shape before reading data, and refusing
  * corrupt or truncated files with messages that say what was expected and found. It never
  * allocates what the file's header asks for: data goes straight into the caller's buffer. It is
- * not a general safetensors library: only F32 tensors of the layout are loaded.
+ * not a general safetensors library: only F32 tensors of the layout are loaded (under their own
+ * names or renamed, e.g. from Hugging Face's prefixed GPT-2 names).
  */
 package org.ringtrain.ops.io;
 
@@ -20,6 +21,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
 import org.ringtrain.ops.param.ParameterLayout;
@@ -39,6 +41,38 @@ public final class SafetensorsReader {
 
   private final ParameterLayout layout;
   private final boolean allowUnknownTensors;
+  private final UnaryOperator<String> rename;
+
+  /**
+   * One tensor of a file as its header describes it.
+   *
+   * @param name       the tensor's name in the file
+   * @param dtype      safetensors dtype, e.g. "F32"
+   * @param shape      the shape (empty for a scalar)
+   * @param fileOffset the file position of its first data byte
+   * @param bytes      its data bytes
+   */
+  public record TensorInfo(String name, String dtype, long[] shape, long fileOffset, long bytes) {
+  }
+
+  /**
+   * What a file holds, read from its header only.
+   *
+   * @param metadata the file's {@code __metadata__}, empty if none
+   * @param tensors  every tensor, in file order
+   */
+  public record Contents(Map<String, String> metadata, List<TensorInfo> tensors) {
+
+    /** The tensor of this name, or null. */
+    public TensorInfo find(String name) {
+      for (TensorInfo t : tensors) {
+        if (t.name().equals(name)) {
+          return t;
+        }
+      }
+      return null;
+    }
+  }
 
   /** A strict reader for {@code layout}: unknown tensors are an error. */
   public SafetensorsReader(ParameterLayout layout) {
@@ -59,6 +93,40 @@ public final class SafetensorsReader {
     }
     this.layout = layout;
     this.allowUnknownTensors = allowUnknownTensors;
+    this.rename = UnaryOperator.identity();
+  }
+
+  /**
+   * A reader for {@code layout} that loads each file tensor under the layout name
+   * {@code rename.apply(fileName)} and skips the tensors it maps to null (non-parameter buffers,
+   * a tied head). Every layout tensor must still be found exactly once, with its shape.
+   */
+  public SafetensorsReader(ParameterLayout layout, UnaryOperator<String> rename) {
+    if (layout == null || rename == null) {
+      throw new IllegalArgumentException("layout and rename must not be null; pass GptModel.layout(config) and a"
+          + " name mapping (UnaryOperator.identity() for none)");
+    }
+    this.layout = layout;
+    this.allowUnknownTensors = false;
+    this.rename = rename;
+  }
+
+  /**
+   * Reads and checks the header of {@code file} (and that the file is exactly as long as it says),
+   * without reading tensor data.
+   *
+   * @throws SafetensorsException for a corrupt or truncated file
+   */
+  public static Contents inspect(Path file) throws IOException {
+    long size = Files.size(file);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), FlatBufferIo.CHUNK_BYTES)) {
+      Parsed p = readHeader(in, size, file.toString());
+      List<TensorInfo> tensors = new ArrayList<>();
+      for (SafetensorsHeader.Entry e : p.header().entries()) {
+        tensors.add(new TensorInfo(e.name(), e.dtype(), e.shape(), p.dataStart() + e.begin(), e.end() - e.begin()));
+      }
+      return new Contents(p.header().metadata(), List.copyOf(tensors));
+    }
   }
 
   /**
@@ -94,6 +162,24 @@ public final class SafetensorsReader {
 
   private Map<String, String> read(InputStream in, long size, INDArray flat, String source) throws IOException {
     FlatBufferIo.checkFlat("flat parameter buffer", flat, layout.totalElements());
+    Parsed p = readHeader(in, size, source);
+    SafetensorsHeader header = p.header();
+    long expectedSize = p.dataStart() + header.dataBytes();
+    checkAgainstLayout(header, source);
+    readData(in, header, flat, source, p.dataStart(), expectedSize);
+    if (in.read() >= 0) {
+      throw new SafetensorsException(source + " has trailing bytes after the last tensor: expected "
+          + expectedSize + " bytes in total; the file is corrupt");
+    }
+    return header.metadata();
+  }
+
+  /** A checked header and where the data section starts. */
+  private record Parsed(SafetensorsHeader header, long dataStart) {
+  }
+
+  /** Reads the length and header, checking both against the stream's size (-1: unknown). */
+  private static Parsed readHeader(InputStream in, long size, String source) throws IOException {
     byte[] lengthBytes = in.readNBytes(Long.BYTES);
     if (lengthBytes.length < Long.BYTES) {
       throw new SafetensorsException(source + " is truncated: expected at least 8 bytes (the header length), found "
@@ -123,21 +209,22 @@ public final class SafetensorsReader {
           + "), found " + size + (size < expectedSize ? "; the file was cut short, use an earlier copy"
           : "; the file is corrupt"));
     }
-    checkAgainstLayout(header, source);
-    readData(in, header, flat, source, Long.BYTES + headerLength, expectedSize);
-    if (in.read() >= 0) {
-      throw new SafetensorsException(source + " has trailing bytes after the last tensor: expected "
-          + expectedSize + " bytes in total; the file is corrupt");
-    }
-    return header.metadata();
+    return new Parsed(header, Long.BYTES + headerLength);
   }
 
   private void checkAgainstLayout(SafetensorsHeader header, String source) throws SafetensorsException {
     Map<String, SafetensorsHeader.Entry> byName = new HashMap<>();
     List<String> unknown = new ArrayList<>();
     for (SafetensorsHeader.Entry e : header.entries()) {
-      byName.put(e.name(), e);
-      if (!layout.contains(e.name())) {
+      String name = rename.apply(e.name());
+      if (name == null) {
+        continue;
+      }
+      if (byName.put(name, e) != null) {
+        throw new SafetensorsException(source + ": two tensors load as '" + name + "' (the second is '" + e.name()
+            + "'); expected each parameter once, bare or prefixed, not both");
+      }
+      if (!layout.contains(name)) {
         unknown.add(e.name());
       }
     }
@@ -178,8 +265,9 @@ public final class SafetensorsReader {
       String what = "tensor '" + e.name() + "' (file bytes [" + (dataStart + e.begin()) + ", " + (dataStart + e.end())
           + ") of " + expectedSize + " expected in " + source + ")";
       try {
-        if (layout.contains(e.name())) {
-          TensorSpec t = layout.get(e.name());
+        String name = rename.apply(e.name());
+        if (name != null && layout.contains(name)) {
+          TensorSpec t = layout.get(name);
           FlatBufferIo.read(in, flat, t.offset(), t.length(), chunk, what);
         } else {
           FlatBufferIo.skip(in, e.end() - e.begin(), what);
