@@ -26,7 +26,7 @@ class MemoryEstimateTest {
   @Test
   void activationsMatchWhatTheModelAllocatesToTheByte() {
     ModelConfig tiny = new ModelConfig(40, 16, 32, 3, 4, 0);
-    // V 3000: the default head chunk is 2796 rows, fewer than the 3200 positions of B 50, T 64.
+    // V 3000: the default head chunk is 2688 rows (21 tiles), fewer than the 3200 positions of B 50, T 64.
     ModelConfig chunked = new ModelConfig(3000, 64, 32, 2, 4, 0);
     for (boolean recompute : new boolean[] {false, true}) {
       assertEquals(measured(tiny, 3, recompute), MemoryEstimate.activationBytes(tiny, 3, recompute),
