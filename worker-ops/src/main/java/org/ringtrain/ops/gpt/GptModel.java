@@ -38,7 +38,7 @@ import org.ringtrain.ops.transformer.TransformerTrunk;
  *   <li>activations: allocated on the first forward of a (B, T) shape and reused while the shape
  *       stays; a new shape frees the old set. Per token, in float32 elements:
  *       {@code C + L (16 C + 4 + NH T)} kept for backward, {@code C + 2} for the final
- *       LayerNorm, and {@code 29 C + 2 NH T + NH + 2} of scratch shared by all blocks, plus one
+ *       LayerNorm, and {@code 29 C + NH T + NH + 2} of scratch shared by all blocks, plus one
  *       int32 token id; the LM head adds {@code 2 R V} for its chunk of R positions (see
  *       {@link #setHeadChunkRows}). For the small config (C 384, L 6, NH 6, T 256, V 256) that is
  *       ~240 KiB per token, ~480 MiB at B 8. {@link #activationBytes()} gives the exact figure.</li>

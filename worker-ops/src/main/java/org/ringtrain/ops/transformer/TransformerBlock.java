@@ -56,7 +56,7 @@ public final class TransformerBlock {
     Dropout.Mask mlpOutDrop = drop.mlpOut(layer);
     LayerNorm.forward(acts.ln1, acts.ln1Mean, acts.ln1Rstd, inp, w.ln1w(), w.ln1b());
     Linear.forward(s.qkv, acts.ln1, w.qkvW(), w.qkvB());
-    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.attTmp, batch, seqLen, heads);
+    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.datt, batch, seqLen, heads);
     Linear.forward(s.proj, acts.atty, w.attProjW(), w.attProjB());
     if (attOutDrop != null) {
       Dropout.forward(s.proj, s.proj, attOutDrop);
@@ -112,7 +112,7 @@ public final class TransformerBlock {
       dattOut = s.proj;
     }
     Linear.backward(s.datty, dw.attProjW(), dw.attProjB(), dattOut, acts.atty, w.attProjW(), ones);
-    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.attTmp, s.rowSum, s.dqkvh, attDrop,
+    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.datt, s.rowSum, s.dqkvh, attDrop,
         batch, seqLen, heads);
     Linear.backward(s.dln, dw.qkvW(), dw.qkvB(), s.dqkv, acts.ln1, w.qkvW(), ones);
     LayerNorm.backward(dresidual, dw.ln1w(), dw.ln1b(), s.dln, inp, w.ln1w(),
