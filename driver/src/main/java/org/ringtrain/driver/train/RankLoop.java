@@ -27,6 +27,7 @@ import java.util.function.BooleanSupplier;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.checkpoint.OptimizerSlices;
 import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.metrics.MetricsClient;
 import org.ringtrain.driver.metrics.MetricsEvent;
@@ -102,13 +103,18 @@ final class RankLoop {
       Optimizer optimizer = new AdamW(model.layout(), AdamW.Config.defaults()
           .withLr(cfg.optimizer().learningRate()).withWeightDecay(cfg.optimizer().weightDecay()));
       Start start = new Start(0, 0, 0, cfg.rowsPerStep(), null);
+      OptimizerSlices slices = null; // a sharded checkpoint's state, each rank reads its part at the first step
       Optional<Checkpoint> resumed = cfg.checkpoints().resume() || stageAttempt > 0
           ? store.loadLatestValid(model.layout()) : Optional.empty();
       if (resumed.isPresent()) {
         Checkpoint ck = resumed.get();
         model.params().flat().assign(ck.params());
-        optimizer.close();
-        optimizer = ck.optimizer();
+        if (ck.slices() != null && cfg.optimizer().optimizerSharding()) {
+          slices = ck.slices();
+        } else {
+          optimizer.close();
+          optimizer = ck.loadOptimizer();
+        }
         start = Start.of(ck, cfg);
       }
       ReplicaChecks.agreeOnStartStep(ring, start.step());
@@ -118,7 +124,7 @@ final class RankLoop {
       report(resumed.isPresent() ? event.with("path", resumed.get().path()) : event);
 
       try (Optimizer opt = optimizer) {
-        return new Steps(instance, opt, data, start, peakFlopsAllRanks()).train(startNanos);
+        return new Steps(instance, opt, slices, data, start, peakFlopsAllRanks()).train(startNanos);
       }
     }
   }
@@ -149,7 +155,8 @@ final class RankLoop {
     private final NonFiniteGuard guard;
     private final ShardedOptimizerStep sharded; // null unless optimizerSharding
 
-    Steps(ModelRecipe.Instance instance, Optimizer optimizer, RankData data, Start start, double peakFlopsAllRanks) {
+    Steps(ModelRecipe.Instance instance, Optimizer optimizer, OptimizerSlices slices, RankData data, Start start,
+        double peakFlopsAllRanks) {
       this.instance = instance;
       this.model = instance.model();
       this.params = model.params().flat();
@@ -168,7 +175,7 @@ final class RankLoop {
           cfg.steps());
       this.totals = new RankTotals(rank == 0 ? start.checkpoint() : null);
       this.guard = new NonFiniteGuard(cfg.divergence());
-      this.sharded = cfg.optimizer().optimizerSharding() ? new ShardedOptimizerStep(ring, optimizer) : null;
+      this.sharded = cfg.optimizer().optimizerSharding() ? new ShardedOptimizerStep(ring, optimizer, slices) : null;
     }
 
     RankResult train(long startNanos) throws Exception {
@@ -322,7 +329,7 @@ final class RankLoop {
      * Averages the gradients over the micro-batches and clips them to the global norm (identically
      * on every rank); returns the global norm before clipping.
      */
-    private double clip(long step, GradientBuckets buckets) throws RingException {
+    private double clip(long step, GradientBuckets buckets) throws IOException {
       double gradNorm;
       if (sharded != null) {
         gradNorm = sharded.averageAndClip(buckets, grads, accum, cfg.optimizer().gradClip());
