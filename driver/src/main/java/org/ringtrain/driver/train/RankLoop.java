@@ -25,16 +25,9 @@ import org.ringtrain.sync.RingCommunicator;
 
 /** One rank's training loop; single use. */
 final class RankLoop {
+  private final RankContext ctx;
   private final LoopConfig cfg;
-  private final ModelRecipe recipe;
-  private final String tokenizerId;
   private final RingCommunicator ring;
-  private final CheckpointStore store;
-  private final MetricsClient metrics; // null except on rank 0
-  private final FaultPlan fault;
-  private final int rank;
-  private final int stageAttempt;
-  private final BooleanSupplier killed;
 
   /**
    * @param killed whether this rank's task was killed (its stage cancelled or failed elsewhere);
@@ -42,16 +35,9 @@ final class RankLoop {
    */
   RankLoop(LoopConfig cfg, ModelRecipe recipe, String tokenizerId, RingCommunicator ring,
       CheckpointStore store, MetricsClient metrics, FaultPlan fault, int stageAttempt, BooleanSupplier killed) {
+    this.ctx = new RankContext(cfg, recipe, tokenizerId, ring, store, metrics, fault, stageAttempt, killed);
     this.cfg = cfg;
-    this.recipe = recipe;
-    this.tokenizerId = tokenizerId;
     this.ring = ring;
-    this.store = store;
-    this.metrics = metrics;
-    this.fault = fault;
-    this.rank = ring.rank();
-    this.stageAttempt = stageAttempt;
-    this.killed = killed;
   }
 
   /**
@@ -72,7 +58,7 @@ final class RankLoop {
   /** Trains on {@code data}: every training row of the run (global row indices), this rank's validation rows. */
   RankResult run(RankData data) throws Exception {
     long startNanos = System.nanoTime();
-    try (ModelRecipe.Instance instance = recipe.create(cfg.seed(), cfg.microBatch())) {
+    try (ModelRecipe.Instance instance = ctx.recipe().create(cfg.seed(), cfg.microBatch())) {
       TrainableModel model = instance.model();
       ByteBuffer paramBytes = model.params().asByteBuffer();
       int n = Math.toIntExact(model.layout().totalElements());
@@ -84,8 +70,8 @@ final class RankLoop {
           .withLr(cfg.optimizer().learningRate()).withWeightDecay(cfg.optimizer().weightDecay()));
       Start start = new Start(0, 0, 0, cfg.rowsPerStep(), null);
       OptimizerSlices slices = null; // a sharded checkpoint's state, each rank reads its part at the first step
-      Optional<Checkpoint> resumed = cfg.checkpoints().resume() || stageAttempt > 0
-          ? store.loadLatestValid(model.layout()) : Optional.empty();
+      Optional<Checkpoint> resumed = cfg.checkpoints().resume() || ctx.stageAttempt() > 0
+          ? ctx.store().loadLatestValid(model.layout()) : Optional.empty();
       if (resumed.isPresent()) {
         Checkpoint ck = resumed.get();
         model.params().flat().assign(ck.params());
@@ -98,13 +84,13 @@ final class RankLoop {
         start = Start.of(ck, cfg);
       }
       ReplicaChecks.agreeOnStartStep(ring, start.step());
-      MetricsEvent event = MetricsEvent.of("resume").with("step", start.step()).with("attempt", stageAttempt)
+      MetricsEvent event = MetricsEvent.of("resume").with("step", start.step()).with("attempt", ctx.stageAttempt())
           .with("global_batch", start.globalBatch()).with("grad_accum_steps",
               BatchSampler.accumSteps(start.globalBatch(), ring.worldSize(), cfg.microBatch()));
       report(resumed.isPresent() ? event.with("path", resumed.get().path()) : event);
 
       try (Optimizer opt = optimizer) {
-        return new RankSteps(context(), instance, opt, slices, data, start, peakFlopsAllRanks()).train(startNanos);
+        return new RankSteps(ctx, instance, opt, slices, data, start, peakFlopsAllRanks()).train(startNanos);
       }
     }
   }
@@ -115,7 +101,7 @@ final class RankLoop {
    * rank's sgemm measured now, times the ranks. 0 on the other ranks, which report nothing.
    */
   private double peakFlopsAllRanks() {
-    if (metrics == null) {
+    if (ctx.metrics() == null) {
       return 0;
     }
     boolean configured = cfg.metrics().peakGflopsPerRank() > 0;
@@ -126,13 +112,9 @@ final class RankLoop {
     return peakGflops * 1e9 * ring.worldSize();
   }
 
-  private RankContext context() {
-    return new RankContext(cfg, recipe, tokenizerId, ring, store, metrics, fault, stageAttempt, killed);
-  }
-
   private void report(MetricsEvent event) {
-    if (metrics != null) {
-      metrics.send(event);
+    if (ctx.metrics() != null) {
+      ctx.metrics().send(event);
     }
   }
 }
