@@ -83,7 +83,7 @@ public record MemoryEstimate(long parameters, int worldSize, int microBatch, boo
    *   <li>kept by the blocks: {@code n L (16 C + 4 + NH T)}; with recomputation
    *       {@code n (16 C + 4 + NH T) + n (L - 1) C} (one shared set and each block's output);</li>
    *   <li>embeddings, final LayerNorm, residual gradient and the scratch all blocks share:
-   *       {@code n (31 C + 3 + 2 NH T + NH)};</li>
+   *       {@code n (31 C + 3 + NH T + NH)};</li>
    *   <li>the LM head's two chunk arrays: {@code 2 R V}, R = min(n, the default chunk rows);</li>
    *   <li>token ids (int32) and a ones row: {@code 2 n}; the causal mask: {@code T T}.</li>
    * </ul>
@@ -97,7 +97,7 @@ public record MemoryEstimate(long parameters, int worldSize, int microBatch, boo
     long n = batch * t;
     long perBlock = 16 * c + 4 + nh * t;
     long kept = recompute ? perBlock + (layers - 1) * c : layers * perBlock;
-    long shared = 31 * c + 3 + 2 * nh * t + nh;
+    long shared = 31 * c + 3 + nh * t + nh;
     long headRows = Math.min(n, GptModel.defaultHeadChunkRows(model.vocabSize(), Float.BYTES));
     long floats = n * (kept + shared) + 2 * headRows * v + n + t * t;
     return Float.BYTES * floats + Integer.BYTES * n;

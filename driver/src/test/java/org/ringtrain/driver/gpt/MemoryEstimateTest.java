@@ -27,7 +27,7 @@ class MemoryEstimateTest {
   @Test
   void activationsMatchWhatTheModelAllocatesToTheByte() {
     ModelConfig tiny = new ModelConfig(40, 16, 32, 3, 4, 0);
-    // V 3000: the default head chunk is 2796 rows, fewer than the 3200 positions of B 50, T 64.
+    // V 3000: the default head chunk is 2688 rows (21 tiles), fewer than the 3200 positions of B 50, T 64.
     ModelConfig chunked = new ModelConfig(3000, 64, 32, 2, 4, 0);
     for (boolean recompute : new boolean[] {false, true}) {
       assertEquals(measured(tiny, 3, recompute), MemoryEstimate.activationBytes(tiny, 3, recompute),
@@ -66,11 +66,13 @@ class MemoryEstimateTest {
   @Test
   void gpt2SmallAtContext1024NeedsUnderAQuarterOfTheActivationsWithRecomputation() {
     ModelConfig gpt2 = new ModelConfig(50257, 1024, 768, 12, 12, 0);
-    // At B 4; at B 1 the ratio is 0.27, as the shared scratch and the LM head's chunk weigh more.
-    MemoryEstimate e = MemoryEstimate.of(gpt2, 4, 1, true, false, 0);
-    assertEquals(124_439_808L, e.parameters());
-    assertTrue(4 * e.activationBytes() <= e.otherActivationBytes(),
-        e.activationBytes() + " with recomputation vs " + e.otherActivationBytes() + " without");
-    assertTrue(e.table().contains("activations, recompute on"), e.table());
+    // 0.22 at B 4; 0.24 at B 1, where the shared scratch and the LM head's chunk weigh more.
+    for (int b : new int[] {1, 4}) {
+      MemoryEstimate e = MemoryEstimate.of(gpt2, b, 1, true, false, 0);
+      assertEquals(124_439_808L, e.parameters());
+      assertTrue(4 * e.activationBytes() <= e.otherActivationBytes(),
+          "B " + b + ": " + e.activationBytes() + " with recomputation vs " + e.otherActivationBytes() + " without");
+      assertTrue(e.table().contains("activations, recompute on"), e.table());
+    }
   }
 }

@@ -67,7 +67,7 @@ public final class TransformerBlock {
     LayerNorm.forward(acts.ln1, acts.ln1Mean, acts.ln1Rstd, inp, w.ln1w(), w.ln1b());
     Linear.forward(s.qkv, acts.ln1, w.qkvW(), w.qkvB());
     adapt(adapters, layer, BlockAdapters.Target.QKV, s.qkv, acts.ln1);
-    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.attTmp, batch, seqLen, heads);
+    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.datt, batch, seqLen, heads);
     Linear.forward(s.proj, acts.atty, w.attProjW(), w.attProjB());
     adapt(adapters, layer, BlockAdapters.Target.ATTN_PROJ, s.proj, acts.atty);
     if (attOutDrop != null) {
@@ -137,7 +137,7 @@ public final class TransformerBlock {
     }
     Linear.backward(s.datty, dw.attProjW(), dw.attProjB(), dattOut, acts.atty, w.attProjW(), ones);
     adaptBack(adapters, layer, BlockAdapters.Target.ATTN_PROJ, s.datty, dattOut, acts.atty);
-    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.attTmp, s.rowSum, s.dqkvh, attDrop,
+    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.datt, s.rowSum, s.dqkvh, attDrop,
         batch, seqLen, heads);
     Linear.backward(s.dln, dw.qkvW(), dw.qkvB(), s.dqkv, acts.ln1, w.qkvW(), ones);
     adaptBack(adapters, layer, BlockAdapters.Target.QKV, s.dln, s.dqkv, acts.ln1);
