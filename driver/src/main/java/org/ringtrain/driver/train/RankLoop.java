@@ -74,7 +74,7 @@ final class RankLoop {
           ? ctx.store().loadLatestValid(model.layout()) : Optional.empty();
       if (resumed.isPresent()) {
         Checkpoint ck = resumed.get();
-        recipe.checkResume(ck.state());
+        ctx.recipe().checkResume(ck.state());
         model.params().flat().assign(ck.params());
         if (ck.slices() != null && cfg.optimizer().optimizerSharding()) {
           slices = ck.slices();
