@@ -16,23 +16,22 @@ import org.ringtrain.driver.launch.SparkJobConf;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Evaluates a checkpoint on every sequence of a dataset. */
 @Command(name = "evaluate", mixinStandardHelpOptions = true,
-    description = "Loss and perplexity of the newest checkpoint of a run on a dataset.",
+    description = "Loss and perplexity of the newest checkpoint of a run, or a GPT-2 safetensors file, on a dataset.",
     footer = {"", "Examples:",
         "  ringtrain evaluate --checkpoint-dir target/runs/moby --input data/moby-dick.txt",
         "  ringtrain evaluate --checkpoint-dir hdfs:///runs/r1 --input 'hdfs:///corpora/test/*.txt' --partitions 16",
-        "  ringtrain evaluate --weights target/moby-int8.safetensors --input data/moby-dick.txt # int8 (ringtrain quantize)"})
+        "  ringtrain evaluate --weights target/moby-int8.safetensors --input data/moby-dick.txt # int8 (ringtrain quantize)",
+        "  ringtrain evaluate --weights gpt2/model.safetensors --input data/moby-dick.txt # config.json beside it"})
 final class EvaluateCommand implements Callable<Integer> {
   private static final Logger LOG = LoggerFactory.getLogger(EvaluateCommand.class);
 
-  @Option(names = "--checkpoint-dir", description = "a run's checkpoint directory")
-  String checkpointDir;
-
-  @Option(names = "--weights", description = "a model file instead of a checkpoint: an int8 model from `ringtrain quantize`")
-  String weights;
+  @Mixin
+  ModelSource source = new ModelSource();
 
   @Option(names = "--input", required = true, description = "dataset: file, directory or glob")
   String input;
@@ -58,7 +57,7 @@ final class EvaluateCommand implements Callable<Integer> {
     }
     SparkJobConf spark = SparkJobConf.of("ringtrain evaluate", partitions);
     HadoopSettings hadoop = spark.hadoopSettings();
-    InferenceGpt model = ModelSource.load(checkpointDir, weights, hadoop);
+    InferenceGpt model = source.load(hadoop);
     TrainConfig cfg = model.config().with("input", input).with("format", format);
     TrainingPreflight.checkInput(cfg, hadoop);
     try (SparkJob job = spark.start()) {

@@ -3,28 +3,26 @@
 package org.ringtrain.jobs;
 
 import java.util.concurrent.Callable;
-import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.gpt.InferenceGpt;
 import org.ringtrain.driver.launch.SparkJobConf;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Generates text from the newest checkpoint of a run. */
 @Command(name = "generate", mixinStandardHelpOptions = true,
-    description = "Continue a prompt with the model in a checkpoint directory.",
+    description = "Continue a prompt with the model in a checkpoint directory or a GPT-2 safetensors file.",
     footer = {"", "Examples:",
         "  ringtrain generate --checkpoint-dir target/runs/moby --prompt 'Call me Ishmael' --tokens 300",
         "  ringtrain generate --checkpoint-dir hdfs:///runs/r1 --prompt 'The sea' --temperature 0 # greedy",
+        "  ringtrain generate --weights gpt2/model.safetensors --prompt 'Hello, I am' --tokens 40 # config.json beside it",
         "  ringtrain generate --weights target/moby-int8.safetensors --prompt 'Call me Ishmael' # int8 (ringtrain quantize)"})
 final class GenerateCommand implements Callable<Integer> {
   /** Most tokens one run generates: 1,000,000 (the output and its token ids are held in memory). */
   static final int MAX_TOKENS = 1_000_000;
 
-  @Option(names = "--checkpoint-dir", description = "a run's checkpoint directory")
-  String checkpointDir;
-
-  @Option(names = "--weights", description = "a model file instead of a checkpoint: an int8 model from `ringtrain quantize`")
-  String weights;
+  @Mixin
+  ModelSource source = new ModelSource();
 
   @Option(names = "--prompt", defaultValue = "\n", description = "text to continue")
   String prompt;
@@ -48,8 +46,7 @@ final class GenerateCommand implements Callable<Integer> {
           + "; generate a long text in several runs, each continuing the last one's output");
     }
     // The Hadoop settings spark-submit would give a job (spark.hadoop.*); no Spark starts.
-    HadoopSettings hadoop = SparkJobConf.of("ringtrain generate", 1).hadoopSettings();
-    InferenceGpt model = ModelSource.load(checkpointDir, weights, hadoop);
+    InferenceGpt model = source.load(SparkJobConf.of("ringtrain generate", 1).hadoopSettings());
     // The generated text is this command's output.
     System.out.println(model.generate(prompt, tokens, temperature, topK, seed));
     return 0;

@@ -1,29 +1,27 @@
-// Which model a generate or evaluate run reads: exactly one of --checkpoint-dir
-// (a run's newest checkpoint) and --weights (a model file). The driver loads it.
+// Where `generate` and `evaluate` take their model from: a run's checkpoint
+// directory, or a safetensors file (a Hugging Face GPT-2 or an int8 model from
+// `ringtrain quantize`, told apart by the file's metadata). A picocli mixin, so
+// the options, their help and their check are written once; the driver loads.
 package org.ringtrain.jobs;
 
 import java.io.IOException;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.gpt.InferenceGpt;
-import org.ringtrain.driver.gpt.TrainedGpt;
+import picocli.CommandLine.Option;
 
-/** The choice shared by the commands that read a model for inference. */
+/** {@code --checkpoint-dir DIR} or {@code --weights FILE}, exactly one. */
 final class ModelSource {
 
-  private ModelSource() {
-  }
+  @Option(names = "--checkpoint-dir", description = "a run's checkpoint directory (its newest valid checkpoint)")
+  String checkpointDir;
 
-  /**
-   * The model of {@code checkpointDir} or {@code weights}, whichever alone is given.
-   *
-   * @throws IllegalArgumentException when both or neither are given, or the model cannot be read
-   */
-  static InferenceGpt load(String checkpointDir, String weights, HadoopSettings hadoop) throws IOException {
-    if ((checkpointDir == null) == (weights == null)) {
-      throw new IllegalArgumentException("give exactly one of --checkpoint-dir DIR (a training run's checkpoints)"
-          + " and --weights FILE (an int8 model from `ringtrain quantize`), but found "
-          + (checkpointDir == null ? "neither" : "both"));
-    }
-    return weights != null ? InferenceGpt.loadWeights(weights, hadoop) : TrainedGpt.load(checkpointDir, hadoop);
+  @Option(names = "--weights", description = "a safetensors model file: a GPT-2 in Hugging Face form (e.g. a"
+      + " downloaded gpt2/model.safetensors with its config.json beside it, or an exported model.safetensors), or"
+      + " an int8 model from `ringtrain quantize` (told apart by the file's metadata)")
+  String weights;
+
+  /** The model, read from whichever option was given. */
+  InferenceGpt load(HadoopSettings hadoop) throws IOException {
+    return InferenceGpt.load(checkpointDir, weights, hadoop);
   }
 }

@@ -15,18 +15,21 @@ import picocli.CommandLine;
  */
 @Command(name = "ringtrain", mixinStandardHelpOptions = true, version = "ringtrain 0.1.0",
     description = "Data-parallel GPT and text-classifier training on Apache Spark.",
-    subcommands = {TrainCommand.class, GenerateCommand.class, EvaluateCommand.class, QuantizeCommand.class, TokenizeCommand.class,
-        PlotCommand.class,
-        TrainClassifierCommand.class, ClassifyCommand.class},
+    subcommands = {TrainCommand.class, GenerateCommand.class, EvaluateCommand.class, QuantizeCommand.class,
+        TokenizeCommand.class, PlotCommand.class, TrainClassifierCommand.class, ClassifyCommand.class,
+        ExportCommand.class, ServeCommand.class},
     footer = {"", "Examples:",
         "  ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt --checkpoint-dir target/runs/moby",
         "  ringtrain generate --checkpoint-dir target/runs/moby --prompt 'Call me' --tokens 200",
         "  ringtrain evaluate --checkpoint-dir target/runs/moby --input data/moby-dick.txt",
         "  ringtrain quantize --checkpoint-dir target/runs/moby --output target/moby-int8.safetensors",
+        "  ringtrain generate --weights gpt2/model.safetensors --prompt 'Hello' --tokens 50",
+        "  ringtrain export --checkpoint-dir target/runs/lora --merge --output target/models/lora",
         "  ringtrain tokenize --input data/moby-dick.txt --output target/shards --tokenizer gpt2",
         "  ringtrain train-classifier --input data/sentiment/sentences.jsonl --model-dir target/models/sentiment",
         "  ringtrain classify --model-dir target/models/sentiment --input data/sentiment/sentences.jsonl \\",
-        "      --output target/predictions.json --explain 3"})
+        "      --output target/predictions.json --explain 3",
+        "  ringtrain serve --checkpoint-dir target/runs/moby --model-dir sentiment=target/models/sentiment"})
 public final class RingtrainCli implements Runnable {
 
   @CommandLine.Spec

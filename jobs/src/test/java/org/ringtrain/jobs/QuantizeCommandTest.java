@@ -35,8 +35,8 @@ class QuantizeCommandTest {
   void generateTakesExactlyOneOfCheckpointDirAndWeights() {
     CliRun neither = CliRun.run("generate", "--tokens", "5");
     assertEquals(2, neither.status(), neither.err());
-    assertTrue(neither.err().contains("give exactly one of --checkpoint-dir DIR (a training run's checkpoints) and"
-        + " --weights FILE (an int8 model from `ringtrain quantize`), but found neither"), neither.err());
+    assertTrue(neither.err().contains("give exactly one of --checkpoint-dir DIR (a run's checkpoints) and --weights FILE"
+        + " (a GPT-2 safetensors file or an int8 model from `ringtrain quantize`), but found neither"), neither.err());
     CliRun both = CliRun.run("evaluate", "--checkpoint-dir", tmp.toString(), "--weights", "x", "--input", "y");
     assertEquals(2, both.status(), both.err());
     assertTrue(both.err().contains("but found both"), both.err());
@@ -46,6 +46,7 @@ class QuantizeCommandTest {
   void weightsThatAreNotAFileAreAUsageError() {
     CliRun r = CliRun.run("generate", "--weights", tmp.resolve("missing.safetensors").toString());
     assertEquals(2, r.status(), r.err());
-    assertTrue(r.err().contains("is not a file; give the file written by `ringtrain quantize --output FILE`"), r.err());
+    assertTrue(r.err().contains("is not a file; give a GPT-2 safetensors file (Hugging Face's model.safetensors) or the"
+        + " file written by `ringtrain quantize --output FILE`"), r.err());
   }
 }

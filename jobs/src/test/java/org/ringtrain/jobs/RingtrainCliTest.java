@@ -81,6 +81,11 @@ class RingtrainCliTest {
         () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set", "unknown-setting=1"));
     expectConfigError("dropout = 1.0; use a probability in [0, 1)",
         () -> run("train", "--config", TINY, "--input", CORPUS, "--checkpoint-dir", ckpt, "--set", "dropout=1"));
+    expectConfigError("does not exist",
+        () -> run("train", "--config", TINY, "--input", tmp.resolve("missing.parquet").toString(), "--format",
+            "parquet", "--text-column", "body", "--checkpoint-dir", ckpt));
+    expectConfigError("--text-column body names a column of a table",
+        () -> run("train", "--config", TINY, "--input", CORPUS, "--text-column", "body", "--checkpoint-dir", ckpt));
     System.setProperty("spark.master", "local[2]");
     try {
       expectConfigError("worldSize=3 needs 3 task slots but master local[2] has 2",

@@ -1,7 +1,8 @@
 /*
  * CheckpointReader: reads one checkpoint directory back and verifies it: the manifest, every file's
  * size and SHA-256, and that the weights, optimizer state and training state parse and fit the
- * model's parameter layout, assembling a sharded checkpoint's optimizer slices into one optimizer.
+ * model's parameter layout; a sharded checkpoint's optimizer slices are verified and handed out as
+ * OptimizerSlices, which each resuming rank reads only its part of.
  * It refuses format versions it does not know. It does not choose which
  * checkpoint to read or fall back to another: CheckpointStore does.
  */
@@ -83,11 +84,12 @@ final class CheckpointReader {
       }
       Optimizer optimizer = readVerified(dir, manifest, CheckpointFormat.OPTIMIZER_FILE,
           in -> OptimizerStateReader.read(in, layout), Optimizer::close);
-      List<Manifest.Entry> slices = OptimizerSlice.entries(dir, manifest);
-      if (!slices.isEmpty()) {
-        optimizer = assembleSlices(dir, manifest, slices, layout, optimizer);
+      List<Manifest.Entry> entries = OptimizerSlice.entries(dir, manifest);
+      if (entries.isEmpty()) {
+        return new Checkpoint(dir.toString(), state, params, optimizer, null);
       }
-      return new Checkpoint(dir.toString(), state, params, optimizer);
+      OptimizerSlices slices = verifySlices(dir, manifest, entries, layout, optimizer);
+      return new Checkpoint(dir.toString(), state, params, null, slices);
     } catch (IOException | RuntimeException e) {
       if (params.closeable()) {
         params.close();
@@ -97,52 +99,56 @@ final class CheckpointReader {
   }
 
   /**
-   * A sharded checkpoint's optimizer: every rank's slice read into whole-buffer m and v (each
-   * verified like any other file), checked to partition the parameters, then adopted by an
-   * unsharded AdamW with {@code header}'s hyper-parameters. A run that resumes sharded slices it
-   * again to its own ranks, whatever world size wrote it.
+   * A sharded checkpoint's optimizer, verified but not loaded: each slice file hashed in one
+   * streaming pass (its header parsed and checked, its data only hashed), the slices' ranges
+   * checked to partition the parameters; {@code header} gives AdamW's hyper-parameters. The rank
+   * that resumes reads its part later ({@link OptimizerSlices#shard}), whatever world size wrote them.
    */
-  private Optimizer assembleSlices(Path dir, Manifest manifest, List<Manifest.Entry> slices, ParameterLayout layout,
-      Optimizer header) throws IOException {
-    if (!(header instanceof AdamW adamW) || header.stepCount() != 0) {
-      header.close();
-      throw new CorruptCheckpointException(dir + ": a sharded checkpoint's " + CheckpointFormat.OPTIMIZER_FILE
-          + " must hold AdamW's hyper-parameters with 0 steps, found " + header);
-    }
-    INDArray m = Nd4j.zeros(DataType.FLOAT, layout.totalElements());
-    INDArray v = Nd4j.zeros(DataType.FLOAT, layout.totalElements());
-    try {
+  private OptimizerSlices verifySlices(Path dir, Manifest manifest, List<Manifest.Entry> entries,
+      ParameterLayout layout, Optimizer header) throws IOException {
+    try (Optimizer closing = header) {
+      if (!(header instanceof AdamW adamW) || header.stepCount() != 0) {
+        throw new CorruptCheckpointException(dir + ": a sharded checkpoint's " + CheckpointFormat.OPTIMIZER_FILE
+            + " must hold AdamW's hyper-parameters with 0 steps, found " + header);
+      }
+      List<String> names = new ArrayList<>();
+      List<OptimizerSlice.Header> headers = new ArrayList<>();
       List<long[]> ranges = new ArrayList<>();
       long step = -1;
-      for (int r = 0; r < slices.size(); r++) {
+      for (int r = 0; r < entries.size(); r++) {
         int rank = r;
         long expected = step;
-        String name = slices.get(r).name();
-        step = readVerified(dir, manifest, name, in -> OptimizerSlice.readInto(in, new Path(dir, name).toString(),
-            expected, rank, slices.size(), m, v, ranges), null);
-      }
-      ranges.sort(Comparator.comparingLong(a -> a[0]));
-      long next = 0;
-      for (long[] range : ranges) {
-        if (range[0] != next) {
-          throw new CorruptCheckpointException(dir + ": the optimizer slices must partition the "
-              + layout.totalElements() + " parameters, but " + (range[0] < next ? "element " + range[0]
-              + " is in two slices" : "elements [" + next + ", " + range[0] + ") are in none"));
+        String name = entries.get(r).name();
+        OptimizerSlice.Header h = readVerified(dir, manifest, name, in -> OptimizerSlice.readHeader(in,
+            new Path(dir, name).toString(), expected, rank, entries.size(), layout.totalElements()), null);
+        step = h.step();
+        names.add(name);
+        headers.add(h);
+        for (int i = 0; i < h.starts().length; i++) {
+          ranges.add(new long[] {h.starts()[i], h.ends()[i]});
         }
-        next = range[1];
       }
-      if (next != layout.totalElements() && !(ranges.isEmpty() && step == 0)) {
-        throw new CorruptCheckpointException(dir + ": the optimizer slices cover elements [0, " + next + ") of "
-            + layout.totalElements() + " after " + step + " optimizer steps; a slice is missing its ranges");
+      checkPartition(dir, ranges, layout.totalElements(), step);
+      return new OptimizerSlices(fs, dir, layout, adamW.config(), step, names, headers);
+    }
+  }
+
+  /** The slices' ranges must partition [0, elements), unless no step has been taken (no ranges at all). */
+  private static void checkPartition(Path dir, List<long[]> ranges, long elements, long step)
+      throws CorruptCheckpointException {
+    ranges.sort(Comparator.comparingLong(a -> a[0]));
+    long next = 0;
+    for (long[] range : ranges) {
+      if (range[0] != next) {
+        throw new CorruptCheckpointException(dir + ": the optimizer slices must partition the " + elements
+            + " parameters, but " + (range[0] < next ? "element " + range[0] + " is in two slices"
+            : "elements [" + next + ", " + range[0] + ") are in none"));
       }
-      header.close();
-      return ranges.isEmpty() ? AdamW.restore(layout, adamW.config(), 0, null, null)
-          : AdamW.restore(layout, adamW.config(), step, m, v);
-    } catch (IOException | RuntimeException e) {
-      header.close();
-      m.close();
-      v.close();
-      throw e;
+      next = range[1];
+    }
+    if (next != elements && !(ranges.isEmpty() && step == 0)) {
+      throw new CorruptCheckpointException(dir + ": the optimizer slices cover elements [0, " + next + ") of "
+          + elements + " after " + step + " optimizer steps; a slice is missing its ranges");
     }
   }
 

@@ -1,7 +1,7 @@
 /*
  * OptimizerSlice: the file format of one rank's slice of a sharded AdamW's state (its owned ranges
- * and their m and v) inside a checkpoint, and the reading of every slice back into whole-buffer
- * m and v. It does not hash, name or place files: CheckpointWriter and CheckpointReader do.
+ * and their m and v) inside a checkpoint: writing it, and reading its header (OptimizerSlices reads
+ * the data). It does not hash, name or place files: CheckpointWriter and CheckpointReader do.
  */
 package org.ringtrain.driver.checkpoint;
 
@@ -58,16 +58,31 @@ final class OptimizerSlice {
   }
 
   /**
-   * Reads one slice into the whole-buffer {@code m} and {@code v} at its ranges' flat positions and
-   * adds its ranges, as {start, end}, to {@code ranges} (the caller checks that all slices'
-   * ranges partition the buffer); returns the optimizer's step count the slice holds.
+   * What a slice's header says: the step count, its owned ranges, and where its m and v start in
+   * the file ({@code dataOffset}; v follows m's {@code elements} floats).
+   */
+  record Header(long step, long[] starts, long[] ends, long dataOffset, long elements) {
+
+    /** Offset of range {@code i} in this slice's m (and v): the elements of the ranges before it. */
+    long stateOffset(int i) {
+      long at = 0;
+      for (int j = 0; j < i; j++) {
+        at += ends[j] - starts[j];
+      }
+      return at;
+    }
+  }
+
+  /**
+   * Reads a slice's header (and no data) and checks it against what the manifest promises.
    *
-   * @param step the step count every slice must hold, or -1 for the first slice read
+   * @param step           the step count every slice must hold, or -1 for the first slice read
+   * @param layoutElements the parameters of the model that resumes
    * @throws CorruptCheckpointException when the header does not match what the manifest promises
    *     (step, rank, world size, layout size) or a range lies outside the buffer
    */
-  static long readInto(InputStream source, String file, long step, int rank, int worldSize, INDArray m, INDArray v,
-      List<long[]> ranges) throws IOException {
+  static Header readHeader(InputStream source, String file, long step, int rank, int worldSize, long layoutElements)
+      throws IOException {
     DataInputStream in = new DataInputStream(source);
     byte[] magic = in.readNBytes(MAGIC.length);
     if (!java.util.Arrays.equals(magic, MAGIC)) {
@@ -80,14 +95,15 @@ final class OptimizerSlice {
     long elements = in.readLong();
     int count = in.readInt();
     if (version != VERSION || step >= 0 && gotStep != step || gotRank != rank || gotWorld != worldSize
-        || elements != m.length() || count < 0 || count > elements) {
+        || elements != layoutElements || count < 0 || count > elements) {
       throw new CorruptCheckpointException(file + ": expected slice version " + VERSION + " of step " + step
-          + ", rank " + rank + " of " + worldSize + ", " + m.length() + " parameters; found version " + version
+          + ", rank " + rank + " of " + worldSize + ", " + layoutElements + " parameters; found version " + version
           + ", step " + gotStep + ", rank " + gotRank + " of " + gotWorld + ", " + elements + " parameters, "
           + count + " ranges; the slice belongs to another checkpoint");
     }
     long[] starts = new long[count];
     long[] ends = new long[count];
+    long owned = 0;
     for (int i = 0; i < count; i++) {
       starts[i] = in.readLong();
       ends[i] = in.readLong();
@@ -95,15 +111,11 @@ final class OptimizerSlice {
         throw new CorruptCheckpointException(file + ": range " + i + " [" + starts[i] + ", " + ends[i]
             + ") is not a non-empty range of the " + elements + " parameters");
       }
-      ranges.add(new long[] {starts[i], ends[i]});
+      owned += ends[i] - starts[i];
     }
-    byte[] chunk = new byte[FlatBufferIo.CHUNK_BYTES];
-    for (INDArray target : new INDArray[] {m, v}) {
-      for (int i = 0; i < count; i++) {
-        FlatBufferIo.read(in, target, starts[i], ends[i] - starts[i], chunk, file + " range " + i);
-      }
-    }
-    return gotStep;
+    long headerBytes = MAGIC.length + Integer.BYTES + Long.BYTES + 2 * Integer.BYTES + Long.BYTES + Integer.BYTES
+        + 2L * Long.BYTES * count;
+    return new Header(gotStep, starts, ends, headerBytes, owned);
   }
 
   /**

@@ -17,6 +17,7 @@ import org.apache.spark.sql.Column;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.ringtrain.driver.data.TableInput;
 import org.ringtrain.driver.launch.SparkJob;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -59,7 +60,7 @@ public record ClassifyJob(String modelDir, String input, String format, String t
   public long run(SparkJob job) {
     SparkSession spark = job.session();
     String outFormat = TableInput.formatOf(output, null);
-    PipelineModel model = load(modelDir);
+    PipelineModel model = loadPipeline(modelDir);
     Transformer last = model.stages()[model.stages().length - 1];
     if (!(last instanceof TextClassificationModel classifier)) {
       throw new IllegalArgumentException(modelDir + " is not a text classifier pipeline (its last stage is "
@@ -87,7 +88,12 @@ public record ClassifyJob(String modelDir, String input, String format, String t
     return rows;
   }
 
-  private static PipelineModel load(String dir) {
+  /**
+   * Reads a saved pipeline (needs a running SparkSession).
+   *
+   * @throws IllegalArgumentException naming {@code dir} when it holds no readable pipeline
+   */
+  public static PipelineModel loadPipeline(String dir) {
     try {
       return PipelineModel.load(dir);
     } catch (Exception e) { // Spark's reader also throws Hadoop's checked IOExceptions undeclared

@@ -191,6 +191,27 @@ public final class TextClassificationModel extends Model<TextClassificationModel
     }
   }
 
+  /**
+   * Class probabilities of many token rows, {@value Predictor#BATCH} rows a forward pass, computed
+   * on the driver (the model server batches requests through this). A null or empty row is read as
+   * one unknown token.
+   *
+   * @return [rows.size()][numClasses()]
+   */
+  public double[][] predictBatch(List<List<String>> rows) {
+    try (Predictor p = new Predictor(spec, vocabulary, weights)) {
+      float[][] f = p.predict(rows);
+      double[][] out = new double[f.length][];
+      for (int i = 0; i < f.length; i++) {
+        out[i] = new double[f[i].length];
+        for (int k = 0; k < f[i].length; k++) {
+          out[i][k] = f[i][k];
+        }
+      }
+      return out;
+    }
+  }
+
   /** The occlusion explanation of one token row's prediction, computed on the driver. */
   public Explanation explain(List<String> tokens) {
     try (Predictor p = new Predictor(spec, vocabulary, weights)) {

@@ -20,6 +20,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
+import org.ringtrain.driver.data.TableInput;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.fs.Preflight;
 import org.ringtrain.driver.launch.SparkJob;

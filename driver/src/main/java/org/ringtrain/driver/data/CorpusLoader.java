@@ -98,21 +98,32 @@ public final class CorpusLoader {
             spec.worldSize(), plan.validationPerRank());
       }
 
-      JavaRDD<int[]> train =
-          route(tokens, plan, spec.contextLength(), 0, plan.trainEnd(), plan.trainPerPartition());
-      JavaRDD<int[]> validation = plan.validationPerRank() == 0
-          ? sc.parallelize(new ArrayList<int[]>(), spec.worldSize())
-          : route(tokens, plan, spec.contextLength(), plan.validationStart(),
-              plan.totalSequences(), plan.validationPerRank());
-      train.persist(StorageLevel.MEMORY_AND_DISK()).setName("ringtrain train " + spec.path());
-      validation.persist(StorageLevel.MEMORY_AND_DISK())
-          .setName("ringtrain validation " + spec.path());
-      checkCounts(train, plan.trainPerPartition(), plan.trainSequences(), "train");
-      checkCounts(validation, plan.validationPerRank(), plan.validationPerRank() * spec.worldSize(), "validation");
-      return new TrainingData(train, validation, spec, tokenizer, paths.size(), plan);
+      return pack(sc, tokens, plan, spec, tokenizer, paths.size());
     } finally {
       tokens.unpersist(false);
     }
+  }
+
+  /**
+   * Routes the planned sequences of {@code blocks} to the ranks: training and validation RDDs of
+   * {@code spec.worldSize()} partitions each, persisted and counted (see {@link TrainingData}).
+   *
+   * @param sources files (or other token streams) the blocks come from, for {@link TrainingData#fileCount()}
+   */
+  static TrainingData pack(JavaSparkContext sc, JavaRDD<TokenBlock> blocks, SplitPlan plan, DatasetSpec spec,
+      Tokenizer tokenizer, int sources) {
+    JavaRDD<int[]> train =
+        route(blocks, plan, spec.contextLength(), 0, plan.trainEnd(), plan.trainPerPartition());
+    JavaRDD<int[]> validation = plan.validationPerRank() == 0
+        ? sc.parallelize(new ArrayList<int[]>(), spec.worldSize())
+        : route(blocks, plan, spec.contextLength(), plan.validationStart(),
+            plan.totalSequences(), plan.validationPerRank());
+    train.persist(StorageLevel.MEMORY_AND_DISK()).setName("ringtrain train " + spec.path());
+    validation.persist(StorageLevel.MEMORY_AND_DISK())
+        .setName("ringtrain validation " + spec.path());
+    checkCounts(train, plan.trainPerPartition(), plan.trainSequences(), "train");
+    checkCounts(validation, plan.validationPerRank(), plan.validationPerRank() * spec.worldSize(), "validation");
+    return new TrainingData(train, validation, spec, tokenizer, sources, plan);
   }
 
   /**

@@ -211,7 +211,8 @@ final class FileTokens {
     return 0;
   }
 
-  private static boolean printable(byte b) {
+  /** Printable ASCII other than the space: the characters around a safe cut. */
+  static boolean printable(byte b) {
     return b > ' ' && b < 0x7F;
   }
 

@@ -58,29 +58,52 @@ public final class SplitPlan implements Serializable {
   public static SplitPlan of(
       String source, long[] tokensPerFile, int contextLength, double validationFraction,
       int worldSize) {
-    long[] offsets = new long[tokensPerFile.length];
+    long[] sequencesPerFile = new long[tokensPerFile.length];
     long tokens = 0;
-    long sequences = 0;
     long largestFile = 0;
     for (int f = 0; f < tokensPerFile.length; f++) {
-      offsets[f] = sequences;
       tokens += tokensPerFile[f];
       largestFile = Math.max(largestFile, tokensPerFile[f]);
-      sequences += SequencePacker.sequenceCount(tokensPerFile[f], contextLength);
+      sequencesPerFile[f] = SequencePacker.sequenceCount(tokensPerFile[f], contextLength);
+    }
+    return plan(source, sequencesPerFile, tokens, contextLength, validationFraction, worldSize,
+        tokensPerFile.length + " file(s)", ", the largest " + largestFile
+            + " tokens (sequences never span files); use a larger corpus or a context length below " + largestFile);
+  }
+
+  /**
+   * Plans the split of one token stream of {@code tokens} tokens held in parts (the partitions of
+   * a table), part {@code p} holding the sequences that start in it.
+   *
+   * @param sequencesPerPart sequences starting in each part, in order; their sum is
+   *     {@link SequencePacker#sequenceCount SequencePacker.sequenceCount(tokens, contextLength)}
+   * @throws IllegalArgumentException as {@link #of}
+   */
+  public static SplitPlan ofStream(
+      String source, long[] sequencesPerPart, long tokens, int contextLength, double validationFraction,
+      int worldSize) {
+    return plan(source, sequencesPerPart.clone(), tokens, contextLength, validationFraction, worldSize,
+        "one text of " + sequencesPerPart.length + " part(s)", "; use more text or a shorter context length");
+  }
+
+  private static SplitPlan plan(String source, long[] sequencesPerFile, long tokens, int contextLength,
+      double validationFraction, int worldSize, String what, String advice) {
+    long[] offsets = new long[sequencesPerFile.length];
+    long sequences = 0;
+    for (int f = 0; f < sequencesPerFile.length; f++) {
+      offsets[f] = sequences;
+      sequences += sequencesPerFile[f];
     }
     if (tokens == 0) {
       throw new IllegalArgumentException(
-          "corpus at '" + source + "' is empty: " + tokensPerFile.length
-              + " file(s), 0 tokens; expected at least contextLength+1 = " + (contextLength + 1)
+          "corpus at '" + source + "' is empty: " + what
+              + ", 0 tokens; expected at least contextLength+1 = " + (contextLength + 1)
               + " tokens in one file; point the path at a non-empty corpus");
     }
     if (sequences == 0) {
       throw new IllegalArgumentException(
           "corpus at '" + source + "' is shorter than contextLength+1 = " + (contextLength + 1)
-              + " tokens: found " + tokens + " tokens in " + tokensPerFile.length
-              + " file(s), the largest " + largestFile
-              + " tokens (sequences never span files); use a larger corpus or a context"
-              + " length below " + largestFile);
+              + " tokens: found " + tokens + " tokens in " + what + advice);
     }
     long heldOut = validationFraction > 0 ? Math.max(Math.round(sequences * validationFraction), worldSize) : 0;
     long trainSequences = sequences - heldOut;

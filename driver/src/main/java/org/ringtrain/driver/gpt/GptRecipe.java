@@ -1,21 +1,28 @@
 // The GPT language model as a ModelRecipe: rows are windows of T+1 token ids,
-// inputs the first T and targets the last T (shifted by one).
+// inputs the first T and targets the last T (shifted by one). A run starts
+// from a seeded initialisation or from pretrained weights (initFrom), and
+// trains every weight or LoRA adapters beside the frozen weights.
 package org.ringtrain.driver.gpt;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.train.ModelRecipe;
 import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.lora.LoraModel;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
 import org.ringtrain.ops.transformer.DropoutKey;
 
 /** A GPT decoder of one {@link ModelConfig}, trained on next-token prediction. */
 final class GptRecipe implements ModelRecipe {
-  private static final long serialVersionUID = 1L;
+  private static final long serialVersionUID = 2L;
 
   private final ModelConfig config;
   private final String runConfigJson;
   private final boolean recompute;
+  private final TrainConfig run; // null: a fresh model, every weight trained
 
   /** The recipe of the model {@code config}, trained by a run whose TrainConfig JSON is {@code runConfigJson}. */
   GptRecipe(ModelConfig config, String runConfigJson) {
@@ -27,6 +34,22 @@ final class GptRecipe implements ModelRecipe {
     this.config = config;
     this.runConfigJson = runConfigJson;
     this.recompute = recompute;
+    this.run = null;
+  }
+
+  /**
+   * The recipe of {@code run} (its {@link TrainConfig#finetune()} included; a LoRA run's
+   * {@code baseSha256} filled in, see {@link BaseWeights#resolve}) for a vocabulary of {@code vocabSize}.
+   */
+  GptRecipe(TrainConfig run, int vocabSize) {
+    this.config = run.modelConfig(vocabSize);
+    this.runConfigJson = run.toJson();
+    this.recompute = run.recompute();
+    this.run = run;
+  }
+
+  private boolean lora() {
+    return run != null && run.finetune().lora();
   }
 
   @Override
@@ -39,34 +62,59 @@ final class GptRecipe implements ModelRecipe {
     return runConfigJson;
   }
 
+  /** The GPT's layout, or for a LoRA run the adapters' (what trains, what checkpoints hold). */
   @Override
   public ParameterLayout layout() {
-    return GptModel.layout(config);
+    return lora() ? LoraModel.layout(config, run.finetune().loraConfig()) : GptModel.layout(config);
   }
 
   @Override
   public Instance create(long seed, int microBatch) {
-    GptModel model = GptModel.initialised(config, seed);
+    GptModel model;
+    if (run == null || run.finetune().initFrom().isEmpty()) {
+      model = GptModel.initialised(config, seed);
+    } else {
+      try {
+        model = BaseWeights.load(run.finetune(), config, run.finetune().baseSha256());
+      } catch (IOException e) {
+        throw new UncheckedIOException("could not read the base weights " + run.finetune().initFrom()
+            + " on this executor: " + e.getMessage() + "; the file must be readable on every host", e);
+      }
+    }
     model.setRecompute(recompute);
-    return new GptInstance(model, seed, microBatch, config.contextLength());
+    TrainableModel trained = lora() ? new LoraModel(model, run.finetune().loraConfig(), seed) : model;
+    return new GptInstance(model, trained, seed, microBatch, config.contextLength());
   }
 
-  /** 6N + 12 L C T FLOPs per token (PaLM, appendix B). */
+  @Override
+  public void checkResume(TrainingState checkpoint) {
+    if (run != null) {
+      BaseWeights.checkResume(run, checkpoint);
+    }
+  }
+
+  /**
+   * 6N + 12 L C T FLOPs per token (PaLM, appendix B); a LoRA run skips the frozen weights' dW
+   * gemms (4N for them) and adds 6 FLOPs per adapter parameter.
+   */
   @Override
   public double flopsPerToken() {
-    return 6.0 * layout().totalElements()
-        + 12.0 * config.layers() * config.dModel() * config.contextLength();
+    double attention = 12.0 * config.layers() * config.dModel() * config.contextLength();
+    long n = GptModel.layout(config).totalElements();
+    return lora() ? 4.0 * n + 6.0 * layout().totalElements() + attention : 6.0 * n + attention;
   }
 
   private static final class GptInstance implements Instance {
-    private final GptModel model;
+    private final GptModel model; // runs forward
+    private final TrainableModel trained; // the model itself, or its LoRA adapters
     private final long seed; // the run's, which the dropout masks are keyed by
     private final int seqLen;
     private final int[] inputs; // [B*T]
     private final int[] targets; // [B*T]
 
-    GptInstance(GptModel model, long seed, int microBatch, int seqLen) {
+    GptInstance(GptModel model, TrainableModel trained, long seed, int microBatch, int seqLen) {
       this.model = model;
+      this.trained = trained;
       this.seed = seed;
       this.seqLen = seqLen;
       this.inputs = new int[microBatch * seqLen];
@@ -75,7 +123,7 @@ final class GptRecipe implements ModelRecipe {
 
     @Override
     public TrainableModel model() {
-      return model;
+      return trained;
     }
 
     @Override
@@ -101,7 +149,7 @@ final class GptRecipe implements ModelRecipe {
 
     @Override
     public void close() {
-      model.close();
+      trained.close();
     }
   }
 }

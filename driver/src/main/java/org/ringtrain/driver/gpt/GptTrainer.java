@@ -72,7 +72,7 @@ public final class GptTrainer {
    */
   public TrainedGpt fit(JavaSparkContext sc, JavaRDD<int[]> train, JavaRDD<int[]> validation,
       String tokenizerId, int vocabSize) throws IOException {
-    GptRecipe recipe = new GptRecipe(config.modelConfig(vocabSize), config.toJson(), config.recompute());
+    GptRecipe recipe = new GptRecipe(BaseWeights.resolve(config, vocabSize), vocabSize);
     TrainingResult run = trainer.fit(sc, recipe, train, validation, tokenizerId);
     return TrainedGpt.of(run, recipe.layout(), HadoopSettings.of(sc));
   }

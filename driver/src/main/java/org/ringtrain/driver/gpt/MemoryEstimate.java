@@ -65,6 +65,17 @@ public record MemoryEstimate(long parameters, int worldSize, int microBatch, boo
   }
 
   /**
+   * This estimate for a run that trains only {@code trainable} of the parameters (LoRA adapters
+   * beside frozen weights): gradients and AdamW state for those alone, the weights as before (the
+   * adapters' own, a fraction of a percent, are not added).
+   */
+  public MemoryEstimate withTrainable(long trainable) {
+    long optimizer = optimizerSharding ? ceilDiv(8 * trainable, worldSize) : 8 * trainable;
+    return new MemoryEstimate(parameters, worldSize, microBatch, recompute, optimizerSharding, weightBytes,
+        4 * trainable, optimizer, activationBytes, otherActivationBytes, rowBytes);
+  }
+
+  /**
    * The off-heap bytes of GptModel's activations for a float32 batch of {@code batch} sequences of
    * the full context length, with the default LM-head chunk: what {@code GptModel.activationBytes()}
    * reports after such a forward. In float32 elements, with n = B T tokens:
@@ -72,7 +83,7 @@ public record MemoryEstimate(long parameters, int worldSize, int microBatch, boo
    *   <li>kept by the blocks: {@code n L (16 C + 4 + NH T)}; with recomputation
    *       {@code n (16 C + 4 + NH T) + n (L - 1) C} (one shared set and each block's output);</li>
    *   <li>embeddings, final LayerNorm, residual gradient and the scratch all blocks share:
-   *       {@code n (31 C + 3 + 2 NH T + NH)};</li>
+   *       {@code n (31 C + 3 + NH T + NH)};</li>
    *   <li>the LM head's two chunk arrays: {@code 2 R V}, R = min(n, the default chunk rows);</li>
    *   <li>token ids (int32) and a ones row: {@code 2 n}; the causal mask: {@code T T}.</li>
    * </ul>
@@ -86,7 +97,7 @@ public record MemoryEstimate(long parameters, int worldSize, int microBatch, boo
     long n = batch * t;
     long perBlock = 16 * c + 4 + nh * t;
     long kept = recompute ? perBlock + (layers - 1) * c : layers * perBlock;
-    long shared = 31 * c + 3 + 2 * nh * t + nh;
+    long shared = 31 * c + 3 + nh * t + nh;
     long headRows = Math.min(n, GptModel.defaultHeadChunkRows(model.vocabSize(), Float.BYTES));
     long floats = n * (kept + shared) + 2 * headRows * v + n + t * t;
     return Float.BYTES * floats + Integer.BYTES * n;

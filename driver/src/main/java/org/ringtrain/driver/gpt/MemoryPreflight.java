@@ -15,6 +15,7 @@ import java.util.Map;
 import org.apache.spark.network.util.JavaUtils;
 import org.ringtrain.driver.tokenize.TokenizerKind;
 import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.lora.LoraModel;
 import org.ringtrain.ops.runtime.NativeMemory;
 
 /** The memory check of a GPT training run; see {@link #check}. */
@@ -43,7 +44,8 @@ public final class MemoryPreflight {
   /**
    * The estimate of {@code cfg}'s ranks. Training rows are estimated from the corpus size:
    * {@code corpusBytes} tokens for byte-tokenized text, a quarter of them for BPE text, half for
-   * uint16 token shards. AdamW's state counts 8P, or 8P/N with {@code optimizerSharding}.
+   * uint16 token shards. AdamW's state counts 8P, or 8P/N with {@code optimizerSharding}; a LoRA
+   * run counts gradients and AdamW state for its adapters only.
    */
   public static MemoryEstimate estimate(TrainConfig cfg, long corpusBytes) {
     ModelConfig model = cfg.modelConfig(cfg.tokenizer() == TokenizerKind.GPT2 ? 50257 : 256);
@@ -52,8 +54,10 @@ public final class MemoryPreflight {
       case TEXT -> cfg.tokenizer() == TokenizerKind.BYTE ? corpusBytes : corpusBytes / 4;
     };
     long rowsPerRank = tokens / (cfg.contextLength() + 1L) / cfg.loop().worldSize();
-    return MemoryEstimate.of(model, cfg.loop().microBatch(), cfg.loop().worldSize(), cfg.recompute(),
+    MemoryEstimate whole = MemoryEstimate.of(model, cfg.loop().microBatch(), cfg.loop().worldSize(), cfg.recompute(),
         cfg.loop().optimizer().optimizerSharding(), rowsPerRank);
+    return cfg.finetune().lora()
+        ? whole.withTrainable(LoraModel.layout(model, cfg.finetune().loraConfig()).totalElements()) : whole;
   }
 
   /**

@@ -10,7 +10,10 @@ import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
 import java.util.HashMap;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.UUID;
@@ -20,10 +23,13 @@ import org.apache.hadoop.fs.Path;
 import org.ringtrain.driver.checkpoint.CheckpointFormat;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.tokenize.Tokenizer;
+import org.ringtrain.ops.gpt.BatchDecoder;
+import org.ringtrain.ops.gpt.BatchDecoding;
 import org.ringtrain.ops.gpt.Generator;
 import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.gpt.ModelConfig;
 import org.ringtrain.ops.io.SafetensorsException;
+import org.ringtrain.ops.io.SafetensorsReader;
 import org.ringtrain.ops.io.TensorFile;
 import org.ringtrain.ops.quant.Int8GptWeights;
 import org.ringtrain.ops.quant.Int8ModelFile;
@@ -130,6 +136,29 @@ public final class QuantizedGpt implements InferenceGpt {
   }
 
   /**
+   * Whether the file given as {@code --weights} is an int8 model (its safetensors metadata names a
+   * quantisation scheme, {@link TensorFile#QUANTIZATION_KEY}); false for a float32 file such as a
+   * Hugging Face GPT-2. Reads the header only.
+   *
+   * @throws IllegalArgumentException if the file is missing or not safetensors, saying why
+   */
+  public static boolean isInt8File(String path, HadoopSettings hadoop) throws IOException {
+    Path p = new Path(path);
+    FileSystem fs = hadoop.fs(p);
+    if (!fs.exists(p) || fs.getFileStatus(p).isDirectory()) {
+      throw new IllegalArgumentException("--weights " + path + " is not a file; give a GPT-2 safetensors file"
+          + " (Hugging Face's model.safetensors) or the file written by `ringtrain quantize --output FILE`"
+          + " (a checkpoint directory goes to --checkpoint-dir)");
+    }
+    try (InputStream in = fs.open(p)) {
+      return SafetensorsReader.inspect(in, fs.getFileStatus(p).getLen(), path).metadata()
+          .containsKey(TensorFile.QUANTIZATION_KEY);
+    } catch (SafetensorsException e) {
+      throw new IllegalArgumentException("--weights " + e.getMessage(), e);
+    }
+  }
+
+  /**
    * Loads an int8 model file written by {@link #quantize}, checking every tensor before use.
    *
    * @throws IllegalArgumentException if the file is missing, malformed or not an int8 model, saying why
@@ -228,6 +257,24 @@ public final class QuantizedGpt implements InferenceGpt {
   @Override
   public String source() {
     return path;
+  }
+
+  @Override
+  public BatchDecoding newDecoder(int maxBatch) {
+    try {
+      return new BatchDecoder(newWeights(), maxBatch);
+    } catch (SafetensorsException e) {
+      throw new IllegalStateException("the int8 model " + path + " was checked at load and cannot fail now", e);
+    }
+  }
+
+  @Override
+  public String digest() {
+    try {
+      return "sha256:" + HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(file));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("the JDK lacks SHA-256", e);
+    }
   }
 
   @Override

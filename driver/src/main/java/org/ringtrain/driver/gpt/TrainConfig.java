@@ -38,6 +38,9 @@ import org.ringtrain.ops.gpt.ModelConfig;
  *                           during forward and recomputes its other activations just before its
  *                           backward; one more forward pass of the blocks for most of their activation
  *                           memory, with bit-for-bit the same gradients (docs/memory.md)
+ * @param finetune           where the run starts (a GPT-2 file via {@code initFrom}, or a fresh
+ *                           initialisation) and what trains (every weight, or LoRA adapters); see
+ *                           {@link FinetuneSettings} for each setting and default
  * @param loop               the training loop: ranks, batches, steps, optimizer, checkpoints, metrics,
  *                           ring, threads (see {@link LoopConfig} for each setting and default)
  */
@@ -52,6 +55,7 @@ public record TrainConfig(
     int heads,
     double dropout,
     boolean recompute,
+    FinetuneSettings finetune,
     LoopConfig loop) implements Serializable {
 
   private static final String WHAT = "train config";
@@ -68,6 +72,7 @@ public record TrainConfig(
     d.put("heads", 4);
     d.put("dropout", ModelConfig.DEFAULT_DROPOUT);
     d.put("recompute", false);
+    d.putAll(FinetuneSettings.defaults());
     d.putAll(LoopConfig.defaults());
     return d;
   }
@@ -85,7 +90,7 @@ public record TrainConfig(
     require(heads > 0 && dModel % heads == 0, "heads", heads,
         "heads must divide dModel=" + dModel + ", e.g. " + divisorNear(dModel, heads));
     require(dropout >= 0 && dropout < 1, "dropout", dropout, "use a probability in [0, 1): 0 turns it off, 0.1 is usual");
-    require(loop != null, "loop", null, "build a TrainConfig with fromLayers");
+    require(finetune != null && loop != null, "loop", null, "build a TrainConfig with fromLayers");
   }
 
   /**

@@ -63,6 +63,17 @@ public final class TrainingPreflight {
   public static void check(TrainConfig cfg, String master, HadoopSettings hadoop) {
     checkInput(cfg, hadoop);
     checkSplit(cfg, hadoop);
+    checkRun(cfg, master, hadoop);
+  }
+
+  /**
+   * The checks of {@link #check} that do not read the input: the ring timeout, the checkpoint
+   * directory, the shape of a run to resume, the master's slots and threads. For input that is not
+   * a corpus path (a Dataset: {@link GptEstimator}).
+   *
+   * @throws IllegalArgumentException for the first check that fails, saying what to do
+   */
+  public static void checkRun(TrainConfig cfg, String master, HadoopSettings hadoop) {
     checkRingTimeout(cfg);
     try {
       QuantizedGpt.refuseTraining(cfg.loop().checkpoints().checkpointDir(), hadoop);
@@ -72,6 +83,17 @@ public final class TrainingPreflight {
           + e.getMessage() + "; choose a directory you can write", e);
     }
     checkResumeShape(cfg, hadoop);
+    checkSlots(cfg, master);
+  }
+
+  /**
+   * A {@code local[N]} master has {@code N >= worldSize} slots, and {@link #checkThreads}. Writes
+   * nothing.
+   *
+   * @param master the Spark master the run will use, or null when not known (no check)
+   * @throws IllegalArgumentException when a check fails, saying what to do
+   */
+  public static void checkSlots(TrainConfig cfg, String master) {
     if (master != null) {
       Matcher m = LOCAL.matcher(master);
       if (m.matches() && m.group(1) != null && !"*".equals(m.group(1))

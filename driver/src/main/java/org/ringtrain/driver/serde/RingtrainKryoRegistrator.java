@@ -36,6 +36,8 @@ public final class RingtrainKryoRegistrator implements KryoRegistrator {
       "org.ringtrain.driver.train.RankData",
       "org.ringtrain.driver.data.FileTokens",
       "org.ringtrain.driver.data.TokenBlock",
+      "org.ringtrain.driver.data.TableCorpus$Scan", // a partition scan's result
+      "org.ringtrain.driver.gpt.GptTextModel$Shipped", // broadcast to transform
       "org.ringtrain.driver.classify.Vocabulary", // broadcast to encode rows
       "org.ringtrain.driver.classify.TextClassificationModel$Shipped", // broadcast to transform
   };

@@ -104,6 +104,7 @@ public final class DataParallelTrainer {
       JavaRDD<int[]> validation, String tokenizerId) throws IOException {
     HadoopSettings hadoop = HadoopSettings.of(sc);
     Optional<TrainingState> resumeFrom = checkBeforeStart(sc, train, validation, hadoop, tokenizerId);
+    resumeFrom.ifPresent(recipe::checkResume);
     String runId = UUID.randomUUID().toString();
     // The directory is this fit's until it returns: a second run (or a leftover task of a failed
     // attempt of another fit) would delete its temporary directories and resume from its checkpoints.

@@ -7,6 +7,7 @@
 package org.ringtrain.driver.train;
 
 import java.io.Serializable;
+import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
@@ -34,6 +35,15 @@ public interface ModelRecipe extends Serializable {
    * says how it was made (the GPT's flat TrainConfig, the classifier's shape and loop settings).
    */
   String configJson();
+
+  /**
+   * Refuses to resume from a checkpoint this recipe's models cannot continue (e.g. adapters of
+   * other base weights), with an IllegalArgumentException that says why and what to do. Called on
+   * the driver before training and on each rank after loading. Default: accepts every checkpoint
+   * whose tensors fit {@link #layout()}.
+   */
+  default void checkResume(TrainingState checkpoint) {
+  }
 
   /** Forward plus backward FLOPs per token (row position), for the MFU metric. */
   double flopsPerToken();

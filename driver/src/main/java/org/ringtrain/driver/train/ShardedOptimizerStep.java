@@ -19,6 +19,7 @@ import java.util.List;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
+import org.ringtrain.driver.checkpoint.OptimizerSlices;
 import org.ringtrain.driver.checkpoint.ShardedCheckpointWriter;
 import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.ops.optim.AdamW;
@@ -36,21 +37,25 @@ final class ShardedOptimizerStep implements AutoCloseable {
 
   private final RingCommunicator ring;
   private final AdamW start; // unsharded: fresh or from a checkpoint; its owner closes it
+  private final OptimizerSlices slices; // a sharded checkpoint's state to resume from, or null
   private final ByteBuffer partials; // [2N] floats: each rank's double partial sum, as raw bits
   private AdamW sharded; // from the first step's buckets on
   private long[][] ranges; // {starts, ends} of the owned ranges
 
   /**
-   * @param start the unsharded optimizer to continue from (its state is sliced to this rank's
-   *              ranges at the first step); an AdamW, the only optimizer the GPT loop runs
+   * @param start  the unsharded optimizer to continue from (its state is sliced to this rank's
+   *               ranges at the first step); an AdamW, the only optimizer the GPT loop runs
+   * @param slices a sharded checkpoint's optimizer state to continue from instead of start's
+   *               (this rank reads the part of each slice file it owns at the first step), or null
    */
-  ShardedOptimizerStep(RingCommunicator ring, Optimizer start) {
+  ShardedOptimizerStep(RingCommunicator ring, Optimizer start, OptimizerSlices slices) {
     if (!(start instanceof AdamW adamW)) {
       throw new IllegalArgumentException("optimizerSharding shards AdamW's state, but the run's optimizer is "
           + start + "; set optimizerSharding: false");
     }
     this.ring = ring;
     this.start = adamW;
+    this.slices = slices;
     this.partials = ByteBuffer.allocateDirect(2 * ring.worldSize() * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
   }
 
@@ -65,7 +70,7 @@ final class ShardedOptimizerStep implements AutoCloseable {
    * returns the global norm before clipping, the same on every rank.
    */
   double averageAndClip(GradientBuckets buckets, INDArray grads, int gradAccumSteps, double gradClip)
-      throws RingException {
+      throws IOException {
     OwnedRanges owned = shard(buckets).owned();
     double sumOfSquares = 0;
     for (int i = 0; i < owned.count(); i++) {
@@ -87,7 +92,7 @@ final class ShardedOptimizerStep implements AutoCloseable {
 
   /** AdamW on the owned ranges, then the all-gather that gives every rank every updated parameter. */
   void update(GradientBuckets buckets, INDArray params, ByteBuffer paramBytes, INDArray grads, double lr)
-      throws RingException {
+      throws IOException {
     shard(buckets).step(params, grads, lr);
     buckets.allGather(paramBytes);
   }
@@ -140,12 +145,16 @@ final class ShardedOptimizerStep implements AutoCloseable {
     return sum;
   }
 
-  /** The sharded AdamW, made from the start optimizer at the first step; the buckets must not change. */
-  private AdamW shard(GradientBuckets buckets) {
+  /**
+   * The sharded AdamW, made at the first step from the checkpoint's slices (only this rank's part
+   * read) or the start optimizer; the buckets must not change.
+   */
+  private AdamW shard(GradientBuckets buckets) throws IOException {
     long[][] now = buckets.ownedRanges();
     if (sharded == null) {
       ranges = now;
-      sharded = start.shard(OwnedRanges.of(start.layout(), now[0], now[1]));
+      OwnedRanges owned = OwnedRanges.of(start.layout(), now[0], now[1]);
+      sharded = slices != null ? slices.shard(owned) : start.shard(owned);
     } else if (!Arrays.equals(ranges[0], now[0]) || !Arrays.equals(ranges[1], now[1])) {
       throw new IllegalStateException("rank " + ring.rank() + ": the gradient buckets changed between steps ("
           + ranges[0].length + " owned ranges at the first step, " + now[0].length + " now), but the sharded "

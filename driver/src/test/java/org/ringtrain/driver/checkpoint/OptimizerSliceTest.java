@@ -1,13 +1,15 @@
 /*
  * OptimizerSliceTest: sharded checkpoints on a local file system, written rank by rank as the
  * rank loop does (without a ring: the slices' sizes and digests are handed over directly): they
- * load as one optimizer equal to the unsharded one, and a corrupt, missing or unlisted slice is
- * detected like any other checkpoint file. The ring exchange and resuming at another world size
+ * load as one optimizer equal to the unsharded one, a rank resuming at another world size reads
+ * only the bytes of its own ranges, and a corrupt, missing or unlisted slice is detected like any
+ * other checkpoint file. The ring exchange and resuming at another world size
  * are ShardedOptimizerStepTest's.
  */
 package org.ringtrain.driver.checkpoint;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertNull;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -64,8 +66,7 @@ class OptimizerSliceTest {
     INDArray params = CheckpointFixtures.randomFlat(layout, 1);
     try (AdamW full = CheckpointFixtures.steppedAdamW(layout, params, 2)) {
       CheckpointStore store = writeSharded(layout, params, full);
-      try (Checkpoint ck = store.loadLatestValid(layout).orElseThrow()) {
-        AdamW loaded = (AdamW) ck.optimizer();
+      try (Checkpoint ck = store.loadLatestValid(layout).orElseThrow(); AdamW loaded = ck.slices().assemble()) {
         assertEquals(full.stepCount(), loaded.stepCount());
         assertEquals(full.config(), loaded.config());
         CheckpointFixtures.assertBitwiseEqual(full.ownedMoments()[0], loaded.ownedMoments()[0], "m");
@@ -78,6 +79,28 @@ class OptimizerSliceTest {
       }
       assertEquals(2, CheckpointFixtures.readJson(dir.resolve(CheckpointFormat.MANIFEST_FILE))
           .path("formatVersion").asInt());
+    }
+  }
+
+  @Test
+  void aRankOfAnotherWorldSizeReadsOnlyTheBytesOfItsOwnRanges() throws Exception {
+    ParameterLayout layout = CheckpointFixtures.layout();
+    INDArray params = CheckpointFixtures.randomFlat(layout, 1);
+    long n = layout.totalElements();
+    try (AdamW full = CheckpointFixtures.steppedAdamW(layout, params, 2)) {
+      CheckpointStore store = writeSharded(layout, params, full);
+      try (Checkpoint ck = store.loadLatestValid(layout).orElseThrow()) {
+        assertNull(ck.optimizer(), "a sharded checkpoint's state stays in its files until a rank reads it");
+        // Two ranks now; rank 1 owns two ranges that straddle the 3-rank slices' boundaries.
+        OwnedRanges mine = OwnedRanges.of(layout, new long[] {n / 5, n / 2 + 3}, new long[] {n / 3 + 7, 3 * n / 4});
+        try (AdamW shard = ck.slices().shard(mine); AdamW expected = full.shard(mine)) {
+          assertEquals(8 * mine.elements(), ck.slices().bytesRead(), "m and v of the owned elements, no more");
+          assertTrue(8 * mine.elements() < 8 * n / 2, "under half of the state is read");
+          assertEquals(full.stepCount(), shard.stepCount());
+          CheckpointFixtures.assertBitwiseEqual(expected.ownedMoments()[0], shard.ownedMoments()[0], "m");
+          CheckpointFixtures.assertBitwiseEqual(expected.ownedMoments()[1], shard.ownedMoments()[1], "v");
+        }
+      }
     }
   }
 

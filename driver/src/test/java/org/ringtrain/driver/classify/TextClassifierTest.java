@@ -1,8 +1,8 @@
 // The text classifier as Spark ML users run it, in a real local[2] session with
 // Kryo (registration required): Pipeline fit/transform/save/load, held-out
 // accuracy on the shipped sentiment corpus for both encoders, data-parallel
-// equivalence, explanations, word-vector initialisation, and bad input refused
-// before anything is written. Test code only.
+// equivalence, resuming at another world size, explanations, word-vector
+// initialisation, and bad input refused before anything is written. Test code only.
 // Why over 300 lines: one local SparkSession (~10 s to start) serves every case of the estimator and its persistence.
 package org.ringtrain.driver.classify;
 
@@ -17,8 +17,10 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Pipeline;
@@ -42,6 +44,7 @@ import org.ringtrain.driver.checkpoint.Checkpoint;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.gpt.TrainConfig;
+import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.driver.train.DataParallelTrainer;
 import org.ringtrain.ops.classify.ClassifierConfig;
 
@@ -219,18 +222,8 @@ class TextClassifierTest {
   void twoRanksWithBatchBMatchOneRankWithBatch2B(String arch) throws IOException {
     // The data order is global: at step k both runs use rows 4k..4k+3 of the one order, rank r of the
     // 2-rank run rows {4k + 2r, 4k + 2r + 1}.
-    int maxLen = 6;
-    List<int[]> ordered = new ArrayList<>();
-    for (int i = 0; i < 24; i++) {
-      int[] row = new int[maxLen + 1];
-      int len = 1 + i % maxLen;
-      for (int t = 0; t < len; t++) {
-        row[t] = 2 + (i * 5 + t * 3) % 18;
-      }
-      row[maxLen] = i % 3 == 0 ? 1 : 0;
-      ordered.add(row);
-    }
-    ClassifierRecipe recipe = new ClassifierRecipe(new ClassifierConfig(ClassifierConfig.Architecture.parse(arch), 20, maxLen, 8, 2, 2, 2), null, "{}");
+    List<int[]> ordered = encodedRows();
+    ClassifierRecipe recipe = recipe(arch);
     float[] two = train(recipe, ordered, 2, 2, "dp2-" + arch);
     float[] one = train(recipe, ordered, 1, 4, "dp1-" + arch);
     double diff = 0;
@@ -243,18 +236,89 @@ class TextClassifierTest {
     assertTrue(rel < 1e-5, arch + ": ||two - one|| / ||one|| = " + rel + " after 5 steps");
   }
 
+  /** 24 encoded rows of lengths 1..6 (maxLen 6), each with its label last. */
+  private static List<int[]> encodedRows() {
+    int maxLen = 6;
+    List<int[]> rows = new ArrayList<>();
+    for (int i = 0; i < 24; i++) {
+      int[] row = new int[maxLen + 1];
+      int len = 1 + i % maxLen;
+      for (int t = 0; t < len; t++) {
+        row[t] = 2 + (i * 5 + t * 3) % 18;
+      }
+      row[maxLen] = i % 3 == 0 ? 1 : 0;
+      rows.add(row);
+    }
+    return rows;
+  }
+
+  private static ClassifierRecipe recipe(String arch) {
+    return new ClassifierRecipe(new ClassifierConfig(ClassifierConfig.Architecture.parse(arch), 20, 6, 8, 2, 2, 2),
+        null, "{}");
+  }
+
   private float[] train(ClassifierRecipe recipe, List<int[]> rows, int ranks, int batch, String name)
       throws IOException {
-    TrainConfig cfg = TrainConfig.fromLayers(Map.of("input", "test rows", "checkpointDir",
-        tmp.resolve(name).toString(), "worldSize", ranks, "microBatch", batch, "steps", 5, "shuffle", false,
-        "learningRate", 1e-2, "minLearningRate", 1e-3, "warmupSteps", 1, "evalEvery", 0),
-        Map.of("checkpointEvery", 5, "ringTimeoutSeconds", 60));
-    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
-    new DataParallelTrainer(cfg.loop()).fit(sc, recipe, sc.parallelize(rows, ranks), sc.parallelize(List.of(), ranks),
-        "test");
+    TrainConfig cfg = config(name, ranks, batch, 5, 5, false, false);
+    fit(cfg, recipe, rows, ranks);
     try (Checkpoint ck = new CheckpointStore(HadoopSettings.defaults(), cfg.loop().checkpoints().checkpointDir(), 3)
         .loadLatestValid(recipe.layout()).orElseThrow()) {
       return ck.params().toFloatVector();
+    }
+  }
+
+  private TrainConfig config(String name, int ranks, int batch, int steps, int checkpointEvery, boolean shuffle,
+      boolean resume) {
+    return TrainConfig.fromLayers(Map.of("input", "test rows", "checkpointDir",
+        tmp.resolve(name).toString(), "worldSize", ranks, "microBatch", batch, "steps", steps, "shuffle", shuffle,
+        "learningRate", 1e-2, "minLearningRate", 1e-3, "warmupSteps", 1, "evalEvery", 0),
+        Map.of("checkpointEvery", checkpointEvery, "ringTimeoutSeconds", 60, "resume", resume));
+  }
+
+  /** Fits and returns the step events by step (1-based). */
+  private Map<Long, MetricsEvent> fit(TrainConfig cfg, ClassifierRecipe recipe, List<int[]> rows, int ranks)
+      throws IOException {
+    JavaSparkContext sc = JavaSparkContext.fromSparkContext(spark.sparkContext());
+    List<MetricsEvent> events = new CopyOnWriteArrayList<>();
+    new DataParallelTrainer(cfg.loop()).withMetricsSink(events::add)
+        .fit(sc, recipe, sc.parallelize(rows, ranks), sc.parallelize(List.of(), ranks), "test");
+    Map<Long, MetricsEvent> steps = new HashMap<>();
+    events.stream().filter(e -> e.event().equals("step")).forEach(e -> steps.put((long) e.number("step"), e));
+    return steps;
+  }
+
+  /**
+   * The classifier's data order is the trainer's global one (a seeded permutation of all rows per
+   * epoch, each step a global batch of 4): a run stopped after step 3 on 2 ranks and resumed on 1,
+   * or on 1 and resumed on 2, uses at steps 4 to 8 (across the epoch's end at step 6) exactly the
+   * rows of the uninterrupted run at the new world size, with its losses within 1e-5.
+   */
+  @Test
+  void aRunStoppedOnNRanksResumesOnMRanksWithTheRowsAndLossesOfAnUninterruptedRun() throws IOException {
+    ClassifierRecipe recipe = recipe("transformer");
+    List<int[]> rows = encodedRows();
+    Map<Integer, Map<Long, MetricsEvent>> straight = new HashMap<>();
+    for (int ranks : new int[] {1, 2}) {
+      straight.put(ranks, fit(config("straight-" + ranks, ranks, 4 / ranks, 8, 3, true, false), recipe, rows, ranks));
+    }
+    for (int[] fromTo : new int[][] {{2, 1}, {1, 2}}) {
+      String name = "resumed-" + fromTo[0] + "-" + fromTo[1];
+      Path source = tmp.resolve("straight-" + fromTo[0]).resolve("step-000000003");
+      Path target = Files.createDirectories(tmp.resolve(name).resolve(source.getFileName()));
+      try (var files = Files.list(source)) {
+        for (Path f : files.toList()) {
+          Files.copy(f, target.resolve(f.getFileName()));
+        }
+      }
+      int to = fromTo[1];
+      Map<Long, MetricsEvent> resumed = fit(config(name, to, 4 / to, 8, 3, true, true), recipe, rows, to);
+      assertFalse(resumed.containsKey(3L), name + " starts after the step-3 checkpoint");
+      for (long step = 4; step <= 8; step++) {
+        MetricsEvent want = straight.get(to).get(step);
+        MetricsEvent got = resumed.get(step);
+        assertEquals(want.fields().get("samples_hash"), got.fields().get("samples_hash"), name + ": rows of step " + step);
+        assertEquals(want.number("loss"), got.number("loss"), 1e-5, name + ": loss of step " + step);
+      }
     }
   }
 

@@ -37,6 +37,26 @@ class TrainConfigTest {
   }
 
   @Test
+  void fineTuningSettingsDefaultToAFreshFullRunAndRefuseLoraWithoutBaseOrWithBadTargets() {
+    TrainConfig plain = TrainConfig.fromLayers(REQUIRED);
+    assertEquals("", plain.finetune().initFrom());
+    assertFalse(plain.finetune().lora());
+    TrainConfig lora = TrainConfig.fromLayers(REQUIRED, Map.of("initFrom", "/m/model.safetensors", "finetune", "LoRA",
+        "loraRank", "4", "loraTargets", "c_fc,c_attn"));
+    assertEquals("attn.c_attn,mlp.c_fc", lora.finetune().loraConfig().targetNames());
+    assertEquals(lora, TrainConfig.fromJson(lora.toJson()));
+    IllegalArgumentException noBase = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("finetune", "lora")));
+    assertTrue(noBase.getMessage().contains("--init-from PATH"), noBase.getMessage());
+    IllegalArgumentException target = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("loraTargets", "c_proj")));
+    assertTrue(target.getMessage().contains("say attn.c_proj or mlp.c_proj"), target.getMessage());
+    IllegalArgumentException remote = assertThrows(IllegalArgumentException.class,
+        () -> TrainConfig.fromLayers(REQUIRED, Map.of("initFrom", "hdfs:///models/gpt2.safetensors")));
+    assertTrue(remote.getMessage().contains("local path"), remote.getMessage());
+  }
+
+  @Test
   void invalidValuesAreRejectedNamingFieldValueAndRemedy() {
     IllegalArgumentException heads = assertThrows(IllegalArgumentException.class,
         () -> TrainConfig.fromLayers(REQUIRED, Map.of("heads", 5)));

@@ -27,7 +27,6 @@ import java.util.Map;
 import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.TimeUnit;
 import java.util.stream.Stream;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -42,9 +41,7 @@ import org.ringtrain.ops.gpt.ModelConfig;
 
 @Timeout(value = 30, unit = TimeUnit.SECONDS)
 class DataParallelTrainerTest {
-  private static final int VOCAB = 64;
-  private static final int T = 8;
-  private static final ModelConfig MODEL = new ModelConfig(VOCAB, T, 16, 1, 2, 0.0);
+  private static final ModelConfig MODEL = TinyRuns.model(16, 1);
   /** Rows per step: 12 = M x microBatch 1 x gradAccumSteps for M = 1, 2, 3, 4. */
   private static final int GLOBAL_BATCH = 12;
   /** 50 rows: 4 steps an epoch (2 rows left over), so step 10 stops in the middle of epoch 2. */
@@ -188,7 +185,8 @@ class DataParallelTrainerTest {
   private static Run run(LoopConfig cfg, int world) throws Exception {
     List<MetricsEvent> events = new CopyOnWriteArrayList<>();
     TrainingResult result = new DataParallelTrainer(cfg).withMetricsSink(events::add)
-        .fit(sc, new PoisonedGradientsRecipe(MODEL), rows(0, TRAIN_ROWS, world), rows(1000, 2 * world, world), "byte");
+        .fit(sc, new PoisonedGradientsRecipe(MODEL), TinyRuns.rows(sc, 0, TRAIN_ROWS, world, 11),
+            TinyRuns.rows(sc, 1000, 2 * world, world, 11), "byte");
     Map<Long, MetricsEvent> steps = new HashMap<>();
     events.stream().filter(e -> e.event().equals("step")).forEach(e -> steps.put((long) e.number("step"), e));
     MetricsEvent resume = events.stream().filter(e -> e.event().equals("resume")).findFirst().orElseThrow();
@@ -197,28 +195,11 @@ class DataParallelTrainerTest {
 
   /** The tiny run of every test: {@value #STEPS} steps, a checkpoint at step 10; {@code more} overrides. */
   private LoopConfig config(String name, int world, int accum, boolean resume, Object... more) {
-    Map<String, Object> m = new LinkedHashMap<>(LoopConfig.defaults());
-    m.putAll(Map.of("checkpointDir", dir.resolve(name).toString(), "worldSize", world, "microBatch", 1,
-        "gradAccumSteps", accum, "steps", STEPS, "warmupSteps", 2, "evalEvery", 0, "evalBatches", 1,
-        "checkpointEvery", STOP, "checkReplicasEvery", 5));
-    m.putAll(Map.of("bucketMb", 1, "ringTimeoutSeconds", 60, "resume", resume, "learningRate", 3e-3));
-    for (int i = 0; i < more.length; i += 2) {
-      m.put((String) more[i], more[i + 1]);
-    }
-    return FlatSettings.read(LoopConfig.class, m, "test config");
-  }
-
-  /** Rows {@code from..from+count-1}: windows of T+1 token ids a small model can learn. */
-  private static JavaRDD<int[]> rows(int from, int count, int partitions) {
-    List<int[]> rows = new ArrayList<>();
-    for (int i = from; i < from + count; i++) {
-      int[] s = new int[T + 1];
-      for (int j = 0; j <= T; j++) {
-        s[j] = (i * 7 + j * 3 + (j % 4 == 0 ? 11 : 0)) % VOCAB;
-      }
-      rows.add(s);
-    }
-    return sc.parallelize(rows, partitions);
+    Map<String, Object> m = new LinkedHashMap<>(Map.of("checkpointDir", dir.resolve(name).toString(), "worldSize",
+        world, "microBatch", 1, "gradAccumSteps", accum, "steps", STEPS, "warmupSteps", 2, "evalEvery", 0,
+        "evalBatches", 1, "checkpointEvery", STOP, "checkReplicasEvery", 5));
+    m.putAll(Map.of("resume", resume, "learningRate", 3e-3));
+    return TinyRuns.config(m, more);
   }
 
   private static void copyCheckpoint(Path checkpoint, Path toDir) throws IOException {

@@ -13,9 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CountDownLatch;
@@ -23,7 +21,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
 import org.apache.spark.TaskKilled;
-import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
@@ -34,15 +31,12 @@ import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.ringtrain.driver.config.FlatSettings;
 import org.ringtrain.driver.metrics.MetricsEvent;
 import org.ringtrain.ops.gpt.ModelConfig;
 
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class RankLoopTest {
-  private static final int VOCAB = 64;
-  private static final int T = 8;
-  private static final ModelConfig MODEL = new ModelConfig(VOCAB, T, 16, 1, 2, 0.0);
+  private static final ModelConfig MODEL = TinyRuns.model(16, 1);
   private static JavaSparkContext sc;
 
   @TempDir
@@ -62,32 +56,15 @@ class RankLoopTest {
 
   /** A tiny run of {@code steps} steps with a replica hash after every step; {@code more} overrides. */
   private LoopConfig config(String name, int world, long steps, Object... more) {
-    Map<String, Object> m = new LinkedHashMap<>(LoopConfig.defaults());
-    m.putAll(Map.of("checkpointDir", tmp.resolve(name).toString(), "worldSize", world, "microBatch", 2,
+    return TinyRuns.config(Map.of("checkpointDir", tmp.resolve(name).toString(), "worldSize", world, "microBatch", 2,
         "steps", steps, "warmupSteps", 0, "evalEvery", 0, "evalBatches", 1, "checkpointEvery", 2,
-        "checkReplicasEvery", 1, "bucketMb", 1));
-    m.put("ringTimeoutSeconds", 60);
-    for (int i = 0; i < more.length; i += 2) {
-      m.put((String) more[i], more[i + 1]);
-    }
-    return FlatSettings.read(LoopConfig.class, m, "test config");
-  }
-
-  private static JavaRDD<int[]> rows(int count, int partitions) {
-    List<int[]> rows = new ArrayList<>();
-    for (int i = 0; i < count; i++) {
-      int[] s = new int[T + 1];
-      for (int j = 0; j <= T; j++) {
-        s[j] = (i * 7 + j * 3) % VOCAB;
-      }
-      rows.add(s);
-    }
-    return sc.parallelize(rows, partitions);
+        "checkReplicasEvery", 1), more);
   }
 
   private static TrainingResult fit(DataParallelTrainer trainer, ModelRecipe recipe) throws Exception {
     int world = trainer.config().worldSize();
-    return trainer.fit(sc, recipe, rows(16 * world, world), rows(2 * world, world), "byte");
+    return trainer.fit(sc, recipe, TinyRuns.rows(sc, 0, 16 * world, world, 0), TinyRuns.rows(sc, 0, 2 * world, world, 0),
+        "byte");
   }
 
   private static String lastName(String path) {

@@ -15,35 +15,46 @@ import org.ringtrain.ops.layers.TiedLmHead;
 /**
  * {@code loss = mean over kept rows of CE(lnf @ wte^T, targets)}, chunk by chunk.
  *
- * <p>Forward runs each chunk's head gemm and softmax and adds up its losses; only the last chunk's
- * probabilities stay. Backward walks the chunks from the last to the first: it recomputes each
- * chunk's logits and softmax (the last chunk's are still there), turns them into the logits'
- * gradient in place, and runs the head's two backward gemms on the chunk's rows. So a step with C
- * chunks computes the head's forward gemm {@code 2 - 1/C} times. Each row's arithmetic is the
- * unchunked head's, but BLAS chooses its kernels by the matrix shape (a gemm over 7 rows may round
- * differently than one over 4096), and {@code dwte}, a sum over rows, is added up chunk by chunk: so
- * loss and gradients equal the unchunked ones within float rounding (ChunkedLmHeadTest: 4e-6 of
- * the largest gradient in float32, 1e-12 in float64), not bit for bit. With one chunk (R at least B*T) every operation is the
- * unchunked head's, bit for bit.
+ * <p>The unit of arithmetic is a tile of {@link GptModel#HEAD_TILE_ROWS} rows (the batch's last
+ * tile may be shorter), and a chunk is a whole number of tiles. Every gemm, every cross-entropy
+ * call and every addition to the loss or to {@code dwte} is made per tile, in the same order
+ * whatever the chunk: forward walks the tiles from the first to the last and adds each tile's
+ * loss to one running sum; backward walks them from the last to the first and adds each tile's
+ * {@code dlogits^T @ lnf} to {@code dwte}. So loss and gradients are the same bit for bit for
+ * every chunk size, the one chunk covering B*T included (ChunkedLmHeadTest). Why not one gemm per
+ * chunk: BLAS rounds a row by its place in the kernel's register tile, which depends on where the
+ * gemm starts, and a gemm over a chunk sums dwte's rows in another order than one over the batch.
+ *
+ * <p>Forward keeps only the last chunk's probabilities. Backward recomputes each other chunk's
+ * logits and softmax (the same calls, so the same bits), turns them into the logits' gradient in
+ * place and runs the head's two backward gemms. A step with C chunks computes the head's forward
+ * gemm {@code 2 - 1/C} times.
  */
 final class ChunkedLmHead {
 
   private final INDArray logits; // [R, V] logits, then their gradient
   private final INDArray probs; // [R, V]
-  private final int chunkRows; // R
+  private final int chunkRows; // R, a multiple of tileRows or B*T
+  private final int tileRows; // G
   private final long rows; // B*T
   private int residentChunk = -1; // the chunk whose probabilities forward left in probs; -1 if none
 
   /**
-   * @param logits [R, V] scratch for a chunk's logits and their gradient
-   * @param probs  [R, V] scratch for a chunk's probabilities
-   * @param rows   B*T, the positions of a batch
+   * @param logits   [R, V] scratch for a chunk's logits and their gradient
+   * @param probs    [R, V] scratch for a chunk's probabilities
+   * @param rows     B*T, the positions of a batch
+   * @param tileRows G, the rows of each gemm; R is a multiple of G or B*T
    */
-  ChunkedLmHead(INDArray logits, INDArray probs, long rows) {
+  ChunkedLmHead(INDArray logits, INDArray probs, long rows, int tileRows) {
     this.logits = logits;
     this.probs = probs;
     this.chunkRows = (int) logits.size(0);
+    this.tileRows = tileRows;
     this.rows = rows;
+    if (chunkRows % tileRows != 0 && chunkRows != rows) {
+      throw new IllegalArgumentException("head chunk of " + chunkRows + " rows: expected a multiple of the "
+          + tileRows + "-row tile or all " + rows + " rows; GptModel.setHeadChunkRows checks this");
+    }
   }
 
   /** Rows R per chunk. */
@@ -74,18 +85,14 @@ final class ChunkedLmHead {
     residentChunk = -1;
     if (targets == null) {
       if (chunks() == 1) {
-        TiedLmHead.forward(logits, lnf, wte);
+        chunkForward(0, lnf, wte, null, ignoreIndex, 0);
         residentChunk = 0;
       }
       return Double.NaN;
     }
     double sum = 0;
     for (int k = 0; k < chunks(); k++) {
-      int from = k * chunkRows;
-      int n = rowsOf(k);
-      INDArray l = prefix(logits, n);
-      TiedLmHead.forward(l, rowsView(lnf, from, n), wte);
-      sum += SoftmaxCrossEntropy.forwardSum(prefix(probs, n), l, slice(targets, from, n), ignoreIndex);
+      sum = chunkForward(k, lnf, wte, targets, ignoreIndex, sum);
     }
     residentChunk = chunks() - 1;
     int kept = SoftmaxCrossEntropy.countKept(targets, ignoreIndex);
@@ -97,7 +104,7 @@ final class ChunkedLmHead {
    * accumulates into {@code dwte}.
    *
    * @param dlnf [B*T, C] overwritten with d(loss)/d(lnf)
-   * @param dwte [V, C] accumulated
+   * @param dwte [V, C] accumulated, or null when wte is frozen
    */
   void backward(INDArray dlnf, INDArray dwte, INDArray lnf, INDArray wte, int[] targets, int ignoreIndex) {
     int kept = SoftmaxCrossEntropy.countKept(targets, ignoreIndex);
@@ -108,32 +115,46 @@ final class ChunkedLmHead {
     }
     double scale = 1.0 / kept;
     for (int k = chunks() - 1; k >= 0; k--) {
+      if (k != residentChunk) {
+        chunkForward(k, lnf, wte, targets, ignoreIndex, 0);
+      }
       int from = k * chunkRows;
       int n = rowsOf(k);
-      INDArray inp = rowsView(lnf, from, n);
-      INDArray l = prefix(logits, n);
-      INDArray p = prefix(probs, n);
-      int[] t = slice(targets, from, n);
-      if (k != residentChunk) {
-        TiedLmHead.forward(l, inp, wte);
-        SoftmaxCrossEntropy.forwardSum(p, l, t, ignoreIndex);
+      for (int tile = (n - 1) / tileRows; tile >= 0; tile--) {
+        int at = tile * tileRows; // the tile's first row within the chunk
+        int g = Math.min(tileRows, n - at);
+        INDArray l = rowsView(logits, at, g);
+        int[] t = slice(targets, from + at, g);
+        SoftmaxCrossEntropy.backwardScaled(l, rowsView(probs, at, g), t, ignoreIndex, scale); // l holds dlogits
+        TiedLmHead.backward(rowsView(dlnf, from + at, g), dwte, l, rowsView(lnf, from + at, g), wte);
       }
-      SoftmaxCrossEntropy.backwardScaled(l, p, t, ignoreIndex, scale); // l now holds dlogits
-      TiedLmHead.backward(rowsView(dlnf, from, n), dwte, l, inp, wte);
     }
     residentChunk = -1;
+  }
+
+  /**
+   * Logits and (with targets) probabilities of chunk {@code k}, tile by tile; returns {@code sum}
+   * plus the tiles' losses, added one tile at a time.
+   */
+  private double chunkForward(int k, INDArray lnf, INDArray wte, int[] targets, int ignoreIndex, double sum) {
+    int from = k * chunkRows;
+    int n = rowsOf(k);
+    for (int at = 0; at < n; at += tileRows) {
+      int g = Math.min(tileRows, n - at);
+      INDArray l = rowsView(logits, at, g);
+      TiedLmHead.forward(l, rowsView(lnf, from + at, g), wte);
+      if (targets != null) {
+        sum += SoftmaxCrossEntropy.forwardSum(rowsView(probs, at, g), l, slice(targets, from + at, g), ignoreIndex);
+      }
+    }
+    return sum;
   }
 
   private int rowsOf(int chunk) {
     return (int) Math.min(chunkRows, rows - (long) chunk * chunkRows);
   }
 
-  /** The first {@code n} rows of an [R, V] chunk array (the array itself when n = R). */
-  private static INDArray prefix(INDArray chunk, int n) {
-    return n == chunk.size(0) ? chunk : chunk.get(NDArrayIndex.interval(0, n), NDArrayIndex.all());
-  }
-
-  /** Rows [from, from + n) of a [B*T, C] array (the array itself when they are all of it). */
+  /** Rows [from, from + n) of a 2-D array (the array itself when they are all of it). */
   private static INDArray rowsView(INDArray a, int from, int n) {
     return from == 0 && n == a.size(0) ? a : a.get(NDArrayIndex.interval(from, from + n), NDArrayIndex.all());
   }

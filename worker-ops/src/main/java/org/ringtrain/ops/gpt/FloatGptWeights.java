@@ -1,10 +1,13 @@
 /*
  * FloatGptWeights: GptWeights over the float32 parameter buffer of a GptModel, by views, with the
- * model's own layers (Linear, Encoder, TiedLmHead). It copies nothing and owns nothing.
+ * model's own layers (Linear, Encoder, TiedLmHead). It copies nothing and owns the model only when
+ * made by owning().
  */
 package org.ringtrain.ops.gpt;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.ops.layers.Encoder;
 import org.ringtrain.ops.layers.Linear;
 import org.ringtrain.ops.layers.TiedLmHead;
@@ -15,11 +18,22 @@ public final class FloatGptWeights implements GptWeights {
 
   private final ModelConfig config;
   private final ParameterBuffer params;
+  private final GptModel owned; // closed by close(); null when the caller owns the model
 
   /** Views of {@code model}'s parameters; the model stays the owner. */
   public FloatGptWeights(GptModel model) {
+    this(model, null);
+  }
+
+  private FloatGptWeights(GptModel model, GptModel owned) {
     this.config = model.config();
     this.params = model.params();
+    this.owned = owned;
+  }
+
+  /** Views of {@code model}'s parameters that take the model over: {@link #close} closes it. */
+  public static FloatGptWeights owning(GptModel model) {
+    return new FloatGptWeights(model, model);
   }
 
   @Override
@@ -43,12 +57,27 @@ public final class FloatGptWeights implements GptWeights {
   }
 
   @Override
+  public void embedRows(INDArray out, int[] tokens, int[] positions, int n) {
+    gatherRows(out, params.view("wte.weight"), params.view("wpe.weight"), tokens, positions, n);
+  }
+
+  /** {@code out[i] = wte[tokens[i]] + wpe[positions[i]]}: two gathers and one add (float32 embeddings). */
+  public static void gatherRows(INDArray out, INDArray wte, INDArray wpe, int[] tokens, int[] positions, int n) {
+    Nd4j.pullRows(wte, out, 1, Arrays.copyOf(tokens, n));
+    try (INDArray pos = Nd4j.pullRows(wpe, 1, Arrays.copyOf(positions, n))) {
+      out.addi(pos);
+    }
+  }
+
+  @Override
   public void lmHead(INDArray logits, INDArray inp) {
     TiedLmHead.forward(logits, inp, params.view("wte.weight"));
   }
 
   @Override
   public void close() {
-    // The model owns the parameters.
+    if (owned != null) {
+      owned.close();
+    }
   }
 }

@@ -67,12 +67,7 @@ public final class Generator implements AutoCloseable {
     this.weights = weights;
     this.config = weights.config();
     this.batch = batch;
-    this.names = new String[config.layers()][];
-    for (int l = 0; l < config.layers(); l++) {
-      String p = BlockTensors.prefix(l);
-      names[l] = new String[] {p + "ln_1.weight", p + "ln_1.bias", p + "attn.c_attn", p + "attn.c_proj",
-          p + "ln_2.weight", p + "ln_2.bias", p + "mlp.c_fc", p + "mlp.c_proj"};
-    }
+    this.names = blockNames(config);
     long c = config.dModel();
     long nh = config.heads();
     long hs = config.headSize();
@@ -92,6 +87,25 @@ public final class Generator implements AutoCloseable {
     qh = Nd4j.create(type, batch, nh, 1, hs);
     yh = Nd4j.create(type, batch, nh, 1, hs);
     scores = Nd4j.create(type, batch, nh, 1, config.contextLength());
+  }
+
+  /**
+   * Per block, the names {@link GptWeights} reads: ln_1.weight, ln_1.bias, the attention's c_attn
+   * and c_proj layers, ln_2.weight, ln_2.bias, the MLP's c_fc and c_proj layers.
+   */
+  static String[][] blockNames(ModelConfig config) {
+    String[][] names = new String[config.layers()][];
+    for (int l = 0; l < config.layers(); l++) {
+      String p = BlockTensors.prefix(l);
+      names[l] = new String[] {p + "ln_1.weight", p + "ln_1.bias", p + "attn.c_attn", p + "attn.c_proj",
+          p + "ln_2.weight", p + "ln_2.bias", p + "mlp.c_fc", p + "mlp.c_proj"};
+    }
+    return names;
+  }
+
+  /** The shape of the model it decodes. */
+  public ModelConfig config() {
+    return config;
   }
 
   /** Positions decoded so far. */

@@ -51,7 +51,7 @@ final class GptActivations implements AutoCloseable {
     trunk = new TransformerActivations(arena, ones, batch, seqLen, config.layers(), config.dModel(), config.heads(),
         recompute);
     long r = Math.min(n, headChunkRows);
-    head = new ChunkedLmHead(arena.take(r, v), arena.take(r, v), n);
+    head = new ChunkedLmHead(arena.take(r, v), arena.take(r, v), n, GptModel.HEAD_TILE_ROWS);
   }
 
   /** Whether these activations fit a batch of this shape and type, with these recomputation and chunk choices. */

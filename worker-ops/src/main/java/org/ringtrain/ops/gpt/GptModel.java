@@ -16,6 +16,7 @@ import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterInit;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
+import org.ringtrain.ops.transformer.BlockAdapters;
 import org.ringtrain.ops.transformer.BlockTensors;
 import org.ringtrain.ops.transformer.DropoutKey;
 import org.ringtrain.ops.transformer.TransformerActivations;
@@ -38,7 +39,7 @@ import org.ringtrain.ops.transformer.TransformerTrunk;
  *   <li>activations: allocated on the first forward of a (B, T) shape and reused while the shape
  *       stays; a new shape frees the old set. Per token, in float32 elements:
  *       {@code C + L (16 C + 4 + NH T)} kept for backward, {@code C + 2} for the final
- *       LayerNorm, and {@code 29 C + 2 NH T + NH + 2} of scratch shared by all blocks, plus one
+ *       LayerNorm, and {@code 29 C + NH T + NH + 2} of scratch shared by all blocks, plus one
  *       int32 token id; the LM head adds {@code 2 R V} for its chunk of R positions (see
  *       {@link #setHeadChunkRows}). For the small config (C 384, L 6, NH 6, T 256, V 256) that is
  *       ~240 KiB per token, ~480 MiB at B 8. {@link #activationBytes()} gives the exact figure.</li>
@@ -54,10 +55,17 @@ public final class GptModel implements TrainableModel {
   /**
    * Bytes of one of the LM head's two chunk arrays when {@link #setHeadChunkRows} is not called:
    * 32 MiB, so the head holds at most 64 MiB of logits and probabilities (at V 50257 in float32,
-   * chunks of 166 positions), and small vocabularies get one chunk for any batch up to 32 Ki
+   * chunks of 128 positions, the whole tiles that fit), and small vocabularies get one chunk for any batch up to 32 Ki
    * positions per 256 tokens of vocabulary.
    */
   public static final long DEFAULT_HEAD_CHUNK_BYTES = 32L << 20;
+
+  /**
+   * Rows of each of the LM head's gemms, 128: its chunks are whole numbers of these tiles, so that
+   * loss and gradients are the same bit for bit for every chunk size (see {@link ChunkedLmHead}).
+   * Large enough that packing wte for each gemm costs little beside the gemm.
+   */
+  public static final int HEAD_TILE_ROWS = 128;
 
   private final ModelConfig config;
   private final ParameterLayout layout;
@@ -96,9 +104,13 @@ public final class GptModel implements TrainableModel {
     this.headChunkRows = defaultHeadChunkRows(config.vocabSize(), dataType.width());
   }
 
-  /** The chunk rows of {@link #DEFAULT_HEAD_CHUNK_BYTES} for a vocabulary of {@code vocabSize} and {@code width}-byte floats. */
+  /**
+   * The chunk rows of {@link #DEFAULT_HEAD_CHUNK_BYTES} for a vocabulary of {@code vocabSize} and
+   * {@code width}-byte floats, rounded down to whole {@link #HEAD_TILE_ROWS} tiles (at least one).
+   */
   public static int defaultHeadChunkRows(int vocabSize, int width) {
-    return (int) Math.max(1, Math.min(Integer.MAX_VALUE, DEFAULT_HEAD_CHUNK_BYTES / ((long) vocabSize * width)));
+    long rows = Math.min(Integer.MAX_VALUE, DEFAULT_HEAD_CHUNK_BYTES / ((long) vocabSize * width));
+    return (int) Math.max(HEAD_TILE_ROWS, rows - rows % HEAD_TILE_ROWS);
   }
 
   /**
@@ -161,6 +173,24 @@ public final class GptModel implements TrainableModel {
     return grads;
   }
 
+  /**
+   * Freezes every weight for fine-tuning (irreversible): backward then computes no weight
+   * gradient at all (no dW gemm in the blocks, none for the tied head, no embedding backward) and
+   * {@link #grads()} is never allocated by it; it computes the activation gradients and, through
+   * {@code adapters} (null for none, called beside the blocks' linear layers in forward and
+   * backward), the adapters' gradients. The listener of {@link #backward(GradientListener)} still
+   * hears the ranges of this model's layout. The KV-cache {@link Generator} does not see adapters:
+   * generate from merged weights.
+   */
+  public void freeze(BlockAdapters adapters) {
+    trunk.freeze(adapters);
+  }
+
+  /** Whether {@link #freeze} was called. */
+  public boolean frozen() {
+    return trunk.frozen();
+  }
+
   /** Sets every gradient to zero. The only place gradients are reset. */
   @Override
   public void zeroGrad() {
@@ -182,15 +212,16 @@ public final class GptModel implements TrainableModel {
   /**
    * Positions R per chunk of the LM head and its loss (default: {@link #DEFAULT_HEAD_CHUNK_BYTES} of
    * logits, see {@link #defaultHeadChunkRows}). The head then holds 2 R V floats instead of
-   * B*T*V, with the loss and gradients of the unchunked head within float rounding (bit for bit
-   * when one chunk covers B*T; see {@link ChunkedLmHead}). Takes effect at the next forward.
+   * B*T*V, with the loss and gradients of the unchunked head bit for bit (see
+   * {@link ChunkedLmHead}). Takes effect at the next forward.
    *
-   * @param rows R, at least 1
+   * @param rows R, a positive multiple of {@link #HEAD_TILE_ROWS}
    */
   public void setHeadChunkRows(int rows) {
-    if (rows < 1) {
-      throw new IllegalArgumentException("head chunk rows must be >= 1, but found " + rows
-          + "; use GptModel.defaultHeadChunkRows(V, 4) for a " + DEFAULT_HEAD_CHUNK_BYTES + "-byte chunk");
+    if (rows < 1 || rows % HEAD_TILE_ROWS != 0) {
+      throw new IllegalArgumentException("head chunk rows must be a positive multiple of the head's "
+          + HEAD_TILE_ROWS + "-row tile, but found " + rows + "; use a multiple of GptModel.HEAD_TILE_ROWS, or"
+          + " GptModel.defaultHeadChunkRows(V, 4) for a " + DEFAULT_HEAD_CHUNK_BYTES + "-byte chunk");
     }
     this.headChunkRows = rows;
   }
@@ -293,19 +324,22 @@ public final class GptModel implements TrainableModel {
           + " call forward(inputs, targets, B, T) with non-null targets, then backward()");
     }
     backwardReady = false;
-    grads();
+    boolean frozen = trunk.frozen();
+    ParameterBuffer g = frozen ? null : grads();
     GptActivations a = acts;
     TransformerActivations x = a.trunk;
     int batch = a.batch;
     int seqLen = a.seqLen;
-    INDArray dwte = grads.view("wte.weight");
+    INDArray dwte = frozen ? null : g.view("wte.weight");
 
     a.head.backward(x.scratch.dln, dwte, x.lnf, params.view("wte.weight"), targets, ignoreIndex);
-    trunk.backward(grads, x, a.mask, dropout, ready, batch, seqLen);
-    if (dropout.active()) {
-      Dropout.backward(x.dresidual, x.dresidual, dropout.embeddings());
+    trunk.backward(g, x, a.mask, dropout, ready, batch, seqLen);
+    if (!frozen) { // the embeddings' backward computes only their weight gradients
+      if (dropout.active()) {
+        Dropout.backward(x.dresidual, x.dresidual, dropout.embeddings());
+      }
+      Encoder.backward(dwte, g.view("wpe.weight"), x.dresidual, a.tokens, x.ones, batch, seqLen);
     }
-    Encoder.backward(dwte, grads.view("wpe.weight"), x.dresidual, a.tokens, x.ones, batch, seqLen);
     ready.ready(0, embeddingsEnd);
   }
 

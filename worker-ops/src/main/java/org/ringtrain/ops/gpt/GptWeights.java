@@ -33,6 +33,12 @@ public interface GptWeights extends AutoCloseable {
   /** {@code out[B, C] = wte[tokens[b]] + wpe[pos]}: the embedding of one position of B sequences. */
   void embed(INDArray out, INDArray tokens, int batch, int pos);
 
+  /**
+   * {@code out[i] = wte[tokens[i]] + wpe[positions[i]]} for i in [0, n): rows of sequences each at
+   * its own position (continuous batching). {@code out} is [n, C], contiguous.
+   */
+  void embedRows(INDArray out, int[] tokens, int[] positions, int n);
+
   /** {@code logits[R, V] = inp[R, C] @ wte^T}: the LM head tied to the token embedding. */
   void lmHead(INDArray logits, INDArray inp);
 

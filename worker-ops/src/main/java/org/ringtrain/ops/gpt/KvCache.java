@@ -24,7 +24,21 @@ public final class KvCache implements AutoCloseable {
 
   /** An empty cache for {@code batch} sequences of up to the config's context length. */
   public KvCache(ModelConfig config, int batch, DataType dataType) {
-    this.capacity = config.contextLength();
+    this(config, batch, config.contextLength(), dataType);
+  }
+
+  /**
+   * An empty cache for {@code batch} sequences of up to {@code capacity} positions: a server sizes
+   * each request's cache to its prompt plus its new tokens rather than to the whole context.
+   *
+   * @param capacity in [1, contextLength]
+   */
+  public KvCache(ModelConfig config, int batch, int capacity, DataType dataType) {
+    if (capacity < 1 || capacity > config.contextLength()) {
+      throw new IllegalArgumentException("KV cache capacity must be in [1, " + config.contextLength()
+          + "] (the context length), but found " + capacity + "; shorten the prompt or ask for fewer tokens");
+    }
+    this.capacity = capacity;
     keys = new INDArray[config.layers()];
     values = new INDArray[config.layers()];
     for (int l = 0; l < config.layers(); l++) {

@@ -3,7 +3,8 @@
  * ParameterLayout, checking every tensor's name, dtype and shape before reading data, and refusing
  * corrupt or truncated files with messages that say what was expected and found. It never
  * allocates what the file's header asks for: data goes straight into the caller's buffer. It is
- * not a general safetensors library: only F32 tensors of the layout are loaded.
+ * not a general safetensors library: only F32 tensors of the layout are loaded (under their own
+ * names or renamed, e.g. from Hugging Face's prefixed GPT-2 names).
  */
 package org.ringtrain.ops.io;
 
@@ -18,6 +19,7 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.UnaryOperator;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.param.ParameterLayout.TensorSpec;
 import org.ringtrain.ops.param.ParameterLayout;
@@ -37,6 +39,38 @@ public final class SafetensorsReader {
 
   private final ParameterLayout layout;
   private final boolean allowUnknownTensors;
+  private final UnaryOperator<String> rename;
+
+  /**
+   * One tensor of a file as its header describes it.
+   *
+   * @param name       the tensor's name in the file
+   * @param dtype      safetensors dtype, e.g. "F32"
+   * @param shape      the shape (empty for a scalar)
+   * @param fileOffset the file position of its first data byte
+   * @param bytes      its data bytes
+   */
+  public record TensorInfo(String name, String dtype, long[] shape, long fileOffset, long bytes) {
+  }
+
+  /**
+   * What a file holds, read from its header only.
+   *
+   * @param metadata the file's {@code __metadata__}, empty if none
+   * @param tensors  every tensor, in file order
+   */
+  public record Contents(Map<String, String> metadata, List<TensorInfo> tensors) {
+
+    /** The tensor of this name, or null. */
+    public TensorInfo find(String name) {
+      for (TensorInfo t : tensors) {
+        if (t.name().equals(name)) {
+          return t;
+        }
+      }
+      return null;
+    }
+  }
 
   /** A strict reader for {@code layout}: unknown tensors are an error. */
   public SafetensorsReader(ParameterLayout layout) {
@@ -57,6 +91,52 @@ public final class SafetensorsReader {
     }
     this.layout = layout;
     this.allowUnknownTensors = allowUnknownTensors;
+    this.rename = UnaryOperator.identity();
+  }
+
+  /**
+   * A reader for {@code layout} that loads each file tensor under the layout name
+   * {@code rename.apply(fileName)} and skips the tensors it maps to null (non-parameter buffers,
+   * a tied head). Every layout tensor must still be found exactly once, with its shape.
+   */
+  public SafetensorsReader(ParameterLayout layout, UnaryOperator<String> rename) {
+    if (layout == null || rename == null) {
+      throw new IllegalArgumentException("layout and rename must not be null; pass GptModel.layout(config) and a"
+          + " name mapping (UnaryOperator.identity() for none)");
+    }
+    this.layout = layout;
+    this.allowUnknownTensors = false;
+    this.rename = rename;
+  }
+
+  /**
+   * Reads and checks the header of {@code file} (and that the file is exactly as long as it says),
+   * without reading tensor data.
+   *
+   * @throws SafetensorsException for a corrupt or truncated file
+   */
+  public static Contents inspect(Path file) throws IOException {
+    long size = Files.size(file);
+    try (InputStream in = new BufferedInputStream(Files.newInputStream(file), FlatBufferIo.CHUNK_BYTES)) {
+      return inspect(in, size, file.toString());
+    }
+  }
+
+  /**
+   * {@link #inspect(Path)} of a stream positioned at a file's start (on any file system): reads the
+   * header only, checked against {@code size} (-1 when unknown).
+   *
+   * @param source names the stream in messages
+   * @throws SafetensorsException for a corrupt or truncated file
+   */
+  public static Contents inspect(InputStream in, long size, String source) throws IOException {
+    SafetensorsHeader.Framed framed = SafetensorsHeader.read(in, size, source);
+    List<TensorInfo> tensors = new ArrayList<>();
+    for (SafetensorsHeader.Entry e : framed.header().entries()) {
+      tensors.add(new TensorInfo(e.name(), e.dtype(), e.shape(), framed.dataStart() + e.begin(),
+          e.end() - e.begin()));
+    }
+    return new Contents(framed.header().metadata(), List.copyOf(tensors));
   }
 
   /**
@@ -108,8 +188,15 @@ public final class SafetensorsReader {
     Map<String, SafetensorsHeader.Entry> byName = new HashMap<>();
     List<String> unknown = new ArrayList<>();
     for (SafetensorsHeader.Entry e : header.entries()) {
-      byName.put(e.name(), e);
-      if (!layout.contains(e.name())) {
+      String name = rename.apply(e.name());
+      if (name == null) {
+        continue;
+      }
+      if (byName.put(name, e) != null) {
+        throw new SafetensorsException(source + ": two tensors load as '" + name + "' (the second is '" + e.name()
+            + "'); expected each parameter once, bare or prefixed, not both");
+      }
+      if (!layout.contains(name)) {
         unknown.add(e.name());
       }
     }
@@ -157,8 +244,9 @@ public final class SafetensorsReader {
       String what = "tensor '" + e.name() + "' (file bytes [" + (dataStart + e.begin()) + ", " + (dataStart + e.end())
           + ") of " + expectedSize + " expected in " + source + ")";
       try {
-        if (layout.contains(e.name())) {
-          TensorSpec t = layout.get(e.name());
+        String name = rename.apply(e.name());
+        if (name != null && layout.contains(name)) {
+          TensorSpec t = layout.get(name);
           FlatBufferIo.read(in, flat, t.offset(), t.length(), chunk, what);
         } else {
           FlatBufferIo.skip(in, e.end() - e.begin(), what);

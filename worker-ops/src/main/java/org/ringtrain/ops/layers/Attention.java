@@ -13,6 +13,7 @@ package org.ringtrain.ops.layers;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.api.ops.impl.reduce3.Dot;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -164,6 +165,8 @@ public final class Attention {
   /**
    * Backward pass; overwrites {@code dinp}. The softmax backward is
    * {@code dpre = att * (datt - rowsum(att * datt))}; masked entries have att = 0 so get no gradient.
+   * Besides {@code att}, it needs one [B, NH, T, T] array at a time (the dropped probabilities, then
+   * {@code datt}).
    *
    * @param dinp    [B*T, 3C] overwritten
    * @param dout    [B*T, C]
@@ -171,7 +174,8 @@ public final class Attention {
    * @param att     [B, NH, T, T] from forward
    * @param dyh     [B, NH, T, HS] scratch (not used by the fused path)
    * @param datt    [B, NH, T, T] scratch
-   * @param attTmp  [B, NH, T, T] scratch (not used by the fused kernel, except for dropout)
+   * @param attTmp  [B, NH, T, T] the dropped probabilities with dropout, else unused; may be
+   *                {@code datt} itself (v's gradient, which reads them, comes before datt is written)
    * @param rowSum  [B, NH, T] scratch (not used by the fused kernel)
    * @param dqkvh   [3, B, NH, T, HS] scratch (not used by the fused path)
    * @param batch   B
@@ -227,15 +231,14 @@ public final class Attention {
       Dropout.forward(attTmp, att, drop); // the forward's dropped probabilities, from the same key
       probs = attTmp;
     }
+    Kernels.bmm(dqkvh.get(NDArrayIndex.point(2)), probs, dyh, true, false, 1.0, 0.0); // attTmp is free after
     Kernels.bmm(datt, dyh, v, false, true, 1.0, 0.0);
-    Kernels.bmm(dqkvh.get(NDArrayIndex.point(2)), probs, dyh, true, false, 1.0, 0.0);
     if (drop != null) {
       Dropout.backward(datt, datt, drop); // gradient of the probabilities before dropout
     }
-    att.mul(datt, datt); // att * datt
-    datt.sum(rowSum, 3);
-    Kernels.broadcastMul(attTmp, att, rowSum.reshape(batch, heads, seqLen, 1));
-    datt.subi(attTmp); // dpre
+    Nd4j.exec(new Dot(att, datt, rowSum, 3)); // rowsum(att * datt), with no [B, NH, T, T] temporary
+    Kernels.broadcastSub(datt, datt, rowSum.reshape(batch, heads, seqLen, 1));
+    datt.muli(att); // dpre
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(0)), datt, k, false, false, scale, 0.0);
     Kernels.bmm(dqkvh.get(NDArrayIndex.point(1)), datt, q, true, false, scale, 0.0);
     headsView(dinp, batch, seqLen, heads).assign(dqkvh);
@@ -257,10 +260,10 @@ public final class Attention {
       Dropout.forward(attTmp, att, drop); // the forward's dropped probabilities, from the same key
       probs = attTmp;
     }
+    HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 2, 3, seqLen, heads, hs), scores(probs, batch, seqLen, heads),
+        true, dy, false, batch, heads, seqLen, hs, seqLen, 1f, 0f); // dv = probs^T dy; attTmp is free after
     HeadGemm.gemm(scores, dy, false, head(qkvh, 2, batch, seqLen, heads, hs), true, batch, heads, seqLen, seqLen, hs,
         1f, 0f); // datt = dy v^T
-    HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 2, 3, seqLen, heads, hs), scores(probs, batch, seqLen, heads),
-        true, dy, false, batch, heads, seqLen, hs, seqLen, 1f, 0f); // dv = probs^T dy
     if (drop != null) {
       Dropout.backward(datt, datt, drop); // gradient of the probabilities before dropout
     }

@@ -48,8 +48,8 @@ public final class Linear {
    * Backward pass: overwrites {@code dinp}, accumulates into {@code dweight} and {@code dbias}.
    *
    * @param dinp    [N, IC] gradient of the input, overwritten
-   * @param dweight [IC, OC] accumulated
-   * @param dbias   [OC] accumulated, or null when the forward had no bias
+   * @param dweight [IC, OC] accumulated, or null for a frozen weight (its gemm is skipped)
+   * @param dbias   [OC] accumulated, or null when the forward had no bias or the bias is frozen
    * @param dout    [N, OC] gradient of the output
    * @param inp     [N, IC] the forward input
    * @param weight  [IC, OC]
@@ -58,7 +58,9 @@ public final class Linear {
   public static void backward(INDArray dinp, INDArray dweight, INDArray dbias, INDArray dout,
       INDArray inp, INDArray weight, INDArray ones) {
     Kernels.gemm(dinp, dout, weight, false, true, 1.0, 0.0);
-    Kernels.gemm(dweight, inp, dout, true, false, 1.0, 1.0);
+    if (dweight != null) {
+      Kernels.gemm(dweight, inp, dout, true, false, 1.0, 1.0);
+    }
     if (dbias != null) {
       Kernels.addColumnSums(dbias, dout, ones, 1.0);
     }

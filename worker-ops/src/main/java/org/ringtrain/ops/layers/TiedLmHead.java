@@ -27,13 +27,16 @@ public final class TiedLmHead {
    * Backward pass: overwrites {@code dinp}, accumulates into {@code dwte}.
    *
    * @param dinp    [N, C] overwritten
-   * @param dwte    [V, C] accumulated (the same buffer the Encoder's backward adds to)
+   * @param dwte    [V, C] accumulated (the same buffer the Encoder's backward adds to), or null when
+   *                wte is frozen (its gemm is skipped)
    * @param dlogits [N, V]
    * @param inp     [N, C] the forward input
    * @param wte     [V, C]
    */
   public static void backward(INDArray dinp, INDArray dwte, INDArray dlogits, INDArray inp, INDArray wte) {
     Kernels.gemm(dinp, dlogits, wte, false, false, 1.0, 0.0);
-    Kernels.gemm(dwte, dlogits, inp, true, false, 1.0, 1.0);
+    if (dwte != null) {
+      Kernels.gemm(dwte, dlogits, inp, true, false, 1.0, 1.0);
+    }
   }
 }

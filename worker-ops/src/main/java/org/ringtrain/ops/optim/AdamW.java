@@ -152,7 +152,17 @@ public final class AdamW implements Optimizer {
    * first step) are adopted, not copied.
    */
   public static AdamW restore(ParameterLayout layout, Config config, long step, INDArray m, INDArray v) {
-    AdamW opt = new AdamW(layout, config);
+    return restore(layout, config, OwnedRanges.all(layout), step, m, v);
+  }
+
+  /**
+   * Rebuilds a sharded optimizer over {@code owned} from saved state, e.g. the owned parts of a
+   * sharded checkpoint's slices; {@code m} and {@code v} ({@code owned.elements()} floats each, each
+   * range at {@link OwnedRanges#stateOffset}, or both null before the first step) are adopted.
+   */
+  public static AdamW restore(ParameterLayout layout, Config config, OwnedRanges owned, long step, INDArray m,
+      INDArray v) {
+    AdamW opt = new AdamW(layout, config, owned);
     opt.step = step;
     opt.m = m;
     opt.v = v;

@@ -7,6 +7,9 @@ package org.ringtrain.ops.param;
 
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.HexFormat;
 import java.util.HashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.buffer.DataType;
@@ -81,6 +84,37 @@ public final class ParameterBuffer implements AutoCloseable {
   /** A direct ByteBuffer over the whole flat buffer's memory, in native byte order; no copy. */
   public ByteBuffer asByteBuffer() {
     return flat.data().asNio().order(ByteOrder.nativeOrder());
+  }
+
+  /**
+   * SHA-256 of the values, in buffer order as little-endian floats of this buffer's type, as 64
+   * hex digits: two buffers of the same layout and type have the same digest exactly when they
+   * hold the same bits. Reads the off-heap memory directly, 1 MiB at a time, allocating nothing large.
+   */
+  public String sha256() {
+    MessageDigest md;
+    try {
+      md = MessageDigest.getInstance("SHA-256");
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("this JVM has no SHA-256, which every Java platform must provide", e);
+    }
+    ByteBuffer all = asByteBuffer();
+    ByteBuffer chunk = ByteBuffer.allocate(1 << 20).order(ByteOrder.LITTLE_ENDIAN);
+    int width = flat.dataType().width();
+    for (int at = 0; at < all.limit(); at += chunk.capacity()) {
+      int n = Math.min(chunk.capacity(), all.limit() - at);
+      chunk.clear();
+      // Copied element by element into little-endian order, so the digest does not depend on the host.
+      for (int i = 0; i < n; i += width) {
+        if (width == Float.BYTES) {
+          chunk.putFloat(all.getFloat(at + i));
+        } else {
+          chunk.putDouble(all.getDouble(at + i));
+        }
+      }
+      md.update(chunk.flip());
+    }
+    return HexFormat.of().formatHex(md.digest());
   }
 
   /** Sets every element to zero. */

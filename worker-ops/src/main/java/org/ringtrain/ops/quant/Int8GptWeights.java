@@ -13,6 +13,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.gpt.FloatGptWeights;
 import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.gpt.GptWeights;
 import org.ringtrain.ops.gpt.ModelConfig;
@@ -114,16 +115,36 @@ public final class Int8GptWeights implements GptWeights {
       Encoder.forward(out, tokens, array("wte.weight"), array("wpe.weight"), batch, 1, pos);
       return;
     }
+    int[] ids = new int[batch];
+    int[] positions = new int[batch];
+    for (int b = 0; b < batch; b++) {
+      ids[b] = tokens.getInt(b);
+      positions[b] = pos;
+    }
+    embedInt8(out, ids, positions, batch);
+  }
+
+  @Override
+  public void embedRows(INDArray out, int[] tokens, int[] positions, int n) {
+    if (embeddingsQuantized()) {
+      embedInt8(out, tokens, positions, n);
+    } else {
+      FloatGptWeights.gatherRows(out, array("wte.weight"), array("wpe.weight"), tokens, positions, n);
+    }
+  }
+
+  /** Rows of dequantised token plus position embeddings, written straight into {@code out}'s buffer. */
+  private void embedInt8(INDArray out, int[] tokens, int[] positions, int n) {
     Int8Matrix wte = matrices.get("wte.weight");
     Int8Matrix wpe = matrices.get("wpe.weight");
     int c = config.dModel();
     FloatBuffer dst = out.data().asNio().order(ByteOrder.nativeOrder()).asFloatBuffer();
-    for (int b = 0; b < batch; b++) {
-      int token = tokens.getInt(b);
+    for (int b = 0; b < n; b++) {
+      int token = tokens[b];
       int tq = token * c;
-      int pq = pos * c;
+      int pq = positions[b] * c;
       float ts = wte.scale()[token];
-      float ps = wpe.scale()[pos];
+      float ps = wpe.scale()[positions[b]];
       for (int j = 0; j < c; j++) {
         row[j] = wte.q()[tq + j] * ts + wpe.q()[pq + j] * ps;
       }

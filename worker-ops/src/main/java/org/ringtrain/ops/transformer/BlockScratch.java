@@ -9,7 +9,10 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.param.Arena;
 
 /**
- * {@code 28 C + 2 NH T + NH + 1} float elements per token, whatever the number of blocks.
+ * {@code 28 C + NH T + NH + 1} float elements per token, whatever the number of blocks. Attention
+ * needs one [B, NH, T, T] array besides the kept probabilities: with dropout it holds the dropped
+ * probabilities (forward, and backward until v's gradient has read them), then the probabilities'
+ * gradient.
  */
 public final class BlockScratch {
 
@@ -26,8 +29,7 @@ public final class BlockScratch {
   public final INDArray lnTmp; // [B*T, C]
   public final INDArray rowTmp; // [B*T]
   public final INDArray dyh; // [B, NH, T, HS]
-  public final INDArray datt; // [B, NH, T, T]
-  public final INDArray attTmp; // [B, NH, T, T] also the dropped attention probabilities in training
+  public final INDArray datt; // [B, NH, T, T] the dropped probabilities, then the probabilities' gradient
   public final INDArray rowSum; // [B, NH, T]
   public final INDArray dqkvh; // [3, B, NH, T, HS]
 
@@ -49,7 +51,6 @@ public final class BlockScratch {
     rowTmp = arena.take(n);
     dyh = arena.take(b, nh, t, hs);
     datt = arena.take(b, nh, t, t);
-    attTmp = arena.take(b, nh, t, t);
     rowSum = arena.take(b, nh, t);
     dqkvh = arena.take(3, b, nh, t, hs);
   }

@@ -11,7 +11,7 @@ import org.ringtrain.ops.param.Arena;
 
 /**
  * Float elements per token: {@code C} (encoded) + {@code L (16 C + 4 + NH T)} kept by the blocks
- * ({@link BlockActivations}) + {@code C + 2} for the final LayerNorm + {@code 29 C + 2 NH T + NH + 1}
+ * ({@link BlockActivations}) + {@code C + 2} for the final LayerNorm + {@code 29 C + NH T + NH + 1}
  * of scratch and the residual gradient ({@link BlockScratch} and {@link #dresidual}).
  *
  * <p>With {@link #recompute}, the blocks keep only their outputs ({@code L C}) and share one set

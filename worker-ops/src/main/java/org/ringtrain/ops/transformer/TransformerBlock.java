@@ -28,6 +28,10 @@ import org.ringtrain.ops.layers.Residual;
  * output before the residual add, {@code x += drop(proj(attn(LN1(x))))}, {@code x += drop(mlp(LN2(x)))}.
  * No mask is kept: backward recomputes each from its key, and with {@link TransformerDropout#NONE}
  * the arithmetic is exactly that of the block without dropout.
+ *
+ * <p>Frozen weights and adapters (fine-tuning): a null weight gradient in {@code dw} marks a frozen
+ * weight, whose gradient backward does not compute (its dW gemm is skipped); {@link BlockAdapters},
+ * when given, add low-rank terms beside the four linear layers.
  */
 public final class TransformerBlock {
 
@@ -51,21 +55,31 @@ public final class TransformerBlock {
    */
   public static void forward(BlockActivations acts, BlockScratch s, INDArray inp, INDArray mask,
       TransformerDropout drop, int layer, BlockTensors w, int batch, int seqLen, int heads) {
+    forward(acts, s, inp, mask, drop, layer, w, null, batch, seqLen, heads);
+  }
+
+  /** {@link #forward} with {@code adapters} (null for none) beside the linear layers. */
+  public static void forward(BlockActivations acts, BlockScratch s, INDArray inp, INDArray mask,
+      TransformerDropout drop, int layer, BlockTensors w, BlockAdapters adapters, int batch, int seqLen, int heads) {
     Dropout.Mask attDrop = drop.attention(layer);
     Dropout.Mask attOutDrop = drop.attentionOut(layer);
     Dropout.Mask mlpOutDrop = drop.mlpOut(layer);
     LayerNorm.forward(acts.ln1, acts.ln1Mean, acts.ln1Rstd, inp, w.ln1w(), w.ln1b());
     Linear.forward(s.qkv, acts.ln1, w.qkvW(), w.qkvB());
-    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.attTmp, batch, seqLen, heads);
+    adapt(adapters, layer, BlockAdapters.Target.QKV, s.qkv, acts.ln1);
+    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.datt, batch, seqLen, heads);
     Linear.forward(s.proj, acts.atty, w.attProjW(), w.attProjB());
+    adapt(adapters, layer, BlockAdapters.Target.ATTN_PROJ, s.proj, acts.atty);
     if (attOutDrop != null) {
       Dropout.forward(s.proj, s.proj, attOutDrop);
     }
     Residual.forward(acts.residual2, inp, s.proj);
     LayerNorm.forward(acts.ln2, acts.ln2Mean, acts.ln2Rstd, acts.residual2, w.ln2w(), w.ln2b());
     Linear.forward(acts.fch, acts.ln2, w.fcW(), w.fcB());
+    adapt(adapters, layer, BlockAdapters.Target.FC, acts.fch, acts.ln2);
     Gelu.forward(s.fchGelu, acts.fchSig, acts.fch);
     Linear.forward(s.proj, s.fchGelu, w.fcProjW(), w.fcProjB());
+    adapt(adapters, layer, BlockAdapters.Target.MLP_PROJ, s.proj, s.fchGelu);
     if (mlpOutDrop != null) {
       Dropout.forward(s.proj, s.proj, mlpOutDrop);
     }
@@ -76,7 +90,8 @@ public final class TransformerBlock {
    * Backward pass of one block: the layers of {@link #forward} in exactly the reverse order.
    *
    * @param dresidual [B*T, C] in: the gradient of the block's output; out: the gradient of its input
-   * @param dw        the block's weight gradients, accumulated
+   * @param dw        the block's weight gradients, accumulated; a null linear weight gradient skips
+   *                  that weight's dW gemm (a frozen weight)
    * @param acts      this block's activations from forward
    * @param s         scratch shared by the blocks
    * @param inp       [B*T, C] the block's forward input
@@ -91,6 +106,13 @@ public final class TransformerBlock {
   public static void backward(INDArray dresidual, BlockTensors dw, BlockActivations acts, BlockScratch s,
       INDArray inp, TransformerDropout drop, int layer, BlockTensors w, INDArray ones, int batch, int seqLen,
       int heads) {
+    backward(dresidual, dw, acts, s, inp, drop, layer, w, null, ones, batch, seqLen, heads);
+  }
+
+  /** {@link #backward} of a forward with {@code adapters} (null for none). */
+  public static void backward(INDArray dresidual, BlockTensors dw, BlockActivations acts, BlockScratch s,
+      INDArray inp, TransformerDropout drop, int layer, BlockTensors w, BlockAdapters adapters, INDArray ones,
+      int batch, int seqLen, int heads) {
     Dropout.Mask attDrop = drop.attention(layer);
     Dropout.Mask attOutDrop = drop.attentionOut(layer);
     Dropout.Mask mlpOutDrop = drop.mlpOut(layer);
@@ -102,8 +124,10 @@ public final class TransformerBlock {
       dmlpOut = s.proj;
     }
     Linear.backward(s.dfchGelu, dw.fcProjW(), dw.fcProjB(), dmlpOut, s.fchGelu, w.fcProjW(), ones);
+    adaptBack(adapters, layer, BlockAdapters.Target.MLP_PROJ, s.dfchGelu, dmlpOut, s.fchGelu);
     Gelu.backward(s.dfch, s.dfchGelu, acts.fch, acts.fchSig, s.fchGelu);
     Linear.backward(s.dln, dw.fcW(), dw.fcB(), s.dfch, acts.ln2, w.fcW(), ones);
+    adaptBack(adapters, layer, BlockAdapters.Target.FC, s.dln, s.dfch, acts.ln2);
     LayerNorm.backward(dresidual, dw.ln2w(), dw.ln2b(), s.dln, acts.residual2, w.ln2w(),
         acts.ln2Mean, acts.ln2Rstd, s.lnXhat, s.lnTmp, s.rowTmp, ones);
     INDArray dattOut = dresidual;
@@ -112,10 +136,26 @@ public final class TransformerBlock {
       dattOut = s.proj;
     }
     Linear.backward(s.datty, dw.attProjW(), dw.attProjB(), dattOut, acts.atty, w.attProjW(), ones);
-    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.attTmp, s.rowSum, s.dqkvh, attDrop,
+    adaptBack(adapters, layer, BlockAdapters.Target.ATTN_PROJ, s.datty, dattOut, acts.atty);
+    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.datt, s.rowSum, s.dqkvh, attDrop,
         batch, seqLen, heads);
     Linear.backward(s.dln, dw.qkvW(), dw.qkvB(), s.dqkv, acts.ln1, w.qkvW(), ones);
+    adaptBack(adapters, layer, BlockAdapters.Target.QKV, s.dln, s.dqkv, acts.ln1);
     LayerNorm.backward(dresidual, dw.ln1w(), dw.ln1b(), s.dln, inp, w.ln1w(),
         acts.ln1Mean, acts.ln1Rstd, s.lnXhat, s.lnTmp, s.rowTmp, ones);
+  }
+
+  private static void adapt(BlockAdapters adapters, int layer, BlockAdapters.Target target, INDArray out,
+      INDArray inp) {
+    if (adapters != null) {
+      adapters.forward(layer, target, out, inp);
+    }
+  }
+
+  private static void adaptBack(BlockAdapters adapters, int layer, BlockAdapters.Target target, INDArray dinp,
+      INDArray dout, INDArray inp) {
+    if (adapters != null) {
+      adapters.backward(layer, target, dinp, dout, inp);
+    }
   }
 }

@@ -6,7 +6,10 @@
  */
 package org.ringtrain.ops.transformer;
 
+import java.util.Arrays;
 import org.nd4j.linalg.api.ndarray.INDArray;
+import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.layers.LayerNorm;
 import org.ringtrain.ops.param.GradientListener;
 import org.ringtrain.ops.param.ParameterBuffer;
@@ -35,6 +38,8 @@ public final class TransformerTrunk {
   private final long lnfStart;
   private final long lnfEnd;
   private BlockTensors[] grads;
+  private BlockAdapters adapters; // null: none
+  private INDArray frozenNormGrads; // [2C] where a frozen trunk's layer norms put their unused gradients
 
   /** The trunk of {@code layers} blocks with {@code heads} attention heads, viewing {@code params}. */
   public TransformerTrunk(ParameterBuffer params, int layers, int heads) {
@@ -61,6 +66,28 @@ public final class TransformerTrunk {
     layout.add(LNF_WEIGHT, c).add(LNF_BIAS, c);
   }
 
+  /**
+   * Freezes every weight of the trunk for fine-tuning: backward then computes no weight gradient
+   * (the linear layers' dW gemms are skipped; the layer norms' small gradients go to a scratch that
+   * is thrown away) and needs no gradient buffer, only the input gradients and, through
+   * {@code adapters} (null for none), the adapters' own. Irreversible for this trunk.
+   */
+  public void freeze(BlockAdapters adapters) {
+    this.adapters = adapters;
+    long c = lnfW.length();
+    frozenNormGrads = Nd4j.zeros(lnfW.dataType(), 2 * c);
+    INDArray w = frozenNormGrads.get(NDArrayIndex.interval(0, c));
+    INDArray b = frozenNormGrads.get(NDArrayIndex.interval(c, 2 * c));
+    BlockTensors frozen = new BlockTensors(w, b, null, null, null, null, w, b, null, null, null, null);
+    grads = new BlockTensors[layers];
+    Arrays.fill(grads, frozen);
+  }
+
+  /** Whether {@link #freeze} was called. */
+  public boolean frozen() {
+    return frozenNormGrads != null;
+  }
+
   /** The per-block weight views, index = block (for KV-cache decoding). */
   public BlockTensors[] blocks() {
     return weights;
@@ -84,8 +111,8 @@ public final class TransformerTrunk {
    */
   public void forward(TransformerActivations a, INDArray mask, TransformerDropout drop, int batch, int seqLen) {
     for (int l = 0; l < layers; l++) {
-      TransformerBlock.forward(a.blocks[l], a.scratch, a.blockInput(l), mask, drop, l, weights[l], batch, seqLen,
-          heads);
+      TransformerBlock.forward(a.blocks[l], a.scratch, a.blockInput(l), mask, drop, l, weights[l], adapters, batch,
+          seqLen, heads);
     }
     LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, a.blocks[layers - 1].out, lnfW, lnfB);
   }
@@ -108,7 +135,8 @@ public final class TransformerTrunk {
 
   /**
    * Backward of a forward with dropout {@code drop}; each mask is recomputed from its key, also
-   * when a block's forward is recomputed, so recomputation changes no bit.
+   * when a block's forward is recomputed, so recomputation changes no bit. A {@link #freeze frozen}
+   * trunk takes a null {@code gradBuffer}.
    */
   public void backward(ParameterBuffer gradBuffer, TransformerActivations a, INDArray mask, TransformerDropout drop,
       GradientListener ready, int batch, int seqLen) {
@@ -117,16 +145,22 @@ public final class TransformerTrunk {
     }
     BlockScratch s = a.scratch;
     a.dresidual.assign(0); // LayerNorm.backward adds into it: the only activation gradient zeroed
-    LayerNorm.backward(a.dresidual, gradBuffer.view(LNF_WEIGHT), gradBuffer.view(LNF_BIAS), s.dln,
+    INDArray dlnfW = frozen() ? grads[0].ln1w() : gradBuffer.view(LNF_WEIGHT);
+    INDArray dlnfB = frozen() ? grads[0].ln1b() : gradBuffer.view(LNF_BIAS);
+    if (frozen()) {
+      frozenNormGrads.assign(0); // never read, only kept finite
+    }
+    LayerNorm.backward(a.dresidual, dlnfW, dlnfB, s.dln,
         a.blocks[layers - 1].out, lnfW, a.lnfMean, a.lnfRstd, s.lnXhat, s.lnTmp, s.rowTmp, a.ones);
     ready.ready(lnfStart, lnfEnd);
     long blockEnd = lnfStart;
     for (int l = layers - 1; l >= 0; l--) {
       if (a.recompute && l < layers - 1) {
-        TransformerBlock.forward(a.blocks[l], s, a.blockInput(l), mask, drop, l, weights[l], batch, seqLen, heads);
+        TransformerBlock.forward(a.blocks[l], s, a.blockInput(l), mask, drop, l, weights[l], adapters, batch, seqLen,
+            heads);
       }
-      TransformerBlock.backward(a.dresidual, grads[l], a.blocks[l], s, a.blockInput(l), drop, l, weights[l], a.ones,
-          batch, seqLen, heads);
+      TransformerBlock.backward(a.dresidual, grads[l], a.blocks[l], s, a.blockInput(l), drop, l, weights[l], adapters,
+          a.ones, batch, seqLen, heads);
       ready.ready(blockStart[l], blockEnd);
       blockEnd = blockStart[l];
     }

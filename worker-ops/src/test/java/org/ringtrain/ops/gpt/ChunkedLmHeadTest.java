@@ -1,7 +1,8 @@
 /*
  * Tests of ChunkedLmHead through GptModel: the head computed in chunks of positions gives the loss
- * and every gradient of the one-chunk head within 4e-6 in float32 and 1e-12 in float64 (chunk
- * sizes that do and do not divide B*T, ignored targets), holds 2 R V floats, and refuses logits() it does not hold. Test
+ * and every gradient of the one-chunk head bit for bit, in float32 and float64, for chunks that
+ * split samples and the batch unevenly (with ignored targets and with recomputation); it holds
+ * 2 R V floats, refuses chunk sizes that are not whole tiles and logits() it does not hold. Test
  * code only.
  */
 package org.ringtrain.ops.gpt;
@@ -9,6 +10,7 @@ package org.ringtrain.ops.gpt;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assertions.fail;
 
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.BeforeAll;
@@ -21,9 +23,10 @@ import org.ringtrain.ops.param.ParameterLayout;
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class ChunkedLmHeadTest {
 
-  private static final ModelConfig CONFIG = new ModelConfig(40, 16, 32, 2, 4, 0);
+  private static final ModelConfig CONFIG = new ModelConfig(40, 128, 32, 2, 4, 0);
   private static final int B = 3;
-  private static final int T = 16; // B*T = 48 positions
+  private static final int T = 100; // B*T = 300 positions: tiles of 128, 128 and 44 rows
+  private static final int TILE = GptModel.HEAD_TILE_ROWS;
 
   @BeforeAll
   static void singleThreaded() {
@@ -61,73 +64,62 @@ class ChunkedLmHeadTest {
   }
 
   /**
-   * Asserts the loss and each tensor's gradient within {@code tolerance} relative to the largest
-   * magnitude (at least 1) of the one-chunk values, reporting the maximum difference per tensor.
-   * Not bit for bit: BLAS picks its kernels by the matrix shape, so a gemm over 7 rows may round a
-   * row differently than one over 48.
+   * Asserts the loss and every gradient bit for bit, naming the first tensor and index that
+   * differ and by how much.
    */
-  private static void assertSame(double[] expected, double[] got, double tolerance, String what) {
-    assertTrue(Math.abs(expected[0] - got[0]) <= tolerance * Math.max(1, Math.abs(expected[0])),
+  private static void assertIdentical(double[] expected, double[] got, String what) {
+    assertEquals(Double.doubleToRawLongBits(expected[0]), Double.doubleToRawLongBits(got[0]),
         what + ": loss " + got[0] + " instead of " + expected[0]);
-    ParameterLayout layout = GptModel.layout(CONFIG);
-    for (ParameterLayout.TensorSpec spec : layout.tensors()) {
-      double worst = 0;
-      double scale = 1;
+    for (ParameterLayout.TensorSpec spec : GptModel.layout(CONFIG).tensors()) {
       for (long i = spec.offset(); i < spec.offset() + spec.length(); i++) {
-        worst = Math.max(worst, Math.abs(expected[(int) i + 1] - got[(int) i + 1]));
-        scale = Math.max(scale, Math.abs(expected[(int) i + 1]));
+        double e = expected[(int) i + 1];
+        double g = got[(int) i + 1];
+        if (Double.doubleToRawLongBits(e) != Double.doubleToRawLongBits(g)) {
+          fail(what + ": " + spec.name() + "[" + (i - spec.offset()) + "] = " + g + " instead of " + e
+              + " (difference " + (g - e) + ")");
+        }
       }
-      assertTrue(worst <= tolerance * scale, what + ": " + spec.name() + " max |chunked - one chunk| = " + worst
-          + " > " + tolerance + " x " + scale);
     }
   }
 
-  /**
-   * Float32 resolves 6e-8 of a value; wte's gradient sums 48 rows of products whose terms cancel
-   * (measured: 2.3e-6 at a largest gradient of 2.3 when the sum is split in 3), so a few ulps of the
-   * largest gradient, not 1e-6 of it.
-   */
-  private static final double FLOAT32_TOLERANCE = 4e-6;
-
   @Test
-  void chunkedLossAndGradientsEqualTheOneChunkHeadInFloat32() {
+  void chunkedLossAndGradientsAreTheOneChunkHeadsBitForBitInFloat32() {
     for (boolean ignored : new boolean[] {false, true}) {
       int[] targets = targets(ignored);
-      double[] whole = step(DataType.FLOAT, B * T, false, targets);
-      for (int rows : new int[] {1, 7, 16, 47}) {
-        assertSame(whole, step(DataType.FLOAT, rows, false, targets), FLOAT32_TOLERANCE,
+      double[] whole = step(DataType.FLOAT, 4 * TILE, false, targets);
+      for (int rows : new int[] {TILE, 2 * TILE}) { // chunk ends at rows 128 and 256: mid-sample
+        assertIdentical(whole, step(DataType.FLOAT, rows, false, targets),
             "float32, chunks of " + rows + ", ignored targets " + ignored);
       }
-      assertSame(whole, step(DataType.FLOAT, 7, true, targets), FLOAT32_TOLERANCE, "float32, chunks of 7 with recomputation");
+      assertIdentical(whole, step(DataType.FLOAT, TILE, true, targets),
+          "float32, chunks of " + TILE + " with recomputation, ignored targets " + ignored);
     }
   }
 
   @Test
-  void chunkedLossAndGradientsEqualTheOneChunkHeadInFloat64() {
+  void chunkedLossAndGradientsAreTheOneChunkHeadsBitForBitInFloat64() {
     int[] targets = targets(true);
-    double[] whole = step(DataType.DOUBLE, B * T, false, targets);
-    for (int rows : new int[] {5, 48, 100}) {
-      assertSame(whole, step(DataType.DOUBLE, rows, false, targets), 1e-12, "float64, chunks of " + rows);
-    }
+    double[] whole = step(DataType.DOUBLE, 4 * TILE, false, targets);
+    assertIdentical(whole, step(DataType.DOUBLE, TILE, false, targets), "float64, chunks of " + TILE);
   }
 
   @Test
   void theDefaultChunkIsTheWholeBatchForASmallVocabulary() {
     double[] byDefault = step(DataType.FLOAT, 0, false, targets(false));
-    double[] whole = step(DataType.FLOAT, B * T, false, targets(false));
-    assertSame(whole, byDefault, 0.0, "default chunk");
+    double[] whole = step(DataType.FLOAT, 4 * TILE, false, targets(false));
+    assertIdentical(whole, byDefault, "default chunk");
     assertEquals(8192, GptModel.defaultHeadChunkRows(256, 4) / 4);
-    assertEquals(166, GptModel.defaultHeadChunkRows(50257, 4));
+    assertEquals(TILE, GptModel.defaultHeadChunkRows(50257, 4), "166 rows fit in 32 MiB: one whole tile");
   }
 
   @Test
   void everyTargetIgnoredGivesZeroLossAndNoHeadGradient() {
     int[] none = new int[B * T];
     java.util.Arrays.fill(none, -1);
-    double[] whole = step(DataType.FLOAT, B * T, false, none);
-    double[] chunked = step(DataType.FLOAT, 7, false, none);
+    double[] whole = step(DataType.FLOAT, 4 * TILE, false, none);
+    double[] chunked = step(DataType.FLOAT, TILE, false, none);
     assertEquals(0.0, whole[0]);
-    assertSame(whole, chunked, 0.0, "all ignored");
+    assertIdentical(whole, chunked, "all ignored");
   }
 
   @Test
@@ -137,14 +129,19 @@ class ChunkedLmHeadTest {
       model.forward(inputs, targets(false), B, T);
       long whole = model.activationBytes();
       assertEquals(B * T * CONFIG.vocabSize(), model.logits().length());
-      model.setHeadChunkRows(7);
+      model.setHeadChunkRows(TILE);
       model.forward(inputs, targets(false), B, T);
-      assertEquals(whole - 2L * (B * T - 7) * CONFIG.vocabSize() * Float.BYTES, model.activationBytes(),
+      assertEquals(whole - 2L * (B * T - TILE) * CONFIG.vocabSize() * Float.BYTES, model.activationBytes(),
           "two [R, V] arrays instead of two [B*T, V]");
       IllegalStateException e = assertThrows(IllegalStateException.class, model::logits);
-      assertTrue(e.getMessage().contains("chunks of 7 rows") && e.getMessage().contains("setHeadChunkRows"),
+      assertTrue(e.getMessage().contains("chunks of " + TILE + " rows") && e.getMessage().contains("setHeadChunkRows"),
           e.getMessage());
-      assertThrows(IllegalArgumentException.class, () -> model.setHeadChunkRows(0));
+      for (int bad : new int[] {0, 7, TILE + 1}) {
+        IllegalArgumentException refused = assertThrows(IllegalArgumentException.class,
+            () -> model.setHeadChunkRows(bad));
+        assertTrue(refused.getMessage().contains("multiple of the head's " + TILE + "-row tile, but found " + bad),
+            refused.getMessage());
+      }
     }
   }
 }

@@ -23,7 +23,6 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.GradCheck;
 import org.ringtrain.ops.SingleThreadedNd4j;
 import org.ringtrain.ops.param.ParameterLayout;
-import org.ringtrain.ops.param.SplitMix64;
 import org.ringtrain.ops.transformer.DropoutKey;
 
 class GptModelDropoutTest {
@@ -50,12 +49,7 @@ class GptModelDropoutTest {
     int b = 2;
     int t = 5;
     try (GptModel model = new GptModel(config, DataType.DOUBLE)) {
-      GptModel.initialise(model.params(), config.layers(), 3);
-      SplitMix64 rng = new SplitMix64(9);
-      INDArray flat = model.params().flat();
-      for (long i = 0; i < flat.length(); i++) {
-        flat.putScalar(i, flat.getDouble(i) + 0.3 * rng.nextGaussian());
-      }
+      GptModelTest.initialisePerturbed(model, config.layers());
       int[] inputs = randomTokens(1, b * t, config.vocabSize());
       int[] targets = randomTokens(2, b * t, config.vocabSize());
       DropoutKey key = new DropoutKey(SEED, 3, new int[] {17, 4});

@@ -33,6 +33,20 @@ class GptModelTest {
   /** Small enough for a finite-difference check of every tensor in float64. */
   private static final ModelConfig GRAD_CONFIG = new ModelConfig(11, 8, 8, 2, 2, 0);
 
+  /**
+   * GPT-2's initialisation (seed 3) plus 0.3 of a Gaussian (seed 9) on every parameter: larger,
+   * non-uniform values than the 0.02 init, so that every path (LayerNorm scales too) carries signal
+   * in a gradient check.
+   */
+  static void initialisePerturbed(GptModel model, int layers) {
+    GptModel.initialise(model.params(), layers, 3);
+    SplitMix64 rng = new SplitMix64(9);
+    INDArray flat = model.params().flat();
+    for (long i = 0; i < flat.length(); i++) {
+      flat.putScalar(i, flat.getDouble(i) + 0.3 * rng.nextGaussian());
+    }
+  }
+
   static int[] randomTokens(long seed, int n, int vocab) {
     SplitMix64 rng = new SplitMix64(seed);
     int[] ids = new int[n];
@@ -48,13 +62,7 @@ class GptModelTest {
     int b = 2;
     int t = 5;
     try (GptModel model = new GptModel(GRAD_CONFIG, DataType.DOUBLE)) {
-      GptModel.initialise(model.params(), GRAD_CONFIG.layers(), 3);
-      // Larger, non-uniform values than the 0.02 init, so every path (LayerNorm scales too) carries signal.
-      SplitMix64 rng = new SplitMix64(9);
-      INDArray flat = model.params().flat();
-      for (long i = 0; i < flat.length(); i++) {
-        flat.putScalar(i, flat.getDouble(i) + 0.3 * rng.nextGaussian());
-      }
+      initialisePerturbed(model, GRAD_CONFIG.layers());
       int[] inputs = randomTokens(1, b * t, GRAD_CONFIG.vocabSize());
       int[] targets = randomTokens(2, b * t, GRAD_CONFIG.vocabSize());
       targets[3] = -1; // one ignored position

@@ -1,8 +1,8 @@
-// Reads the classifier jobs' tabular inputs (CSV with a header, JSON lines, Parquet)
+// Reads the jobs' tabular inputs (CSV with a header, JSON lines, Parquet)
 // into a DataFrame, choosing the reader from --format or the file extension, and
 // checks the named columns exist before any work is done. It does not convert or
-// clean columns: that is the caller's (TrainClassifierJob, ClassifyJob).
-package org.ringtrain.driver.classify;
+// clean columns: that is the caller's (TrainClassifierJob, ClassifyJob, GptTableTraining).
+package org.ringtrain.driver.data;
 
 import java.util.List;
 import java.util.Locale;
@@ -11,7 +11,7 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 
-/** CSV / JSON / Parquet input of the classifier jobs. */
+/** CSV / JSON / Parquet input of the classifier jobs and of GPT training on a text column. */
 public final class TableInput {
 
   private TableInput() {
