@@ -113,7 +113,10 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  /** NAME=DIR or DIR values as name to directory; a bare DIR is named {@code single} or after its last part. */
+  /**
+   * NAME=DIR or DIR values (NAME=FILE or FILE for --weights) as name to path; a bare path is named
+   * {@code single} or after its last part.
+   */
   static Map<String, String> named(List<String> values, String option, String single) {
     Map<String, String> out = new LinkedHashMap<>();
     for (String v : values) {
@@ -129,8 +132,9 @@ final class ServeCommand implements Callable<Integer> {
         name = single != null ? single : trimmed.substring(trimmed.lastIndexOf('/') + 1);
       }
       if (dir.isBlank() || !NAME.matcher(name).matches()) {
-        throw new IllegalArgumentException(option + " must be NAME=DIR or DIR with a name of letters, digits, '.', '_' "
-            + "or '-', but found '" + v + "'; e.g. " + option + " sentiment=target/models/sentiment");
+        String what = option.equals("--weights") ? "FILE" : "DIR";
+        throw new IllegalArgumentException(option + " must be NAME=" + what + " or " + what + " with a name of letters,"
+            + " digits, '.', '_' or '-', but found '" + v + "'; e.g. " + option + " sentiment=target/models/sentiment");
       }
       if (out.put(name, dir) != null) {
         throw new IllegalArgumentException(option + " names '" + name + "' twice; give each model its own name, e.g. "

@@ -26,6 +26,10 @@ class ServeCommandTest {
         "serve", "--checkpoint-dir", "x", "--api-key-file", "/no/such/key");
     expect("--model-dir names 'a' twice", "serve", "--model-dir", "a=x", "--model-dir", "a=y");
     expect("--model-dir must be NAME=DIR or DIR", "serve", "--model-dir", "=x");
+    expect("GPT name 'gpt' is given to both --checkpoint-dir and --weights", "serve", "--checkpoint-dir", "x",
+        "--weights", "y");
+    expect("--weights /no/such.safetensors is not a file; give a GPT-2 safetensors file", "serve", "--port", "0",
+        "--weights", "/no/such.safetensors");
   }
 
   @Test
