@@ -1,5 +1,8 @@
 // The GPT language model as a ModelRecipe: rows are windows of T+1 token ids,
-// inputs the first T and targets the last T (shifted by one).
+// inputs the first T and targets the last T (shifted by one). With a Teacher.Source it is the
+// distillation recipe: each training micro-batch first runs the frozen teacher on the same inputs,
+// and the student's loss mixes the teacher's soft targets into the cross-entropy. Evaluation
+// forwards are the plain cross-entropy either way.
 package org.ringtrain.driver.gpt;
 
 import org.ringtrain.driver.train.ModelRecipe;
@@ -9,13 +12,14 @@ import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
 import org.ringtrain.ops.transformer.DropoutKey;
 
-/** A GPT decoder of one {@link ModelConfig}, trained on next-token prediction. */
+/** A GPT decoder of one {@link ModelConfig}, trained on next-token prediction, optionally distilled from a teacher. */
 final class GptRecipe implements ModelRecipe {
   private static final long serialVersionUID = 1L;
 
   private final ModelConfig config;
   private final String runConfigJson;
   private final boolean recompute;
+  private final Teacher.Source teacher; // null: ordinary training
 
   /** The recipe of the model {@code config}, trained by a run whose TrainConfig JSON is {@code runConfigJson}. */
   GptRecipe(ModelConfig config, String runConfigJson) {
@@ -24,9 +28,15 @@ final class GptRecipe implements ModelRecipe {
 
   /** As {@link #GptRecipe(ModelConfig, String)}, with activation recomputation on or off (see GptModel.setRecompute). */
   GptRecipe(ModelConfig config, String runConfigJson, boolean recompute) {
+    this(config, runConfigJson, recompute, null);
+  }
+
+  /** As {@link #GptRecipe(ModelConfig, String, boolean)}, distilled from {@code teacher} (null: not distilled). */
+  GptRecipe(ModelConfig config, String runConfigJson, boolean recompute, Teacher.Source teacher) {
     this.config = config;
     this.runConfigJson = runConfigJson;
     this.recompute = recompute;
+    this.teacher = teacher;
   }
 
   @Override
@@ -48,25 +58,29 @@ final class GptRecipe implements ModelRecipe {
   public Instance create(long seed, int microBatch) {
     GptModel model = GptModel.initialised(config, seed);
     model.setRecompute(recompute);
-    return new GptInstance(model, seed, microBatch, config.contextLength());
+    Teacher frozen = teacher == null ? null : teacher.open(microBatch, config.contextLength());
+    return new GptInstance(model, frozen, seed, microBatch, config.contextLength());
   }
 
-  /** 6N + 12 L C T FLOPs per token (PaLM, appendix B). */
+  /** 6N + 12 L C T FLOPs per token (PaLM, appendix B), plus the teacher's forward when distilling. */
   @Override
   public double flopsPerToken() {
     return 6.0 * layout().totalElements()
-        + 12.0 * config.layers() * config.dModel() * config.contextLength();
+        + 12.0 * config.layers() * config.dModel() * config.contextLength()
+        + (teacher == null ? 0 : teacher.forwardFlopsPerToken());
   }
 
   private static final class GptInstance implements Instance {
     private final GptModel model;
+    private final Teacher teacher; // null unless distilling
     private final long seed; // the run's, which the dropout masks are keyed by
     private final int seqLen;
     private final int[] inputs; // [B*T]
     private final int[] targets; // [B*T]
 
-    GptInstance(GptModel model, long seed, int microBatch, int seqLen) {
+    GptInstance(GptModel model, Teacher teacher, long seed, int microBatch, int seqLen) {
       this.model = model;
+      this.teacher = teacher;
       this.seed = seed;
       this.seqLen = seqLen;
       this.inputs = new int[microBatch * seqLen];
@@ -81,6 +95,7 @@ final class GptRecipe implements ModelRecipe {
     @Override
     public double forward(int[][] rows, int[] picked) {
       fill(rows, picked);
+      model.setSoftTargets(null); // evaluation is the cross-entropy, distilled or not
       return model.forward(inputs, targets, picked.length, seqLen);
     }
 
@@ -88,6 +103,9 @@ final class GptRecipe implements ModelRecipe {
     @Override
     public double forwardTraining(int[][] rows, int[] picked, long step) {
       fill(rows, picked);
+      if (teacher != null) {
+        model.setSoftTargets(teacher.targetsFor(inputs, picked.length, seqLen));
+      }
       return model.forward(inputs, targets, picked.length, seqLen, new DropoutKey(seed, step, picked));
     }
 
@@ -101,6 +119,9 @@ final class GptRecipe implements ModelRecipe {
 
     @Override
     public void close() {
+      if (teacher != null) {
+        teacher.close();
+      }
       model.close();
     }
   }

@@ -33,6 +33,7 @@ final class ChunkedLmHead {
   private final int chunkRows; // R
   private final long rows; // B*T
   private int residentChunk = -1; // the chunk whose probabilities forward left in probs; -1 if none
+  private SoftTargets soft; // the distillation term beside the cross-entropy; null for none
 
   /**
    * @param logits [R, V] scratch for a chunk's logits and their gradient
@@ -54,6 +55,11 @@ final class ChunkedLmHead {
   /** Number of chunks of a batch. */
   int chunks() {
     return (int) ((rows + chunkRows - 1) / chunkRows);
+  }
+
+  /** The soft targets the next forward and its backward mix into the loss (see {@link SoftTargets}); null for none. */
+  void softTargets(SoftTargets targets) {
+    this.soft = targets;
   }
 
   /** The [B*T, V] logits of the last forward, when one chunk holds them all and backward has not run; else null. */
@@ -85,7 +91,9 @@ final class ChunkedLmHead {
       int n = rowsOf(k);
       INDArray l = prefix(logits, n);
       TiedLmHead.forward(l, rowsView(lnf, from, n), wte);
-      sum += SoftmaxCrossEntropy.forwardSum(prefix(probs, n), l, slice(targets, from, n), ignoreIndex);
+      int[] t = slice(targets, from, n);
+      double ce = SoftmaxCrossEntropy.forwardSum(prefix(probs, n), l, t, ignoreIndex);
+      sum += soft == null ? ce : soft.mix(ce, l, from, n, t, ignoreIndex);
     }
     residentChunk = chunks() - 1;
     int kept = SoftmaxCrossEntropy.countKept(targets, ignoreIndex);
@@ -118,7 +126,13 @@ final class ChunkedLmHead {
         TiedLmHead.forward(l, inp, wte);
         SoftmaxCrossEntropy.forwardSum(p, l, t, ignoreIndex);
       }
-      SoftmaxCrossEntropy.backwardScaled(l, p, t, ignoreIndex, scale); // l now holds dlogits
+      if (soft == null) {
+        SoftmaxCrossEntropy.backwardScaled(l, p, t, ignoreIndex, scale); // l now holds dlogits
+      } else {
+        soft.prepareGradient(l, from, n, t, ignoreIndex, scale); // reads the logits before they turn into dlogits
+        SoftmaxCrossEntropy.backwardScaled(l, p, t, ignoreIndex, soft.hardWeight() * scale);
+        soft.addGradient(l, n);
+      }
       TiedLmHead.backward(rowsView(dlnf, from, n), dwte, l, inp, wte);
     }
     residentChunk = -1;
