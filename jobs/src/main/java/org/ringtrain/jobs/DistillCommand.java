@@ -60,11 +60,8 @@ final class DistillCommand implements Callable<Integer> {
   @Mixin
   RunFlags flags = new RunFlags();
 
-  @Option(names = "--sample-tokens", defaultValue = "200", description = "tokens to generate after training (default ${DEFAULT-VALUE}; 0 = none)")
-  int sampleTokens;
-
-  @Option(names = "--prompt", defaultValue = "The whale", description = "prompt of the sample (default '${DEFAULT-VALUE}')")
-  String prompt;
+  @Mixin
+  SampleFlags sample = new SampleFlags();
 
   @Override
   public Integer call() throws Exception {
@@ -94,9 +91,7 @@ final class DistillCommand implements Callable<Integer> {
       LOG.info("distilled {} steps: final loss {}, validation loss (cross-entropy) {}, checkpoint {}",
           cfg.loop().steps(), String.format("%.4f", result.finalLoss()),
           String.format("%.4f", result.validationLoss()), model.checkpoint());
-      if (sampleTokens > 0) {
-        LOG.info("sample:\n{}", model.generate(prompt, sampleTokens, 0.8, 40, cfg.loop().seed()));
-      }
+      sample.logSample(model, cfg.loop().seed());
       return 0;
     }
   }

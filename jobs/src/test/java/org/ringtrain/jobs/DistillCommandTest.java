@@ -15,7 +15,8 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ringtrain.driver.gpt.DistillSettings;
 import picocli.CommandLine;
 
-@Timeout(value = 60, unit = TimeUnit.SECONDS)
+// The missing-teacher case opens Hadoop's local FileSystem: seconds idle, a minute on a loaded machine.
+@Timeout(value = 180, unit = TimeUnit.SECONDS)
 class DistillCommandTest {
   private static final String CORPUS = "../data/moby-dick.txt";
 

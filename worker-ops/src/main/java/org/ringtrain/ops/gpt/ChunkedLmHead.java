@@ -13,7 +13,9 @@ import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
 import org.ringtrain.ops.layers.TiedLmHead;
 
 /**
- * {@code loss = mean over kept rows of CE(lnf @ wte^T, targets)}, chunk by chunk.
+ * {@code loss = mean over kept rows of CE(lnf @ wte^T, targets)}, chunk by chunk; with
+ * {@link SoftTargets} (knowledge distillation) each row's loss is {@code (1 - alpha) CE + alpha tau^2 KL}
+ * instead, the KL term computed by {@link org.ringtrain.ops.layers.SoftTargetKl} on the same chunk.
  *
  * <p>Forward runs each chunk's head gemm and softmax and adds up its losses; only the last chunk's
  * probabilities stay. Backward walks the chunks from the last to the first: it recomputes each
