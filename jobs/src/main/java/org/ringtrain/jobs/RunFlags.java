@@ -1,4 +1,4 @@
-// The flags every GPT training job shares (train, distill): corpus, checkpoint directory, steps,
+// The training flags of the distill job (train has its own, with table input): corpus, checkpoint directory, steps,
 // ranks, resume, --set overrides, as one picocli mixin that turns them into the flags layer of the
 // flat settings. It reads no config file and validates nothing: the config records do.
 package org.ringtrain.jobs;

@@ -27,6 +27,7 @@ import org.ringtrain.driver.train.TrainingResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Trains a GPT data-parallel on Spark. */
