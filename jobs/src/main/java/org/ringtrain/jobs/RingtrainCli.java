@@ -15,10 +15,12 @@ import picocli.CommandLine;
  */
 @Command(name = "ringtrain", mixinStandardHelpOptions = true, version = "ringtrain 0.1.0",
     description = "Data-parallel GPT and text-classifier training on Apache Spark.",
-    subcommands = {TrainCommand.class, GenerateCommand.class, EvaluateCommand.class, TokenizeCommand.class, PlotCommand.class,
+    subcommands = {TrainCommand.class, DistillCommand.class, GenerateCommand.class, EvaluateCommand.class, TokenizeCommand.class, PlotCommand.class,
         TrainClassifierCommand.class, ClassifyCommand.class, ExportCommand.class, ServeCommand.class},
     footer = {"", "Examples:",
         "  ringtrain train --config conf/tiny.yaml --input data/moby-dick.txt --checkpoint-dir target/runs/moby",
+        "  ringtrain distill --config conf/student.yaml --teacher target/runs/small --input data/moby-dick.txt \\",
+        "      --checkpoint-dir target/runs/student",
         "  ringtrain generate --checkpoint-dir target/runs/moby --prompt 'Call me' --tokens 200",
         "  ringtrain evaluate --checkpoint-dir target/runs/moby --input data/moby-dick.txt",
         "  ringtrain generate --weights gpt2/model.safetensors --prompt 'Hello' --tokens 50",
