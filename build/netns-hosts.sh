@@ -35,7 +35,9 @@ check_rate() {
 }
 
 # tbf's bucket: 4 ms of traffic at the rate (at least 64 KiB, above one GSO packet), so that the
-# shaper is smooth at 1 Gbit/s and still reaches 10 Gbit/s with the kernel's 250 Hz timer.
+# shaper is smooth at 1 Gbit/s and still reaches 10 Gbit/s with the kernel's 250 Hz timer. The
+# queue holds 5 ms of traffic beyond the bucket, like a switch port, not a bloated buffer: with
+# 50 ms the round trip grew until the ring's 4 MiB socket buffers, not the link, set the pace.
 burst_bytes() {
   local n=${1%bit} mult=1
   case $n in
@@ -57,8 +59,8 @@ set_rate() { # namespace root_dev rate
   fi
   local burst
   burst=$(burst_bytes "$rate")
-  tc qdisc replace dev "$dev" root tbf rate "$rate" burst "$burst" latency 50ms
-  ip netns exec "$ns" tc qdisc replace dev eth0 root tbf rate "$rate" burst "$burst" latency 50ms
+  tc qdisc replace dev "$dev" root tbf rate "$rate" burst "$burst" latency 5ms
+  ip netns exec "$ns" tc qdisc replace dev eth0 root tbf rate "$rate" burst "$burst" latency 5ms
 }
 
 # IPv4 only: no link-local IPv6 addresses, so no neighbour discovery leaves the fixture's links.
