@@ -54,7 +54,7 @@ import org.ringtrain.sync.netns.NetnsHosts;
 @TestMethodOrder(MethodOrderer.OrderAnnotation.class) // the cluster runs first, local mode last (one SparkContext a JVM)
 class HostsClusterTrainingTest {
   private static final int WORKERS = 4;
-  private static final long STEPS = 20;
+  private static final long STEPS = 30;
   private static final long CHECKPOINT_EVERY = 5;
   private static final long CUT_AT_STEP = 8;
   private static final int RING_TIMEOUT_SECONDS = 10;
@@ -166,8 +166,9 @@ class HostsClusterTrainingTest {
       assertTrue(r.stageAttempt() > 0, "rank " + r.rank() + "'s result comes from a retried stage attempt");
       assertEquals(resumedAt, r.firstStep(), "every rank resumes from the same checkpoint");
     }
-    assertTrue(resumedAt > 0 && resumedAt <= CUT_AT_STEP && resumedAt % CHECKPOINT_EVERY == 0,
-        "resumed from the newest checkpoint before the cut, found step " + resumedAt);
+    assertTrue(resumedAt >= cutter.newestCheckpointBeforeCut && resumedAt > 0 && resumedAt < STEPS
+        && resumedAt % CHECKPOINT_EVERY == 0, "resumed from step " + resumedAt + ", the newest checkpoint before the "
+        + "cut was step " + cutter.newestCheckpointBeforeCut);
     assertTrue(result.replicasIdentical());
     float[] actual = TrainedGpt.load(cfg.loop().checkpoints().checkpointDir(), HadoopSettings.defaults()).weights();
     double relative = relativeDifference(actual, CLUSTER_WEIGHTS.get(2));
@@ -271,6 +272,7 @@ class HostsClusterTrainingTest {
     private final SparkJobRecorder placements;
     volatile int cutHost = -1;
     volatile long cutAtNanos;
+    volatile long newestCheckpointBeforeCut = -1;
     volatile long failedAtNanos;
     volatile String failureMessage;
     volatile String problem;
@@ -282,7 +284,9 @@ class HostsClusterTrainingTest {
 
     @Override
     public void accept(MetricsEvent event) {
-      if (event.event().equals("failure") && failureMessage == null) {
+      if (event.event().equals("checkpoint") && cutHost < 0) {
+        newestCheckpointBeforeCut = (long) event.number("step");
+      } else if (event.event().equals("failure") && failureMessage == null) {
         failedAtNanos = System.nanoTime();
         failureMessage = String.valueOf(event.fields().get("message"));
       } else if (event.event().equals("step") && event.number("step") >= CUT_AT_STEP && cutHost < 0
