@@ -7,6 +7,7 @@
 // naming that host's rank, Spark retrying the stage, and the run resuming from its newest checkpoint
 // to the uninterrupted run's parameters. Skipped where namespaces cannot be made (not root).
 // Tagged "cluster" like the loopback cluster test; it asserts no timings but the ring timeout's.
+// Why over 300 lines: one cluster over five namespaces takes minutes to start, so its cases share one class.
 package org.ringtrain.jobs.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
