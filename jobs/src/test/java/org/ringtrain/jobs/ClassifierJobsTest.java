@@ -76,6 +76,19 @@ class ClassifierJobsTest {
       assertTrue(r.get("explanation").isArray() && r.get("explanation").size() <= 4, r.toString());
       assertTrue(r.has("text") && r.has("source"), "input columns are kept: " + r);
     }
+
+    String limeOut = tmp.resolve("lime.json").toString();
+    CliRun lime = run("classify", "--model-dir", modelDir, "--input", input.toString(), "--output", limeOut,
+        "--explain", "1", "--explain-method", "lime", "--explain-samples", "16", "--explain-seed", "3");
+    assertEquals(0, lime.status(), lime.err());
+    try (Stream<Path> parts = Files.list(tmp.resolve("lime.json"))) {
+      for (Path part : parts.filter(p -> p.getFileName().toString().startsWith("part-")).toList()) {
+        for (String line : Files.readAllLines(part)) {
+          JsonNode r = json.readTree(line);
+          assertTrue(r.get("explanation").isArray() && r.get("explanation").size() <= 2, r.toString());
+        }
+      }
+    }
   }
 
   @Test
@@ -100,5 +113,10 @@ class ClassifierJobsTest {
         "--output", tmp.resolve("o.json").toString());
     assertEquals(2, notAModel.status());
     assertTrue(notAModel.err().contains("holds no readable saved pipeline"), notAModel.err());
+
+    CliRun badMethod = run("classify", "--model-dir", tmp.resolve("exists").toString(), "--input", input.toString(),
+        "--output", tmp.resolve("o.json").toString(), "--explain", "2", "--explain-method", "shap");
+    assertEquals(2, badMethod.status());
+    assertTrue(badMethod.err().contains("must be 'occlusion' or 'lime', but found 'shap'"), badMethod.err());
   }
 }

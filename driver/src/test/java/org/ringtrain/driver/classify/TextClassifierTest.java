@@ -215,6 +215,15 @@ class TextClassifierTest {
     e.towards(2).forEach(t -> expectedTokens.add(t.token()));
     e.away(2).forEach(t -> expectedTokens.add(t.token()));
     assertEquals(expectedTokens, why.stream().map(r -> r.getString(0)).toList());
+
+    Explanation lime = model.explain(tokens, ExplanationMethod.lime(64, 5));
+    List<Row> limeWhy = model.setExplainMethod("lime").setExplainSamples(64).setExplainSeed(5)
+        .transform(SentimentFixtures.tokenRows(spark, List.of(SentimentFixtures.row(1, tokens.toArray(new String[0])))))
+        .select("why").first().getList(0);
+    List<Row> expectedLime = new ArrayList<>();
+    lime.towards(2).forEach(t -> expectedLime.add(org.apache.spark.sql.RowFactory.create(t.token(), t.weight())));
+    lime.away(2).forEach(t -> expectedLime.add(org.apache.spark.sql.RowFactory.create(t.token(), t.weight())));
+    assertEquals(expectedLime, limeWhy, "the executors' LIME column is the driver's explain at the same seed");
   }
 
   @ParameterizedTest(name = "{0}")
