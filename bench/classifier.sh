@@ -1,9 +1,20 @@
 #!/usr/bin/env bash
-# Text-classifier throughput: org.ringtrain.bench.model.ClassifierBench (training steps of the LSTM
-# and Transformer classifiers at the classification job's defaults, fused kernels and ND4J path
-# side by side, each in its own child JVM, with the ratio).
-#   bench/classifier.sh                    # both models, 2 rounds of fused + ND4J, 12 timed steps each
-#   bench/classifier.sh --quick            # 1 round of 4 timed steps
+# Text classifiers, two benchmarks:
+# 1. Throughput (the default): org.ringtrain.bench.model.ClassifierBench (training steps of the LSTM
+#    and Transformer classifiers at the classification job's defaults, fused kernels and ND4J path
+#    side by side, each in its own child JVM, with the ratio).
+# 2. Accuracy (`accuracy`): org.ringtrain.bench.model.ClassifierAccuracyBench (ringtrain's
+#    classifiers beside MLlib's logistic regression and naive Bayes on K random 80/20 splits of
+#    data/sentiment: mean ± spread of accuracy, F1, area under ROC and fit time; docs/classifier.md).
+#   bench/classifier.sh                    # throughput: both models, 2 rounds of fused + ND4J, 12 timed steps each
+#   bench/classifier.sh --quick            # throughput: 1 round of 4 timed steps
 #   bench/classifier.sh --archs lstm --threads 2
+#   bench/classifier.sh accuracy           # accuracy: 5 splits, every model (about an hour on 2 idle cores)
+#   bench/classifier.sh accuracy --splits 3 --models lr,nb,transformer
+#   bench/classifier.sh accuracy --quick   # accuracy smoke run: 1 split, 2 epochs
 #   bench/classifier.sh --help
+if [[ "${1:-}" == accuracy ]]; then
+  shift
+  exec "$(dirname "$0")/run-main.sh" classifieraccuracy org.ringtrain.bench.model.ClassifierAccuracyBench "-Xmx3g" "$@"
+fi
 exec "$(dirname "$0")/run-main.sh" classifier org.ringtrain.bench.model.ClassifierBench "-Xmx1g" "$@"

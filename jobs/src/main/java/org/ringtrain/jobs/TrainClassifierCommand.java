@@ -27,6 +27,8 @@ import picocli.CommandLine.Option;
         "  ringtrain train-classifier --input data/sentiment/sentences.jsonl --model-dir target/models/sentiment",
         "  ringtrain train-classifier --input reviews.csv --text-col review --label-col stars --architecture lstm \\",
         "      --epochs 5 --model-dir target/models/reviews",
+        "  ringtrain train-classifier --input data/sentiment/sentences.jsonl --model-dir target/models/s2 \\",
+        "      --dropout 0.1 --validation-fraction 0.1 --early-stopping-patience 3 --epochs 20",
         "  ringtrain train-classifier --input 'hdfs:///data/*.parquet' --model-dir hdfs:///models/m1 \\",
         "      --checkpoint-dir hdfs:///runs/m1 --world-size 8 --word-vectors hdfs:///glove/glove.6B.100d.txt --d 100"})
 final class TrainClassifierCommand implements Callable<Integer> {
@@ -97,18 +99,44 @@ final class TrainClassifierCommand implements Callable<Integer> {
       + " (default ${DEFAULT-VALUE})")
   long seed;
 
-  @Option(names = "--word-vectors", description = "GloVe text file of dimension --d to initialise the embedding")
+  @Option(names = "--word-vectors", description = "GloVe or word2vec text file of dimension --d to initialise the"
+      + " embedding")
   String wordVectors;
+
+  @Option(names = "--dropout", defaultValue = "0", description = "drop probability during training, in [0, 1)"
+      + " (default ${DEFAULT-VALUE})")
+  double dropout;
+
+  @Option(names = "--validation-fraction", defaultValue = "0", description = "share of the training rows held out"
+      + " to validate on twice per epoch, in [0, 1) (default ${DEFAULT-VALUE})")
+  double validationFraction;
+
+  @Option(names = "--early-stopping-patience", defaultValue = "0", description = "validation passes without a"
+      + " lower validation loss before training stops and keeps the best weights; 0 = off, needs"
+      + " --validation-fraction (default ${DEFAULT-VALUE})")
+  int earlyStoppingPatience;
 
   @Override
   public Integer call() throws Exception {
     if (testFraction < 0 || testFraction >= 1) {
       throw new IllegalArgumentException("--test-fraction must be in [0, 1), but found " + testFraction);
     }
+    if (dropout < 0 || dropout >= 1 || validationFraction < 0 || validationFraction >= 1) {
+      throw new IllegalArgumentException("--dropout and --validation-fraction must be in [0, 1), but found "
+          + dropout + " and " + validationFraction + "; 0 turns them off");
+    }
+    if (earlyStoppingPatience < 0 || earlyStoppingPatience > 0 && validationFraction == 0) {
+      throw new IllegalArgumentException("--early-stopping-patience must be 0 (off) or, with --validation-fraction"
+          + " above 0, a positive number of validation passes, but found " + earlyStoppingPatience
+          + " with --validation-fraction " + validationFraction + "; e.g. --validation-fraction 0.1"
+          + " --early-stopping-patience 3");
+    }
     TextClassifier classifier = new TextClassifier().setArchitecture(architecture).setD(d).setLayers(layers)
         .setHeads(heads).setMaxLen(maxLen).setVocabSize(vocabSize).setMinCount(minCount).setEpochs(epochs)
         .setBatchSize(batchSize).setLr(lr).setWorldSize(worldSize).setSeed(seed).setLabelCol(labelCol)
-        .setCheckpointDir(checkpointDir).setResume(resume).setWordVectorsPath(wordVectors == null ? "" : wordVectors);
+        .setCheckpointDir(checkpointDir).setResume(resume).setWordVectorsPath(wordVectors == null ? "" : wordVectors)
+        .setDropout(dropout).setValidationFraction(validationFraction)
+        .setEarlyStoppingPatience(earlyStoppingPatience);
     TrainClassifierJob job = new TrainClassifierJob(input, format, textCol, classifier, testFraction, seed, modelDir,
         overwrite);
     SparkJobConf spark = SparkJobConf.of("ringtrain train-classifier", worldSize);

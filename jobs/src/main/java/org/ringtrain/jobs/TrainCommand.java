@@ -27,6 +27,7 @@ import org.ringtrain.driver.train.TrainingResult;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
 /** Trains a GPT data-parallel on Spark. */
@@ -83,11 +84,8 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--set", description = "any other setting, key=value (repeatable)")
   List<String> settings = new ArrayList<>();
 
-  @Option(names = "--sample-tokens", defaultValue = "200", description = "tokens to generate after training (default ${DEFAULT-VALUE}; 0 = none)")
-  int sampleTokens;
-
-  @Option(names = "--prompt", defaultValue = "The whale", description = "prompt of the sample (default '${DEFAULT-VALUE}')")
-  String prompt;
+  @Mixin
+  SampleFlags sample = new SampleFlags();
 
   @Override
   public Integer call() throws Exception {
@@ -121,9 +119,7 @@ final class TrainCommand implements Callable<Integer> {
       LOG.info("trained {} steps: final loss {}, validation loss {}, checkpoint {}", cfg.loop().steps(),
           String.format("%.4f", result.finalLoss()), String.format("%.4f", result.validationLoss()),
           model.checkpoint());
-      if (sampleTokens > 0) {
-        LOG.info("sample:\n{}", model.generate(prompt, sampleTokens, 0.8, 40, cfg.loop().seed()));
-      }
+      sample.logSample(model, cfg.loop().seed());
       return 0;
     }
   }

@@ -55,8 +55,9 @@ class ClassifierJobsTest {
     assertTrue(Files.isDirectory(tmp.resolve("model/stages")), "a saved PipelineModel");
 
     String output = tmp.resolve("predicted.json").toString();
+    // LIME through the flags (occlusion, the default, is checked weight by weight in TextClassifierTest).
     CliRun classify = run("classify", "--model-dir", modelDir, "--input", input.toString(), "--output", output,
-        "--explain", "2");
+        "--explain", "2", "--explain-method", "lime", "--explain-samples", "16", "--explain-seed", "3");
     assertEquals(0, classify.status(), classify.err());
     ObjectMapper json = new ObjectMapper();
     List<JsonNode> rows = new ArrayList<>();
@@ -100,5 +101,10 @@ class ClassifierJobsTest {
         "--output", tmp.resolve("o.json").toString());
     assertEquals(2, notAModel.status());
     assertTrue(notAModel.err().contains("holds no readable saved pipeline"), notAModel.err());
+
+    CliRun badMethod = run("classify", "--model-dir", tmp.resolve("exists").toString(), "--input", input.toString(),
+        "--output", tmp.resolve("o.json").toString(), "--explain", "2", "--explain-method", "shap");
+    assertEquals(2, badMethod.status());
+    assertTrue(badMethod.err().contains("must be 'occlusion' or 'lime', but found 'shap'"), badMethod.err());
   }
 }

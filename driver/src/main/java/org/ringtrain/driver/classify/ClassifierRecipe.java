@@ -1,7 +1,8 @@
 // A text classifier as a ModelRecipe for the data-parallel trainer: rows are
 // maxLen padded token ids followed by the label. Pretrained word vectors, when
 // given, overwrite the embedding rows they cover right after the seeded
-// initialisation, identically on every rank.
+// initialisation, identically on every rank. Training forwards drop out with the
+// recipe's probability, keyed by (seed, step, row index) as the GPT's are.
 package org.ringtrain.driver.classify;
 
 import org.nd4j.linalg.api.ndarray.INDArray;
@@ -12,6 +13,7 @@ import org.ringtrain.ops.classify.ClassifierConfig;
 import org.ringtrain.ops.classify.SequenceClassifier;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
+import org.ringtrain.ops.transformer.DropoutKey;
 
 /** Trains a {@link SequenceClassifier} of one {@link ClassifierConfig}. */
 final class ClassifierRecipe implements ModelRecipe {
@@ -20,11 +22,19 @@ final class ClassifierRecipe implements ModelRecipe {
   private final ClassifierConfig spec;
   private final WordVectors pretrained; // null: the seeded initialisation only
   private final String runConfigJson;
+  private final double dropout;
 
+  /** A recipe without dropout. */
   ClassifierRecipe(ClassifierConfig spec, WordVectors pretrained, String runConfigJson) {
+    this(spec, pretrained, runConfigJson, 0);
+  }
+
+  /** As above, with dropout of probability {@code dropout} in [0, 1) in training forwards (0 = none). */
+  ClassifierRecipe(ClassifierConfig spec, WordVectors pretrained, String runConfigJson, double dropout) {
     this.spec = spec;
     this.pretrained = pretrained;
     this.runConfigJson = runConfigJson;
+    this.dropout = dropout;
   }
 
   @Override
@@ -48,7 +58,7 @@ final class ClassifierRecipe implements ModelRecipe {
     if (pretrained != null) {
       copyPretrained(model.params().view("embed.weight"), pretrained, spec.dModel());
     }
-    return new ClassifierInstance(model, microBatch, spec.maxLen());
+    return new ClassifierInstance(model, microBatch, spec.maxLen(), dropout, seed);
   }
 
   /** The model's own estimate (see {@link ClassifierConfig#trainingFlopsPerToken()}). */
@@ -72,10 +82,14 @@ final class ClassifierRecipe implements ModelRecipe {
     private final int maxLen;
     private final int[] tokens; // [B * maxLen]
     private final int[] labels; // [B]
+    private final double dropout;
+    private final long seed; // the run's, which the dropout masks are keyed by
 
-    ClassifierInstance(SequenceClassifier model, int microBatch, int maxLen) {
+    ClassifierInstance(SequenceClassifier model, int microBatch, int maxLen, double dropout, long seed) {
       this.model = model;
       this.maxLen = maxLen;
+      this.dropout = dropout;
+      this.seed = seed;
       this.tokens = new int[microBatch * maxLen];
       this.labels = new int[microBatch];
     }
@@ -87,12 +101,23 @@ final class ClassifierRecipe implements ModelRecipe {
 
     @Override
     public double forward(int[][] rows, int[] picked) {
+      fill(rows, picked);
+      return model.forward(tokens, labels, picked.length);
+    }
+
+    /** Dropout masks keyed by (seed, step, each row's index in the training data). */
+    @Override
+    public double forwardTraining(int[][] rows, int[] picked, long step) {
+      fill(rows, picked);
+      return model.forward(tokens, labels, picked.length, dropout, new DropoutKey(seed, step, picked));
+    }
+
+    private void fill(int[][] rows, int[] picked) {
       for (int i = 0; i < picked.length; i++) {
         int[] row = rows[picked[i]];
         System.arraycopy(row, 0, tokens, i * maxLen, maxLen);
         labels[i] = row[maxLen];
       }
-      return model.forward(tokens, labels, picked.length);
     }
 
     @Override

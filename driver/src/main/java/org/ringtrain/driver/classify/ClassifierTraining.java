@@ -1,7 +1,8 @@
 // What TextClassifier.fit does, apart from Spark ML's param plumbing: check every
-// row, build the vocabulary, read word vectors, deal encoded rows to the ranks,
-// train through DataParallelTrainer and read this run's final weights back. Nothing is
-// written (not even a temporary checkpoint directory) until every check passed.
+// row, hold out validation rows (for early stopping), build the vocabulary, read
+// word vectors, deal encoded rows to the ranks, train through DataParallelTrainer
+// and read this run's final weights back. Nothing is written (not even a temporary
+// checkpoint directory) until every check passed.
 package org.ringtrain.driver.classify;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
@@ -43,10 +44,18 @@ final class ClassifierTraining {
    * @param checkpointDir   empty = a temporary local directory, deleted after the fit
    * @param wordVectorsPath empty = none
    * @param numClasses      0 = max label + 1
+   * @param dropout         training drop probability, 0 = none
+   * @param validationFraction share of the rows held out for validation, 0 = none
+   * @param earlyStoppingPatience validation passes without improvement before stopping, 0 = off
    */
   record Settings(String tokensCol, String labelCol, String architecture, int d, int layers, int heads, int maxLen,
       int vocabSize, int minCount, int numClasses, int epochs, int batchSize, double lr, double weightDecay,
-      int worldSize, long seed, String checkpointDir, String wordVectorsPath, boolean resume) {
+      int worldSize, long seed, String checkpointDir, String wordVectorsPath, boolean resume, double dropout,
+      double validationFraction, int earlyStoppingPatience) {
+  }
+
+  /** The rows trained on and the rows held out for validation (empty when validationFraction is 0). */
+  private record Split(Dataset<?> train, long trainRows, Dataset<?> validation, long validationRows) {
   }
 
   private ClassifierTraining() {
@@ -62,35 +71,39 @@ final class ClassifierTraining {
           + " other JVMs, which cannot see a local temporary directory; setCheckpointDir(\"hdfs:///...\") or another"
           + " filesystem every executor sees");
     }
-    long perRank = summary.rows() / s.worldSize();
+    Split split = split(data, summary.rows(), s);
+    long perRank = split.trainRows() / s.worldSize();
     if (perRank < s.batchSize()) {
-      throw new IllegalArgumentException(summary.rows() + " rows on " + s.worldSize() + " ranks are " + perRank
-          + " per rank, fewer than batchSize=" + s.batchSize() + "; lower batchSize or worldSize");
+      throw new IllegalArgumentException(split.trainRows() + " training rows on " + s.worldSize() + " ranks are "
+          + perRank + " per rank, fewer than batchSize=" + s.batchSize() + "; lower batchSize or worldSize");
     }
-    Vocabulary vocab = Vocabulary.fit(data, s.tokensCol(), s.minCount(), s.vocabSize());
+    Vocabulary vocab = Vocabulary.fit(split.train(), s.tokensCol(), s.minCount(), s.vocabSize());
     ClassifierConfig.Architecture arch = ClassifierConfig.Architecture.parse(s.architecture());
     ClassifierConfig spec = new ClassifierConfig(arch, vocab.size(), s.maxLen(), s.d(), s.layers(),
         arch == ClassifierConfig.Architecture.LSTM ? 1 : s.heads(), summary.numClasses());
     WordVectors vectors = readWordVectors(sc, s, vocab);
     long steps = Math.max(2, (long) Math.ceil((double) s.epochs() * perRank / s.batchSize()));
     String dir = temporary ? temporaryDirectory() : s.checkpointDir();
-    LoopConfig cfg = loopConfig(s, dir, steps);
-    LOG.info("text classifier {}: {} rows, {} classes, vocabulary {}, {} epochs = {} steps on {} ranks",
-        uid, summary.rows(), summary.numClasses(), vocab, s.epochs(), steps, s.worldSize());
+    LoopConfig cfg = loopConfig(s, dir, steps, perRank, split.validationRows());
+    LOG.info("text classifier {}: {} rows ({} held out for validation), {} classes, vocabulary {}, {} epochs = {}"
+        + " steps on {} ranks", uid, split.trainRows(), split.validationRows(), summary.numClasses(), vocab,
+        s.epochs(), steps, s.worldSize());
 
     Broadcast<Vocabulary> shared = sc.broadcast(vocab);
     // Dealing rows to ranks reads them more than once (indexing, sampling, the shuffle): encode once.
-    JavaRDD<int[]> encoded = TrainingRows.encode(data, s.tokensCol(), s.labelCol(), shared, spec.maxLen())
+    JavaRDD<int[]> encoded = TrainingRows.encode(split.train(), s.tokensCol(), s.labelCol(), shared, spec.maxLen())
         .persist(StorageLevel.MEMORY_AND_DISK());
     try {
-      JavaRDD<int[]> rows = RankRows.shuffledEvenly(encoded, summary.rows(), s.worldSize(), s.seed());
-      JavaRDD<int[]> none = sc.parallelize(List.<int[]>of(), s.worldSize());
-      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors, runConfigJson(spec, cfg));
+      JavaRDD<int[]> rows = RankRows.shuffledEvenly(encoded, split.trainRows(), s.worldSize(), s.seed());
+      JavaRDD<int[]> held = split.validationRows() == 0 ? sc.parallelize(List.<int[]>of(), s.worldSize())
+          : RankRows.shuffledEvenly(TrainingRows.encode(split.validation(), s.tokensCol(), s.labelCol(), shared,
+              spec.maxLen()), split.validationRows(), s.worldSize(), s.seed());
+      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors, runConfigJson(spec, cfg), s.dropout());
       DataParallelTrainer trainer = new DataParallelTrainer(cfg);
       if (sink != null) {
         trainer = trainer.withMetricsSink(sink);
       }
-      TrainingResult result = trainer.fit(sc, recipe, rows, none, "vocabulary:" + vocab.sha256());
+      TrainingResult result = trainer.fit(sc, recipe, rows, held, "vocabulary:" + vocab.sha256());
       float[] weights = finalWeights(sc, result, recipe);
       if (temporary) {
         deleteQuietly(sc, dir); // the weights are in the model now; a temporary directory is not kept
@@ -101,11 +114,36 @@ final class ClassifierTraining {
     } finally {
       encoded.unpersist(false);
       shared.destroy();
+      if (split.validation() != null) {
+        split.train().unpersist(false);
+        split.validation().unpersist(false);
+      }
     }
   }
 
+  /**
+   * Holds out {@code validationFraction} of the rows (a seeded random split), refusing a split that
+   * leaves a rank without validation rows.
+   */
+  private static Split split(Dataset<?> data, long rows, Settings s) {
+    if (s.validationFraction() == 0) {
+      return new Split(data, rows, null, 0);
+    }
+    Dataset<?>[] parts = data.randomSplit(new double[] {1 - s.validationFraction(), s.validationFraction()},
+        s.seed());
+    Dataset<?> train = parts[0].cache();
+    Dataset<?> held = parts[1].cache();
+    long heldRows = held.count();
+    if (heldRows < s.worldSize()) {
+      throw new IllegalArgumentException("validationFraction=" + s.validationFraction() + " of " + rows + " rows"
+          + " holds out " + heldRows + ", fewer than one per rank (worldSize=" + s.worldSize() + "); raise"
+          + " validationFraction or give more rows");
+    }
+    return new Split(train, train.count(), held, heldRows);
+  }
+
   /** The loop settings of a classifier fit: the params' choices on top of the loop's defaults. */
-  private static LoopConfig loopConfig(Settings s, String dir, long steps) {
+  private static LoopConfig loopConfig(Settings s, String dir, long steps, long perRank, long validationRows) {
     Map<String, Object> m = new LinkedHashMap<>(LoopConfig.defaults());
     m.put("checkpointDir", dir);
     m.put("worldSize", s.worldSize());
@@ -116,7 +154,11 @@ final class ClassifierTraining {
     m.put("warmupSteps", Math.min(steps - 1, Math.max(1, steps / 20)));
     m.put("weightDecay", s.weightDecay());
     m.put("seed", s.seed());
-    m.put("evalEvery", 0);
+    // With held-out rows, validate twice per epoch, each pass over every validation row once.
+    long stepsPerEpoch = Math.max(1, perRank / s.batchSize());
+    m.put("evalEvery", validationRows == 0 ? 0 : Math.max(1, stepsPerEpoch / 2));
+    m.put("evalBatches", Math.max(1, (int) Math.ceil((double) (validationRows / s.worldSize()) / s.batchSize())));
+    m.put("earlyStoppingPatience", s.earlyStoppingPatience());
     m.put("checkReplicasEvery", 0);
     m.put("checkpointEvery", Math.max(1, steps / 4));
     m.put("keepCheckpoints", 2);

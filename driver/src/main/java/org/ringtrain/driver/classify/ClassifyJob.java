@@ -33,9 +33,10 @@ import org.slf4j.LoggerFactory;
  * @param textCol  the column of text
  * @param output   where predictions go; the format comes from the extension (.csv, .json, .parquet)
  * @param explain  tokens per direction to explain each prediction with; 0 = no explanations
+ * @param method   how to explain (occlusion or LIME with its samples and seed); null = occlusion
  */
 public record ClassifyJob(String modelDir, String input, String format, String textCol, String output,
-    int explain) {
+    int explain, ExplanationMethod method) {
   private static final Logger LOG = LoggerFactory.getLogger(ClassifyJob.class);
 
   /** Validates the arguments, the output's format included, before any Spark work. */
@@ -46,6 +47,9 @@ public record ClassifyJob(String modelDir, String input, String format, String t
     }
     if (explain < 0) {
       throw new IllegalArgumentException("explain must be 0 or more, but found " + explain);
+    }
+    if (method == null) {
+      method = ExplanationMethod.occlusion();
     }
     TableInput.formatOf(output, null);
   }
@@ -67,7 +71,8 @@ public record ClassifyJob(String modelDir, String input, String format, String t
           + last.getClass().getSimpleName() + "); give a --model-dir written by train-classifier");
     }
     if (explain > 0) {
-      classifier.setExplanationCol("explanation").setExplainTopK(explain);
+      classifier.setExplanationCol("explanation").setExplainTopK(explain).setExplainMethod(method.name())
+          .setExplainSamples(method.samples()).setExplainSeed(method.seed());
     }
     Dataset<Row> data = TableInput.read(spark, input, format, List.of(textCol));
     List<Column> keep = new ArrayList<>();

@@ -1,5 +1,5 @@
 // Why a text classifier predicted what it did: the prediction and, for each
-// token, how much removing it lowers the predicted class's log-odds.
+// token, how much it moved the prediction (by occlusion or LIME, see TokenWeight).
 package org.ringtrain.driver.classify;
 
 import java.io.Serializable;
@@ -7,7 +7,8 @@ import java.util.Comparator;
 import java.util.List;
 
 /**
- * An occlusion explanation of one prediction.
+ * An explanation of one prediction (occlusion or LIME; {@link TokenWeight#weight()} says what a
+ * weight means in each).
  *
  * @param prediction  the predicted class
  * @param probability its probability

@@ -1,7 +1,8 @@
 // Inference with a trained classifier's weights, wherever it runs: on the
 // executors inside transform() (one per task) and on the driver for explain().
 // It owns one SequenceClassifier and feeds it fixed-size batches. The occlusion
-// explanation lives here too because it is just more batched inference.
+// explanation lives here too because it is just more batched inference; LIME's
+// (Lime) predicts through it.
 package org.ringtrain.driver.classify;
 
 import java.util.ArrayList;
@@ -62,7 +63,16 @@ final class Predictor implements AutoCloseable {
    * a row of one unknown token.
    */
   Explanation explain(List<String> row) {
+    return explain(row, ExplanationMethod.occlusion());
+  }
+
+  /** The explanation of {@code row}'s prediction by {@code method}; only the first maxLen tokens count. */
+  Explanation explain(List<String> row, ExplanationMethod method) {
     List<String> seen = row == null ? List.of() : row.subList(0, Math.min(row.size(), spec.maxLen()));
+    return method.isLime() ? Lime.explain(this, seen, method.samples(), method.seed()) : occlusion(seen);
+  }
+
+  private Explanation occlusion(List<String> seen) {
     List<List<String>> variants = new ArrayList<>(seen.size() + 1);
     variants.add(seen);
     for (int i = 0; i < seen.size(); i++) {

@@ -2,7 +2,7 @@
 // holds the architecture, the vocabulary and the trained weights; transform()
 // runs batched inference on the executors (one model per task, weights shipped
 // once per executor as a broadcast) and adds the predicted class, the class
-// probabilities and, on request, an occlusion explanation per row. It saves and
+// probabilities and, on request, an explanation per row (occlusion or LIME). It saves and
 // loads with Spark ML persistence, so a whole PipelineModel does.
 //
 // Why over 300 lines: the model's params mirror the estimator's columns, and its
@@ -32,6 +32,7 @@ import org.apache.spark.ml.Model;
 import org.apache.spark.ml.linalg.SQLDataTypes;
 import org.apache.spark.ml.linalg.Vectors;
 import org.apache.spark.ml.param.IntParam;
+import org.apache.spark.ml.param.LongParam;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.ml.param.ParamMap;
 import org.apache.spark.ml.param.ParamValidators;
@@ -57,7 +58,8 @@ import org.ringtrain.ops.param.ParameterLayout;
 
 /**
  * A trained text classifier. Params: {@link #inputCol()}, {@link #predictionCol()},
- * {@link #probabilityCol()}, {@link #explanationCol()} and {@link #explainTopK()}.
+ * {@link #probabilityCol()}, {@link #explanationCol()}, {@link #explainTopK()} and the explanation
+ * method: {@link #explainMethod()} with {@link #explainSamples()} and {@link #explainSeed()} for LIME.
  */
 public final class TextClassificationModel extends Model<TextClassificationModel> implements MLWritable {
   private static final long serialVersionUID = 1L;
@@ -76,6 +78,9 @@ public final class TextClassificationModel extends Model<TextClassificationModel
   private final Param<String> probabilityCol;
   private final Param<String> explanationCol;
   private final IntParam explainTopK;
+  private final Param<String> explainMethod;
+  private final IntParam explainSamples;
+  private final LongParam explainSeed;
 
   TextClassificationModel(String uid, ClassifierConfig spec, Vocabulary vocabulary, float[] weights,
       double trainingLoss) {
@@ -89,9 +94,20 @@ public final class TextClassificationModel extends Model<TextClassificationModel
     probabilityCol = new Param<>(this, "probabilityCol",
         "output column of the class probabilities, a vector (default: probability)");
     explanationCol = new Param<>(this, "explanationCol", "output column of per-token explanations,"
-        + " array<struct<token, weight>>; empty = none, since it costs one forward pass per token (default: empty)");
+        + " array<struct<token, weight>>; empty = none, since it costs one forward pass per token (occlusion) or per"
+        + " sample (lime) (default: empty)");
     explainTopK = new IntParam(this, "explainTopK", "tokens listed in an explanation in each direction, towards"
         + " and away from the predicted class (default: 3)", ParamValidators.gtEq(1));
+    explainMethod = new Param<>(this, "explainMethod", "how explanationCol explains: occlusion (one forward pass"
+        + " per token) or lime (a local linear model fitted to explainSamples perturbed copies) (default: occlusion)",
+        ParamValidators.inArray(new String[] {ExplanationMethod.OCCLUSION, ExplanationMethod.LIME}));
+    explainSamples = new IntParam(this, "explainSamples", "LIME: perturbed copies of each row, the row included;"
+        + " each costs a forward pass (default: " + ExplanationMethod.DEFAULT_SAMPLES + ")", ParamValidators.gtEq(2));
+    explainSeed = new LongParam(this, "explainSeed", "LIME: seed of the perturbations; the same seed gives the same"
+        + " explanation (default: " + ExplanationMethod.DEFAULT_SEED + ")");
+    setDefault(explainMethod, ExplanationMethod.OCCLUSION);
+    setDefault(explainSamples, ExplanationMethod.DEFAULT_SAMPLES);
+    setDefault(explainSeed, ExplanationMethod.DEFAULT_SEED);
     setDefault(inputCol, "tokens");
     setDefault(predictionCol, "prediction");
     setDefault(probabilityCol, "probability");
@@ -127,6 +143,45 @@ public final class TextClassificationModel extends Model<TextClassificationModel
   /** Tokens per direction in an explanation. Default 3. */
   public IntParam explainTopK() {
     return explainTopK;
+  }
+
+  /** Explanation method of {@link #explanationCol()} and {@link #explain(List)}: "occlusion" or "lime". Default "occlusion". */
+  public Param<String> explainMethod() {
+    return explainMethod;
+  }
+
+  /** LIME's perturbed copies per row (the row included), at least 2. Default 500. */
+  public IntParam explainSamples() {
+    return explainSamples;
+  }
+
+  /** LIME's seed. Default 42. */
+  public LongParam explainSeed() {
+    return explainSeed;
+  }
+
+  /** Sets {@link #explainMethod()} ("occlusion" or "lime", any case). */
+  public TextClassificationModel setExplainMethod(String value) {
+    set(explainMethod, new ExplanationMethod(value, ExplanationMethod.DEFAULT_SAMPLES, 0).name());
+    return this;
+  }
+
+  /** Sets {@link #explainSamples()}. */
+  public TextClassificationModel setExplainSamples(int value) {
+    set(explainSamples, value);
+    return this;
+  }
+
+  /** Sets {@link #explainSeed()}. */
+  public TextClassificationModel setExplainSeed(long value) {
+    set(explainSeed, value);
+    return this;
+  }
+
+  /** The explanation method the params select. */
+  public ExplanationMethod explanationMethod() {
+    return new ExplanationMethod(getOrDefault(explainMethod), (Integer) getOrDefault(explainSamples),
+        (Long) getOrDefault(explainSeed));
   }
 
   /** Sets {@link #inputCol()}. */
@@ -212,10 +267,21 @@ public final class TextClassificationModel extends Model<TextClassificationModel
     }
   }
 
-  /** The occlusion explanation of one token row's prediction, computed on the driver. */
+  /**
+   * The explanation of one token row's prediction, computed on the driver, by the method the params
+   * select ({@link #explanationMethod()}; occlusion by default).
+   */
   public Explanation explain(List<String> tokens) {
+    return explain(tokens, explanationMethod());
+  }
+
+  /**
+   * The explanation of one token row's prediction by {@code method}, computed on the driver: every
+   * perturbed copy of the row is predicted in batches of 64. Only the first maxLen tokens count.
+   */
+  public Explanation explain(List<String> tokens, ExplanationMethod method) {
     try (Predictor p = new Predictor(spec, vocabulary, weights)) {
-      return p.explain(tokens);
+      return p.explain(tokens, method);
     }
   }
 
@@ -253,10 +319,11 @@ public final class TextClassificationModel extends Model<TextClassificationModel
     int tokensAt = dataset.schema().fieldIndex(getOrDefault(inputCol));
     boolean explain = !getOrDefault(explanationCol).isEmpty();
     int topK = (Integer) getOrDefault(explainTopK);
+    ExplanationMethod method = explanationMethod();
     Broadcast<Shipped> shipped = org.apache.spark.api.java.JavaSparkContext
         .fromSparkContext(dataset.sparkSession().sparkContext()).broadcast(new Shipped(spec, vocabulary, weights));
     MapPartitionsFunction<Row, Row> predict = rows -> new PredictingIterator(rows, shipped.value(), tokensAt,
-        explain, topK);
+        explain, topK, method);
     return dataset.toDF().mapPartitions(predict, Encoders.row(out));
   }
 
@@ -297,16 +364,19 @@ public final class TextClassificationModel extends Model<TextClassificationModel
     private final int tokensAt;
     private final boolean explain;
     private final int topK;
+    private final ExplanationMethod method;
     private final List<Row> ready = new ArrayList<>();
     private int next;
     private boolean closed;
 
-    PredictingIterator(Iterator<Row> rows, Shipped s, int tokensAt, boolean explain, int topK) {
+    PredictingIterator(Iterator<Row> rows, Shipped s, int tokensAt, boolean explain, int topK,
+        ExplanationMethod method) {
       this.rows = rows;
       this.predictor = new Predictor(s.spec(), s.vocabulary(), s.weights());
       this.tokensAt = tokensAt;
       this.explain = explain;
       this.topK = topK;
+      this.method = method;
       TaskContext task = TaskContext.get();
       if (task != null) {
         task.addTaskCompletionListener((TaskContext ctx) -> close());
@@ -358,7 +428,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
         values[r.size()] = (double) Predictor.argmax(probs[i]);
         values[r.size() + 1] = Vectors.dense(p);
         if (explain) {
-          values[r.size() + 2] = explanationRows(predictor.explain(tokens.get(i)), topK);
+          values[r.size() + 2] = explanationRows(predictor.explain(tokens.get(i), method), topK);
         }
         ready.add(RowFactory.create(values));
       }

@@ -7,7 +7,7 @@
 // StopWordsRemover) before it in the Pipeline.
 //
 // Why over 300 lines: Spark ML wants every param as a field with its doc, default,
-// getter and setter (20 params); they are the estimator's whole public surface and
+// getter and setter (23 params); they are the estimator's whole public surface and
 // read best in one place, as in Spark's own LogisticRegression.
 package org.ringtrain.driver.classify;
 
@@ -68,6 +68,9 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   private final Param<String> checkpointDir;
   private final Param<String> wordVectorsPath;
   private final BooleanParam resume;
+  private final DoubleParam dropout;
+  private final DoubleParam validationFraction;
+  private final IntParam earlyStoppingPatience;
 
   /** A classifier with a random uid and every param at its default. */
   public TextClassifier() {
@@ -113,6 +116,19 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
         + " dimension d to initialise the embedding; empty = none (default: empty)");
     resume = new BooleanParam(this, "resume", "continue from the newest valid checkpoint in checkpointDir (a"
         + " restarted job); the training data must be the same, so that the vocabulary is (default: false)");
+    dropout = new DoubleParam(this, "dropout", "drop probability during training: the transformer's embeddings,"
+        + " attention and residual branches, and both encoders' pooled row before the head; 0 = none (default: 0.0)",
+        ParamValidators.inRange(0, 1, true, false));
+    validationFraction = new DoubleParam(this, "validationFraction", "share of the training rows held out to"
+        + " validate on twice per epoch (validation loss in the metrics; needed by earlyStoppingPatience); 0 = none"
+        + " (default: 0.0)", ParamValidators.inRange(0, 1, true, false));
+    earlyStoppingPatience = new IntParam(this, "earlyStoppingPatience", "validation passes in a row without a lower"
+        + " validation loss after which training stops; the model gets the weights of the best pass, also when"
+        + " training runs to its last epoch. 0 = off; needs validationFraction > 0 (default: 0)",
+        ParamValidators.gtEq(0));
+    setDefault(dropout, 0.0);
+    setDefault(validationFraction, 0.0);
+    setDefault(earlyStoppingPatience, 0);
     setDefault(resume, false);
     setDefault(inputCol, "tokens");
     setDefault(labelCol, "label");
@@ -247,6 +263,36 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
     return resume;
   }
 
+  /** Training dropout probability. Default 0.0 (none). */
+  public DoubleParam dropout() {
+    return dropout;
+  }
+
+  /** Share of the training rows held out for validation. Default 0.0 (none). */
+  public DoubleParam validationFraction() {
+    return validationFraction;
+  }
+
+  /** Validation passes without improvement before stopping (and restoring the best weights). Default 0 (off). */
+  public IntParam earlyStoppingPatience() {
+    return earlyStoppingPatience;
+  }
+
+  /** Sets {@link #dropout()}, in [0, 1). */
+  public TextClassifier setDropout(double value) {
+    return put(dropout, value);
+  }
+
+  /** Sets {@link #validationFraction()}, in [0, 1). */
+  public TextClassifier setValidationFraction(double value) {
+    return put(validationFraction, value);
+  }
+
+  /** Sets {@link #earlyStoppingPatience()}. */
+  public TextClassifier setEarlyStoppingPatience(int value) {
+    return put(earlyStoppingPatience, value);
+  }
+
   /** Sets {@link #resume()}. */
   public TextClassifier setResume(boolean value) {
     set(resume, value);
@@ -371,6 +417,11 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
       throw new IllegalArgumentException("heads=" + intOf(heads) + " must divide d=" + intOf(d)
           + " for the transformer; e.g. setHeads(" + gcd(intOf(d), intOf(heads)) + ")");
     }
+    if (intOf(earlyStoppingPatience) > 0 && doubleOf(validationFraction) == 0) {
+      throw new IllegalArgumentException("earlyStoppingPatience=" + intOf(earlyStoppingPatience) + " needs held-out"
+          + " rows to validate on, but validationFraction is 0; setValidationFraction(0.1) or so, or"
+          + " setEarlyStoppingPatience(0)");
+    }
     return TextClassificationModel.outputSchema(schema, getOrDefault(predictionCol), getOrDefault(probabilityCol),
         "");
   }
@@ -386,7 +437,8 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
         getOrDefault(labelCol), getOrDefault(architecture), intOf(d), intOf(layers), intOf(heads), intOf(maxLen),
         intOf(vocabSize), intOf(minCount), intOf(numClasses), intOf(epochs), intOf(batchSize), doubleOf(lr),
         doubleOf(weightDecay), intOf(worldSize), longOf(seed), getOrDefault(checkpointDir),
-        getOrDefault(wordVectorsPath), (Boolean) getOrDefault(resume));
+        getOrDefault(wordVectorsPath), (Boolean) getOrDefault(resume), doubleOf(dropout),
+        doubleOf(validationFraction), intOf(earlyStoppingPatience));
     TextClassificationModel model = ClassifierTraining.fit(uid, settings, dataset, sink);
     return copyValues(model.setParent(this), ParamMap.empty());
   }

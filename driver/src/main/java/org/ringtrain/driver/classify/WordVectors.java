@@ -1,7 +1,9 @@
 // Pretrained word vectors in GloVe's text format ("word v1 v2 ... vd", one word
-// per line, as glove.6B.50d.txt ships), read for the words of a vocabulary only,
-// to initialise a classifier's embedding. It does not train or normalise
-// vectors, and it reads from any Hadoop FileSystem.
+// per line, as glove.6B.50d.txt ships) or word2vec's text format (the same lines
+// after a "count dim" header line, as gensim's save_word2vec_format(binary=False)
+// and word2vec -binary 0 write), read for the words of a vocabulary only, to
+// initialise a classifier's embedding. It does not train or normalise vectors,
+// does not read word2vec's binary format, and reads from any Hadoop FileSystem.
 package org.ringtrain.driver.classify;
 
 import java.io.BufferedReader;
@@ -22,7 +24,9 @@ import org.apache.hadoop.fs.Path;
 public record WordVectors(float[] vectors, boolean[] found, int hits) {
 
   /**
-   * Reads {@code path} and keeps the vectors of {@code vocabulary}'s tokens.
+   * Reads {@code path} and keeps the vectors of {@code vocabulary}'s tokens. A first line of exactly
+   * two integers is word2vec's {@code count dim} header: its dim must be {@code dim}, and the count
+   * is not checked (gensim writes it; truncated files are common and harmless).
    *
    * @throws IllegalArgumentException when the file's dimension is not {@code dim}, a line is
    *                                  malformed (message names the line), or the file covers no token
@@ -41,10 +45,19 @@ public record WordVectors(float[] vectors, boolean[] found, int hits) {
           continue;
         }
         String[] parts = line.trim().split(" ");
+        if (lineNo == 1 && isHeader(parts)) {
+          if (Long.parseLong(parts[1]) != dim) {
+            throw new IllegalArgumentException(path + " line 1: the word2vec header '" + line.trim() + "' says "
+                + parts[0] + " vectors of dimension " + parts[1] + ", but the model's d is " + dim
+                + "; set d to " + parts[1] + " or use vectors of dimension " + dim);
+          }
+          continue;
+        }
         if (parts.length - 1 != dim) {
           throw new IllegalArgumentException(path + " line " + lineNo + ": '" + abbreviate(parts[0]) + "' has "
               + (parts.length - 1) + " numbers, but the model's d is " + dim + "; set d to the vectors' dimension"
-              + " (a GloVe line is: word v1 ... vd, separated by single spaces)");
+              + " (a GloVe line is: word v1 ... vd, separated by single spaces; a word2vec text file opens with one"
+              + " 'count dim' line)");
         }
         if (!vocabulary.contains(parts[0]) || Vocabulary.PAD.equals(parts[0]) || Vocabulary.UNK.equals(parts[0])) {
           continue;
@@ -71,6 +84,11 @@ public record WordVectors(float[] vectors, boolean[] found, int hits) {
           + " (read " + lineNo + " lines); is it a GloVe text file for this language and casing?");
     }
     return new WordVectors(vectors, found, hits);
+  }
+
+  /** Whether a first line is word2vec's "count dim" header: two non-negative integers. */
+  private static boolean isHeader(String[] parts) {
+    return parts.length == 2 && parts[0].matches("\\d{1,18}") && parts[1].matches("\\d{1,9}");
   }
 
   private static String abbreviate(String s) {

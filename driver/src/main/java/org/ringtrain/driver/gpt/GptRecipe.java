@@ -1,7 +1,11 @@
 // The GPT language model as a ModelRecipe: rows are windows of T+1 token ids,
 // inputs the first T and targets the last T (shifted by one). A run starts
 // from a seeded initialisation or from pretrained weights (initFrom), and
-// trains every weight or LoRA adapters beside the frozen weights.
+// trains every weight or LoRA adapters beside the frozen weights. With a
+// Teacher.Source it is the distillation recipe: each training micro-batch first
+// runs the frozen teacher on the same inputs, and the student's loss mixes the
+// teacher's soft targets into the cross-entropy. Evaluation forwards are the
+// plain cross-entropy either way.
 package org.ringtrain.driver.gpt;
 
 import java.io.IOException;
@@ -15,7 +19,7 @@ import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
 import org.ringtrain.ops.transformer.DropoutKey;
 
-/** A GPT decoder of one {@link ModelConfig}, trained on next-token prediction. */
+/** A GPT decoder of one {@link ModelConfig}, trained on next-token prediction, optionally distilled from a teacher. */
 final class GptRecipe implements ModelRecipe {
   private static final long serialVersionUID = 2L;
 
@@ -23,6 +27,7 @@ final class GptRecipe implements ModelRecipe {
   private final String runConfigJson;
   private final boolean recompute;
   private final TrainConfig run; // null: a fresh model, every weight trained
+  private final Teacher.Source teacher; // null: ordinary training
 
   /** The recipe of the model {@code config}, trained by a run whose TrainConfig JSON is {@code runConfigJson}. */
   GptRecipe(ModelConfig config, String runConfigJson) {
@@ -35,6 +40,7 @@ final class GptRecipe implements ModelRecipe {
     this.runConfigJson = runConfigJson;
     this.recompute = recompute;
     this.run = null;
+    this.teacher = null;
   }
 
   /**
@@ -42,10 +48,16 @@ final class GptRecipe implements ModelRecipe {
    * {@code baseSha256} filled in, see {@link BaseWeights#resolve}) for a vocabulary of {@code vocabSize}.
    */
   GptRecipe(TrainConfig run, int vocabSize) {
+    this(run, vocabSize, null);
+  }
+
+  /** As {@link #GptRecipe(TrainConfig, int)}, distilled from {@code teacher} (null: not distilled). */
+  GptRecipe(TrainConfig run, int vocabSize, Teacher.Source teacher) {
     this.config = run.modelConfig(vocabSize);
     this.runConfigJson = run.toJson();
     this.recompute = run.recompute();
     this.run = run;
+    this.teacher = teacher;
   }
 
   private boolean lora() {
@@ -83,7 +95,8 @@ final class GptRecipe implements ModelRecipe {
     }
     model.setRecompute(recompute);
     TrainableModel trained = lora() ? new LoraModel(model, run.finetune().loraConfig(), seed) : model;
-    return new GptInstance(model, trained, seed, microBatch, config.contextLength());
+    Teacher frozen = teacher == null ? null : teacher.open(microBatch, config.contextLength());
+    return new GptInstance(model, trained, frozen, seed, microBatch, config.contextLength());
   }
 
   @Override
@@ -95,26 +108,29 @@ final class GptRecipe implements ModelRecipe {
 
   /**
    * 6N + 12 L C T FLOPs per token (PaLM, appendix B); a LoRA run skips the frozen weights' dW
-   * gemms (4N for them) and adds 6 FLOPs per adapter parameter.
+   * gemms (4N for them) and adds 6 FLOPs per adapter parameter; distillation adds the teacher's forward.
    */
   @Override
   public double flopsPerToken() {
     double attention = 12.0 * config.layers() * config.dModel() * config.contextLength();
     long n = GptModel.layout(config).totalElements();
-    return lora() ? 4.0 * n + 6.0 * layout().totalElements() + attention : 6.0 * n + attention;
+    double student = lora() ? 4.0 * n + 6.0 * layout().totalElements() + attention : 6.0 * n + attention;
+    return student + (teacher == null ? 0 : teacher.forwardFlopsPerToken());
   }
 
   private static final class GptInstance implements Instance {
     private final GptModel model; // runs forward
     private final TrainableModel trained; // the model itself, or its LoRA adapters
+    private final Teacher teacher; // null unless distilling
     private final long seed; // the run's, which the dropout masks are keyed by
     private final int seqLen;
     private final int[] inputs; // [B*T]
     private final int[] targets; // [B*T]
 
-    GptInstance(GptModel model, TrainableModel trained, long seed, int microBatch, int seqLen) {
+    GptInstance(GptModel model, TrainableModel trained, Teacher teacher, long seed, int microBatch, int seqLen) {
       this.model = model;
       this.trained = trained;
+      this.teacher = teacher;
       this.seed = seed;
       this.seqLen = seqLen;
       this.inputs = new int[microBatch * seqLen];
@@ -129,6 +145,7 @@ final class GptRecipe implements ModelRecipe {
     @Override
     public double forward(int[][] rows, int[] picked) {
       fill(rows, picked);
+      model.setSoftTargets(null); // evaluation is the cross-entropy, distilled or not
       return model.forward(inputs, targets, picked.length, seqLen);
     }
 
@@ -136,6 +153,9 @@ final class GptRecipe implements ModelRecipe {
     @Override
     public double forwardTraining(int[][] rows, int[] picked, long step) {
       fill(rows, picked);
+      if (teacher != null) {
+        model.setSoftTargets(teacher.targetsFor(inputs, picked.length, seqLen));
+      }
       return model.forward(inputs, targets, picked.length, seqLen, new DropoutKey(seed, step, picked));
     }
 
@@ -149,6 +169,9 @@ final class GptRecipe implements ModelRecipe {
 
     @Override
     public void close() {
+      if (teacher != null) {
+        teacher.close();
+      }
       trained.close();
     }
   }

@@ -16,14 +16,17 @@ import java.util.concurrent.ExecutionException;
 import org.eclipse.jetty.server.Request;
 import org.eclipse.jetty.server.Response;
 import org.ringtrain.driver.classify.Explanation;
+import org.ringtrain.driver.classify.ExplanationMethod;
 import org.ringtrain.driver.classify.TokenWeight;
 
 /** The classify endpoint. */
 final class ClassifyRoute {
-  static final Set<String> FIELDS = Set.of("model", "texts", "explain", "method");
+  static final Set<String> FIELDS = Set.of("model", "texts", "explain", "method", "samples", "seed");
+  /** Most perturbed copies of a text a LIME explanation may ask for. */
+  static final int MAX_LIME_SAMPLES = 5000;
   /** Most explanation tokens per direction a request may ask for. */
   static final int MAX_EXPLAIN = 50;
-  /** Explanation methods the API knows; this build computes occlusion. */
+  /** Explanation methods the API knows. */
   static final List<String> METHODS = List.of("occlusion", "lime");
 
   private final Map<String, ServedClassifier> models;
@@ -44,9 +47,9 @@ final class ClassifyRoute {
     if (!METHODS.contains(method)) {
       throw ApiError.badRequest("'method' must be one of " + METHODS + ", but found '" + method + "'");
     }
-    if (!"occlusion".equals(method)) {
-      throw ApiError.badRequest("method '" + method + "' is not available in this build; use 'occlusion'");
-    }
+    int samples = (int) body.integer("samples", (long) ExplanationMethod.DEFAULT_SAMPLES, 1, MAX_LIME_SAMPLES);
+    long seed = body.integer("seed", ExplanationMethod.DEFAULT_SEED, Long.MIN_VALUE, Long.MAX_VALUE);
+    ExplanationMethod how = "lime".equals(method) ? ExplanationMethod.lime(samples, seed) : ExplanationMethod.occlusion();
     List<List<String>> rows = new ArrayList<>(texts.size());
     for (int i = 0; i < texts.size(); i++) {
       String t = texts.get(i);
@@ -57,7 +60,7 @@ final class ClassifyRoute {
       rows.add(model.tokens(t));
     }
     CompletableFuture<List<ServedClassifier.Result>> answer = new CompletableFuture<>();
-    if (!model.submit(new ServedClassifier.Job(rows, explain, answer))) {
+    if (!model.submit(new ServedClassifier.Job(rows, explain, how, answer))) {
       throw new ApiError(429, "queue_full", "the classify queue is full (" + settings.queueCapacity()
           + " waiting); retry after the Retry-After seconds", 1);
     }

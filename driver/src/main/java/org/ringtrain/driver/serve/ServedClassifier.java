@@ -16,6 +16,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.Transformer;
 import org.ringtrain.driver.classify.Explanation;
+import org.ringtrain.driver.classify.ExplanationMethod;
 import org.ringtrain.driver.classify.TextClassificationModel;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -29,7 +30,7 @@ final class ServedClassifier implements AutoCloseable {
   }
 
   /** A queued request: its texts' tokens, how many explanation tokens, and where the answer goes. */
-  record Job(List<List<String>> rows, int explain, CompletableFuture<List<Result>> answer) {
+  record Job(List<List<String>> rows, int explain, ExplanationMethod method, CompletableFuture<List<Result>> answer) {
   }
 
   private final String name;
@@ -127,7 +128,7 @@ final class ServedClassifier implements AutoCloseable {
       for (Job job : jobs) {
         List<Result> results = new ArrayList<>(job.rows().size());
         for (List<String> row : job.rows()) {
-          results.add(new Result(row, p[at++], job.explain() > 0 ? model.explain(row) : null));
+          results.add(new Result(row, p[at++], job.explain() > 0 ? model.explain(row, job.method()) : null));
         }
         job.answer().complete(results);
       }

@@ -30,6 +30,10 @@ import org.ringtrain.driver.gpt.TrainConfig;
  * @param evalBatches        micro-batches per rank per validation pass (default 8)
  * @param checkReplicasEvery steps between cross-rank checks that parameters are bitwise equal,
  *                           0 = only at the end (default 50)
+ * @param earlyStoppingPatience validation passes in a row without a lower validation loss after
+ *                           which the run stops, its parameters set back to those of the best pass
+ *                           (also at the last step); 0 = off (default 0). Needs validation data and
+ *                           evalEvery &gt; 0
  * @param optimizer          AdamW and its schedule
  * @param checkpoints        checkpoint directory, cadence, retention, resume
  * @param metrics            metrics destinations and the MFU peak
@@ -47,6 +51,7 @@ public record LoopConfig(
     long evalEvery,
     int evalBatches,
     long checkReplicasEvery,
+    long earlyStoppingPatience,
     OptimizerSettings optimizer,
     CheckpointSettings checkpoints,
     MetricsSettings metrics,
@@ -66,6 +71,7 @@ public record LoopConfig(
     d.put("evalEvery", 50);
     d.put("evalBatches", 8);
     d.put("checkReplicasEvery", 50);
+    d.put("earlyStoppingPatience", 0);
     d.putAll(OptimizerSettings.defaults());
     d.putAll(CheckpointSettings.defaults());
     d.putAll(MetricsSettings.defaults());
@@ -84,6 +90,10 @@ public record LoopConfig(
     require(evalEvery >= 0, "evalEvery", evalEvery, "use 0 (only at the end) or a positive interval");
     require(evalBatches >= 1, "evalBatches", evalBatches, "use at least 1");
     require(checkReplicasEvery >= 0, "checkReplicasEvery", checkReplicasEvery, "use 0 (only at the end) or more");
+    require(earlyStoppingPatience >= 0, "earlyStoppingPatience", earlyStoppingPatience,
+        "use 0 (off) or the number of validation passes without improvement to wait");
+    require(earlyStoppingPatience == 0 || evalEvery > 0, "earlyStoppingPatience", earlyStoppingPatience,
+        "early stopping needs validation passes during the run: set evalEvery > 0 (it is " + evalEvery + ")");
     require(optimizer != null && checkpoints != null && metrics != null && ring != null && threads != null
         && divergence != null,
         "settings", null, "build a LoopConfig with every part (FlatSettings.read does)");

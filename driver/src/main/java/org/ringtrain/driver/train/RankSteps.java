@@ -63,6 +63,8 @@ final class RankSteps {
   private final RankTotals totals;
   private final NonFiniteGuard guard;
   private final ShardedOptimizerStep sharded; // null unless optimizerSharding
+  private final EarlyStopping early; // null unless earlyStoppingPatience > 0
+  private boolean stoppedEarly;
 
   RankSteps(RankContext ctx, ModelRecipe.Instance instance, Optimizer optimizer, OptimizerSlices slices,
       RankData data, RankLoop.Start start, double peakFlopsAllRanks) {
@@ -96,10 +98,11 @@ final class RankSteps {
     this.totals = new RankTotals(rank == 0 ? start.checkpoint() : null);
     this.guard = new NonFiniteGuard(cfg.divergence());
     this.sharded = cfg.optimizer().optimizerSharding() ? new ShardedOptimizerStep(ring, optimizer, slices) : null;
+    this.early = cfg.earlyStoppingPatience() > 0 ? new EarlyStopping(cfg.earlyStoppingPatience()) : null;
   }
 
   RankResult train(long startNanos) throws Exception {
-    try (ShardedOptimizerStep closing = sharded) {
+    try (ShardedOptimizerStep closing = sharded; EarlyStopping closingEarly = early) {
       return trainSteps(startNanos);
     }
   }
@@ -111,6 +114,11 @@ final class RankSteps {
       if (divergence != null) {
         report(MetricsEvent.of("diverged").with("step", step + 1).with("message", divergence));
         return totals.result(rank, stageAttempt, firstStep, step, wallMs(startNanos), guard.skipped(), divergence);
+      }
+      if (stoppedEarly) {
+        report(MetricsEvent.of("done").with("step", step + 1).with("loss", totals.finalLoss())
+            .with("val_loss", totals.valLoss()).with("skipped_steps", guard.skipped()));
+        return totals.result(rank, stageAttempt, firstStep, step + 1, wallMs(startNanos), guard.skipped(), null);
       }
     }
     report(MetricsEvent.of("done").with("step", cfg.steps()).with("loss", totals.finalLoss())
@@ -149,8 +157,8 @@ final class RankSteps {
       return badParams;
     }
     maybeCheckReplicas(done, last);
-    maybeEvaluate(done, last);
-    maybeCheckpoint(done, last, timer);
+    stoppedEarly = maybeEvaluate(done, last);
+    maybeCheckpoint(done, last || stoppedEarly, timer);
     totals.step(loss, timer, buckets);
     MetricsEvent event = stepEvent(done, loss, lr, gradNorm, timer, buckets)
         .with("samples_hash", Long.toHexString(samplesHash));
@@ -280,15 +288,31 @@ final class RankSteps {
     }
   }
 
-  private void maybeEvaluate(long done, boolean last) throws RingException {
-    if (due(done, cfg.evalEvery(), last)) {
-      double valLoss = evaluate(instance, data.validation());
-      totals.validation(valLoss);
-      if (!Double.isNaN(valLoss)) {
-        report(MetricsEvent.of("eval").with("step", done).with("val_loss", valLoss)
-            .with("perplexity", Math.exp(valLoss)));
-      }
+  /**
+   * Validates when due; with early stopping, returns whether the run stops after this step, and
+   * when it stops or ends puts back the parameters of the best validation pass (before the last
+   * checkpoint is written, so that checkpoint holds them).
+   */
+  private boolean maybeEvaluate(long done, boolean last) throws RingException {
+    if (!due(done, cfg.evalEvery(), last)) {
+      return false;
     }
+    double valLoss = evaluate(instance, data.validation());
+    totals.validation(valLoss);
+    if (!Double.isNaN(valLoss)) {
+      report(MetricsEvent.of("eval").with("step", done).with("val_loss", valLoss)
+          .with("perplexity", Math.exp(valLoss)));
+    }
+    if (early == null) {
+      return false;
+    }
+    boolean stop = early.record(done, valLoss, params) && !last;
+    if (stop || last) {
+      long bestStep = early.restoreBest(params);
+      report(MetricsEvent.of("early_stopping").with("step", done).with("stopped", stop)
+          .with("best_step", bestStep).with("best_val_loss", early.bestLoss()));
+    }
+    return stop;
   }
 
   /**

@@ -169,6 +169,33 @@ class TextClassifierTest {
         other.getMessage());
   }
 
+  @Test
+  void earlyStoppingEndsTheFitWhenValidationStopsImprovingAndKeepsTheBestWeights() throws IOException {
+    Dataset<Row> data = tokenized(nonEmpty(corpus).limit(400)).cache();
+    String dir = tmp.resolve("early").toString();
+    TextClassifier c = new TextClassifier().setArchitecture("lstm").setD(8).setLayers(1).setMaxLen(12)
+        .setMinCount(1).setEpochs(40).setBatchSize(16).setLr(0.05).setWorldSize(2).setDropout(0.1)
+        .setValidationFraction(0.25).setEarlyStoppingPatience(1).setCheckpointDir(dir);
+    TextClassificationModel model = c.fit(data);
+    List<String> log = Files.readAllLines(tmp.resolve("early/metrics.jsonl"));
+    List<String> early = log.stream().filter(l -> l.contains("\"event\":\"early_stopping\"")).toList();
+    assertEquals(1, early.size(), "one early-stopping event: " + early);
+    assertTrue(early.get(0).contains("\"stopped\":true"), "40 epochs at lr 0.05 overfit 300 rows: " + early);
+    long stoppedAt = Long.parseLong(early.get(0).replaceAll(".*\"step\":(\\d+).*", "$1"));
+    long bestStep = Long.parseLong(early.get(0).replaceAll(".*\"best_step\":(\\d+).*", "$1"));
+    assertTrue(bestStep < stoppedAt, early.get(0));
+    assertTrue(log.stream().anyMatch(l -> l.contains("\"event\":\"done\"") && l.contains("\"step\":" + stoppedAt)),
+        "the run ends at the step it stopped");
+    double best = Double.parseDouble(early.get(0).replaceAll(".*\"best_val_loss\":([0-9.eE+-]+).*", "$1"));
+    double lowest = log.stream().filter(l -> l.contains("\"event\":\"eval\""))
+        .mapToDouble(l -> Double.parseDouble(l.replaceAll(".*\"val_loss\":([0-9.eE+-]+).*", "$1"))).min()
+        .orElseThrow();
+    assertEquals(lowest, best, 1e-9, "the weights kept are those of the lowest validation loss");
+    assertEquals(2, model.numClasses());
+    assertThrows(IllegalArgumentException.class, () -> c.copy(org.apache.spark.ml.param.ParamMap.empty())
+        .setValidationFraction(0).fit(data), "patience without held-out rows is refused");
+  }
+
   private static Dataset<Row> tokenized(Dataset<Row> data) {
     return new Pipeline().setStages(new PipelineStage[] {TextPipeline.tokenizer("text"),
         TextPipeline.stopWords("text")}).fit(data).transform(data);
@@ -215,6 +242,15 @@ class TextClassifierTest {
     e.towards(2).forEach(t -> expectedTokens.add(t.token()));
     e.away(2).forEach(t -> expectedTokens.add(t.token()));
     assertEquals(expectedTokens, why.stream().map(r -> r.getString(0)).toList());
+
+    Explanation lime = model.explain(tokens, ExplanationMethod.lime(64, 5));
+    List<Row> limeWhy = model.setExplainMethod("lime").setExplainSamples(64).setExplainSeed(5)
+        .transform(SentimentFixtures.tokenRows(spark, List.of(SentimentFixtures.row(1, tokens.toArray(new String[0])))))
+        .select("why").first().getList(0);
+    List<Row> expectedLime = new ArrayList<>();
+    lime.towards(2).forEach(t -> expectedLime.add(org.apache.spark.sql.RowFactory.create(t.token(), t.weight())));
+    lime.away(2).forEach(t -> expectedLime.add(org.apache.spark.sql.RowFactory.create(t.token(), t.weight())));
+    assertEquals(expectedLime, limeWhy, "the executors' LIME column is the driver's explain at the same seed");
   }
 
   @ParameterizedTest(name = "{0}")

@@ -32,6 +32,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.ringtrain.driver.classify.Explanation;
+import org.ringtrain.driver.classify.ExplanationMethod;
 import org.ringtrain.driver.classify.TextClassificationModel;
 import org.ringtrain.driver.classify.TextClassifier;
 import org.ringtrain.driver.classify.TextPipeline;
@@ -102,6 +103,20 @@ class ClassifyRouteTest {
     JsonNode info = client.get("/v1/models").json().get("models").get(0);
     assertEquals("classifier", info.get("kind").asText());
     assertTrue(info.get("digest").asText().startsWith("sha256:"), info.toString());
+  }
+
+  @Test
+  void limeExplanationsAreTheModelsAndRepeatAtTheSameSeed() throws Exception {
+    Map<String, Object> ask = Map.of("texts", List.of("The food was GREAT, the staff too!"), "explain", 3,
+        "method", "lime", "samples", 200, "seed", 7);
+    ServeFixtures.Reply a = client.post("/v1/classify", ask);
+    ServeFixtures.Reply b = client.post("/v1/classify", ask);
+    assertEquals(200, a.status(), a.raw().body());
+    JsonNode why = a.json().get("results").get(0).get("explanation");
+    assertEquals("lime", why.get("method").asText());
+    Explanation e = model.explain(List.of("food", "great", "staff"), ExplanationMethod.lime(200, 7));
+    assertEquals(e.towards(1).get(0).token(), why.get("towards").get(0).get("token").asText(), why.toString());
+    assertEquals(why, b.json().get("results").get(0).get("explanation"), "the same seed gives the same explanation");
   }
 
   @Test

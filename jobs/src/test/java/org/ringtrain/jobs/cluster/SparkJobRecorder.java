@@ -24,7 +24,7 @@ public final class SparkJobRecorder extends SparkListener {
   private final List<Placement> placements = new CopyOnWriteArrayList<>();
 
   /** Where one task attempt ran. */
-  record Placement(int stageId, int stageAttempt, String executorId) {
+  record Placement(int stageId, int stageAttempt, String executorId, String host) {
   }
 
   /** A recorder; the newest one is also reachable through {@link #newest()} (for spark.extraListeners). */
@@ -51,12 +51,19 @@ public final class SparkJobRecorder extends SparkListener {
 
   @Override
   public void onTaskStart(SparkListenerTaskStart task) {
-    placements.add(new Placement(task.stageId(), task.stageAttemptId(), task.taskInfo().executorId()));
+    placements.add(new Placement(task.stageId(), task.stageAttemptId(), task.taskInfo().executorId(),
+        task.taskInfo().host()));
   }
 
   /** Descriptions of every job started so far (empty string for none). */
   List<String> jobDescriptions() {
     return List.copyOf(jobDescriptions);
+  }
+
+  /** Hosts of the task attempts of stages named {@code name} with {@code numTasks} tasks, in start order. */
+  List<String> hostsOfStages(String name, int numTasks) {
+    return placements.stream().filter(p -> name.equals(stageNames.get(p.stageId()))
+        && Integer.valueOf(numTasks).equals(stageTasks.get(p.stageId()))).map(Placement::host).toList();
   }
 
   /** Executor ids of the task attempts of stages named {@code name} with {@code numTasks} tasks, per stage attempt. */

@@ -1,6 +1,7 @@
 // A Spark standalone cluster for tests: one Master and N Workers, each a separate JVM started
-// from the test JVM's own classpath (no Spark distribution needed), all on 127.0.0.1. Workers
-// launch executors as their child processes, so a test can find and kill an executor JVM.
+// from the test JVM's own classpath (no Spark distribution needed), all on 127.0.0.1 or each in a
+// host of its own (a network namespace of NetnsHosts, see Layout). Workers launch executors as
+// their child processes, so a test can find and kill an executor JVM.
 // It is not a driver: tests create their SparkContext from driverConf() in the test JVM.
 // Spark's own channels run as conf/spark-defaults.conf asks (spark.authenticate,
 // spark.network.crypto.enabled): a standalone cluster has one cluster-wide secret, made fresh
@@ -24,8 +25,10 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.BiFunction;
 import org.apache.spark.SparkConf;
 import org.apache.spark.launcher.JavaModuleOptions;
+import org.ringtrain.sync.netns.NetnsHosts;
 
 /**
  * Master + Workers as child processes. Everything they write (logs, work dirs, temp files) stays
@@ -33,9 +36,30 @@ import org.apache.spark.launcher.JavaModuleOptions;
  * executors included, even when a test failed half way.
  */
 final class StandaloneCluster implements AutoCloseable {
-  private static final String HOST = "127.0.0.1";
+  private static final String LOOPBACK = "127.0.0.1";
+
+  /**
+   * Where each JVM runs and which address it binds: node 0 is the Master, node i the i-th Worker
+   * (and its executors); {@code wrap} turns a node's command into one that runs on its host.
+   */
+  record Layout(String driverHost, List<String> nodeHosts, BiFunction<Integer, List<String>, List<String>> wrap) {
+    /** Every JVM on this machine's loopback. */
+    static Layout loopback(int workers) {
+      return new Layout(LOOPBACK, java.util.Collections.nCopies(workers + 1, LOOPBACK), (node, command) -> command);
+    }
+
+    /** The Master in host 0, Worker i in host i; the driver (this JVM) on the hosts' bridge. */
+    static Layout hosts(NetnsHosts hosts) {
+      List<String> addresses = new ArrayList<>();
+      for (int h = 0; h < hosts.size(); h++) {
+        addresses.add(hosts.address(h));
+      }
+      return new Layout(hosts.rootAddress(), addresses, hosts::inHost);
+    }
+  }
 
   private final Path dir;
+  private final Layout layout;
   private final String classpath;
   private final int masterPort;
   /** The cluster-wide spark.authenticate.secret: 32 random bytes, hex. Never logged. */
@@ -43,8 +67,9 @@ final class StandaloneCluster implements AutoCloseable {
   private final List<Process> processes = new ArrayList<>(); // master first, then the workers
   private final List<Process> workers = new ArrayList<>();
 
-  private StandaloneCluster(Path dir, String classpath, int masterPort) {
+  private StandaloneCluster(Path dir, Layout layout, String classpath, int masterPort) {
     this.dir = dir;
+    this.layout = layout;
     this.classpath = classpath;
     this.masterPort = masterPort;
     byte[] secret = new byte[32];
@@ -59,6 +84,13 @@ final class StandaloneCluster implements AutoCloseable {
    */
   static StandaloneCluster start(Path dir, int workers, int coresPerWorker, String memoryPerWorker,
       Duration timeout) throws IOException, InterruptedException {
+    return start(dir, Layout.loopback(workers), coresPerWorker, memoryPerWorker, timeout);
+  }
+
+  /** {@link #start(Path, int, int, String, Duration)} with one Worker per node of {@code layout} after the Master. */
+  static StandaloneCluster start(Path dir, Layout layout, int coresPerWorker, String memoryPerWorker,
+      Duration timeout) throws IOException, InterruptedException {
+    int workers = layout.nodeHosts().size() - 1;
     String classpath = System.getProperty("java.class.path");
     if (classpath.split(java.io.File.pathSeparator).length < 10) {
       throw new IllegalStateException("java.class.path holds only " + classpath + "; the cluster JVMs need the real "
@@ -68,17 +100,17 @@ final class StandaloneCluster implements AutoCloseable {
     // The Worker builds executor commands from SPARK_HOME/jars; an empty one is enough because
     // executors get the real classpath from spark.executor.extraClassPath (driverConf).
     Files.createDirectories(dir.resolve("spark-home/jars"));
-    StandaloneCluster cluster = new StandaloneCluster(dir, classpath, freePort());
+    StandaloneCluster cluster = new StandaloneCluster(dir, layout, classpath, freePort());
     String auth = cluster.writeAuthProperties().toString();
     try {
-      cluster.launch("master", "org.apache.spark.deploy.master.Master",
-          "--host", HOST, "--port", Integer.toString(cluster.masterPort), "--webui-port", "0",
+      cluster.launch(0, "master", "org.apache.spark.deploy.master.Master",
+          "--host", layout.nodeHosts().get(0), "--port", Integer.toString(cluster.masterPort), "--webui-port", "0",
           "--properties-file", auth);
       cluster.awaitMaster(timeout);
       for (int i = 1; i <= workers; i++) {
         Path workDir = Files.createDirectories(dir.resolve("worker-" + i + "/work"));
-        cluster.workers.add(cluster.launch("worker-" + i, "org.apache.spark.deploy.worker.Worker",
-            "--host", HOST, "--cores", Integer.toString(coresPerWorker), "--memory", memoryPerWorker,
+        cluster.workers.add(cluster.launch(i, "worker-" + i, "org.apache.spark.deploy.worker.Worker",
+            "--host", layout.nodeHosts().get(i), "--cores", Integer.toString(coresPerWorker), "--memory", memoryPerWorker,
             "--webui-port", "0", "--work-dir", workDir.toString(), "--properties-file", auth, cluster.masterUrl()));
       }
       return cluster;
@@ -88,9 +120,9 @@ final class StandaloneCluster implements AutoCloseable {
     }
   }
 
-  /** spark://127.0.0.1:port */
+  /** spark://MASTER_HOST:port */
   String masterUrl() {
-    return "spark://" + HOST + ":" + masterPort;
+    return "spark://" + layout.nodeHosts().get(0) + ":" + masterPort;
   }
 
   /**
@@ -117,8 +149,8 @@ final class StandaloneCluster implements AutoCloseable {
     }
     Map<String, String> settings = new LinkedHashMap<>();
     settings.put("spark.master", masterUrl());
-    settings.put("spark.driver.host", HOST);
-    settings.put("spark.driver.bindAddress", HOST);
+    settings.put("spark.driver.host", layout.driverHost());
+    settings.put("spark.driver.bindAddress", layout.driverHost());
     settings.put("spark.executor.extraClassPath", classpath);
     settings.put("spark.executor.extraJavaOptions", "-Djava.io.tmpdir=" + executorTmp);
     settings.put("spark.local.dir", localDir.toString());
@@ -193,7 +225,7 @@ final class StandaloneCluster implements AutoCloseable {
     }
   }
 
-  private Process launch(String name, String mainClass, String... args) throws IOException {
+  private Process launch(int node, String name, String mainClass, String... args) throws IOException {
     Path tmp = Files.createDirectories(dir.resolve(name + "-tmp"));
     List<String> command = new ArrayList<>();
     command.add(ProcessHandle.current().info().command().orElse(
@@ -201,11 +233,11 @@ final class StandaloneCluster implements AutoCloseable {
     command.addAll(Arrays.asList(JavaModuleOptions.defaultModuleOptionArray()));
     command.addAll(List.of("-Xmx256m", "-Djava.io.tmpdir=" + tmp, "-cp", classpath, mainClass));
     command.addAll(Arrays.asList(args));
-    ProcessBuilder pb = new ProcessBuilder(command).redirectErrorStream(true)
+    ProcessBuilder pb = new ProcessBuilder(layout.wrap().apply(node, command)).redirectErrorStream(true)
         .redirectOutput(dir.resolve(name + ".log").toFile());
     pb.environment().put("SPARK_HOME", dir.resolve("spark-home").toString());
     pb.environment().put("SPARK_SCALA_VERSION", "2.13");
-    pb.environment().put("SPARK_LOCAL_IP", HOST);
+    pb.environment().put("SPARK_LOCAL_IP", layout.nodeHosts().get(node));
     Process process = pb.start();
     processes.add(process);
     return process;
@@ -216,7 +248,7 @@ final class StandaloneCluster implements AutoCloseable {
     Process master = processes.get(0);
     while (true) {
       try (Socket s = new Socket()) {
-        s.connect(new InetSocketAddress(HOST, masterPort), 1000);
+        s.connect(new InetSocketAddress(layout.nodeHosts().get(0), masterPort), 1000);
         return;
       } catch (IOException notYet) {
         if (!master.isAlive()) {
@@ -233,7 +265,7 @@ final class StandaloneCluster implements AutoCloseable {
   }
 
   private static int freePort() throws IOException {
-    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(HOST))) {
+    try (ServerSocket s = new ServerSocket(0, 1, java.net.InetAddress.getByName(LOOPBACK))) {
       return s.getLocalPort();
     }
   }

@@ -247,7 +247,7 @@ class StandaloneClusterTrainingTest {
     assertTrue(retried.replicasIdentical());
     float[] expected = TrainedGpt.load(reference.config().loop().checkpoints().checkpointDir(), hadoopSettings()).weights();
     float[] actual = TrainedGpt.load(cfg.loop().checkpoints().checkpointDir(), hadoopSettings()).weights();
-    double relative = relativeDifference(actual, expected);
+    double relative = ClusterAssertions.relativeDifference(actual, expected);
     assertTrue(relative < 1e-5, "final parameters differ from the uninterrupted run's by a relative " + relative);
 
     // Nothing is lost: every checkpoint left on HDFS verifies, and the log tells the story.
@@ -557,20 +557,12 @@ class StandaloneClusterTrainingTest {
     return events;
   }
 
-  /** Waits until the driver sees {@code n} live executors (the status tracker also lists the driver). */
   private static void awaitExecutors(int n) throws InterruptedException {
-    await(n + " executors registered with the driver; logs in " + cluster.dir(),
-        () -> sc.sc().statusTracker().getExecutorInfos().length >= n + 1);
+    ClusterAssertions.awaitExecutors(sc, n, cluster, STARTUP);
   }
 
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {
-    long deadline = System.nanoTime() + STARTUP.toNanos();
-    while (!condition.getAsBoolean()) {
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("timed out after " + STARTUP + " waiting for " + what);
-      }
-      Thread.sleep(200);
-    }
+    ClusterAssertions.await(what, condition, STARTUP);
   }
 
   /** Each partition's sequences as one int[][] (a type the Kryo registrator knows), in partition order. */
@@ -599,17 +591,6 @@ class StandaloneClusterTrainingTest {
     CRC32C crc = new CRC32C();
     crc.update(bytes);
     return crc.getValue();
-  }
-
-  private static double relativeDifference(float[] a, float[] b) {
-    assertEquals(b.length, a.length);
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < a.length; i++) {
-      diff += (a[i] - b[i]) * (double) (a[i] - b[i]);
-      norm += b[i] * (double) b[i];
-    }
-    return Math.sqrt(diff / norm);
   }
 
   /**

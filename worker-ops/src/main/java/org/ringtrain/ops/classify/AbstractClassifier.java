@@ -9,10 +9,13 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.impl.transforms.custom.SoftMax;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.layers.Dropout;
 import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
 import org.ringtrain.ops.param.GradientListener;
 import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterLayout;
+import org.ringtrain.ops.transformer.DropoutKey;
+import org.ringtrain.ops.transformer.TransformerDropout;
 
 /**
  * The lifecycle of {@link SequenceClassifier}: {@code forward} validates once, measures the row
@@ -25,12 +28,17 @@ abstract class AbstractClassifier<A extends BatchActivations> implements Sequenc
   /** Labels are never ignored; the loss is a plain mean over the rows. */
   private static final int NO_IGNORE = -1;
 
+  /** The dropout site of the pooled rows: "layer" -2 (after the blocks, whose embeddings are -1), site 0. */
+  private static final int POOLED_LAYER = -2;
+
   final ClassifierConfig config;
   final ParameterLayout layout;
   final ParameterBuffer params;
   ParameterBuffer grads;
   A acts; // sized for the largest batch so far; null before the first forward
   private int[] labels;
+  TransformerDropout drop = TransformerDropout.NONE; // of the last forward; backward applies the same masks
+  Dropout.Mask pooledDrop; // of the last forward; null without dropout
   private boolean backwardReady;
   private boolean forwardRan;
 
@@ -74,12 +82,21 @@ abstract class AbstractClassifier<A extends BatchActivations> implements Sequenc
 
   @Override
   public final double forward(int[] tokens, int[] labels, int batch) {
+    return forward(tokens, labels, batch, 0, null);
+  }
+
+  @Override
+  public final double forward(int[] tokens, int[] labels, int batch, double dropout, DropoutKey key) {
     int[] lengths = validate(tokens, labels, batch);
     int steps = 0;
     for (int len : lengths) {
       steps = Math.max(steps, len);
     }
     backwardReady = false;
+    int heads = config.architecture() == ClassifierConfig.Architecture.TRANSFORMER ? config.heads() : 1;
+    drop = TransformerDropout.of(dropout, key, batch, steps, heads);
+    pooledDrop = drop.active() ? new Dropout.Mask(dropout, Dropout.siteKey(key.seed(), key.step(), POOLED_LAYER, 0),
+        key.samples(), 1) : null;
     forwardLogits(tokens, lengths, batch, steps);
     forwardRan = true;
     INDArray logits = logits();
@@ -125,7 +142,8 @@ abstract class AbstractClassifier<A extends BatchActivations> implements Sequenc
   }
 
   /**
-   * Computes the logits of a validated batch into {@link #logits()}.
+   * Computes the logits of a validated batch into {@link #logits()}, with the dropout of
+   * {@link #drop} and {@link #pooledDrop} (set by forward before it calls this).
    *
    * @param tokens  B*maxLen ids, row-major, validated
    * @param lengths B row lengths (non-PAD tokens), each in [1, maxLen]

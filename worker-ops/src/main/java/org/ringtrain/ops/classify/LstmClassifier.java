@@ -1,7 +1,8 @@
 /*
  * LstmClassifier: a stack of unidirectional LSTM layers over padded token rows, masked mean
  * pooling of the top layer's hidden states and a linear head, with explicit backpropagation
- * through time on the flat buffers. It is not bidirectional and has no dropout.
+ * through time on the flat buffers. It is not bidirectional; its only dropout is on the pooled row
+ * before the head (none inside or between the recurrences).
  */
 package org.ringtrain.ops.classify;
 
@@ -10,6 +11,7 @@ import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.api.ops.DynamicCustomOp;
 import org.nd4j.linalg.factory.Nd4j;
+import org.ringtrain.ops.layers.Dropout;
 import org.ringtrain.ops.layers.Kernels;
 import org.ringtrain.ops.layers.Linear;
 import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
@@ -85,6 +87,9 @@ final class LstmClassifier extends AbstractClassifier<LstmActivations> {
     }
     MaskedMeanPool.forwardTimeMajor(a.pooled, a.hidden[config.layers() - 1], a.poolWeights, a.poolTmp, a.ones,
         batch, steps);
+    if (pooledDrop != null) {
+      Dropout.forward(a.pooled, a.pooled, pooledDrop); // in place: the head's input is the dropped row
+    }
     Linear.forward(a.logits, a.pooled, params.view("head.weight"), params.view("head.bias"));
   }
 
@@ -117,6 +122,9 @@ final class LstmClassifier extends AbstractClassifier<LstmActivations> {
     ready.ready(layerEnd, end);
     INDArray dout = a.dhiddenA;
     INDArray dinp = a.dhiddenB;
+    if (pooledDrop != null) {
+      Dropout.backward(a.dpooled, a.dpooled, pooledDrop);
+    }
     MaskedMeanPool.backwardTimeMajor(dout, a.dpooled, a.poolWeights, a.ones, batch, steps);
     for (int l = config.layers() - 1; l >= 0; l--) {
       String p = prefix(l);

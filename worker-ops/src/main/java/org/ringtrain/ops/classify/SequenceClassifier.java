@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.param.GradientListener;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.TrainableModel;
+import org.ringtrain.ops.transformer.DropoutKey;
 
 /**
  * A classifier of token rows into K classes, trained on one flat parameter buffer.
@@ -89,6 +90,18 @@ public interface SequenceClassifier extends TrainableModel {
    * @throws IllegalArgumentException naming the row, position and value of the first bad input
    */
   double forward(int[] tokens, int[] labels, int batch);
+
+  /**
+   * A training forward: as {@link #forward(int[], int[], int)}, with inverted dropout of
+   * probability {@code dropout} on the pooled row before the head and, in the Transformer, on the
+   * embeddings, the attention probabilities and each residual branch (GPT-2's sites). Masks depend
+   * only on {@code key} (seed, step, each row's sample index) and each element's place, so backward
+   * sees the same masks. {@code dropout} 0 or a null key is exactly the forward without dropout.
+   *
+   * @param dropout drop probability in [0, 1)
+   * @param key     the masks' key, one sample index per row; null for no dropout
+   */
+  double forward(int[] tokens, int[] labels, int batch, double dropout, DropoutKey key);
 
   /**
    * Class probabilities [B, K] of the last forward: softmax of the logits. A view valid until the

@@ -1,14 +1,15 @@
 /*
  * TransformerClassifier: a bidirectional pre-LayerNorm Transformer encoder over padded token rows,
  * masked mean pooling and a linear head, with an explicit backward pass on the flat buffers. It
- * reuses the GPT layers (Encoder, LayerNorm, Linear, Attention, Gelu); it has no [CLS] token, no
- * dropout and no segment embeddings.
+ * reuses the GPT layers (Encoder, LayerNorm, Linear, Attention, Gelu, Dropout); it has no [CLS]
+ * token and no segment embeddings.
  */
 package org.ringtrain.ops.classify;
 
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.ringtrain.ops.layers.Attention;
+import org.ringtrain.ops.layers.Dropout;
 import org.ringtrain.ops.layers.Encoder;
 import org.ringtrain.ops.layers.Kernels;
 import org.ringtrain.ops.layers.Linear;
@@ -72,8 +73,14 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
     TransformerActivations x = a.trunk;
     fillInputs(a, tokens, lengths);
     Encoder.forward(x.encoded, a.tokens, params.view("embed.weight"), params.view("pos.weight"), batch, steps, 0);
-    trunk.forward(x, a.mask, batch, steps);
+    if (drop.active()) {
+      Dropout.forward(x.encoded, x.encoded, drop.embeddings());
+    }
+    trunk.forward(x, a.mask, drop, batch, steps);
     MaskedMeanPool.forward(a.pooled, x.lnf, a.poolWeights, batch, steps);
+    if (pooledDrop != null) {
+      Dropout.forward(a.pooled, a.pooled, pooledDrop); // in place: the head's input is the dropped row
+    }
     Linear.forward(a.logits, a.pooled, params.view("head.weight"), params.view("head.bias"));
   }
 
@@ -106,8 +113,14 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
     Linear.backward(a.dpooled, grads.view("head.weight"), grads.view("head.bias"), a.dlogits, a.pooled,
         params.view("head.weight"), a.ones);
     ready.ready(headStart, layout.totalElements());
+    if (pooledDrop != null) {
+      Dropout.backward(a.dpooled, a.dpooled, pooledDrop);
+    }
     MaskedMeanPool.backward(x.scratch.dln, a.dpooled, a.poolWeights, batch, steps);
-    trunk.backward(grads, x, a.mask, ready, batch, steps);
+    trunk.backward(grads, x, a.mask, drop, ready, batch, steps);
+    if (drop.active()) {
+      Dropout.backward(x.dresidual, x.dresidual, drop.embeddings());
+    }
     Encoder.backward(grads.view("embed.weight"), grads.view("pos.weight"), x.dresidual, a.tokens, a.ones,
         batch, steps);
     ready.ready(0, trunkStart);

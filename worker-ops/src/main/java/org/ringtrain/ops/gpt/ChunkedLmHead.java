@@ -13,7 +13,9 @@ import org.ringtrain.ops.layers.SoftmaxCrossEntropy;
 import org.ringtrain.ops.layers.TiedLmHead;
 
 /**
- * {@code loss = mean over kept rows of CE(lnf @ wte^T, targets)}, chunk by chunk.
+ * {@code loss = mean over kept rows of CE(lnf @ wte^T, targets)}, chunk by chunk; with
+ * {@link SoftTargets} (knowledge distillation) each row's loss is {@code (1 - alpha) CE + alpha tau^2 KL}
+ * instead, the KL term computed by {@link org.ringtrain.ops.layers.SoftTargetKl} on the same chunk.
  *
  * <p>The unit of arithmetic is a tile of {@link GptModel#HEAD_TILE_ROWS} rows (the batch's last
  * tile may be shorter), and a chunk is a whole number of tiles. Every gemm, every cross-entropy
@@ -38,6 +40,7 @@ final class ChunkedLmHead {
   private final int tileRows; // G
   private final long rows; // B*T
   private int residentChunk = -1; // the chunk whose probabilities forward left in probs; -1 if none
+  private SoftTargets soft; // the distillation term beside the cross-entropy; null for none
 
   /**
    * @param logits   [R, V] scratch for a chunk's logits and their gradient
@@ -67,6 +70,11 @@ final class ChunkedLmHead {
     return (int) ((rows + chunkRows - 1) / chunkRows);
   }
 
+  /** The soft targets the next forward and its backward mix into the loss (see {@link SoftTargets}); null for none. */
+  void softTargets(SoftTargets targets) {
+    this.soft = targets;
+  }
+
   /** The [B*T, V] logits of the last forward, when one chunk holds them all and backward has not run; else null. */
   INDArray allLogits() {
     return chunks() == 1 && residentChunk == 0 ? logits : null;
@@ -85,14 +93,14 @@ final class ChunkedLmHead {
     residentChunk = -1;
     if (targets == null) {
       if (chunks() == 1) {
-        chunkForward(0, lnf, wte, null, ignoreIndex, 0);
+        chunkForward(0, lnf, wte, null, ignoreIndex, 0, false);
         residentChunk = 0;
       }
       return Double.NaN;
     }
     double sum = 0;
     for (int k = 0; k < chunks(); k++) {
-      sum = chunkForward(k, lnf, wte, targets, ignoreIndex, sum);
+      sum = chunkForward(k, lnf, wte, targets, ignoreIndex, sum, true);
     }
     residentChunk = chunks() - 1;
     int kept = SoftmaxCrossEntropy.countKept(targets, ignoreIndex);
@@ -116,7 +124,7 @@ final class ChunkedLmHead {
     double scale = 1.0 / kept;
     for (int k = chunks() - 1; k >= 0; k--) {
       if (k != residentChunk) {
-        chunkForward(k, lnf, wte, targets, ignoreIndex, 0);
+        chunkForward(k, lnf, wte, targets, ignoreIndex, 0, false);
       }
       int from = k * chunkRows;
       int n = rowsOf(k);
@@ -125,7 +133,13 @@ final class ChunkedLmHead {
         int g = Math.min(tileRows, n - at);
         INDArray l = rowsView(logits, at, g);
         int[] t = slice(targets, from + at, g);
-        SoftmaxCrossEntropy.backwardScaled(l, rowsView(probs, at, g), t, ignoreIndex, scale); // l holds dlogits
+        if (soft == null) {
+          SoftmaxCrossEntropy.backwardScaled(l, rowsView(probs, at, g), t, ignoreIndex, scale); // l holds dlogits
+        } else {
+          soft.prepareGradient(l, from + at, g, t, ignoreIndex, scale); // reads the logits before they turn into dlogits
+          SoftmaxCrossEntropy.backwardScaled(l, rowsView(probs, at, g), t, ignoreIndex, soft.hardWeight() * scale);
+          soft.addGradient(l, g);
+        }
         TiedLmHead.backward(rowsView(dlnf, from + at, g), dwte, l, rowsView(lnf, from + at, g), wte);
       }
     }
@@ -136,7 +150,8 @@ final class ChunkedLmHead {
    * Logits and (with targets) probabilities of chunk {@code k}, tile by tile; returns {@code sum}
    * plus the tiles' losses, added one tile at a time.
    */
-  private double chunkForward(int k, INDArray lnf, INDArray wte, int[] targets, int ignoreIndex, double sum) {
+  private double chunkForward(int k, INDArray lnf, INDArray wte, int[] targets, int ignoreIndex, double sum,
+      boolean withLoss) {
     int from = k * chunkRows;
     int n = rowsOf(k);
     for (int at = 0; at < n; at += tileRows) {
@@ -144,7 +159,9 @@ final class ChunkedLmHead {
       INDArray l = rowsView(logits, at, g);
       TiedLmHead.forward(l, rowsView(lnf, from + at, g), wte);
       if (targets != null) {
-        sum += SoftmaxCrossEntropy.forwardSum(rowsView(probs, at, g), l, slice(targets, from + at, g), ignoreIndex);
+        int[] t = slice(targets, from + at, g);
+        double ce = SoftmaxCrossEntropy.forwardSum(rowsView(probs, at, g), l, t, ignoreIndex);
+        sum += soft == null || !withLoss ? ce : soft.mix(ce, l, from + at, g, t, ignoreIndex);
       }
     }
     return sum;

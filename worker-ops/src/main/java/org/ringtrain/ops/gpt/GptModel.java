@@ -80,6 +80,7 @@ public final class GptModel implements TrainableModel {
   private int headChunkRows;
   private int[] targets;
   private boolean backwardReady;
+  private SoftTargets softTargets; // null: the loss is the cross-entropy alone
 
   /**
    * A model with zero parameters of the given type (FLOAT for training, DOUBLE for gradient
@@ -227,6 +228,17 @@ public final class GptModel implements TrainableModel {
   }
 
   /**
+   * Knowledge distillation (default none): from the next forward on, the loss and its gradients are
+   * {@code alpha * tau^2 * KL(teacher || student) + (1 - alpha) * CE} with the teacher's
+   * distribution of {@code targets} (see {@link SoftTargets}), whose teacher logits must be those of
+   * the rows of each forward (checked by row count). Null restores the plain cross-entropy. The
+   * soft targets are the caller's: this model neither fills nor closes them.
+   */
+  public void setSoftTargets(SoftTargets targets) {
+    this.softTargets = targets;
+  }
+
+  /**
    * Logits [B*T, V] of the last forward, a view valid until the next forward or backward. Only
    * when one head chunk covers the batch (B*T at most the head's chunk rows): a chunked head never
    * holds all logits.
@@ -298,6 +310,13 @@ public final class GptModel implements TrainableModel {
     this.dropout = drop;
     this.targets = targets;
     this.backwardReady = targets != null;
+    SoftTargets soft = targets == null ? null : softTargets;
+    if (soft != null && soft.rows() != (long) batch * seqLen) {
+      throw new IllegalStateException("the soft targets hold teacher logits of " + soft.rows() + " rows, but this"
+          + " forward has B*T=" + ((long) batch * seqLen) + "; call SoftTargets.setTeacherLogits with the teacher's"
+          + " logits of these rows before each forward");
+    }
+    a.head.softTargets(soft);
     return a.head.forward(x.lnf, params.view("wte.weight"), targets, ignoreIndex);
   }
 

@@ -1,8 +1,8 @@
 /*
  * Tests of both SequenceClassifier implementations (Transformer and LSTM), each test run for each
  * architecture: whole-model finite differences in float64, padding and batch invariance, seeded
- * initialisation, learning a toy task with AdamW, input validation, and the gradient listener's
- * ranges. Test code only.
+ * initialisation, learning a toy task with AdamW, input validation, the gradient listener's
+ * ranges, and dropout (keyed masks, checked by finite differences). Test code only.
  */
 // Why over 300 lines: every case runs both architectures through the same gradient-check and padding helpers.
 package org.ringtrain.ops.classify;
@@ -30,6 +30,7 @@ import org.ringtrain.ops.classify.ClassifierConfig.Architecture;
 import org.ringtrain.ops.optim.AdamW;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.param.SplitMix64;
+import org.ringtrain.ops.transformer.DropoutKey;
 import org.ringtrain.ops.transformer.TransformerInit;
 
 class SequenceClassifierTest {
@@ -82,6 +83,43 @@ class SequenceClassifierTest {
       assertTrue(rows.passed(), arch + "\n" + rows.report());
       assertEquals(0.0, embedRow(model.grads().flat(), SequenceClassifier.PAD_ID, 8).amaxNumber().doubleValue(),
           0.0, "padding never reaches the loss, so its embedding gets no gradient");
+    }
+  }
+
+  @ParameterizedTest
+  @EnumSource(Architecture.class)
+  @Timeout(value = 120, unit = TimeUnit.SECONDS)
+  void dropoutIsKeyedSoItsGradientsMatchFiniteDifferencesAndEvaluationIsUntouched(Architecture arch) {
+    ClassifierConfig config = small(arch);
+    try (SequenceClassifier model = SequenceClassifier.create(config, DataType.DOUBLE)) {
+      ClassifierInit.initialise(model.params(), config, 3);
+      perturbDouble(model, 0.3, 9);
+      double plain = model.forward(TOKENS, LABELS, 3);
+      INDArray plainProbs = model.probabilities().dup();
+      DropoutKey key = new DropoutKey(5, 2, new int[] {10, 11, 12});
+      assertEquals(plain, model.forward(TOKENS, LABELS, 3, 0.0, key), 0.0, "p = 0 is the plain forward");
+      assertEquals(plain, model.forward(TOKENS, LABELS, 3, 0.3, null), 0.0, "no key is the plain forward");
+      double dropped = model.forward(TOKENS, LABELS, 3, 0.3, key);
+      assertTrue(Math.abs(dropped - plain) > 1e-6, arch + ": dropout changes the loss: " + dropped + " vs " + plain);
+      assertEquals(dropped, model.forward(TOKENS, LABELS, 3, 0.3, key), 0.0, "the same key, the same masks");
+      model.zeroGrad();
+      model.backward();
+      GradCheck check = new GradCheck();
+      for (ParameterLayout.TensorSpec spec : model.layout().tensors()) {
+        check.check(spec.name(), model.params().view(spec.name()), model.grads().view(spec.name()),
+            () -> model.forward(TOKENS, LABELS, 3, 0.3, key), 8);
+      }
+      assertTrue(check.passed(), arch + " with dropout 0.3\n" + check.report());
+      model.forward(TOKENS, null, 3);
+      assertEquals(plainProbs, model.probabilities(), "an evaluation forward after training ones drops nothing");
+    }
+  }
+
+  private static void perturbDouble(SequenceClassifier model, double std, long seed) {
+    SplitMix64 rng = new SplitMix64(seed);
+    INDArray flat = model.params().flat();
+    for (long i = 0; i < flat.length(); i++) {
+      flat.putScalar(i, flat.getDouble(i) + std * rng.nextGaussian());
     }
   }
 
