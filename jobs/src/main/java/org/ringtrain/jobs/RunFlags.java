@@ -1,4 +1,4 @@
-// The training flags of the distill job (train has its own, with table input): corpus, checkpoint directory, steps,
+// The training flags of the train and distill jobs: corpus, checkpoint directory, steps,
 // ranks, resume, --set overrides, as one picocli mixin that turns them into the flags layer of the
 // flat settings. It reads no config file and validates nothing: the config records do.
 package org.ringtrain.jobs;
@@ -36,6 +36,11 @@ final class RunFlags {
 
   /** The flags given, keyed by flat setting; --set pairs last. */
   Map<String, Object> layer() {
+    return layer(Map.of());
+  }
+
+  /** As {@link #layer()}, with a command's own flags ({@code extra}, flat settings) before the --set pairs. */
+  Map<String, Object> layer(Map<String, Object> extra) {
     Map<String, Object> flags = new LinkedHashMap<>();
     if (input != null) {
       flags.put("input", input);
@@ -55,6 +60,7 @@ final class RunFlags {
     if (unsafeKeepOne) {
       flags.put("unsafeKeepOne", true);
     }
+    flags.putAll(extra);
     flags.putAll(ConfigFiles.pairs(settings));
     return flags;
   }

@@ -4,7 +4,6 @@
 package org.ringtrain.jobs;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,12 +48,6 @@ final class TrainCommand implements Callable<Integer> {
   @Option(names = "--config", description = "YAML file of settings (keys as in conf/tiny.yaml)")
   Path config;
 
-  @Option(names = "--input", description = "corpus: a file, directory or glob on any Hadoop filesystem")
-  String input;
-
-  @Option(names = "--checkpoint-dir", description = "where checkpoints and metrics.jsonl go")
-  String checkpointDir;
-
   @Option(names = "--format", description = "input format: text, shards (llm.c tokens), or a table: parquet, json"
       + " (lines), csv (with a header row) (default: the config's format, text)")
   String format;
@@ -63,26 +56,13 @@ final class TrainCommand implements Callable<Integer> {
       + GptTableTraining.DEFAULT_TEXT_COLUMN + "; tables only)")
   String textColumn;
 
-  @Option(names = "--steps", description = "optimizer steps")
-  Long steps;
-
-  @Option(names = "--world-size", description = "ranks (one Spark task each)")
-  Integer worldSize;
-
-  @Option(names = "--resume", description = "continue from the newest valid checkpoint")
-  boolean resume;
-
-  @Option(names = "--unsafe-keep-one", description = "allow keepCheckpoints=1: one corrupt checkpoint then loses the"
-      + " run's progress")
-  boolean unsafeKeepOne;
-
   @Option(names = "--init-from", description = "start from this GPT-2 safetensors file (Hugging Face form, config.json"
       + " beside it or the shape in --config/--set); optimizer fresh, step 0. With --set finetune=lora the weights stay"
       + " frozen and LoRA adapters train")
   String initFrom;
 
-  @Option(names = "--set", description = "any other setting, key=value (repeatable)")
-  List<String> settings = new ArrayList<>();
+  @Mixin
+  RunFlags run = new RunFlags();
 
   @Mixin
   SampleFlags sample = new SampleFlags();
@@ -125,41 +105,22 @@ final class TrainCommand implements Callable<Integer> {
   }
 
   TrainConfig resolve() {
-    Map<String, Object> flags = new LinkedHashMap<>();
-    if (input != null) {
-      flags.put("input", input);
-    }
+    Map<String, Object> own = new LinkedHashMap<>();
     if (format != null && !GptTableTraining.isTable(format)) {
       if (!List.of("text", "shards").contains(format)) {
         throw new IllegalArgumentException("--format must be text, shards or a table format " + GptTableTraining.FORMATS
             + ", but found '" + format + "'; e.g. --format parquet --text-column body");
       }
-      flags.put("format", format);
+      own.put("format", format);
     }
     if (textColumn != null && !GptTableTraining.isTable(format)) {
       throw new IllegalArgumentException("--text-column " + textColumn + " names a column of a table, but the format is "
           + (format == null ? "the config's (text or shards)" : format) + "; expected --format one of "
           + GptTableTraining.FORMATS + " with it, or drop --text-column for a text corpus");
     }
-    if (checkpointDir != null) {
-      flags.put("checkpointDir", checkpointDir);
-    }
-    if (steps != null) {
-      flags.put("steps", steps);
-    }
-    if (worldSize != null) {
-      flags.put("worldSize", worldSize);
-    }
-    if (resume) {
-      flags.put("resume", true);
-    }
-    if (unsafeKeepOne) {
-      flags.put("unsafeKeepOne", true);
-    }
     if (initFrom != null) {
-      flags.put("initFrom", initFrom);
+      own.put("initFrom", initFrom);
     }
-    flags.putAll(ConfigFiles.pairs(settings));
-    return TrainConfig.fromLayers(ConfigFiles.load(config), flags);
+    return TrainConfig.fromLayers(ConfigFiles.load(config), run.layer(own));
   }
 }
