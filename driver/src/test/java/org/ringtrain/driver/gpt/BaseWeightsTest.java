@@ -9,9 +9,9 @@ import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.ringtrain.driver.gpt.GptTrainerTest.sequences;
 
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -66,17 +66,6 @@ class BaseWeightsTest {
         Map.of("initFrom", base.toString(), "finetune", finetune, "loraRank", 4, "loraTargets", "c_attn,mlp.c_proj"));
   }
 
-  private static List<int[]> sequences(int from, int count) {
-    List<int[]> rows = new ArrayList<>();
-    for (int i = from; i < from + count; i++) {
-      int[] s = new int[T + 1];
-      for (int j = 0; j <= T; j++) {
-        s[j] = (i * 7 + j * 3 + (j % 4 == 0 ? 11 : 0)) % VOCAB;
-      }
-      rows.add(s);
-    }
-    return rows;
-  }
 
   private TrainedGpt train(TrainConfig cfg) throws Exception {
     int n = cfg.loop().worldSize();

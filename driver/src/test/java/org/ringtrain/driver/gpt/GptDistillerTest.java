@@ -10,10 +10,10 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.ringtrain.driver.gpt.GptTrainerTest.sequences;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
@@ -61,18 +61,6 @@ class GptDistillerTest {
             "bucketMb", 1, "ringTimeoutSeconds", 60));
   }
 
-  /** Sequence i: a pattern a small model can learn quickly. */
-  private static List<int[]> sequences(int from, int count) {
-    List<int[]> rows = new ArrayList<>();
-    for (int i = from; i < from + count; i++) {
-      int[] s = new int[T + 1];
-      for (int j = 0; j <= T; j++) {
-        s[j] = (i * 7 + j * 3 + (j % 4 == 0 ? 11 : 0)) % VOCAB;
-      }
-      rows.add(s);
-    }
-    return rows;
-  }
 
   private static DistillSettings distill(double alpha) {
     return new DistillSettings(teacherDir, alpha, 2.0);

@@ -82,7 +82,8 @@ class GptTrainerTest {
     return sc.parallelize(rows, partitions);
   }
 
-  private static List<int[]> sequences(int from, int count) {
+  /** Sequences {@code from..from+count-1} (see {@link #sequence}); the other GPT training tests share them. */
+  static List<int[]> sequences(int from, int count) {
     List<int[]> rows = new ArrayList<>();
     for (int i = from; i < from + count; i++) {
       rows.add(sequence(i));
