@@ -2,6 +2,9 @@
  * GptModel: a GPT-2 decoder with an explicit forward and backward pass over one flat parameter
  * buffer and one flat gradient buffer, in llm.c's style. It does not update parameters (the
  * optimizers in org.ringtrain.ops.optim do), does not talk to other ranks, and does no I/O.
+ * Why over 300 lines: it is the one place that composes embedding, trunk and tied head, and the
+ * head's options (chunk rows, soft targets for distillation, frozen weights for fine-tuning) are
+ * settings of that composition, read by forward and backward.
  */
 package org.ringtrain.ops.gpt;
 
