@@ -19,13 +19,6 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
-import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
-import org.apache.spark.sql.RowFactory;
-import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -34,8 +27,6 @@ import org.junit.jupiter.api.io.TempDir;
 import org.ringtrain.driver.classify.Explanation;
 import org.ringtrain.driver.classify.ExplanationMethod;
 import org.ringtrain.driver.classify.TextClassificationModel;
-import org.ringtrain.driver.classify.TextClassifier;
-import org.ringtrain.driver.classify.TextPipeline;
 import org.ringtrain.driver.fs.HadoopSettings;
 
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
@@ -48,28 +39,8 @@ class ClassifyRouteTest {
 
   @BeforeAll
   static void trainSaveAndServe() throws Exception {
-    SparkSession spark = SparkSession.builder().master("local[1]").appName("ClassifyRouteTest")
-        .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
-        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1").getOrCreate();
-    List<Row> rows = new ArrayList<>();
-    String[] good = {"great", "good", "lovely", "superb"};
-    String[] bad = {"awful", "bad", "horrible", "dreadful"};
-    String[] filler = {"food", "service", "room", "staff", "view"};
-    for (int i = 0; i < 48; i++) {
-      boolean positive = i % 2 == 0;
-      String word = (positive ? good : bad)[i / 2 % 4];
-      rows.add(RowFactory.create("The " + filler[i % 5] + " was " + word + " and the " + filler[(i + 2) % 5] + " too",
-          positive ? 1.0 : 0.0));
-    }
-    Dataset<Row> data = spark.createDataFrame(rows, new StructType().add("text", DataTypes.StringType)
-        .add("label", DataTypes.DoubleType));
-    TextClassifier classifier = new TextClassifier().setArchitecture("transformer").setD(16).setLayers(1).setHeads(2)
-        .setMaxLen(12).setMinCount(1).setVocabSize(100).setEpochs(8).setBatchSize(16).setLr(1e-2).setWorldSize(1)
-        .setSeed(3).setCheckpointDir(tmp.resolve("ck").toString());
-    PipelineModel pipeline = TextPipeline.of("text", classifier).fit(data);
     String dir = tmp.resolve("sentiment").toString();
-    pipeline.write().save(dir);
-    model = (TextClassificationModel) pipeline.stages()[2];
+    model = (TextClassificationModel) ServeFixtures.saveClassifier(tmp.resolve("ck"), dir).stages()[2];
     server = ModelServer.start(ServeSettings.defaults().withAddress("127.0.0.1", 0).withBatching(64, 16), Map.of(),
         Map.of("sentiment", dir), HadoopSettings.defaults()); // loads in Spark as serve does, then stops it
     client = new ServeFixtures.Client(server);

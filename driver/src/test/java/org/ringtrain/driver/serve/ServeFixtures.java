@@ -1,6 +1,7 @@
 /*
  * ServeFixtures: what the serve tests share - a tiny GPT checkpoint written to a temp directory,
- * a server started on an ephemeral loopback port, and a real HTTP client whose every response is
+ * a tiny sentiment classifier trained in Spark local mode and saved as `train-classifier` saves
+ * it, a server started on an ephemeral loopback port, and a real HTTP client whose every response is
  * checked against serve/openapi.json. Test code only; it holds no state between tests.
  */
 package org.ringtrain.driver.serve;
@@ -20,9 +21,18 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
+import org.apache.spark.ml.PipelineModel;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
+import org.ringtrain.driver.classify.TextClassifier;
+import org.ringtrain.driver.classify.TextPipeline;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.ops.gpt.GptModel;
@@ -48,6 +58,36 @@ final class ServeFixtures {
           new TrainingState(1, 0, 0, seed, cfg.toJson(), "byte"), model.layout(), model.params().flat(), adam);
     }
     return shape;
+  }
+
+  /**
+   * Trains a tiny transformer sentiment classifier (one word of eight decides each of 48 texts'
+   * label) in Spark local[1], saves its pipeline to {@code dir} as train-classifier does and returns
+   * it; the classifier's own checkpoints go to {@code checkpoints}. The SparkSession stays open for
+   * the server, whose classifier loading stops it.
+   */
+  static PipelineModel saveClassifier(Path checkpoints, String dir) throws IOException {
+    SparkSession spark = SparkSession.builder().master("local[1]").appName("serve tests")
+        .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
+        .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1").getOrCreate();
+    List<Row> rows = new ArrayList<>();
+    String[] good = {"great", "good", "lovely", "superb"};
+    String[] bad = {"awful", "bad", "horrible", "dreadful"};
+    String[] filler = {"food", "service", "room", "staff", "view"};
+    for (int i = 0; i < 48; i++) {
+      boolean positive = i % 2 == 0;
+      String word = (positive ? good : bad)[i / 2 % 4];
+      rows.add(RowFactory.create("The " + filler[i % 5] + " was " + word + " and the " + filler[(i + 2) % 5] + " too",
+          positive ? 1.0 : 0.0));
+    }
+    Dataset<Row> data = spark.createDataFrame(rows, new StructType().add("text", DataTypes.StringType)
+        .add("label", DataTypes.DoubleType));
+    TextClassifier classifier = new TextClassifier().setArchitecture("transformer").setD(16).setLayers(1).setHeads(2)
+        .setMaxLen(12).setMinCount(1).setVocabSize(100).setEpochs(8).setBatchSize(16).setLr(1e-2).setWorldSize(1)
+        .setSeed(3).setCheckpointDir(checkpoints.toString());
+    PipelineModel pipeline = TextPipeline.of("text", classifier).fit(data);
+    pipeline.write().save(dir);
+    return pipeline;
   }
 
   /** A server on 127.0.0.1, any free port, serving the GPT in {@code gptDir} as "tiny". */
