@@ -1,6 +1,7 @@
 /*
  * ClassifyRouteTest: POST /v1/classify against a real server with a classifier pipeline trained
- * and saved here (Spark local mode, then the server loads it as `serve --model-dir` does) - labels,
+ * and saved by ServeFixtures (Spark local mode, once per test JVM; the server loads it as
+ * `serve --model-dir` does) - labels,
  * probabilities and explanations equal to the model's own, requests merged into shared forwards
  * with unchanged answers, and the route's bad inputs.
  */
@@ -11,7 +12,6 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.ringtrain.driver.serve.ServeFixtures.expectError;
 
 import com.fasterxml.jackson.databind.JsonNode;
-import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -23,7 +23,6 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
-import org.junit.jupiter.api.io.TempDir;
 import org.ringtrain.driver.classify.Explanation;
 import org.ringtrain.driver.classify.ExplanationMethod;
 import org.ringtrain.driver.classify.TextClassificationModel;
@@ -31,18 +30,16 @@ import org.ringtrain.driver.fs.HadoopSettings;
 
 @Timeout(value = 180, unit = TimeUnit.SECONDS)
 class ClassifyRouteTest {
-  @TempDir
-  static Path tmp;
   private static TextClassificationModel model;
   private static ModelServer server;
   private static ServeFixtures.Client client;
 
   @BeforeAll
   static void trainSaveAndServe() throws Exception {
-    String dir = tmp.resolve("sentiment").toString();
-    model = (TextClassificationModel) ServeFixtures.saveClassifier(tmp.resolve("ck"), dir).stages()[2];
+    ServeFixtures.SavedClassifier sentiment = ServeFixtures.sentimentClassifier();
+    model = sentiment.model();
     server = ModelServer.start(ServeSettings.defaults().withAddress("127.0.0.1", 0).withBatching(64, 16), Map.of(),
-        Map.of("sentiment", dir), HadoopSettings.defaults()); // loads in Spark as serve does, then stops it
+        Map.of("sentiment", sentiment.dir()), HadoopSettings.defaults()); // loads in Spark as serve does, then stops it
     client = new ServeFixtures.Client(server);
   }
 

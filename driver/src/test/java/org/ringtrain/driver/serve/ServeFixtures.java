@@ -16,6 +16,7 @@ import java.net.URI;
 import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -31,6 +32,7 @@ import org.apache.spark.sql.types.StructType;
 import org.nd4j.linalg.factory.Nd4j;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
+import org.ringtrain.driver.classify.TextClassificationModel;
 import org.ringtrain.driver.classify.TextClassifier;
 import org.ringtrain.driver.classify.TextPipeline;
 import org.ringtrain.driver.fs.HadoopSettings;
@@ -60,13 +62,30 @@ final class ServeFixtures {
     return shape;
   }
 
+  /** A classifier pipeline saved as train-classifier saves it, and its trained model stage. */
+  record SavedClassifier(String dir, TextClassificationModel model) {
+  }
+
+  private static SavedClassifier sentiment;
+
   /**
-   * Trains a tiny transformer sentiment classifier (one word of eight decides each of 48 texts'
-   * label) in Spark local[1], saves its pipeline to {@code dir} as train-classifier does and returns
-   * it; the classifier's own checkpoints go to {@code checkpoints}. The SparkSession stays open for
-   * the server, whose classifier loading stops it.
+   * A tiny transformer sentiment classifier (one word of eight decides each of 48 texts' label),
+   * trained in Spark local[1] and saved once per test JVM: the serve test classes share it, since
+   * the training is most of their Spark time. It lies in a directory under java.io.tmpdir (the
+   * module's target/tmp in surefire) that is kept until the build directory is cleaned. When this
+   * call trains it, the SparkSession stays open for the server, whose classifier loading stops it.
    */
-  static PipelineModel saveClassifier(Path checkpoints, String dir) throws IOException {
+  static synchronized SavedClassifier sentimentClassifier() throws IOException {
+    if (sentiment == null) {
+      Path dir = Files.createTempDirectory("serve-sentiment");
+      PipelineModel pipeline = saveClassifier(dir.resolve("ck"), dir.resolve("sentiment").toString());
+      sentiment = new SavedClassifier(dir.resolve("sentiment").toString(),
+          (TextClassificationModel) pipeline.stages()[2]);
+    }
+    return sentiment;
+  }
+
+  private static PipelineModel saveClassifier(Path checkpoints, String dir) throws IOException {
     SparkSession spark = SparkSession.builder().master("local[1]").appName("serve tests")
         .config("spark.driver.host", "127.0.0.1").config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.ui.enabled", "false").config("spark.sql.shuffle.partitions", "1").getOrCreate();

@@ -65,8 +65,7 @@ class ServePageBrowserTest {
     try {
       ServeFixtures.writeGpt(tmp.resolve("tiny"), 5);
       ServeFixtures.writeGpt(tmp.resolve("other"), 6);
-      String sentiment = tmp.resolve("sentiment").toString();
-      ServeFixtures.saveClassifier(tmp.resolve("ck"), sentiment);
+      String sentiment = ServeFixtures.sentimentClassifier().dir();
       Map<String, String> gpts = new LinkedHashMap<>();
       gpts.put("tiny", tmp.resolve("tiny").toString());
       gpts.put("other", tmp.resolve("other").toString());
