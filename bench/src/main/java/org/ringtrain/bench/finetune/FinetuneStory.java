@@ -2,9 +2,11 @@
 // small GPT on Moby-Dick, export it as GPT-2 safetensors, then train on the
 // State of the Union addresses 1790-1819 three ways for the same steps (full
 // fine-tuning from the export, LoRA from the export, from scratch) and report
-// each model's validation loss on both texts. Everything goes through the
-// product's own entry points (GptTrainer, TrainedGpt.export, --init-from's
-// settings, GptEvaluator) in one local Spark application.
+// each model's validation loss on both texts. --pretrained starts from a model
+// pretrained earlier (a run's checkpoints or a GPT-2 file) instead of
+// pretraining again. Everything goes through the product's own entry points
+// (GptTrainer, TrainedGpt.load/fromWeights/export, --init-from's settings,
+// GptEvaluator) in one local Spark application. It is a command, not a test.
 package org.ringtrain.bench.finetune;
 
 import java.nio.file.Files;
@@ -24,10 +26,14 @@ import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.driver.gpt.TrainedGpt;
 
 /**
- * Usage: {@code bench/finetune-story.sh [--shape small|tiny] [--pretrain-steps N] [--finetune-steps M]
- * [--out DIR]}. Defaults: the small preset's shape (T 256, C 384, L 6, NH 6; tiny: T 128, C 128,
- * L 4, NH 4), byte tokenizer, 2 ranks of micro-batch 4, 200 pretraining steps, 60 steps for each
- * of the three runs on the second text, output under target/finetune-story (which must not exist).
+ * Usage: {@code bench/finetune-story.sh [--shape small|tiny] [--pretrain-steps N | --pretrained PATH]
+ * [--finetune-steps M] [--out DIR]}. Defaults: the small preset's shape (T 256, C 384, L 6, NH 6;
+ * tiny: T 128, C 128, L 4, NH 4), byte tokenizer, 2 ranks of micro-batch 4, 200 pretraining steps,
+ * 60 steps for each of the three runs on the second text, output under target/finetune-story (which
+ * must not exist). {@code --pretrained} takes a training run's checkpoint directory (its newest valid
+ * checkpoint, exported to GPT-2 safetensors under the output) or a GPT-2 safetensors file (used as it
+ * is); either must hold a byte-tokenizer model of the chosen shape, trained on data/moby-dick.txt for
+ * the story to mean what it says. No pretraining runs then.
  */
 public final class FinetuneStory {
   private static final String FIRST = "data/moby-dick.txt";
@@ -42,14 +48,16 @@ public final class FinetuneStory {
     int finetuneSteps = 60;
     Path out = Path.of("target/finetune-story");
     String shape = "small";
+    String pretrainedPath = null;
     for (int i = 0; i + 1 < args.length; i += 2) {
       switch (args[i]) {
         case "--pretrain-steps" -> pretrainSteps = Integer.parseInt(args[i + 1]);
         case "--finetune-steps" -> finetuneSteps = Integer.parseInt(args[i + 1]);
         case "--out" -> out = Path.of(args[i + 1]);
         case "--shape" -> shape = args[i + 1];
-        default -> throw new IllegalArgumentException("unknown flag " + args[i]
-            + "; expected --shape, --pretrain-steps, --finetune-steps or --out (bench/finetune-story.sh)");
+        case "--pretrained" -> pretrainedPath = args[i + 1];
+        default -> throw new IllegalArgumentException("unknown flag " + args[i] + "; expected --shape,"
+            + " --pretrain-steps, --pretrained, --finetune-steps or --out (bench/finetune-story.sh)");
       }
     }
     int[] dims = switch (shape) {
@@ -57,13 +65,18 @@ public final class FinetuneStory {
       case "tiny" -> new int[] {128, 128, 4, 4};
       default -> throw new IllegalArgumentException("--shape must be small or tiny, but found " + shape);
     };
-    tell(dims, pretrainSteps, finetuneSteps, out, args);
+    if (args.length % 2 != 0) {
+      throw new IllegalArgumentException("flag " + args[args.length - 1] + " needs a value (bench/finetune-story.sh)");
+    }
+    tell(dims, pretrainSteps, pretrainedPath, finetuneSteps, out, args);
   }
 
-  private static void tell(int[] dims, int pretrainSteps, int finetuneSteps, Path out, String[] args) throws Exception {
+  private static void tell(int[] dims, int pretrainSteps, String pretrainedPath, int finetuneSteps, Path out,
+      String[] args) throws Exception {
     if (Files.exists(out)) {
       throw new IllegalArgumentException(out + " exists; remove it or pass --out NEW_DIR");
     }
+    Pretrained given = pretrainedPath == null ? null : Pretrained.load(pretrainedPath, dims);
     System.out.println("command: bench/finetune-story.sh " + String.join(" ", args));
     System.out.println("machine: " + LoadAverage.machine() + "; load average " + LoadAverage.now());
     SparkConf conf = new SparkConf().setMaster("local[2]").setAppName("ringtrain-finetune-story")
@@ -77,8 +90,13 @@ public final class FinetuneStory {
       System.out.println("shape (T, C, L, NH): " + java.util.Arrays.toString(dims) + "\nfirst text: " + moby
           + "\nsecond text: " + sotu);
 
-      TrainedGpt pretrained = fit(sc, moby, run(dims, out.resolve("pretrain"), FIRST, pretrainSteps, 1e-3, Map.of()));
-      Path exported = pretrained.export(out.resolve("pretrained"));
+      TrainedGpt pretrained = given != null ? given.model()
+          : fit(sc, moby, run(dims, out.resolve("pretrain"), FIRST, pretrainSteps, 1e-3, Map.of()));
+      Path exported = given != null && given.file() != null ? given.file() : pretrained.export(out.resolve("pretrained"));
+      String before = given != null ? "pretrained on Moby-Dick (" + given.describe() + "), before fine-tuning"
+          : "pretrained on Moby-Dick (" + pretrainSteps + " steps), before fine-tuning";
+      System.out.println("pretrained model: " + pretrained.source() + " (step " + pretrained.step() + "), base file "
+          + exported);
       Map<String, Object> fromExport = Map.of("initFrom", exported.toString());
       Map<String, Object> lora = new LinkedHashMap<>(fromExport);
       lora.put("finetune", "lora");
@@ -88,8 +106,8 @@ public final class FinetuneStory {
 
       Map<String, TrainedGpt> models = new LinkedHashMap<>();
       Map<String, Double> seconds = new LinkedHashMap<>();
-      models.put("pretrained on Moby-Dick (" + pretrainSteps + " steps), before fine-tuning", pretrained);
-      seconds.put("pretrained on Moby-Dick (" + pretrainSteps + " steps), before fine-tuning", Double.NaN);
+      models.put(before, pretrained);
+      seconds.put(before, Double.NaN);
       timed(models, seconds, "full fine-tuning, " + finetuneSteps + " steps",
           () -> fit(sc, sotu, run(dims, out.resolve("full"), SECOND, finetuneSteps, 3e-4, fromExport)));
       timed(models, seconds, "LoRA r 8 on all four linear layers, " + finetuneSteps + " steps",
