@@ -68,6 +68,10 @@ public final class FinetuneStory {
     if (args.length % 2 != 0) {
       throw new IllegalArgumentException("flag " + args[args.length - 1] + " needs a value (bench/finetune-story.sh)");
     }
+    if (pretrainedPath != null && java.util.Arrays.asList(args).contains("--pretrain-steps")) {
+      throw new IllegalArgumentException("--pretrained and --pretrain-steps both given: with --pretrained nothing is"
+          + " pretrained; pass one of them (bench/finetune-story.sh)");
+    }
     tell(dims, pretrainSteps, pretrainedPath, finetuneSteps, out, args);
   }
 
