@@ -1,35 +1,39 @@
 /*
  * BatchDecoder: BatchDecoding on any GptWeights (a GptModel's float32 parameters, or an int8
  * quantised model's matrices) - one decoding step for up to maxBatch sequences at different
- * positions. Embeddings, matmuls and the other layers run on all rows at once; attention runs row
- * by row, each against its own slot. It does not sample.
+ * positions. Embeddings, matmuls and the other layers run on all rows at once, and so does
+ * attention in float32 (one DecodeAttentionKernel call per block, each row against its own slot's
+ * cache); float64 attends row by row through CachedAttention. It does not sample.
  */
 package org.ringtrain.ops.gpt;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
-import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.kernels.DecodeAttentionKernel;
 import org.ringtrain.ops.layers.CachedAttention;
-import org.ringtrain.ops.layers.Gelu;
-import org.ringtrain.ops.layers.LayerNorm;
-import org.ringtrain.ops.layers.Residual;
-import org.ringtrain.ops.transformer.BlockTensors;
 
 /**
  * Continuous batching's step: rows join and leave between steps, so activations are kept per row
- * count n (allocated the first time n occurs) and every row carries its own position. Not
- * thread-safe: one thread steps it.
+ * count n (allocated the first time n occurs) and every row carries its own position. A step
+ * allocates no array. Not thread-safe: one thread steps it.
  */
 public final class BatchDecoder implements BatchDecoding {
   private final GptWeights weights;
   private final ModelConfig config;
-  private final String[][] names; // per block: as in the Generator
+  private final String[][] names; // per block: see DecodeBuffers.blockNames
   private final int maxBatch;
   private final DataType type;
-  private final Rows[] rows; // rows[n] for n rows, made on first use
-  private final INDArray qh; // [1, NH, 1, HS]
-  private final INDArray yh; // [1, NH, 1, HS]
+  private final DecodeBuffers[] rows; // rows[n] for n rows, made on first use
+  private final DecodeBuffers.AttentionStep attention = this::attend;
+  private final int[] positions; // [maxBatch] this step's position of each row
+  private final DecodeSlot[] stepSlots; // [maxBatch] this step's slot of each row
+  private final DecodeAttentionKernel.Cache[][] stepCaches; // [L][maxBatch] this step's rows' kernel caches
+  private DecodeBuffers step; // this step's activations
+  private int stepRows;
+  private boolean stepFused;
+  private INDArray qh; // [1, NH, 1, HS] ND4J path only, made on first use
+  private INDArray yh; // [1, NH, 1, HS] ND4J path only
 
   /**
    * A decoder over {@code model}'s current parameters, in the model's data type; the caller keeps
@@ -59,10 +63,11 @@ public final class BatchDecoder implements BatchDecoding {
     this.config = weights.config();
     this.maxBatch = maxBatch;
     this.type = type;
-    this.names = Generator.blockNames(config);
-    this.rows = new Rows[maxBatch + 1];
-    qh = Nd4j.create(type, 1, config.heads(), 1, config.headSize());
-    yh = Nd4j.create(type, 1, config.heads(), 1, config.headSize());
+    this.names = DecodeBuffers.blockNames(config);
+    this.rows = new DecodeBuffers[maxBatch + 1];
+    this.positions = new int[maxBatch];
+    this.stepSlots = new DecodeSlot[maxBatch];
+    this.stepCaches = new DecodeAttentionKernel.Cache[config.layers()][maxBatch];
   }
 
   @Override
@@ -86,95 +91,74 @@ public final class BatchDecoder implements BatchDecoding {
       throw new IllegalArgumentException("step needs 1 to " + maxBatch + " rows with a token and a slot each, but found n "
           + n + ", " + tokens.length + " tokens, " + slots.length + " slots");
     }
-    Rows r = rows[n] != null ? rows[n] : (rows[n] = new Rows(n));
-    int[] positions = new int[n];
     for (int i = 0; i < n; i++) {
       if (tokens[i] < 0 || tokens[i] >= config.vocabSize()) {
         throw new IllegalArgumentException("token ids must be in [0, " + config.vocabSize() + "), but found "
             + tokens[i] + " for row " + i);
       }
-      positions[i] = slots[i].cache.advance();
-      CachedAttention.openSlot(slots[i].cache.maskRow, positions[i]);
+      for (int j = 0; j < i; j++) {
+        if (slots[j] == slots[i]) {
+          throw new IllegalArgumentException("each row of a step needs its own slot, but rows " + j + " and " + i
+              + " share one; feed a sequence one token per step");
+        }
+      }
+    }
+    step = rows[n] != null ? rows[n] : (rows[n] = new DecodeBuffers(config, n, type));
+    stepRows = n;
+    stepFused = DecodeAttentionKernel.accepts(step.qkv, step.atty);
+    for (int i = 0; i < n; i++) {
+      KvCache cache = slots[i].cache;
+      stepFused &= cache.fused != null;
+      positions[i] = cache.advance();
+      stepSlots[i] = slots[i];
+    }
+    for (int i = 0; i < n; i++) {
+      KvCache cache = slots[i].cache;
+      if (stepFused) {
+        for (int l = 0; l < config.layers(); l++) {
+          stepCaches[l][i] = cache.fused[l][0];
+        }
+      } else {
+        CachedAttention.openSlot(cache.maskRow, positions[i]);
+      }
     }
     // Row i's input: its token's embedding plus its own position's.
-    weights.embedRows(r.x, tokens, positions, n);
-    for (int l = 0; l < config.layers(); l++) {
-      String[] w = names[l];
-      LayerNorm.forward(r.ln, r.mean, r.rstd, r.x, weights.norm(w[0]), weights.norm(w[1]));
-      weights.linear(r.qkv, r.ln, w[2]);
-      for (int i = 0; i < n; i++) {
-        KvCache cache = slots[i].cache;
-        CachedAttention.forward(r.attyRows[i], cache.keys[l], cache.values[l], qh, slots[i].scores, yh, r.qkvRows[i],
-            cache.maskRow, positions[i], 1, config.heads());
-      }
-      weights.linear(r.proj, r.atty, w[3]);
-      Residual.forward(r.x, r.x, r.proj);
-      LayerNorm.forward(r.ln, r.mean, r.rstd, r.x, weights.norm(w[4]), weights.norm(w[5]));
-      weights.linear(r.fch, r.ln, w[6]);
-      Gelu.forward(r.fchGelu, r.fchSig, r.fch);
-      weights.linear(r.proj, r.fchGelu, w[7]);
-      Residual.forward(r.x, r.x, r.proj);
+    weights.embedRows(step.x, tokens, positions, n);
+    return step.forward(weights, names, attention);
+  }
+
+  /**
+   * Block {@code layer}'s attention: every row against its own slot in one kernel call (float32),
+   * else row by row through CachedAttention.
+   */
+  private void attend(int layer) {
+    if (stepFused) {
+      DecodeAttentionKernel.forward(step.atty, step.qkv, stepCaches[layer], positions, stepRows, config.heads());
+      return;
     }
-    LayerNorm.forward(r.ln, r.mean, r.rstd, r.x, weights.norm("ln_f.weight"), weights.norm("ln_f.bias"));
-    weights.lmHead(r.logits, r.ln);
-    return r.logits;
+    if (qh == null) {
+      qh = Nd4j.create(type, 1, config.heads(), 1, config.headSize());
+      yh = Nd4j.create(type, 1, config.heads(), 1, config.headSize());
+    }
+    for (int i = 0; i < stepRows; i++) {
+      KvCache cache = stepSlots[i].cache;
+      CachedAttention.forward(step.attyRow(i), cache.keys[layer], cache.values[layer], qh, stepSlots[i].scores(), yh,
+          step.qkvRow(i), cache.maskRow, positions[i], 1, config.heads());
+    }
   }
 
   /** Releases the activations and the weights (a model's float32 views own nothing). */
   @Override
   public void close() {
-    for (Rows r : rows) {
+    for (DecodeBuffers r : rows) {
       if (r != null) {
         r.close();
       }
     }
-    qh.close();
-    yh.close();
+    if (qh != null) {
+      qh.close();
+      yh.close();
+    }
     weights.close();
-  }
-
-  /** The activations of a step over n rows, and per-row views of the attention's input and output. */
-  private final class Rows implements AutoCloseable {
-    final INDArray x; // [n, C] residual stream
-    final INDArray ln; // [n, C]
-    final INDArray mean; // [n]
-    final INDArray rstd; // [n]
-    final INDArray qkv; // [n, 3C]
-    final INDArray atty; // [n, C]
-    final INDArray proj; // [n, C]
-    final INDArray fch; // [n, 4C]
-    final INDArray fchGelu; // [n, 4C]
-    final INDArray fchSig; // [n, 4C]
-    final INDArray logits; // [n, V]
-    final INDArray[] qkvRows; // n x [1, 3C] views of qkv
-    final INDArray[] attyRows; // n x [1, C] views of atty
-
-    Rows(int n) {
-      long c = config.dModel();
-      x = Nd4j.create(type, n, c);
-      ln = Nd4j.create(type, n, c);
-      mean = Nd4j.create(type, n);
-      rstd = Nd4j.create(type, n);
-      qkv = Nd4j.create(type, n, 3 * c);
-      atty = Nd4j.create(type, n, c);
-      proj = Nd4j.create(type, n, c);
-      fch = Nd4j.create(type, n, 4 * c);
-      fchGelu = Nd4j.create(type, n, 4 * c);
-      fchSig = Nd4j.create(type, n, 4 * c);
-      logits = Nd4j.create(type, n, config.vocabSize());
-      qkvRows = new INDArray[n];
-      attyRows = new INDArray[n];
-      for (int i = 0; i < n; i++) {
-        qkvRows[i] = qkv.get(NDArrayIndex.interval(i, i + 1), NDArrayIndex.all());
-        attyRows[i] = atty.get(NDArrayIndex.interval(i, i + 1), NDArrayIndex.all());
-      }
-    }
-
-    @Override
-    public void close() {
-      for (INDArray a : new INDArray[] {x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, fchSig, logits}) {
-        a.close();
-      }
-    }
   }
 }

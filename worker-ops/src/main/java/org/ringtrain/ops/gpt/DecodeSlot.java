@@ -1,7 +1,7 @@
 /*
  * DecodeSlot: one sequence's decoding state for a batched decoder - its own KV cache (sized to
- * the sequence, with its own length and mask) and its attention scratch. It computes nothing and
- * is not shared between sequences.
+ * the sequence, with its own length and mask) and, on the ND4J path, its attention scratch. It
+ * computes nothing and is not shared between sequences.
  */
 package org.ringtrain.ops.gpt;
 
@@ -10,17 +10,26 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 
 /**
- * The KV cache of one sequence ([1, NH, capacity, HS] per block and kind) and its attention scores
- * scratch ([1, NH, 1, capacity]). Sequences at different positions sit in different slots, so a
- * batched step attends each row over its own prefix only.
+ * The KV cache of one sequence ([1, NH, capacity, HS] per block and kind) and, where attention
+ * runs as ND4J ops (float64), its scores scratch ([1, NH, 1, capacity]). Sequences at different
+ * positions sit in different slots, so a batched step attends each row over its own prefix only.
  */
 public final class DecodeSlot implements AutoCloseable {
   final KvCache cache;
-  final INDArray scores; // [1, NH, 1, capacity]
+  private final ModelConfig config;
+  private INDArray scores; // [1, NH, 1, capacity], made on the ND4J path's first use
 
   DecodeSlot(ModelConfig config, int capacity, DataType type) {
+    this.config = config;
     cache = new KvCache(config, 1, capacity, type);
-    scores = Nd4j.create(type, 1, config.heads(), 1, capacity);
+  }
+
+  /** The ND4J path's attention scores scratch, [1, NH, 1, capacity]. */
+  INDArray scores() {
+    if (scores == null) {
+      scores = Nd4j.create(cache.maskRow.dataType(), 1, config.heads(), 1, cache.capacity());
+    }
+    return scores;
   }
 
   /** Positions fed so far; the next token goes to this position. */
@@ -36,6 +45,8 @@ public final class DecodeSlot implements AutoCloseable {
   @Override
   public void close() {
     cache.close();
-    scores.close();
+    if (scores != null) {
+      scores.close();
+    }
   }
 }

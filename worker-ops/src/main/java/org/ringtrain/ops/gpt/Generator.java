@@ -11,41 +11,34 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
+import java.util.Arrays;
+import org.ringtrain.ops.kernels.DecodeAttentionKernel;
 import org.ringtrain.ops.layers.CachedAttention;
-import org.ringtrain.ops.layers.Gelu;
-import org.ringtrain.ops.layers.LayerNorm;
-import org.ringtrain.ops.layers.Residual;
 import org.ringtrain.ops.param.SplitMix64;
-import org.ringtrain.ops.transformer.BlockTensors;
 
 /**
  * Runs the model's layers on [B, C] rows for one new position at a time, reading the weights at
- * each step (a GptModel's current parameters, through {@link FloatGptWeights}). {@link #step} gives the same logits as a full forward over the whole prefix
- * (up to float rounding) at a cost linear, not quadratic, in the prefix length.
+ * each step (a GptModel's current parameters, through {@link FloatGptWeights}). {@link #step}
+ * gives the same logits as a full forward over the whole prefix (up to float rounding) at a cost
+ * linear, not quadratic, in the prefix length. A float32 step's attention is the fused
+ * DecodeAttentionKernel, the same code as BatchDecoder's, so a sequence decoded here and one
+ * decoded alone by a BatchDecoder get the same bits.
  */
 public final class Generator implements AutoCloseable {
 
   private final GptWeights weights;
   private final ModelConfig config;
-  private final String[][] names; // per block: ln_1.weight, ln_1.bias, c_attn, attn c_proj, ln_2.weight, ln_2.bias, c_fc, mlp c_proj
+  private final String[][] names; // per block: see DecodeBuffers.blockNames
   private final int batch;
   private final KvCache cache;
-
+  private final DecodeBuffers buffers; // [B, .] activations
+  private final DecodeBuffers.AttentionStep attention = this::attend;
   private final INDArray tokens; // [B] int32
-  private final INDArray x; // [B, C] residual stream
-  private final INDArray ln; // [B, C]
-  private final INDArray mean; // [B]
-  private final INDArray rstd; // [B]
-  private final INDArray qkv; // [B, 3C]
-  private final INDArray atty; // [B, C]
-  private final INDArray proj; // [B, C]
-  private final INDArray fch; // [B, 4C]
-  private final INDArray fchGelu; // [B, 4C]
-  private final INDArray fchSig; // [B, 4C]
-  private final INDArray logits; // [B, V]
-  private final INDArray qh; // [B, NH, 1, HS]
-  private final INDArray yh; // [B, NH, 1, HS]
-  private final INDArray scores; // [B, NH, 1, maxT]
+  private final int[] positions; // [B] this step's position, the same for every row (lockstep)
+  private final boolean fused; // float32 with the Vector API: DecodeAttentionKernel, else CachedAttention
+  private INDArray qh; // [B, NH, 1, HS] ND4J path only, made on first use
+  private INDArray yh; // [B, NH, 1, HS] ND4J path only
+  private INDArray scores; // [B, NH, 1, maxT] ND4J path only
 
   /** A generator for {@code batch} sequences of {@code model} decoded in lockstep, in the model's data type. */
   public Generator(GptModel model, int batch) {
@@ -67,40 +60,12 @@ public final class Generator implements AutoCloseable {
     this.weights = weights;
     this.config = weights.config();
     this.batch = batch;
-    this.names = blockNames(config);
-    long c = config.dModel();
-    long nh = config.heads();
-    long hs = config.headSize();
+    this.names = DecodeBuffers.blockNames(config);
     cache = new KvCache(config, batch, type);
+    buffers = new DecodeBuffers(config, batch, type);
     tokens = Nd4j.create(DataType.INT32, batch);
-    x = Nd4j.create(type, batch, c);
-    ln = Nd4j.create(type, batch, c);
-    mean = Nd4j.create(type, batch);
-    rstd = Nd4j.create(type, batch);
-    qkv = Nd4j.create(type, batch, 3 * c);
-    atty = Nd4j.create(type, batch, c);
-    proj = Nd4j.create(type, batch, c);
-    fch = Nd4j.create(type, batch, 4 * c);
-    fchGelu = Nd4j.create(type, batch, 4 * c);
-    fchSig = Nd4j.create(type, batch, 4 * c);
-    logits = Nd4j.create(type, batch, config.vocabSize());
-    qh = Nd4j.create(type, batch, nh, 1, hs);
-    yh = Nd4j.create(type, batch, nh, 1, hs);
-    scores = Nd4j.create(type, batch, nh, 1, config.contextLength());
-  }
-
-  /**
-   * Per block, the names {@link GptWeights} reads: ln_1.weight, ln_1.bias, the attention's c_attn
-   * and c_proj layers, ln_2.weight, ln_2.bias, the MLP's c_fc and c_proj layers.
-   */
-  static String[][] blockNames(ModelConfig config) {
-    String[][] names = new String[config.layers()][];
-    for (int l = 0; l < config.layers(); l++) {
-      String p = BlockTensors.prefix(l);
-      names[l] = new String[] {p + "ln_1.weight", p + "ln_1.bias", p + "attn.c_attn", p + "attn.c_proj",
-          p + "ln_2.weight", p + "ln_2.bias", p + "mlp.c_fc", p + "mlp.c_proj"};
-    }
-    return names;
+    positions = new int[batch];
+    fused = cache.fused != null && DecodeAttentionKernel.accepts(buffers.qkv, buffers.atty);
   }
 
   /** The shape of the model it decodes. */
@@ -136,26 +101,32 @@ public final class Generator implements AutoCloseable {
       }
     }
     int pos = cache.advance();
-    CachedAttention.openSlot(cache.maskRow, pos);
-    tokens.data().setData(next);
-    weights.embed(x, tokens, batch, pos);
-    for (int l = 0; l < config.layers(); l++) {
-      String[] n = names[l];
-      LayerNorm.forward(ln, mean, rstd, x, weights.norm(n[0]), weights.norm(n[1]));
-      weights.linear(qkv, ln, n[2]);
-      CachedAttention.forward(atty, cache.keys[l], cache.values[l], qh, scores, yh, qkv, cache.maskRow, pos,
-          batch, config.heads());
-      weights.linear(proj, atty, n[3]);
-      Residual.forward(x, x, proj);
-      LayerNorm.forward(ln, mean, rstd, x, weights.norm(n[4]), weights.norm(n[5]));
-      weights.linear(fch, ln, n[6]);
-      Gelu.forward(fchGelu, fchSig, fch);
-      weights.linear(proj, fchGelu, n[7]);
-      Residual.forward(x, x, proj);
+    Arrays.fill(positions, pos);
+    if (!fused) {
+      CachedAttention.openSlot(cache.maskRow, pos);
     }
-    LayerNorm.forward(ln, mean, rstd, x, weights.norm("ln_f.weight"), weights.norm("ln_f.bias"));
-    weights.lmHead(logits, ln);
-    return logits;
+    tokens.data().setData(next);
+    weights.embed(buffers.x, tokens, batch, pos);
+    return buffers.forward(weights, names, attention);
+  }
+
+  /**
+   * Block {@code layer}'s attention for every sequence: the fused kernel over each row's cache
+   * (float32), else one batched ND4J CachedAttention over the whole cache.
+   */
+  private void attend(int layer) {
+    if (fused) {
+      DecodeAttentionKernel.forward(buffers.atty, buffers.qkv, cache.fused[layer], positions, batch, config.heads());
+      return;
+    }
+    if (scores == null) {
+      DataType type = buffers.x.dataType();
+      qh = Nd4j.create(type, batch, config.heads(), 1, config.headSize());
+      yh = Nd4j.create(type, batch, config.heads(), 1, config.headSize());
+      scores = Nd4j.create(type, batch, config.heads(), 1, config.contextLength());
+    }
+    CachedAttention.forward(buffers.atty, cache.keys[layer], cache.values[layer], qh, scores, yh, buffers.qkv,
+        cache.maskRow, positions[0], batch, config.heads());
   }
 
   /**
@@ -257,9 +228,12 @@ public final class Generator implements AutoCloseable {
   @Override
   public void close() {
     cache.close();
-    for (INDArray a : new INDArray[] {tokens, x, ln, mean, rstd, qkv, atty, proj, fch, fchGelu, fchSig, logits, qh, yh,
-        scores}) {
-      a.close();
+    buffers.close();
+    tokens.close();
+    for (INDArray a : new INDArray[] {qh, yh, scores}) {
+      if (a != null) {
+        a.close();
+      }
     }
   }
 }

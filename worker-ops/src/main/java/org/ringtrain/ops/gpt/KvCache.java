@@ -1,13 +1,16 @@
 /*
  * KvCache: the keys and values of every block for the positions decoded so far, one fixed-size
- * array per block and kind, plus the attention mask row that opens as positions fill. It computes
- * nothing (see CachedAttention) and is not used in training.
+ * array per block and kind, with each sequence's part also as the fused decode kernel's buffers
+ * (float32) and the ND4J path's attention mask row that opens as positions fill. It computes
+ * nothing (see DecodeAttentionKernel and CachedAttention) and is not used in training.
  */
 package org.ringtrain.ops.gpt;
 
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
+import org.nd4j.linalg.indexing.NDArrayIndex;
+import org.ringtrain.ops.kernels.DecodeAttentionKernel;
 import org.ringtrain.ops.layers.Attention;
 
 /**
@@ -18,7 +21,8 @@ public final class KvCache implements AutoCloseable {
 
   final INDArray[] keys; // L x [B, NH, maxT, HS]
   final INDArray[] values; // L x [B, NH, maxT, HS]
-  final INDArray maskRow; // [maxT]
+  final INDArray maskRow; // [maxT], read by the ND4J path only
+  final DecodeAttentionKernel.Cache[][] fused; // [L][B] each sequence's keys and values; null: the ND4J path
   private final int capacity;
   private int length;
 
@@ -46,7 +50,23 @@ public final class KvCache implements AutoCloseable {
       values[l] = Nd4j.zeros(dataType, batch, config.heads(), capacity, config.headSize());
     }
     maskRow = Nd4j.create(dataType, capacity);
+    fused = kernelCaches(config, batch, capacity);
     reset();
+  }
+
+  /** Row b's keys and values of every block as the kernel's caches; null when it does not take them. */
+  private DecodeAttentionKernel.Cache[][] kernelCaches(ModelConfig config, int batch, int capacity) {
+    DecodeAttentionKernel.Cache[][] caches = new DecodeAttentionKernel.Cache[keys.length][batch];
+    for (int l = 0; l < keys.length; l++) {
+      for (int b = 0; b < batch; b++) {
+        caches[l][b] = DecodeAttentionKernel.Cache.of(keys[l].get(NDArrayIndex.point(b)),
+            values[l].get(NDArrayIndex.point(b)), config.heads(), capacity, config.headSize());
+        if (caches[l][b] == null) {
+          return null;
+        }
+      }
+    }
+    return caches;
   }
 
   /** Positions filled so far; the next token goes to this position. */

@@ -100,8 +100,11 @@ public final class SoftmaxKernel {
     return true;
   }
 
-  /** Softmax of {@code a[base .. base + count)} plus the mask row (none when null), in place. */
-  private static void softmaxRow(float[] a, float[] mask, int base, int count) {
+  /**
+   * Softmax of {@code a[base .. base + count)} plus the mask row (none when null), in place; also
+   * the decode step's (DecodeAttentionKernel).
+   */
+  static void softmaxRow(float[] a, float[] mask, int base, int count) {
     int bound = Lanes.bound(count);
     // Pass 1: scores + mask, stored back, and their maximum.
     FloatVector maxV = FloatVector.broadcast(Lanes.FLOATS, Float.NEGATIVE_INFINITY);

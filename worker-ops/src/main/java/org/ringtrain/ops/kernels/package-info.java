@@ -7,7 +7,10 @@
  * per-step recurrent product on row ranges without ND4J views ({@link org.ringtrain.ops.kernels.RowGemm}).
  * Attention's per-head products are direct cblas_sgemm calls on strided operands
  * ({@link org.ringtrain.ops.kernels.HeadGemm}), which read and write the token-major activations
- * without layout copies. {@link org.ringtrain.ops.kernels.PairKernel} is the same-shape sum and
+ * without layout copies. The decode step's attention, every row against its own KV cache up to
+ * its own position, is one kernel ({@link org.ringtrain.ops.kernels.DecodeAttentionKernel}) that
+ * the gpt package's decoders call directly, with layers.CachedAttention as their ND4J path.
+ * {@link org.ringtrain.ops.kernels.PairKernel} is the same-shape sum and
  * product (residual adds, GELU's output recompute) without an ND4J op's dispatch, and
  * {@link org.ringtrain.ops.kernels.EmbeddingKernel} the encoder's lookup and token gradient.
  *

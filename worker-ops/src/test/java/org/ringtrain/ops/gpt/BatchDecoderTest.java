@@ -1,7 +1,8 @@
 /*
  * BatchDecoderTest: a batched step over sequences at different positions gives each row the logits
- * that decoding it alone gives (the row independence a server's same-seed promise rests on), and
- * bad steps are refused. It does not test sampling.
+ * that decoding it alone gives (the row independence a server's same-seed promise rests on), in
+ * float32 (the fused attention kernel) and float64 (attention row by row in ND4J); a sequence
+ * decoded alone gets the Generator's bits; bad steps are refused. It does not test sampling.
  */
 package org.ringtrain.ops.gpt;
 
@@ -12,6 +13,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
@@ -39,12 +41,23 @@ class BatchDecoderTest {
     assertTrue(worst <= TOLERANCE, what + ": max |batched - alone| = " + worst + " > " + TOLERANCE);
   }
 
+  private static GptModel model(DataType type, long seed) {
+    GptModel m = new GptModel(CONFIG, type);
+    GptModel.initialise(m.params(), CONFIG.layers(), seed);
+    return m;
+  }
+
   @Test
   void rowsAtDifferentPositionsMatchDecodingAlone() {
+    rowsAtDifferentPositionsMatchDecodingAlone(DataType.FLOAT);
+    rowsAtDifferentPositionsMatchDecodingAlone(DataType.DOUBLE);
+  }
+
+  private static void rowsAtDifferentPositionsMatchDecodingAlone(DataType type) {
     int[] a = {1, 2, 3, 4, 5, 6};
     int[] b = {7, 8, 9};
     int[] c = {11, 12};
-    try (GptModel model = GptModel.initialised(CONFIG, 42); BatchDecoder decoder = new BatchDecoder(model, 3);
+    try (GptModel model = model(type, 42); BatchDecoder decoder = new BatchDecoder(model, 3);
          DecodeSlot sa = decoder.newSlot(a.length); DecodeSlot sb = decoder.newSlot(8); DecodeSlot sc = decoder.newSlot(2)) {
       float[][] ea = alone(model, a);
       float[][] eb = alone(model, b);
@@ -72,6 +85,22 @@ class BatchDecoderTest {
   }
 
   @Test
+  void aSequenceDecodedAloneGetsTheGeneratorsBits() {
+    int[] seq = {3, 1, 4, 1, 5, 9, 2, 6};
+    try (GptModel model = model(DataType.FLOAT, 7); BatchDecoder decoder = new BatchDecoder(model, 4);
+         DecodeSlot slot = decoder.newSlot(seq.length)) {
+      float[][] expected = alone(model, seq);
+      for (int t = 0; t < seq.length; t++) {
+        float[] got = decoder.step(new int[] {seq[t]}, new DecodeSlot[] {slot}, 1).getRow(0).toFloatVector();
+        for (int v = 0; v < got.length; v++) {
+          assertEquals(Float.floatToRawIntBits(expected[t][v]), Float.floatToRawIntBits(got[v]),
+              "position " + t + ", logit " + v + ": " + expected[t][v] + " alone, " + got[v] + " batched");
+        }
+      }
+    }
+  }
+
+  @Test
   void refusesAFullSlotAndTooManyRows() {
     try (GptModel model = GptModel.initialised(CONFIG, 1); BatchDecoder decoder = new BatchDecoder(model, 1);
          DecodeSlot slot = decoder.newSlot(1)) {
@@ -83,6 +112,12 @@ class BatchDecoderTest {
           () -> decoder.step(new int[] {1, 2}, new DecodeSlot[] {slot, slot}, 2));
       assertTrue(rows.getMessage().contains("1 to 1 rows"), rows.getMessage());
       assertThrows(IllegalArgumentException.class, () -> decoder.newSlot(CONFIG.contextLength() + 1));
+    }
+    try (GptModel model = GptModel.initialised(CONFIG, 1); BatchDecoder decoder = new BatchDecoder(model, 2);
+         DecodeSlot slot = decoder.newSlot(4)) {
+      IllegalArgumentException shared = assertThrows(IllegalArgumentException.class,
+          () -> decoder.step(new int[] {1, 2}, new DecodeSlot[] {slot, slot}, 2));
+      assertTrue(shared.getMessage().contains("rows 0 and 1 share one"), shared.getMessage());
     }
   }
 }

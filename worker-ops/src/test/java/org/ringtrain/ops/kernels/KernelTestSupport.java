@@ -21,12 +21,16 @@ final class KernelTestSupport {
 
   /** A [shape] float64 array of N(mean, std) values from {@code seed}. */
   static INDArray randn(long seed, double mean, double std, long... shape) {
-    INDArray a = Nd4j.create(DataType.DOUBLE, shape);
-    SplitMix64 rng = new SplitMix64(seed);
-    for (long i = 0; i < a.length(); i++) {
-      a.putScalar(i, mean + std * rng.nextGaussian());
+    long length = 1;
+    for (long d : shape) {
+      length *= d;
     }
-    return a;
+    double[] values = new double[(int) length];
+    SplitMix64 rng = new SplitMix64(seed);
+    for (int i = 0; i < values.length; i++) {
+      values[i] = mean + std * rng.nextGaussian();
+    }
+    return Nd4j.create(values, shape, DataType.DOUBLE); // row-major: element i is the i-th drawn
   }
 
   /** A float32 copy of {@code a}. */
@@ -45,19 +49,19 @@ final class KernelTestSupport {
    */
   static void assertClose(String name, INDArray want, INDArray got, double tol) {
     assertEquals(want.length(), got.length(), name + ": length");
-    INDArray w = want.castTo(DataType.DOUBLE).reshape(want.length());
-    INDArray g = got.castTo(DataType.DOUBLE).reshape(got.length());
+    double[] w = want.castTo(DataType.DOUBLE).reshape(want.length()).toDoubleVector();
+    double[] g = got.castTo(DataType.DOUBLE).reshape(got.length()).toDoubleVector();
     double worst = 0;
-    long at = -1;
-    for (long i = 0; i < w.length(); i++) {
-      double err = Math.abs(g.getDouble(i) - w.getDouble(i)) / (1 + Math.abs(w.getDouble(i)));
+    int at = -1;
+    for (int i = 0; i < w.length; i++) {
+      double err = Math.abs(g[i] - w[i]) / (1 + Math.abs(w[i]));
       if (!(err <= worst)) {
         worst = err;
         at = i;
       }
     }
     assertTrue(worst <= tol, name + ": largest relative difference " + worst + " at index " + at + " (want "
-        + (at < 0 ? "-" : w.getDouble(at)) + ", got " + (at < 0 ? "-" : g.getDouble(at)) + "), tolerance " + tol);
+        + (at < 0 ? "-" : w[at]) + ", got " + (at < 0 ? "-" : g[at]) + "), tolerance " + tol);
   }
 
   /** Asserts that two float32 arrays are equal bit for bit. */
