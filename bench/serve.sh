@@ -5,5 +5,6 @@
 #   bench/serve.sh                      # 48 requests or 60 s per cell, 64-token completions
 #   bench/serve.sh --quick              # 16 requests or 20 s per cell, 32-token completions
 #   bench/serve.sh --checkpoint-dir target/runs/moby --model-dir target/models/sentiment
+#   bench/serve.sh --routes generate    # generation only: no classifier trained or served
 #   bench/serve.sh --help
 exec "$(dirname "$0")/run-main.sh" serve org.ringtrain.bench.serve.ServeBench "-Xmx3g" "$@"

@@ -45,13 +45,15 @@ import org.ringtrain.ops.optim.AdamW;
 
 /**
  * Usage: {@code bench/serve.sh [--quick] [--checkpoint-dir DIR] [--model-dir DIR] [--tokens N]
- * [--requests N] [--seconds S] [--levels 1,8,32]}.
+ * [--requests N] [--seconds S] [--levels 1,8,32] [--routes generate,classify]}.
  *
  * <p>Without --checkpoint-dir it writes a seeded GPT (default context 256, width 384, 6 layers,
  * 6 heads, byte tokenizer: 10.7M parameters; throughput does not depend on training); without
  * --model-dir it trains the default classifier pipeline on 800 sentences of
  * data/sentiment/sentences.jsonl for one epoch. Each cell runs up to max(--requests, 2 x concurrency) requests or --seconds, whichever
  * ends first; generate requests stream (time to first token is the first event's arrival).
+ * {@code --routes generate} (default both) measures generation alone: no classifier is trained or
+ * served, which keeps a run on a loaded machine short.
  */
 public final class ServeBench {
   private static final ObjectMapper JSON = new ObjectMapper();
@@ -69,7 +71,7 @@ public final class ServeBench {
 
   public static void main(String[] args) throws Exception {
     Map<String, String> opt = new LinkedHashMap<>(Map.of("--tokens", "64", "--requests", "48", "--seconds", "60",
-        "--levels", "1,8,32", "--width", "384", "--layers", "6", "--context", "256"));
+        "--levels", "1,8,32", "--width", "384", "--layers", "6", "--context", "256", "--routes", "generate,classify"));
     for (int i = 0; i < args.length; i++) {
       if (args[i].equals("--quick")) {
         opt.put("--requests", "16");
@@ -77,17 +79,21 @@ public final class ServeBench {
         opt.put("--tokens", "32");
       } else if (args[i].equals("--help") || i + 1 >= args.length || !args[i].startsWith("--")) {
         System.out.println("usage: bench/serve.sh [--quick] [--checkpoint-dir DIR] [--model-dir DIR] [--tokens N]"
-            + " [--requests N] [--seconds S] [--levels 1,8,32] [--width 384] [--layers 6] [--context 256]");
+            + " [--requests N] [--seconds S] [--levels 1,8,32] [--width 384] [--layers 6] [--context 256]"
+            + " [--routes generate,classify]");
         System.exit(args[i].equals("--help") ? 0 : 2);
       } else {
         opt.put(args[i], args[++i]);
       }
     }
+    List<String> routes = routes(opt.get("--routes"));
     Path work = Files.createTempDirectory(Path.of("bench/target/tmp"), "serve");
     String gptDir = opt.containsKey("--checkpoint-dir") ? opt.get("--checkpoint-dir")
         : writeGpt(work.resolve("gpt"), Integer.parseInt(opt.get("--width")), Integer.parseInt(opt.get("--layers")),
             Integer.parseInt(opt.get("--context")));
-    String clsDir = opt.containsKey("--model-dir") ? opt.get("--model-dir") : trainClassifier(work);
+    boolean classify = routes.contains("classify");
+    Map<String, String> classifiers = !classify ? Map.of()
+        : Map.of("cls", opt.containsKey("--model-dir") ? opt.get("--model-dir") : trainClassifier(work));
     int tokens = Integer.parseInt(opt.get("--tokens"));
     int requests = Integer.parseInt(opt.get("--requests"));
     double seconds = Double.parseDouble(opt.get("--seconds"));
@@ -95,23 +101,38 @@ public final class ServeBench {
     Map<String, Cell> cells = new LinkedHashMap<>();
     for (int maxBatch : new int[] {32, 1}) {
       ServeSettings settings = ServeSettings.defaults().withAddress("127.0.0.1", 0).withBatching(maxBatch, 256);
-      try (ModelServer server = ModelServer.start(settings, Map.of("gpt", gptDir), Map.of("cls", clsDir),
+      try (ModelServer server = ModelServer.start(settings, Map.of("gpt", gptDir), classifiers,
           HadoopSettings.defaults())) {
         String base = "http://127.0.0.1:" + server.port();
         run(base, 8, 16, seconds, c -> generate(base, tokens, c)); // warm-up: JIT, first allocations
-        run(base, 8, 16, seconds, c -> classify(base, c));
+        if (classify) {
+          run(base, 8, 16, seconds, c -> classify(base, c));
+        }
         for (int c : levels) {
           String mode = maxBatch > 1 ? "batched" : "unbatched";
           cells.put("generate " + mode + " c" + c, run(base, c, Math.max(requests, 2 * c), seconds,
               i -> generate(base, tokens, i)));
           System.err.println("generate " + mode + " c" + c + " done");
-          cells.put("classify " + mode + " c" + c, run(base, c, Math.max(requests, 2 * c), seconds,
-              i -> classify(base, i)));
-          System.err.println("classify " + mode + " c" + c + " done");
+          if (classify) {
+            cells.put("classify " + mode + " c" + c, run(base, c, Math.max(requests, 2 * c), seconds,
+                i -> classify(base, i)));
+            System.err.println("classify " + mode + " c" + c + " done");
+          }
         }
       }
     }
-    report(cells, levels, tokens);
+    report(cells, levels, tokens, routes);
+  }
+
+  /** The --routes value as a list of generate and classify, or exit 2 with what is wrong. */
+  private static List<String> routes(String value) {
+    List<String> routes = Arrays.stream(value.split(",")).map(String::trim).filter(r -> !r.isEmpty()).toList();
+    if (routes.isEmpty() || !List.of("generate", "classify").containsAll(routes)) {
+      System.err.println("serve.sh: --routes expects generate, classify or both (comma-separated), but found '" + value
+          + "'; e.g. --routes generate");
+      System.exit(2);
+    }
+    return routes;
   }
 
   /** One request's result: units done (tokens or texts), latency and time to first token in ms. */
@@ -187,7 +208,7 @@ public final class ServeBench {
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
   }
 
-  private static void report(Map<String, Cell> cells, int[] levels, int tokens) {
+  private static void report(Map<String, Cell> cells, int[] levels, int tokens, List<String> routes) {
     System.out.printf(Locale.ROOT, "%-26s %6s %7s %12s %10s %10s %10s %10s%n", "cell", "ok", "429/err", "throughput",
         "p50 ms", "p99 ms", "ttft p50", "ttft p99");
     cells.forEach((name, c) -> System.out.printf(Locale.ROOT, "%-26s %6d %7d %9.1f %s %10.1f %10.1f %10s %10s%n", name,
@@ -195,7 +216,7 @@ public final class ServeBench {
         pct(c.latencyMs(), 99), c.ttftMs().length == 0 ? "-" : String.format(Locale.ROOT, "%.1f", pct(c.ttftMs(), 50)),
         c.ttftMs().length == 0 ? "-" : String.format(Locale.ROOT, "%.1f", pct(c.ttftMs(), 99))));
     System.out.println("(throughput: generate in tokens/s of " + tokens + "-token completions, classify in texts/s)");
-    for (String kind : List.of("generate", "classify")) {
+    for (String kind : routes) {
       Cell one = cells.get(kind + " batched c1");
       for (int c : levels) {
         Cell batched = cells.get(kind + " batched c" + c);
