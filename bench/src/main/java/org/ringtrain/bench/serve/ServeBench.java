@@ -57,6 +57,7 @@ import org.ringtrain.ops.optim.AdamW;
  */
 public final class ServeBench {
   private static final ObjectMapper JSON = new ObjectMapper();
+  private static final Duration REQUEST_TIMEOUT = Duration.ofSeconds(300);
   private static final HttpClient HTTP = HttpClient.newBuilder().connectTimeout(Duration.ofSeconds(5)).build();
 
   private ServeBench() {
@@ -112,11 +113,11 @@ public final class ServeBench {
           String mode = maxBatch > 1 ? "batched" : "unbatched";
           cells.put("generate " + mode + " c" + c, run(base, c, Math.max(requests, 2 * c), seconds,
               i -> generate(base, tokens, i)));
-          System.err.println("generate " + mode + " c" + c + " done");
+          System.err.println("generate " + mode + " c" + c + " done: " + summary(cells.get("generate " + mode + " c" + c)));
           if (classify) {
             cells.put("classify " + mode + " c" + c, run(base, c, Math.max(requests, 2 * c), seconds,
                 i -> classify(base, i)));
-            System.err.println("classify " + mode + " c" + c + " done");
+            System.err.println("classify " + mode + " c" + c + " done: " + summary(cells.get("classify " + mode + " c" + c)));
           }
         }
       }
@@ -153,7 +154,11 @@ public final class ServeBench {
       workers.add(pool.submit(() -> {
         List<One> mine = new ArrayList<>();
         for (int i = next.getAndIncrement(); i < total && System.nanoTime() < deadline; i = next.getAndIncrement()) {
-          mine.add(request.send(i));
+          try {
+            mine.add(request.send(i));
+          } catch (java.net.http.HttpTimeoutException e) {
+            mine.add(new One(0, 0, REQUEST_TIMEOUT.toMillis(), -1)); // counted under 429/err, the run goes on
+          }
         }
         return mine;
       }));
@@ -204,7 +209,7 @@ public final class ServeBench {
   }
 
   private static HttpRequest post(String url, String body) {
-    return HttpRequest.newBuilder(URI.create(url)).timeout(Duration.ofSeconds(300))
+    return HttpRequest.newBuilder(URI.create(url)).timeout(REQUEST_TIMEOUT)
         .header("Content-Type", "application/json").POST(HttpRequest.BodyPublishers.ofString(body)).build();
   }
 
@@ -225,6 +230,12 @@ public final class ServeBench {
             batched.throughput() / one.throughput(), batched.throughput() / unbatched.throughput());
       }
     }
+  }
+
+  /** One cell as a progress line, so that a run cut short still shows what it measured. */
+  private static String summary(Cell c) {
+    return String.format(Locale.ROOT, "%d ok, %d refused or timed out, %.1f units/s, p50 %.0f ms", c.done(), c.refused(),
+        c.throughput(), pct(c.latencyMs(), 50));
   }
 
   private static double pct(double[] sorted, int p) {
