@@ -9,7 +9,9 @@
  */
 package org.ringtrain.bench.model;
 
+import com.sun.management.OperatingSystemMXBean;
 import java.io.IOException;
+import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.CopyOnWriteArrayList;
 import org.ringtrain.bench.train.LoadAverage;
 import org.ringtrain.driver.classify.TextClassifier;
@@ -39,7 +42,9 @@ import org.ringtrain.driver.metrics.MetricsEvent;
  * the pace of the slower rank) summed over the run's steps after the first {@code --warmup}
  * (default 8), leaving out steps that wrote a checkpoint; counted: the {@code tokens} (not padding)
  * and {@code positions} (each micro-batch's rows x its longest row, what the model computes) of
- * those steps' global batches, both ranks. Default: 2 rounds of nd4j, fused, fused-grouped.
+ * those steps' global batches, both ranks. Also the child JVM's CPU time over the same steps (every
+ * thread: both ranks, Spark, the JIT), which a loaded machine distorts less than wall time.
+ * Default: 2 rounds of nd4j, fused, fused-grouped.
  */
 public final class ClassifierJobBench {
 
@@ -69,7 +74,7 @@ public final class ClassifierJobBench {
     }
     System.out.println("command: bench/classifier.sh job" + (args.length == 0 ? "" : " " + String.join(" ", args)));
     System.out.println("machine: " + LoadAverage.machine() + "; load average at the start " + LoadAverage.now());
-    Map<String, List<double[]>> byVariant = new LinkedHashMap<>(); // per round {steps, ms, tokens, positions, acc}
+    Map<String, List<double[]>> byVariant = new LinkedHashMap<>(); // per round {steps, ms, tokens, positions, acc, cpu ms}
     for (int round = 1; round <= o.rounds; round++) {
       for (String variant : o.variants) {
         List<String> childArgs = new ArrayList<>(o.passOn);
@@ -77,7 +82,7 @@ public final class ClassifierJobBench {
         childArgs.add(variant);
         for (String line : ChildJvm.run(ClassifierJobBench.class, variant.startsWith("nd4j"), childArgs)) {
           String[] f = line.split(" ");
-          double[] r = new double[5];
+          double[] r = new double[6];
           for (int k = 0; k < r.length; k++) {
             r[k] = Double.parseDouble(f[2 + k]);
           }
@@ -133,8 +138,15 @@ public final class ClassifierJobBench {
   private static void runChild(Options o) throws IOException {
     boolean grouped = o.child.endsWith("-grouped");
     List<MetricsEvent> events = new CopyOnWriteArrayList<>();
+    Map<Long, Long> cpuAtStep = new ConcurrentHashMap<>(); // step -> this JVM's CPU ns when its event arrived
+    OperatingSystemMXBean os = (OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean();
     TextClassifier classifier = new TextClassifier().setArchitecture(o.arch).setEpochs(o.epochs).setLr(0.002)
-        .setWorldSize(2).setSeed(42).setGroupByLength(grouped).setMetricsSink(events::add);
+        .setWorldSize(2).setSeed(42).setGroupByLength(grouped).setMetricsSink(e -> {
+          if (e.event().equals("step")) {
+            cpuAtStep.put((long) e.number("step"), os.getProcessCpuTime());
+          }
+          events.add(e);
+        });
     Path modelDir = Files.createTempDirectory("classifier-job-bench-");
     TrainClassifierJob job = new TrainClassifierJob(o.data, null, "text", classifier, 0.2, 42,
         modelDir.toUri().toString(), true);
@@ -149,6 +161,7 @@ public final class ClassifierJobBench {
     long steps = 0;
     long total = 0;
     double ms = 0;
+    double cpuMs = 0;
     double tokens = 0;
     double positions = 0;
     for (MetricsEvent e : events) {
@@ -157,9 +170,10 @@ public final class ClassifierJobBench {
       }
       total++;
       long step = (long) e.number("step");
-      if (step > o.warmup && !checkpointed.contains(step)) {
+      if (step > o.warmup && !checkpointed.contains(step) && cpuAtStep.containsKey(step - 1)) {
         steps++;
         ms += e.number("step_ms");
+        cpuMs += (cpuAtStep.get(step) - cpuAtStep.get(step - 1)) / 1e6;
         tokens += e.number("tokens");
         positions += e.number("positions");
       }
@@ -168,43 +182,43 @@ public final class ClassifierJobBench {
       throw new IllegalStateException("the run had " + total + " steps, none after --warmup " + o.warmup
           + " without a checkpoint; raise --epochs or lower --warmup");
     }
-    System.out.println(String.format(Locale.ROOT, "%s %s: %d of %d steps timed, %.1f ms/step, %.0f tokens/s"
-        + " (not padding), %.0f positions/s, padding %.1f%% of positions; test accuracy %.4f; job %.1f s",
-        o.arch, o.child, steps, total, ms / steps, tokens / (ms / 1e3), positions / (ms / 1e3),
+    System.out.println(String.format(Locale.ROOT, "%s %s: %d of %d steps timed, %.1f ms/step (JVM CPU %.1f ms/step),"
+        + " %.0f tokens/s (not padding), %.0f positions/s, padding %.1f%% of positions; test accuracy %.4f; job %.1f s",
+        o.arch, o.child, steps, total, ms / steps, cpuMs / steps, tokens / (ms / 1e3), positions / (ms / 1e3),
         100 * (1 - tokens / positions), accuracy, wallSeconds));
-    System.out.println(String.format(Locale.ROOT, "%s %s %d %.3f %.0f %.0f %.4f", ChildJvm.RESULT, o.child, steps, ms,
-        tokens, positions, accuracy));
+    System.out.println(String.format(Locale.ROOT, "%s %s %d %.3f %.0f %.0f %.4f %.3f", ChildJvm.RESULT, o.child, steps,
+        ms, tokens, positions, accuracy, cpuMs));
   }
 
   private static void printTable(Options o, Map<String, List<double[]>> byVariant) {
     List<double[]> today = byVariant.get("nd4j");
     double todayRate = today == null ? 0 : mean(today, 2, 1);
+    double todayCpuRate = today == null ? 0 : mean(today, 2, 5);
     System.out.println();
-    System.out.println("| variant | steps timed | ms per step | tokens/s (not padding) per round | tokens/s mean"
-        + " | positions/s mean | padding share | tokens/s / nd4j's | test accuracy per round |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|");
+    System.out.println("| variant | steps timed | ms per step (JVM CPU ms) | tokens/s (not padding) per round | tokens/s"
+        + " mean | positions/s mean | padding share | tokens/s / nd4j's | tokens per CPU s / nd4j's | test accuracy |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
     for (Map.Entry<String, List<double[]>> e : byVariant.entrySet()) {
       List<double[]> rs = e.getValue();
       StringBuilder perRound = new StringBuilder();
       StringBuilder acc = new StringBuilder();
-      double steps = 0;
-      double ms = 0;
-      double tokens = 0;
-      double positions = 0;
+      double[] sum = new double[6];
       for (double[] r : rs) {
         perRound.append(perRound.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", r[2] / (r[1] / 1e3)));
         acc.append(acc.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", r[4]));
-        steps += r[0];
-        ms += r[1];
-        tokens += r[2];
-        positions += r[3];
+        for (int k = 0; k < sum.length; k++) {
+          sum[k] += r[k];
+        }
       }
       double rate = mean(rs, 2, 1);
-      System.out.println(String.format(Locale.ROOT, "| %s %s | %.0f | %.1f | %s | %.0f | %.0f | %.1f%% | %s | %s |",
-          o.arch, e.getKey(), steps / rs.size(), ms / steps, perRound, rate, mean(rs, 3, 1), 100 * (1 - tokens / positions),
-          todayRate > 0 ? String.format(Locale.ROOT, "**%.2fx**", rate / todayRate) : "-", acc));
+      System.out.println(String.format(Locale.ROOT, "| %s %s | %.0f | %.1f (%.1f) | %s | %.0f | %.0f | %.1f%% | %s | %s | %s |",
+          o.arch, e.getKey(), sum[0] / rs.size(), sum[1] / sum[0], sum[5] / sum[0], perRound, rate, mean(rs, 3, 1),
+          100 * (1 - sum[2] / sum[3]),
+          todayRate > 0 ? String.format(Locale.ROOT, "**%.2fx**", rate / todayRate) : "-",
+          todayCpuRate > 0 ? String.format(Locale.ROOT, "%.2fx", mean(rs, 2, 5) / todayCpuRate) : "-", acc));
     }
-    System.out.println("(per-round rates are tokens / timed seconds of that round; means are of the rounds' rates)");
+    System.out.println("(rates per round are that round's tokens over its timed seconds; means are of the rounds' rates;"
+        + " JVM CPU is the child JVM's CPU time between step events, every thread)");
   }
 
   /** Mean over the rounds of column {@code num} per second of column {@code msColumn} (ms). */
