@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Text classifiers, two benchmarks:
+# Text classifiers, three benchmarks:
 # 1. Throughput (the default): org.ringtrain.bench.model.ClassifierBench (training steps of the LSTM
 #    and Transformer classifiers at the classification job's defaults, fused kernels and ND4J path
 #    side by side, each in its own child JVM, with the ratio).
@@ -13,6 +13,15 @@
 #   bench/classifier.sh accuracy --splits 3 --models lr,nb,transformer
 #   bench/classifier.sh accuracy --quick   # accuracy smoke run: 1 split, 2 epochs
 #   bench/classifier.sh --help
+# 3. The job (`job`): org.ringtrain.bench.model.ClassifierJobBench (the train-classifier job itself on
+#    data/sentiment for a bounded number of epochs, ND4J path and fused kernels, with and without
+#    length grouping, each in a child JVM: non-padding tokens/s, computed positions/s, padding share).
+#   bench/classifier.sh job                # 2 rounds of nd4j, fused, fused-grouped, 2 epochs each
+#   bench/classifier.sh job --rounds 1 --variants nd4j,fused-grouped --epochs 1
+if [[ "${1:-}" == job ]]; then
+  shift
+  exec "$(dirname "$0")/run-main.sh" classifierjob org.ringtrain.bench.model.ClassifierJobBench "-Xmx2g" "$@"
+fi
 if [[ "${1:-}" == accuracy ]]; then
   shift
   exec "$(dirname "$0")/run-main.sh" classifieraccuracy org.ringtrain.bench.model.ClassifierAccuracyBench "-Xmx3g" "$@"

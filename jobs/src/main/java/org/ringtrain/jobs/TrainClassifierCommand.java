@@ -116,6 +116,11 @@ final class TrainClassifierCommand implements Callable<Integer> {
       + " --validation-fraction (default ${DEFAULT-VALUE})")
   int earlyStoppingPatience;
 
+  @Option(names = "--group-by-length", negatable = true, defaultValue = "false", fallbackValue = "true",
+      description = "batch rows of similar length together (less padding per step; the same rows per epoch);"
+      + " --no-group-by-length turns it off (default ${DEFAULT-VALUE})")
+  boolean groupByLength;
+
   @Override
   public Integer call() throws Exception {
     if (testFraction < 0 || testFraction >= 1) {
@@ -136,7 +141,7 @@ final class TrainClassifierCommand implements Callable<Integer> {
         .setBatchSize(batchSize).setLr(lr).setWorldSize(worldSize).setSeed(seed).setLabelCol(labelCol)
         .setCheckpointDir(checkpointDir).setResume(resume).setWordVectorsPath(wordVectors == null ? "" : wordVectors)
         .setDropout(dropout).setValidationFraction(validationFraction)
-        .setEarlyStoppingPatience(earlyStoppingPatience);
+        .setEarlyStoppingPatience(earlyStoppingPatience).setGroupByLength(groupByLength);
     TrainClassifierJob job = new TrainClassifierJob(input, format, textCol, classifier, testFraction, seed, modelDir,
         overwrite);
     SparkJobConf spark = SparkJobConf.of("ringtrain train-classifier", worldSize);

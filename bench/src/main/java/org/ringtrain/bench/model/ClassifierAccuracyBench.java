@@ -43,7 +43,8 @@ import org.ringtrain.driver.classify.TextPipeline;
  * least one word after stop-word removal (as train-classifier does). ringtrain's models run at the
  * train-classifier job's defaults (d 64, 2 layers, 4 heads, maxLen 64, 10 epochs, batch 32 per
  * rank, lr 0.002, 2 ranks, seed 42); the "-reg" rows add dropout 0.1 and early stopping (10% of the
- * training rows held out, patience 3 validation passes, best weights restored). MLlib's rows use
+ * training rows held out, patience 3 validation passes, best weights restored); "-grouped" and
+ * "-ungrouped" set groupByLength on and off (the plain name keeps its default). MLlib's rows use
  * its defaults (CountVectorizer minDF 1, LogisticRegression and NaiveBayes as constructed).
  * {@code --quick} is 1 split, 2 epochs: a smoke run, not a measurement. Default: 5 splits, every model.
  */
@@ -69,7 +70,7 @@ public final class ClassifierAccuracyBench {
         }
         case "--help", "-h" -> {
           System.out.println("bench/classifier.sh accuracy [--splits K] [--models lr,nb,transformer,lstm,"
-              + "transformer-reg,lstm-reg] [--data PATH] [--quick]");
+              + "transformer-reg,lstm-reg,transformer-grouped,transformer-ungrouped,...] [--data PATH] [--quick]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown flag " + args[i] + "; expected --splits K, --models"
@@ -148,8 +149,13 @@ public final class ClassifierAccuracyBench {
       case "transformer", "lstm" -> TextPipeline.of("text", ringtrain(model, epochs));
       case "transformer-reg", "lstm-reg" -> TextPipeline.of("text", ringtrain(model.replace("-reg", ""), epochs)
           .setDropout(0.1).setValidationFraction(0.1).setEarlyStoppingPatience(3));
+      case "transformer-grouped", "lstm-grouped" -> TextPipeline.of("text",
+          ringtrain(model.replace("-grouped", ""), epochs).setGroupByLength(true));
+      case "transformer-ungrouped", "lstm-ungrouped" -> TextPipeline.of("text",
+          ringtrain(model.replace("-ungrouped", ""), epochs).setGroupByLength(false));
       default -> throw new IllegalArgumentException("unknown model '" + model + "'; expected lr, nb, transformer,"
-          + " lstm, transformer-reg or lstm-reg");
+          + " lstm, transformer-reg, lstm-reg, transformer-grouped, lstm-grouped, transformer-ungrouped or"
+          + " lstm-ungrouped");
     };
   }
 

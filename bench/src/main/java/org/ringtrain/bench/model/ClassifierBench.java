@@ -6,12 +6,9 @@
  */
 package org.ringtrain.bench.model;
 
-import java.io.BufferedReader;
 import java.io.IOException;
-import java.io.InputStreamReader;
 import java.lang.management.ManagementFactory;
 import java.lang.management.ThreadMXBean;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -45,7 +42,7 @@ import org.ringtrain.ops.runtime.Nd4jRuntime;
 public final class ClassifierBench {
 
   private static final String CHILD = "--child";
-  private static final String RESULT = "RESULT";
+  private static final String RESULT = ChildJvm.RESULT;
 
   private ClassifierBench() {
   }
@@ -146,38 +143,10 @@ public final class ClassifierBench {
 
   /** Runs this class in a child JVM on one kernel path and returns its RESULT lines. */
   private static List<String> child(Options o, boolean fused) throws IOException, InterruptedException {
-    List<String> cmd = new ArrayList<>();
-    cmd.add(ProcessHandle.current().info().command().orElse("java"));
-    for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!flag.startsWith("-Dringtrain.kernels.nd4j")) {
-        cmd.add(flag);
-      }
-    }
-    if (!fused) {
-      cmd.add("-Dringtrain.kernels.nd4j=true");
-    }
-    cmd.add("-cp");
-    cmd.add(System.getProperty("java.class.path"));
-    cmd.add(ClassifierBench.class.getName());
-    cmd.add(CHILD);
-    cmd.addAll(o.passOn);
-    Process p = new ProcessBuilder(cmd).redirectError(ProcessBuilder.Redirect.INHERIT).start();
-    List<String> results = new ArrayList<>();
-    try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
-      for (String line = r.readLine(); line != null; line = r.readLine()) {
-        if (line.startsWith(RESULT + " ")) {
-          results.add(line);
-        } else {
-          System.out.println(line);
-        }
-      }
-    }
-    int rc = p.waitFor();
-    if (rc != 0) {
-      throw new IllegalStateException("the " + (fused ? "fused" : "ND4J") + " child JVM exited with " + rc
-          + "; its errors are above. Command: " + String.join(" ", cmd));
-    }
-    return results;
+    List<String> args = new ArrayList<>();
+    args.add(CHILD);
+    args.addAll(o.passOn);
+    return ChildJvm.run(ClassifierBench.class, !fused, args);
   }
 
   /** In the child: times every architecture on this JVM's kernel path and prints RESULT lines. */

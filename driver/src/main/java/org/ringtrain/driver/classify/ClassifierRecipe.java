@@ -42,6 +42,21 @@ final class ClassifierRecipe implements ModelRecipe {
     return spec.maxLen();
   }
 
+  /** Each row's tokens before its trailing PAD ids (the length a micro-batch is trimmed to). */
+  @Override
+  public int[] rowLengths(int[][] rows) {
+    int maxLen = spec.maxLen();
+    int[] lengths = new int[rows.length];
+    for (int r = 0; r < rows.length; r++) {
+      int len = maxLen;
+      while (len > 0 && rows[r][len - 1] == SequenceClassifier.PAD_ID) {
+        len--;
+      }
+      lengths[r] = len;
+    }
+    return lengths;
+  }
+
   @Override
   public String configJson() {
     return runConfigJson;

@@ -35,6 +35,13 @@ import org.slf4j.LoggerFactory;
 /** One fit of a text classifier; see {@link TextClassifier} for the params. */
 final class ClassifierTraining {
 
+  /**
+   * Global batches per length-sorted chunk when groupByLength is on: 8 x 64 rows at the defaults, about
+   * a fifth of an epoch of the shipped corpus, so batches still mix across the epoch (torchtext's
+   * BucketIterator sorts pools of 100 batches, Hugging Face's group_by_length megabatches of 50).
+   */
+  static final int LENGTH_GROUP_BATCHES = 8;
+
   private static final ObjectMapper JSON = JsonMapper.builder().build();
   private static final Logger LOG = LoggerFactory.getLogger(ClassifierTraining.class);
 
@@ -47,11 +54,12 @@ final class ClassifierTraining {
    * @param dropout         training drop probability, 0 = none
    * @param validationFraction share of the rows held out for validation, 0 = none
    * @param earlyStoppingPatience validation passes without improvement before stopping, 0 = off
+   * @param groupByLength   length-grouped batches ({@link #LENGTH_GROUP_BATCHES} global batches per sorted chunk)
    */
   record Settings(String tokensCol, String labelCol, String architecture, int d, int layers, int heads, int maxLen,
       int vocabSize, int minCount, int numClasses, int epochs, int batchSize, double lr, double weightDecay,
       int worldSize, long seed, String checkpointDir, String wordVectorsPath, boolean resume, double dropout,
-      double validationFraction, int earlyStoppingPatience) {
+      double validationFraction, int earlyStoppingPatience, boolean groupByLength) {
   }
 
   /** The rows trained on and the rows held out for validation (empty when validationFraction is 0). */
@@ -154,6 +162,7 @@ final class ClassifierTraining {
     m.put("warmupSteps", Math.min(steps - 1, Math.max(1, steps / 20)));
     m.put("weightDecay", s.weightDecay());
     m.put("seed", s.seed());
+    m.put("groupByLength", s.groupByLength() ? LENGTH_GROUP_BATCHES : 0);
     // With held-out rows, validate twice per epoch, each pass over every validation row once.
     long stepsPerEpoch = Math.max(1, perRank / s.batchSize());
     m.put("evalEvery", validationRows == 0 ? 0 : Math.max(1, stepsPerEpoch / 2));

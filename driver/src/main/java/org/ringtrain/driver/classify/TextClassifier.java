@@ -71,6 +71,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   private final DoubleParam dropout;
   private final DoubleParam validationFraction;
   private final IntParam earlyStoppingPatience;
+  private final BooleanParam groupByLength;
 
   /** A classifier with a random uid and every param at its default. */
   public TextClassifier() {
@@ -126,6 +127,10 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
         + " validation loss after which training stops; the model gets the weights of the best pass, also when"
         + " training runs to its last epoch. 0 = off; needs validationFraction > 0 (default: 0)",
         ParamValidators.gtEq(0));
+    groupByLength = new BooleanParam(this, "groupByLength", "length grouping: within each epoch's shuffled order,"
+        + " chunks of " + ClassifierTraining.LENGTH_GROUP_BATCHES + " global batches are sorted by row length, cut"
+        + " into global batches and those shuffled, so each micro-batch is padded to a nearby length (default: false)");
+    setDefault(groupByLength, false);
     setDefault(dropout, 0.0);
     setDefault(validationFraction, 0.0);
     setDefault(earlyStoppingPatience, 0);
@@ -276,6 +281,20 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   /** Validation passes without improvement before stopping (and restoring the best weights). Default 0 (off). */
   public IntParam earlyStoppingPatience() {
     return earlyStoppingPatience;
+  }
+
+  /**
+   * Whether training batches group rows of similar length (fewer padded positions per step; the
+   * same rows per epoch, still a function of seed and epoch only). Default false.
+   */
+  public BooleanParam groupByLength() {
+    return groupByLength;
+  }
+
+  /** Sets {@link #groupByLength()}. */
+  public TextClassifier setGroupByLength(boolean value) {
+    set(groupByLength, value);
+    return this;
   }
 
   /** Sets {@link #dropout()}, in [0, 1). */
@@ -438,7 +457,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
         intOf(vocabSize), intOf(minCount), intOf(numClasses), intOf(epochs), intOf(batchSize), doubleOf(lr),
         doubleOf(weightDecay), intOf(worldSize), longOf(seed), getOrDefault(checkpointDir),
         getOrDefault(wordVectorsPath), (Boolean) getOrDefault(resume), doubleOf(dropout),
-        doubleOf(validationFraction), intOf(earlyStoppingPatience));
+        doubleOf(validationFraction), intOf(earlyStoppingPatience), (Boolean) getOrDefault(groupByLength));
     TextClassificationModel model = ClassifierTraining.fit(uid, settings, dataset, sink);
     return copyValues(model.setParent(this), ParamMap.empty());
   }

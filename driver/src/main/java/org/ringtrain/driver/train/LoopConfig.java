@@ -26,6 +26,11 @@ import org.ringtrain.driver.gpt.TrainConfig;
  * @param steps              optimizer steps in total (default 200)
  * @param seed               seed of initialisation and data order (default 1337)
  * @param shuffle            reshuffle the global order of the training rows every epoch (default true)
+ * @param groupByLength      length grouping of rows of different lengths (a text classifier's): each
+ *                           epoch's order is cut into chunks of this many global batches, each chunk
+ *                           sorted by row length and cut into global batches, whose order is then
+ *                           shuffled, so micro-batches pad less; 0 = off (default 0). No effect on
+ *                           rows of one length (a GPT's windows)
  * @param evalEvery          steps between validation passes, 0 = only at the end (default 50)
  * @param evalBatches        micro-batches per rank per validation pass (default 8)
  * @param checkReplicasEvery steps between cross-rank checks that parameters are bitwise equal,
@@ -48,6 +53,7 @@ public record LoopConfig(
     long steps,
     long seed,
     boolean shuffle,
+    int groupByLength,
     long evalEvery,
     int evalBatches,
     long checkReplicasEvery,
@@ -68,6 +74,7 @@ public record LoopConfig(
     d.put("steps", 200);
     d.put("seed", 1337);
     d.put("shuffle", true);
+    d.put("groupByLength", 0);
     d.put("evalEvery", 50);
     d.put("evalBatches", 8);
     d.put("checkReplicasEvery", 50);
@@ -87,6 +94,8 @@ public record LoopConfig(
     require(microBatch >= 1, "microBatch", microBatch, "use at least 1 row per micro-batch");
     require(gradAccumSteps >= 1, "gradAccumSteps", gradAccumSteps, "use at least 1");
     require(steps >= 1, "steps", steps, "train for at least 1 step");
+    require(groupByLength >= 0, "groupByLength", groupByLength,
+        "use 0 (off) or the number of global batches per length-sorted chunk, e.g. 8");
     require(evalEvery >= 0, "evalEvery", evalEvery, "use 0 (only at the end) or a positive interval");
     require(evalBatches >= 1, "evalBatches", evalBatches, "use at least 1");
     require(checkReplicasEvery >= 0, "checkReplicasEvery", checkReplicasEvery, "use 0 (only at the end) or more");

@@ -31,6 +31,15 @@ public interface ModelRecipe extends Serializable {
   int tokensPerRow();
 
   /**
+   * Tokens of each row that are not padding, for length grouping ({@link LoopConfig#groupByLength})
+   * and the step metrics' token and position counts; null when every row holds
+   * {@link #tokensPerRow()} tokens. Default: null.
+   */
+  default int[] rowLengths(int[][] rows) {
+    return null;
+  }
+
+  /**
    * The run's full configuration as JSON, stored verbatim in every checkpoint so that a checkpoint
    * says how it was made (the GPT's flat TrainConfig, the classifier's shape and loop settings).
    */

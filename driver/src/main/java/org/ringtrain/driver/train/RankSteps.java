@@ -55,6 +55,7 @@ final class RankSteps {
   private final double peakFlopsAllRanks;
   private final double flopsPerToken;
   private final BatchSampler sampler;
+  private final int[] rowLengths; // tokens of each training row; null when every row is full
   private final int accum; // micro-batches per rank and step: globalBatch / (worldSize x microBatch)
   private final int[] picked;
   private int[] stepRows; // the global batch of the current step
@@ -89,8 +90,9 @@ final class RankSteps {
     this.firstStep = start.step();
     this.peakFlopsAllRanks = peakFlopsAllRanks;
     this.flopsPerToken = recipe.flopsPerToken();
+    this.rowLengths = recipe.rowLengths(data.train());
     this.sampler = new BatchSampler(data.train().length, Math.toIntExact(start.globalBatch()), cfg.seed(),
-        cfg.shuffle(), start.epoch(), start.cursor());
+        cfg.shuffle(), start.epoch(), start.cursor(), rowLengths, cfg.groupByLength());
     this.accum = BatchSampler.accumSteps(start.globalBatch(), ring.worldSize(), cfg.microBatch());
     this.picked = new int[cfg.microBatch()];
     this.schedule = new WarmupCosineSchedule(cfg.optimizer().learningRate(), cfg.optimizer().minLearningRate(), cfg.optimizer().warmupSteps(),
@@ -349,6 +351,10 @@ final class RankSteps {
         .with("comm_exposed_ms", timer.ms(StepTimer.Phase.COMM_EXPOSED))
         .with("comm_span_ms", buckets.commSpanMs()).with("buckets", buckets.buckets())
         .with("tokens_per_s", tokensPerSecond).with("epoch", sampler.epoch());
+    if (rowLengths != null) { // rows of different lengths: what the step computed, padding included
+      event = event.with("tokens", BatchSampler.tokens(stepRows, rowLengths))
+          .with("positions", BatchSampler.positions(stepRows, rowLengths, cfg.microBatch()));
+    }
     return peakFlopsAllRanks > 0
         ? event.with("mfu", tokensPerSecond * flopsPerToken / peakFlopsAllRanks)
         : event;

@@ -305,10 +305,16 @@ class TextClassifierTest {
 
   private TrainConfig config(String name, int ranks, int batch, int steps, int checkpointEvery, boolean shuffle,
       boolean resume) {
+    return config(name, ranks, batch, steps, checkpointEvery, shuffle, resume, 0);
+  }
+
+  private TrainConfig config(String name, int ranks, int batch, int steps, int checkpointEvery, boolean shuffle,
+      boolean resume, int groupByLength) {
     return TrainConfig.fromLayers(Map.of("input", "test rows", "checkpointDir",
         tmp.resolve(name).toString(), "worldSize", ranks, "microBatch", batch, "steps", steps, "shuffle", shuffle,
         "learningRate", 1e-2, "minLearningRate", 1e-3, "warmupSteps", 1, "evalEvery", 0),
-        Map.of("checkpointEvery", checkpointEvery, "ringTimeoutSeconds", 60, "resume", resume));
+        Map.of("checkpointEvery", checkpointEvery, "ringTimeoutSeconds", 60, "resume", resume,
+            "groupByLength", groupByLength));
   }
 
   /** Fits and returns the step events by step (1-based). */
@@ -325,21 +331,24 @@ class TextClassifierTest {
 
   /**
    * The classifier's data order is the trainer's global one (a seeded permutation of all rows per
-   * epoch, each step a global batch of 4): a run stopped after step 3 on 2 ranks and resumed on 1,
+   * epoch, each step a global batch of 4; with length grouping, chunks of 2 global batches sorted by
+   * row length and the batches shuffled): a run stopped after step 3 on 2 ranks and resumed on 1,
    * or on 1 and resumed on 2, uses at steps 4 to 8 (across the epoch's end at step 6) exactly the
    * rows of the uninterrupted run at the new world size, with its losses within 1e-5.
    */
-  @Test
-  void aRunStoppedOnNRanksResumesOnMRanksWithTheRowsAndLossesOfAnUninterruptedRun() throws IOException {
+  @ParameterizedTest(name = "groupByLength={0}")
+  @ValueSource(ints = {0, 2})
+  void aRunStoppedOnNRanksResumesOnMRanksWithTheRowsAndLossesOfAnUninterruptedRun(int grouping) throws IOException {
     ClassifierRecipe recipe = recipe("transformer");
     List<int[]> rows = encodedRows();
     Map<Integer, Map<Long, MetricsEvent>> straight = new HashMap<>();
     for (int ranks : new int[] {1, 2}) {
-      straight.put(ranks, fit(config("straight-" + ranks, ranks, 4 / ranks, 8, 3, true, false), recipe, rows, ranks));
+      straight.put(ranks, fit(config("straight-" + grouping + "-" + ranks, ranks, 4 / ranks, 8, 3, true, false,
+          grouping), recipe, rows, ranks));
     }
     for (int[] fromTo : new int[][] {{2, 1}, {1, 2}}) {
-      String name = "resumed-" + fromTo[0] + "-" + fromTo[1];
-      Path source = tmp.resolve("straight-" + fromTo[0]).resolve("step-000000003");
+      String name = "resumed-" + grouping + "-" + fromTo[0] + "-" + fromTo[1];
+      Path source = tmp.resolve("straight-" + grouping + "-" + fromTo[0]).resolve("step-000000003");
       Path target = Files.createDirectories(tmp.resolve(name).resolve(source.getFileName()));
       try (var files = Files.list(source)) {
         for (Path f : files.toList()) {
@@ -347,13 +356,14 @@ class TextClassifierTest {
         }
       }
       int to = fromTo[1];
-      Map<Long, MetricsEvent> resumed = fit(config(name, to, 4 / to, 8, 3, true, true), recipe, rows, to);
+      Map<Long, MetricsEvent> resumed = fit(config(name, to, 4 / to, 8, 3, true, true, grouping), recipe, rows, to);
       assertFalse(resumed.containsKey(3L), name + " starts after the step-3 checkpoint");
       for (long step = 4; step <= 8; step++) {
         MetricsEvent want = straight.get(to).get(step);
         MetricsEvent got = resumed.get(step);
         assertEquals(want.fields().get("samples_hash"), got.fields().get("samples_hash"), name + ": rows of step " + step);
         assertEquals(want.number("loss"), got.number("loss"), 1e-5, name + ": loss of step " + step);
+        assertEquals(want.number("positions"), got.number("positions"), name + ": positions of step " + step);
       }
     }
   }

@@ -1,7 +1,9 @@
 // BatchSampler's promises, without Spark: one permutation of all training rows per epoch that only
 // (seed, epoch) determines, global batches that never repeat a row within an epoch, the wrap to the
 // next epoch when fewer than a global batch remain, an exact continuation from (epoch, position)
-// after a resume, and rank slices whose union is the step's global batch at every world size.
+// after a resume, and rank slices whose union is the step's global batch at every world size; with
+// length grouping, the same rows per epoch as without it, length-sorted global batches, the same
+// determinism and resume, and fewer padded positions.
 // Not a test of which rows a rank can read: every rank holds them all (DataParallelTrainer).
 package org.ringtrain.driver.train;
 
@@ -15,6 +17,7 @@ import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.BitSet;
 import java.util.List;
+import java.util.SplittableRandom;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
@@ -170,6 +173,93 @@ class BatchSamplerTest {
     assertTrue(e.getMessage().contains("holds 3 training rows but one step needs a global batch of 4"),
         e.getMessage());
     assertTrue(e.getMessage().contains("use a smaller microBatch"), e.getMessage());
+  }
+
+  @ParameterizedTest(name = "count={0} globalBatch={1} groupBatches={2}")
+  @CsvSource({"203, 8, 4", "64, 8, 8", "64, 8, 100", "50, 4, 1", "9, 2, 3"})
+  void lengthGroupingUsesTheSameRowsPerEpochAsWithoutIt(int count, int batch, int groupBatches) {
+    int[] lengths = lengths(count, 3);
+    BatchSampler plain = new BatchSampler(count, batch, 42, true, 0, 0);
+    BatchSampler grouped = new BatchSampler(count, batch, 42, true, 0, 0, lengths, groupBatches);
+    int perEpoch = count / batch;
+    for (long epoch = 0; epoch < 3; epoch++) {
+      BitSet plainRows = new BitSet(count);
+      BitSet groupedRows = new BitSet(count);
+      for (int k = 0; k < perEpoch; k++) {
+        Arrays.stream(plain.nextStep()).forEach(plainRows::set);
+        int[] step = grouped.nextStep();
+        assertEquals(epoch, grouped.epoch());
+        for (int i = 0; i < step.length; i++) {
+          assertFalse(groupedRows.get(step[i]), "epoch " + epoch + " drew row " + step[i] + " twice");
+          groupedRows.set(step[i]);
+          assertTrue(i == 0 || lengths[step[i - 1]] <= lengths[step[i]], "global batch " + k + " is length-sorted");
+        }
+      }
+      assertEquals(plainRows, groupedRows, "epoch " + epoch + " uses the rows it uses without grouping");
+    }
+  }
+
+  @Test
+  void lengthGroupingIsAFunctionOfSeedAndEpochThatPadsLess() {
+    int[] lengths = lengths(400, 5);
+    List<int[]> grouped = draw(new BatchSampler(400, 16, 7, true, 0, 0, lengths, 5), 50);
+    assertEquals(render(grouped), render(draw(new BatchSampler(400, 16, 7, true, 0, 0, lengths, 5), 50)));
+    assertFalse(sameBatches(grouped, draw(new BatchSampler(400, 16, 8, true, 0, 0, lengths, 5), 50)), "another seed");
+    List<int[]> plain = draw(new BatchSampler(400, 16, 7, true, 0, 0), 50);
+    long groupedPositions = 0;
+    long plainPositions = 0;
+    for (int k = 0; k < 50; k++) {
+      groupedPositions += BatchSampler.positions(grouped.get(k), lengths, 8);
+      plainPositions += BatchSampler.positions(plain.get(k), lengths, 8);
+    }
+    assertTrue(groupedPositions < 0.7 * plainPositions, "grouped " + groupedPositions + " positions vs "
+        + plainPositions + " without grouping (lengths 1..64)");
+  }
+
+  /**
+   * A grouped run at 4 ranks x microBatch 2 (global batch 16) stopped after 7 steps (in epoch 1)
+   * and resumed from (epoch, position) at 2 ranks x 4 micro-batches of 2: the resumed ranks' slices
+   * of every step are exactly the uninterrupted run's global batch.
+   */
+  @Test
+  void aGroupedRunResumesAtAnotherWorldSizeWithTheSameGlobalBatches() {
+    int[] lengths = lengths(90, 11);
+    BatchSampler original = new BatchSampler(90, 16, 3, true, 0, 0, lengths, 2);
+    draw(original, 7);
+    BatchSampler resumed = new BatchSampler(90, 16, 3, true, original.epoch(), original.position(), lengths, 2);
+    int accum = BatchSampler.accumSteps(16, 2, 2);
+    for (int step = 0; step < 12; step++) {
+      int[] want = original.nextStep();
+      int[] got = resumed.nextStep();
+      int[] union = new int[16];
+      for (int rank = 0; rank < 2; rank++) {
+        for (int micro = 0; micro < accum; micro++) {
+          int[] slice = BatchSampler.slice(got, micro, rank, 2, 2, new int[2]);
+          System.arraycopy(slice, 0, union, (micro * 2 + rank) * 2, 2);
+        }
+      }
+      assertArrayEquals(want, union, "step " + step + " after the resume");
+    }
+  }
+
+  @Test
+  void tokensAndPositionsCountEachMicroBatchAtItsLongestRow() {
+    int[] lengths = {3, 1, 5, 2, 2, 2};
+    int[] step = {0, 1, 2, 3, 4, 5};
+    assertEquals(15, BatchSampler.tokens(step, lengths));
+    assertEquals(2 * 3 + 2 * 5 + 2 * 2, BatchSampler.positions(step, lengths, 2));
+    assertEquals(6 * 5, BatchSampler.positions(step, lengths, 6));
+  }
+
+  /** {@code count} lengths in [1, 64], skewed short as sentences are, from {@code seed}. */
+  private static int[] lengths(int count, long seed) {
+    SplittableRandom random = new SplittableRandom(seed);
+    int[] lengths = new int[count];
+    for (int i = 0; i < count; i++) {
+      double u = random.nextDouble();
+      lengths[i] = 1 + (int) (63 * u * u);
+    }
+    return lengths;
   }
 
   private static List<int[]> draw(BatchSampler sampler, int steps) {
