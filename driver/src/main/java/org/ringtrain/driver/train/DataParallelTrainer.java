@@ -16,7 +16,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 import java.util.UUID;
 import org.apache.spark.SparkConf;
@@ -220,20 +219,9 @@ public final class DataParallelTrainer {
       if (!watch.exhausted()) { // not the training stage's failure: cancelled, or an earlier stage failed
         throw DataParallelTrainer.<RuntimeException>rethrow(e);
       }
-      Map<Integer, String> failures = watch.failures();
-      Optional<String> gaveUp = watch.gaveUp();
       List<String> checkpoints = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(),
           config.checkpoints().keepCheckpoints()).list();
-      String newest = checkpoints.isEmpty() ? "none yet" : checkpoints.get(checkpoints.size() - 1);
-      String what = gaveUp.orElseGet(() -> "the training stage failed in each of its " + failures.size()
-          + " attempt(s) (spark.stage.maxConsecutiveAttempts bounds them): " + String.join("; ", failures.entrySet()
-          .stream().map(f -> "attempt " + f.getKey() + ": " + f.getValue()).toList()));
-      List<String> unreachable = watch.unreachableHosts();
-      throw new TrainingStageFailedException("training failed: " + what + ". The newest checkpoint is " + newest
-          + ". To go on: " + (unreachable.isEmpty() ? "fix what failed the ranks" : "bring back host(s) "
-          + String.join(", ", unreachable) + " or give the cluster executors elsewhere") + ", then run again with"
-          + " resume (--resume), or resume with a smaller worldSize (docs/reliability.md, \"A host that never comes"
-          + " back\")", watch.attemptsUsed(), unreachable, e);
+      throw watch.failure(e, checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1));
     }
   }
 

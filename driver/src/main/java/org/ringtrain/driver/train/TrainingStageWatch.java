@@ -189,6 +189,27 @@ final class TrainingStageWatch extends SparkListener implements AutoCloseable {
     return new TreeMap<>(failures);
   }
 
+  /**
+   * The exception fit throws once the stage is {@link #exhausted()}: why (the summary the watch gave
+   * up with, or every attempt's failure), the newest checkpoint and what to do.
+   *
+   * @param cause            Spark's exception for the job
+   * @param newestCheckpoint the newest checkpoint on disk, or null for none
+   */
+  synchronized TrainingStageFailedException failure(Exception cause, String newestCheckpoint) {
+    String what = gaveUp != null ? gaveUp : "the training stage failed in each of the " + failures.size()
+        + " attempts spark.stage.maxConsecutiveAttempts allows: " + String.join("; ", failures.entrySet().stream()
+        .map(f -> "attempt " + f.getKey() + ": " + f.getValue()).toList());
+    List<String> unreachable = unreachableHosts();
+    return new TrainingStageFailedException("training failed: " + what + ". The newest checkpoint is "
+        + (newestCheckpoint == null ? "none yet" : newestCheckpoint) + ". To go on: " + (unreachable.isEmpty()
+        ? "fix what failed the ranks (above), then run again with resume (--resume)"
+        : "bring back host(s) " + String.join(", ", unreachable) + " or give the cluster executors elsewhere, then"
+        + " run again with resume (--resume), or resume with a smaller worldSize")
+        + " (docs/reliability.md, \"Stage retries and a host that never comes back\")", attemptsUsed(), unreachable,
+        cause);
+  }
+
   /** Whether the stage is done for: the watch gave up, or as many attempts failed as Spark allows. */
   synchronized boolean exhausted() {
     return gaveUp != null || failures.size() >= maxAttempts;

@@ -74,6 +74,30 @@ class TrainingStageWatchTest {
     assertEquals(List.of("10.213.0.5"), watch.unreachableHosts());
     assertEquals(List.of("failure", "failure"), published.stream().map(MetricsEvent::event).toList(),
         "the failed attempt and the give-up both reach the metrics stream");
+    TrainingStageFailedException failed = watch.failure(new Exception("Job 3 cancelled"), "file:/runs/step-000000005");
+    assertTrue(failed.getMessage().startsWith("training failed: " + summary + ". The newest checkpoint is"
+        + " file:/runs/step-000000005. To go on: bring back host(s) 10.213.0.5 or give the cluster executors"
+        + " elsewhere"), failed.getMessage());
+    assertEquals(4, failed.attempts());
+    assertEquals(List.of("10.213.0.5"), failed.unreachableHosts());
+    assertEquals("Job 3 cancelled", failed.getCause().getMessage());
+  }
+
+  @Test
+  void aStageThatFailsEveryAttemptSparkAllowsListsEachAttempt() {
+    watch.onJobStart(new SparkListenerJobStart(1, 0L, seq(stage(0, null)), groupProperties(GROUP)));
+    for (int attempt = 0; attempt < 4; attempt++) {
+      assertFalse(watch.exhausted(), "after " + attempt + " failed attempts");
+      watch.onStageSubmitted(new SparkListenerStageSubmitted(stage(attempt, null), new Properties()));
+      watch.onStageCompleted(new SparkListenerStageCompleted(stage(attempt, RING_FAILURE)));
+    }
+    assertTrue(watch.exhausted());
+    String message = watch.failure(new Exception("Job aborted"), null).getMessage();
+    assertTrue(message.startsWith("training failed: the training stage failed in each of the 4 attempts"
+        + " spark.stage.maxConsecutiveAttempts allows: attempt 0: Stage failed because"), message);
+    assertTrue(message.contains("; attempt 3: Stage failed because"), message);
+    assertTrue(message.contains("The newest checkpoint is none yet. To go on: fix what failed the ranks (above)"),
+        message);
   }
 
   @Test
