@@ -216,12 +216,21 @@ public final class DataParallelTrainer {
           ClassTag$.MODULE$.apply(RankResult.class)), ClassTag$.MODULE$.apply(RankResult.class)).repartition(1)
           .collect();
     } catch (Exception e) { // a SparkException, which javac cannot name here
-      if (!watch.exhausted()) { // not the training stage's failure: cancelled, or an earlier stage failed
+      if (!endedTheStage(watch, e)) { // not the training stage's end: cancelled, or an earlier stage failed
         throw DataParallelTrainer.<RuntimeException>rethrow(e);
       }
       List<String> checkpoints = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(),
           config.checkpoints().keepCheckpoints()).list();
       throw watch.failure(e, checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1));
+    }
+  }
+
+  private static boolean endedTheStage(TrainingStageWatch watch, Exception e) {
+    try {
+      return watch.endedTheStage(e);
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      return watch.exhausted();
     }
   }
 

@@ -12,7 +12,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.TreeMap;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
@@ -50,6 +49,10 @@ final class TrainingStageWatch extends SparkListener implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(TrainingStageWatch.class);
   /** How much of a Spark failure reason the summary keeps per attempt. */
   private static final int REASON_CHARS = 600;
+  /** Spark's words when it aborts a stage after spark.stage.maxConsecutiveAttempts failed attempts. */
+  private static final String SPARK_GAVE_UP = "failed the maximum allowable number of times";
+  /** How long to wait for the listener bus to deliver the attempts Spark's abort already counted. */
+  private static final long CATCH_UP_MILLIS = 10_000;
 
   private final String jobGroup;
   private final int worldSize;
@@ -70,6 +73,7 @@ final class TrainingStageWatch extends SparkListener implements AutoCloseable {
   private long currentSubmittedNanos;
   private int startedInCurrent;
   private String gaveUp;
+  private boolean sparkGaveUp;
 
   /** Where a rank's task of a given stage attempt runs. */
   private record RankTaskInfo(int attempt, int rank, String host, String executorId) {
@@ -179,25 +183,15 @@ final class TrainingStageWatch extends SparkListener implements AutoCloseable {
         .with("message", info.failureReason().get()));
   }
 
-  /** The summary the watch gave up with, if it did. */
-  synchronized Optional<String> gaveUp() {
-    return Optional.ofNullable(gaveUp);
-  }
-
-  /** Failed attempts seen so far, by attempt number, each reason cut to its first lines. */
-  synchronized Map<Integer, String> failures() {
-    return new TreeMap<>(failures);
-  }
-
   /**
-   * The exception fit throws once the stage is {@link #exhausted()}: why (the summary the watch gave
+   * The exception fit throws once {@link #endedTheStage} said so: why (the summary the watch gave
    * up with, or every attempt's failure), the newest checkpoint and what to do.
    *
    * @param cause            Spark's exception for the job
    * @param newestCheckpoint the newest checkpoint on disk, or null for none
    */
   synchronized TrainingStageFailedException failure(Exception cause, String newestCheckpoint) {
-    String what = gaveUp != null ? gaveUp : "the training stage failed in each of the " + failures.size()
+    String what = gaveUp != null ? gaveUp : "the training stage failed in each of the " + attemptsUsed()
         + " attempts spark.stage.maxConsecutiveAttempts allows: " + String.join("; ", failures.entrySet().stream()
         .map(f -> "attempt " + f.getKey() + ": " + f.getValue()).toList());
     List<String> unreachable = unreachableHosts();
@@ -216,10 +210,31 @@ final class TrainingStageWatch extends SparkListener implements AutoCloseable {
   }
 
   /**
+   * Whether {@code jobFailure}, the exception the training job ended with, ends the stage for good:
+   * {@link #exhausted()}, or Spark's own abort after its last allowed attempt. The listener bus
+   * delivers events after the job has failed, so for Spark's abort this waits up to
+   * {@value #CATCH_UP_MILLIS} ms for the last attempts' failures to arrive (to list them).
+   */
+  boolean endedTheStage(Exception jobFailure) throws InterruptedException {
+    String message = String.valueOf(jobFailure.getMessage());
+    if (!message.contains(SPARK_GAVE_UP)) {
+      return exhausted();
+    }
+    long deadline = System.nanoTime() + CATCH_UP_MILLIS * 1_000_000L;
+    while (!exhausted() && System.nanoTime() < deadline) {
+      Thread.sleep(50);
+    }
+    synchronized (this) {
+      sparkGaveUp = true;
+    }
+    return true;
+  }
+
+  /**
    * Attempts that count against maxAttempts: maxAttempts when the watch gave up, else the failed ones.
    */
   synchronized int attemptsUsed() {
-    return gaveUp != null ? maxAttempts : failures.size();
+    return gaveUp != null || sparkGaveUp ? maxAttempts : failures.size();
   }
 
   /** Hosts of ranks of a failed attempt that never ended, as far as the driver knows. */

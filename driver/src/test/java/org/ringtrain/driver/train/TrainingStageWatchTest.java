@@ -139,6 +139,31 @@ class TrainingStageWatchTest {
   }
 
   @Test
+  void sparksAbortWaitsForTheLastAttemptsToArriveOnTheListenerBusAndACancellationIsNotTheStagesEnd()
+      throws Exception {
+    watch.onJobStart(new SparkListenerJobStart(1, 0L, seq(stage(0, null)), groupProperties(GROUP)));
+    for (int attempt = 0; attempt < 3; attempt++) {
+      watch.onStageCompleted(new SparkListenerStageCompleted(stage(attempt, RING_FAILURE)));
+    }
+    assertFalse(watch.endedTheStage(new Exception("Job 3 cancelled part of cancelled job group x")));
+    Thread bus = new Thread(() -> {
+      try {
+        Thread.sleep(300);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+      watch.onStageCompleted(new SparkListenerStageCompleted(stage(3, RING_FAILURE)));
+    });
+    bus.start();
+    assertTrue(watch.endedTheStage(new Exception("Job aborted due to stage failure: ShuffleMapStage 7 (ringtrain"
+        + " train) has failed the maximum allowable number of times: 4. Most recent failure reason: ...")));
+    bus.join();
+    String message = watch.failure(new Exception("Job aborted"), null).getMessage();
+    assertTrue(message.contains("; attempt 3: Stage failed because"), "the late fourth attempt is listed: " + message);
+    assertEquals(4, watch.failure(new Exception("Job aborted"), null).attempts());
+  }
+
+  @Test
   void failureReasonsLoseTheirStackTracesAndAreCut() {
     assertEquals("a b", TrainingStageWatch.firstLines("a\n\tat x.y(Z.java:1)\nb\n\t... 3 more\n"));
     assertEquals(603, TrainingStageWatch.firstLines("x".repeat(1000)).length());
