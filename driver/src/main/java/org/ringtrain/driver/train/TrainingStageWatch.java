@@ -176,7 +176,9 @@ final class TrainingStageWatch extends SparkListener implements AutoCloseable {
       if (!trainingStages.contains(info.stageId())) {
         return;
       }
-      failures.put(info.attemptNumber(), firstLines(info.failureReason().get()));
+      // Spark completes a failed barrier attempt once per failed task; the first names the cause
+      // (the ring's timeout on the lost rank), the later ones its neighbours closing after it.
+      failures.putIfAbsent(info.attemptNumber(), firstLines(info.failureReason().get()));
     }
     // Puts failed attempts into the metrics stream, so the log shows the failure before the resume.
     publish.accept(MetricsEvent.of("failure").with("attempt", info.attemptNumber())

@@ -72,8 +72,8 @@ class TrainingStageWatchTest {
     assertTrue(watch.exhausted());
     assertEquals(4, watch.attemptsUsed());
     assertEquals(List.of("10.213.0.5"), watch.unreachableHosts());
-    assertEquals(List.of("failure", "failure"), published.stream().map(MetricsEvent::event).toList(),
-        "the failed attempt and the give-up both reach the metrics stream");
+    assertEquals(List.of("failure", "failure", "failure"), published.stream().map(MetricsEvent::event).toList(),
+        "the failed attempt's completions and the give-up reach the metrics stream");
     TrainingStageFailedException failed = watch.failure(new Exception("Job 3 cancelled"), "file:/runs/step-000000005");
     assertTrue(failed.getMessage().startsWith("training failed: " + summary + ". The newest checkpoint is"
         + " file:/runs/step-000000005. To go on: bring back host(s) 10.213.0.5 or give the cluster executors"
@@ -184,6 +184,9 @@ class TrainingStageWatchTest {
           new TaskMetrics()));
     }
     watch.onStageCompleted(new SparkListenerStageCompleted(stage(0, RING_FAILURE)));
+    // Spark completes the failed attempt again for each further failed task: a neighbour that closed.
+    watch.onStageCompleted(new SparkListenerStageCompleted(stage(0, "Stage failed because barrier task"
+        + " ShuffleMapTask(7, 1) finished unsuccessfully.\nclosed failed with rank 0")));
   }
 
   /** The barrier stage as the DAGScheduler describes it: WORLD tasks over a barrier RDD. */

@@ -218,7 +218,8 @@ class HostsClusterTrainingTest {
     String message = failed.getMessage();
     String address = hosts.address(cutter.cutHost);
     assertTrue(message.contains("rank " + cutter.cutRank + " of attempt 0 on host " + address), message);
-    assertTrue(message.contains("attempt 0: ") && message.contains("timeout failed with rank "), message);
+    assertTrue(message.contains("; attempt 0: ") && message.contains("timeout failed with rank " + cutter.cutRank
+        + " (" + address + ":"), "attempt 0's cause, the ring timing out on the lost rank: " + message);
     assertTrue(message.contains("spark.stage.maxConsecutiveAttempts=" + maxAttempts), message);
     assertTrue(message.contains("bring back host(s) " + address), message);
     assertEquals(maxAttempts, failed.attempts());
