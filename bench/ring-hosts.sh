@@ -9,14 +9,11 @@
 # sources beside the fixture it drives, so this builds those (no install into ~/.m2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-mkdir -p bench/target/tmp
+source bench/bench-lib.sh
 classpath_file="$PWD/bench/target/ring-hosts.classpath"
-rm -f "$classpath_file"
-mvn -B -q -o -pl parameter-sync -DskipTests -Dcheckstyle.skip test-compile dependency:build-classpath \
-  -Dmdep.outputFile="$classpath_file" -Dmdep.includeScope=test
-[[ -s "$classpath_file" ]] || { echo "ring-hosts.sh: mvn wrote no classpath to $classpath_file" >&2; exit 1; }
+build_test_classpath ring-hosts.sh "$classpath_file" -pl parameter-sync
 echo "command: bench/ring-hosts.sh${*:+ $*}"
-echo "machine: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; date: $(date -u '+%Y-%m-%d %H:%M UTC'); load:$(uptime | sed 's/.*load average://')"
+describe_machine
 exec java -Xmx128m -Djava.io.tmpdir=bench/target/tmp \
   -cp "parameter-sync/target/test-classes:parameter-sync/target/classes:$(cat "$classpath_file")" \
   org.ringtrain.sync.netns.HostsRingBench "$@"

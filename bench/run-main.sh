@@ -19,23 +19,10 @@ mvn -B -q -o -pl bench -am -Dmaven.test.skip=true -Dcheckstyle.skip package depe
   -Dmdep.outputFile="$classpath_file"
 [[ -s "$classpath_file" ]] || { echo "$name.sh: mvn wrote no classpath to $classpath_file" >&2; exit 1; }
 
-spark_flags=$(sed -n 's:.*<spark.jvm.flags>\(.*\)</spark.jvm.flags>.*:\1:p' pom.xml)
-[[ -n "$spark_flags" ]] || { echo "$name.sh: could not read <spark.jvm.flags> from pom.xml" >&2; exit 1; }
-
-# Spark's INFO chatter would bury the report: warnings only, to stderr, except the trainer's
-# progress line (one per step), so a long run shows it is alive.
+source bench/bench-lib.sh
+spark_flags=$(spark_jvm_flags "$name.sh")
 log_config="bench/target/$name-bench-log4j2.properties"
-cat > "$log_config" <<'LOG'
-rootLogger.level = warn
-rootLogger.appenderRef.stderr.ref = stderr
-appender.stderr.type = Console
-appender.stderr.name = stderr
-appender.stderr.target = SYSTEM_ERR
-appender.stderr.layout.type = PatternLayout
-appender.stderr.layout.pattern = %d{HH:mm:ss} %p %c{1}: %m%n
-logger.progress.name = org.ringtrain.driver.metrics.ProgressReporter
-logger.progress.level = info
-LOG
+write_quiet_log_config "$log_config"
 
 opts_var="$(echo "$name" | tr '[:lower:]' '[:upper:]')BENCH_JAVA_OPTS"
 export SPARK_LOCAL_IP=127.0.0.1

@@ -73,13 +73,20 @@ final class RingAllReduce extends RingPipeline {
 
   /** {@code op} matters only to the phases that reduce; the all-gather alone ignores it. */
   RingAllReduce(RingTransport transport, ByteBuffer buffer, int offset, int count, ReduceOp op, Phase phase) {
+    this(transport, buffer, offset, count, op, phase,
+        phase == Phase.ALL_GATHER ? WireCodec.FP32 : transport.config.codec());
+  }
+
+  /** As above, on the wire as {@code codec} whatever the config's (exact float32 for control values). */
+  RingAllReduce(RingTransport transport, ByteBuffer buffer, int offset, int count, ReduceOp op, Phase phase,
+      WireCodec codec) {
     super(transport, phase.kind);
     this.rank = transport.links.rank;
     this.worldSize = transport.links.worldSize;
     this.chunks = new RingChunks(worldSize, count, transport.config.segmentElements());
     this.segments = chunks.segmentsPerChunk;
     this.op = op;
-    this.codec = phase == Phase.ALL_GATHER ? WireCodec.FP32 : transport.config.codec();
+    this.codec = codec;
     this.firstStep = phase == Phase.ALL_GATHER ? worldSize - 1 : 0;
     this.steps = phase == Phase.ALL ? 2 * (worldSize - 1) : worldSize - 1;
     this.base = offset * Float.BYTES;

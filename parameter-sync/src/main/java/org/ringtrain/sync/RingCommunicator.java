@@ -132,13 +132,19 @@ public final class RingCommunicator implements AutoCloseable {
     await(allReduceAsync(buffer, offset, count, op));
   }
 
-  /** In-place all-reduce of a float array (copied through a direct staging buffer). */
+  /**
+   * In-place all-reduce of a float array (copied through a direct staging buffer). Always exact
+   * float32, whatever the config's {@link WireCodec}: arrays carry small control values (losses,
+   * counts, the 16-bit limbs of hashes that ranks compare), which bf16's 8-bit mantissa would round.
+   */
   public void allReduce(float[] values, ReduceOp op) throws RingException {
     requireOp(op);
     await(submit("allreduce", () -> {
       ByteBuffer buf = staging(values.length);
       buf.asFloatBuffer().put(values);
-      reduce(buf, 0, values.length, op);
+      if (transport != null && values.length > 0) {
+        new RingAllReduce(transport, buf, 0, values.length, op, RingAllReduce.Phase.ALL, WireCodec.FP32).run();
+      }
       buf.asFloatBuffer().get(values);
     }));
   }

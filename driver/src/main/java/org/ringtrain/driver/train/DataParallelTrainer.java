@@ -5,7 +5,9 @@
 // rank can take its slice of any global batch) and its own partition of the
 // validation rows. Spark retries a failed barrier stage; every rank of the new attempt
 // resumes from the newest valid checkpoint. A run that diverged is not retried:
-// its ranks return normally and fit throws TrainingDivergedException. GptTrainer
+// its ranks return normally and fit throws TrainingDivergedException. A stage that
+// fails for good (every attempt, or a retry that cannot place its ranks because a host
+// never came back: TrainingStageWatch) ends in TrainingStageFailedException. GptTrainer
 // and the text classifier are thin fronts over it.
 package org.ringtrain.driver.train;
 
@@ -20,8 +22,6 @@ import org.apache.spark.SparkConf;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.broadcast.Broadcast;
-import org.apache.spark.scheduler.SparkListener;
-import org.apache.spark.scheduler.SparkListenerStageCompleted;
 import org.ringtrain.driver.checkpoint.CheckpointLease;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
 import org.ringtrain.driver.checkpoint.TrainingState;
@@ -99,6 +99,10 @@ public final class DataParallelTrainer {
    *                    tokenizer or vocabulary
    * @throws TrainingDivergedException when the loss, gradient norm or parameters went non-finite
    *                                   and {@link DivergenceSettings} says stop
+   * @throws TrainingStageFailedException when the training stage failed in every attempt
+   *                                      spark.stage.maxConsecutiveAttempts allows, or a retry could
+   *                                      not place its ranks for that long (a host that never came
+   *                                      back): the message names the hosts and the attempts
    */
   public TrainingResult fit(JavaSparkContext sc, ModelRecipe recipe, JavaRDD<int[]> train,
       JavaRDD<int[]> validation, String tokenizerId) throws IOException {
@@ -133,22 +137,20 @@ public final class DataParallelTrainer {
          TensorBoardWriter tensorboard = new TensorBoardWriter(config.resolvedTensorboardDir(), hadoop)) {
       metrics.addSink(events::add).addSink(progress).addSink(log).addSink(tensorboard);
       sinks.forEach(metrics::addSink);
-      SparkListener failures = new StageFailureListener(metrics);
-      sc.sc().addSparkListener(failures);
-      metrics.addSink(new SparkUiProgress(sc, "ringtrain-train-" + runId, config.steps()));
+      String group = "ringtrain-train-" + runId;
+      TrainingStageWatch watch = new TrainingStageWatch(group, config.worldSize(),
+          conf.getInt("spark.stage.maxConsecutiveAttempts", 4), Duration.ofSeconds(config.ring().ringTimeoutSeconds()),
+          metrics::publish, reason -> sc.cancelJobGroup(group, reason), System::nanoTime);
+      metrics.addSink(new SparkUiProgress(sc, group, config.steps()));
       // Before the training job group: the group's jobs are the barrier stage and its retries.
       Broadcast<int[][]> trainRows = sc.broadcast(allTrainingRows(sc, train, resumeFrom));
-      sc.setJobGroup("ringtrain-train-" + runId, jobDescription(resumeFrom), true);
+      sc.setJobGroup(group, jobDescription(resumeFrom), true);
       sc.setCallSite("ringtrain train");
-      try {
+      sc.sc().addSparkListener(watch);
+      try (TrainingStageWatch running = watch.start()) {
         RankTask task = new RankTask(config, recipe, tokenizerId, runId, secret, host, metrics.port(),
             hadoop, fault, trainRows);
-        JavaRDD<int[][]> perRank = validation.mapPartitions(v -> List.<int[][]>of(toArray(v)).iterator());
-        // Spark retries a failed barrier stage only when it is a shuffle-map stage (a failed barrier
-        // ResultStage is aborted), so the ranks' results go through a one-partition shuffle.
-        List<RankResult> results = JavaRDD.fromRDD(perRank.rdd().barrier()
-            .mapPartitions(task, false, ClassTag$.MODULE$.apply(RankResult.class)),
-            ClassTag$.MODULE$.apply(RankResult.class)).repartition(1).collect();
+        List<RankResult> results = runStage(task, validation, running, hadoop);
         if (!metrics.awaitDrained(METRICS_DRAIN)) {
           LOG.warn("rank 0's metrics channel did not close within {} s of the ranks' end; the last metrics events"
               + " of the run may be missing from the log", METRICS_DRAIN.toSeconds());
@@ -161,7 +163,7 @@ public final class DataParallelTrainer {
         result = new TrainingResult(config, results, checkpoints, new ArrayList<>(events));
       } finally {
         trainRows.destroy();
-        sc.sc().removeSparkListener(failures);
+        sc.sc().removeSparkListener(watch);
         sc.clearJobGroup();
         sc.clearCallSite();
       }
@@ -197,21 +199,45 @@ public final class DataParallelTrainer {
     }
   }
 
-  /** Puts failed stage attempts into the metrics stream, so the log shows the failure before the resume. */
-  private static final class StageFailureListener extends SparkListener {
-    private final MetricsServer metrics;
-
-    StageFailureListener(MetricsServer metrics) {
-      this.metrics = metrics;
-    }
-
-    @Override
-    public void onStageCompleted(SparkListenerStageCompleted stage) {
-      if (stage.stageInfo().failureReason().isDefined()) {
-        metrics.publish(MetricsEvent.of("failure").with("attempt", stage.stageInfo().attemptNumber())
-            .with("message", stage.stageInfo().failureReason().get()));
+  /**
+   * Runs the barrier stage (a task per rank) and collects the ranks' results. Spark retries a
+   * failed barrier stage only when it is a shuffle-map stage (a failed barrier ResultStage is
+   * aborted), so the results go through a one-partition shuffle.
+   *
+   * @throws TrainingStageFailedException when every attempt failed or a retry could not place its
+   *                                      ranks (the watch gave up): names the attempts and hosts;
+   *                                      any other failure is Spark's exception, unchanged
+   */
+  private List<RankResult> runStage(RankTask task, JavaRDD<int[]> validation, TrainingStageWatch watch,
+      HadoopSettings hadoop) throws IOException {
+    JavaRDD<int[][]> perRank = validation.mapPartitions(v -> List.<int[][]>of(toArray(v)).iterator());
+    try {
+      return JavaRDD.fromRDD(perRank.rdd().barrier().mapPartitions(task, false,
+          ClassTag$.MODULE$.apply(RankResult.class)), ClassTag$.MODULE$.apply(RankResult.class)).repartition(1)
+          .collect();
+    } catch (Exception e) { // a SparkException, which javac cannot name here
+      if (!endedTheStage(watch, e)) { // not the training stage's end: cancelled, or an earlier stage failed
+        throw DataParallelTrainer.<RuntimeException>rethrow(e);
       }
+      List<String> checkpoints = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(),
+          config.checkpoints().keepCheckpoints()).list();
+      throw watch.failure(e, checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1));
     }
+  }
+
+  private static boolean endedTheStage(TrainingStageWatch watch, Exception e) {
+    try {
+      return watch.endedTheStage(e);
+    } catch (InterruptedException interrupted) {
+      Thread.currentThread().interrupt();
+      return watch.exhausted();
+    }
+  }
+
+  /** Throws Spark's own (checked) exception as it is, as fit always has for failures the watch did not see. */
+  @SuppressWarnings("unchecked")
+  private static <T extends Exception> RuntimeException rethrow(Exception e) throws T {
+    throw (T) e;
   }
 
   /**

@@ -5,19 +5,20 @@
 // 4-host run with bitwise-equal replicas and the parameters of the same runs in local mode (within
 // 1e-5), and a partition: a rank's host link cut mid-training and restored, the ring timing out
 // naming that host's rank, Spark retrying the stage, and the run resuming from its newest checkpoint
-// to the uninterrupted run's parameters. Skipped where namespaces cannot be made (not root).
+// to the uninterrupted run's parameters; and a host cut off for good: the 4-rank job fails after
+// spark.stage.maxConsecutiveAttempts ring timeouts, not a hang, naming the lost rank's host and every
+// attempt (TrainingStageFailedException). Skipped where namespaces cannot be made (not root).
 // Tagged "cluster" like the loopback cluster test; it asserts no timings but the ring timeout's.
 // Why over 300 lines: one cluster over five namespaces takes minutes to start, so its cases share one class.
 package org.ringtrain.jobs.cluster;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertNull;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
-import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -25,7 +26,6 @@ import java.util.Arrays;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
 import org.apache.spark.SparkConf;
@@ -44,10 +44,9 @@ import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.gpt.GptTrainer;
 import org.ringtrain.driver.gpt.TrainConfig;
 import org.ringtrain.driver.gpt.TrainedGpt;
-import org.ringtrain.driver.metrics.MetricsEvent;
-import org.ringtrain.driver.metrics.MetricsSink;
 import org.ringtrain.driver.train.RankResult;
 import org.ringtrain.driver.train.TrainingResult;
+import org.ringtrain.driver.train.TrainingStageFailedException;
 import org.ringtrain.sync.netns.NetnsHosts;
 
 @Tag("cluster")
@@ -65,6 +64,9 @@ class HostsClusterTrainingTest {
    * on a loaded machine stalled its neighbours for more than 10 s (a spurious retry, seen at load 45).
    */
   private static final int CLEAN_RING_TIMEOUT_SECONDS = 120;
+  /** The lost-host run: a short ring timeout, as the job's end comes after maxConsecutiveAttempts of them. */
+  private static final int LOST_HOST_RING_TIMEOUT_SECONDS = 8;
+  private static final long LOST_HOST_CUT_AT_STEP = 3;
   private static final Duration STARTUP = Duration.ofMinutes(4);
   private static final String TRAINING_STAGE = "ringtrain train";
 
@@ -150,7 +152,8 @@ class HostsClusterTrainingTest {
     assumeTrue(CLUSTER_WEIGHTS.containsKey(2), "needs the uninterrupted 2-host run of the first test");
     TrainConfig cfg = config(2, "partition", RING_TIMEOUT_SECONDS);
     SparkJobRecorder placements = new SparkJobRecorder();
-    LinkCutter cutter = new LinkCutter(placements);
+    LinkCutter cutter = new LinkCutter(hosts, placements, TRAINING_STAGE, 2, CUT_AT_STEP,
+        Duration.ofSeconds(RING_TIMEOUT_SECONDS + 5));
     sc.sc().addSparkListener(placements);
     TrainingResult result;
     try {
@@ -182,9 +185,50 @@ class HostsClusterTrainingTest {
     assertTrue(relative < 1e-5, "parameters differ from the uninterrupted run's by a relative " + relative);
   }
 
-  /** Runs last: it replaces the cluster's SparkContext by a local one. */
   @Test
   @Order(3)
+  void aHostThatNeverComesBackFailsTheJobAfterTheConfiguredAttemptsNamingItsRankAndAddress() throws Exception {
+    awaitExecutors(WORKERS); // every host's executor, this run's 4 ranks leave no slot spare
+    int maxAttempts = sc.getConf().getInt("spark.stage.maxConsecutiveAttempts", 4);
+    // More steps than the clean runs: the run must still be going when the cut comes.
+    TrainConfig cfg = config(WORKERS, "lost-host", LOST_HOST_RING_TIMEOUT_SECONDS).with("steps", 10 * STEPS);
+    SparkJobRecorder placements = new SparkJobRecorder();
+    LinkCutter cutter = new LinkCutter(hosts, placements, TRAINING_STAGE, WORKERS, LOST_HOST_CUT_AT_STEP, null);
+    sc.sc().addSparkListener(placements);
+    TrainingStageFailedException failed;
+    long endedAt;
+    try {
+      failed = assertThrows(TrainingStageFailedException.class,
+          () -> new GptTrainer(cfg).withMetricsSink(cutter).fit(sc, CorpusLoader.load(sc, spec(WORKERS))));
+      endedAt = System.nanoTime();
+    } finally {
+      sc.sc().removeSparkListener(placements);
+      cutter.restore();
+    }
+    assertNull(cutter.problem, cutter.problem);
+    assertTrue(cutter.cutHost > 0, "a rank's host link was cut at step " + LOST_HOST_CUT_AT_STEP);
+    // Attempt 0 fails within a ring timeout; the retry, held back by the lost rank's slot, waits one
+    // ring timeout for each attempt left: ringTimeoutSeconds x maxConsecutiveAttempts in all.
+    double failedAfter = (endedAt - cutter.cutAtNanos) / 1e9;
+    double bound = LOST_HOST_RING_TIMEOUT_SECONDS * maxAttempts + 20;
+    assertTrue(failedAfter < bound, "the job failed " + failedAfter + " s after the cut; expected within "
+        + LOST_HOST_RING_TIMEOUT_SECONDS + " s x " + maxAttempts + " attempts + 20 s");
+    assertTrue(failedAfter > LOST_HOST_RING_TIMEOUT_SECONDS * (maxAttempts - 1),
+        "the retry waited out its attempts before giving up (" + failedAfter + " s)");
+    String message = failed.getMessage();
+    String address = hosts.address(cutter.cutHost);
+    assertTrue(message.contains("rank " + cutter.cutRank + " of attempt 0 on host " + address), message);
+    assertTrue(message.contains("; attempt 0: ") && message.contains("timeout failed with rank " + cutter.cutRank
+        + " (" + address + ":"), "attempt 0's cause, the ring timing out on the lost rank: " + message);
+    assertTrue(message.contains("spark.stage.maxConsecutiveAttempts=" + maxAttempts), message);
+    assertTrue(message.contains("bring back host(s) " + address), message);
+    assertEquals(maxAttempts, failed.attempts());
+    assertEquals(List.of(address), failed.unreachableHosts());
+  }
+
+  /** Runs last: it replaces the cluster's SparkContext by a local one. */
+  @Test
+  @Order(4)
   void theClusterRunsEndWithTheParametersOfTheSameRunsInLocalMode() throws Exception {
     assumeTrue(CLUSTER_WEIGHTS.size() == 2, "needs both cluster runs of the first test");
     sc.stop();
@@ -217,30 +261,12 @@ class HostsClusterTrainingTest {
 
   /** conf/spark-defaults.conf as shipped, resized for one-core executors of 768 MiB, on this cluster. */
   private static SparkConf clusterConf() throws IOException {
-    SparkConf conf = new SparkConf(false);
-    shipped().forEach(conf::set);
-    cluster.settings("768m").forEach(conf::set);
-    return conf.set("spark.task.cpus", "1").set("spark.app.name", "HostsClusterTrainingTest");
+    return ShippedSparkConf.onCluster(cluster, "768m", "HostsClusterTrainingTest");
   }
 
   /** The same settings in local mode: a slot per rank, task retries, loopback, no cluster secret. */
   private static SparkConf localConf() throws IOException {
-    SparkConf conf = new SparkConf(false);
-    shipped().forEach(conf::set);
-    return conf.setMaster("local[4,4]").setAppName("HostsClusterTrainingTest-local").set("spark.task.cpus", "1")
-        .set("spark.driver.host", "127.0.0.1").set("spark.driver.bindAddress", "127.0.0.1")
-        .set("spark.ui.enabled", "false").set("spark.authenticate", "false")
-        .set("spark.network.crypto.enabled", "false").set("spark.io.encryption.enabled", "false");
-  }
-
-  private static Map<String, String> shipped() throws IOException {
-    Properties shipped = new Properties();
-    try (InputStream in = new FileInputStream("../conf/spark-defaults.conf")) {
-      shipped.load(in);
-    }
-    Map<String, String> out = new HashMap<>();
-    shipped.stringPropertyNames().forEach(k -> out.put(k, shipped.getProperty(k).trim()));
-    return out;
+    return ShippedSparkConf.local("local[4,4]", "HostsClusterTrainingTest-local");
   }
 
   private static void awaitExecutors(int n) throws InterruptedException {
@@ -249,66 +275,5 @@ class HostsClusterTrainingTest {
 
   private static void await(String what, BooleanSupplier condition) throws InterruptedException {
     ClusterAssertions.await(what, condition, STARTUP);
-  }
-
-  /**
-   * Cuts the link of the host running the training stage's last-started rank when rank 0 reports
-   * step {@link #CUT_AT_STEP}, restores it after the ring timeout plus a margin (so the retry finds
-   * every host again), and records the stage failure that follows. Runs on the metrics server's
-   * thread; records rather than throws, since the server only logs a sink's exception.
-   */
-  private static final class LinkCutter implements MetricsSink {
-    private final SparkJobRecorder placements;
-    volatile int cutHost = -1;
-    volatile long cutAtNanos;
-    volatile long newestCheckpointBeforeCut = -1;
-    volatile long failedAtNanos;
-    volatile String failureMessage;
-    volatile String problem;
-    private Thread restorer;
-
-    LinkCutter(SparkJobRecorder placements) {
-      this.placements = placements;
-    }
-
-    @Override
-    public void accept(MetricsEvent event) {
-      if (event.event().equals("checkpoint") && cutHost < 0) {
-        newestCheckpointBeforeCut = (long) event.number("step");
-      } else if (event.event().equals("failure") && failureMessage == null) {
-        failedAtNanos = System.nanoTime();
-        failureMessage = String.valueOf(event.fields().get("message"));
-      } else if (event.event().equals("step") && event.number("step") >= CUT_AT_STEP && cutHost < 0
-          && problem == null) {
-        List<String> rankHosts = placements.hostsOfStages(TRAINING_STAGE, 2);
-        String victim = rankHosts.isEmpty() ? null : rankHosts.get(rankHosts.size() - 1);
-        for (int h = 1; h < hosts.size(); h++) {
-          if (hosts.address(h).equals(victim)) {
-            hosts.linkDown(h);
-            cutAtNanos = System.nanoTime();
-            cutHost = h;
-            int cut = h;
-            restorer = new Thread(() -> {
-              try {
-                Thread.sleep((RING_TIMEOUT_SECONDS + 5) * 1000L);
-              } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-              }
-              hosts.linkUp(cut);
-            }, "link-restorer");
-            restorer.start();
-            return;
-          }
-        }
-        problem = "no fixture host runs a rank of the training stage; its tasks ran on " + rankHosts;
-      }
-    }
-
-    /** Waits for the link to come back (the test's cleanup). */
-    void restore() throws InterruptedException {
-      if (restorer != null) {
-        restorer.join();
-      }
-    }
   }
 }

@@ -23,8 +23,8 @@ public final class SparkJobRecorder extends SparkListener {
   private final Map<Integer, Integer> stageTasks = new ConcurrentHashMap<>();
   private final List<Placement> placements = new CopyOnWriteArrayList<>();
 
-  /** Where one task attempt ran. */
-  record Placement(int stageId, int stageAttempt, String executorId, String host) {
+  /** Where one task attempt ran; {@code partition} is the task's partition (a barrier stage's rank). */
+  record Placement(int stageId, int stageAttempt, int partition, String executorId, String host) {
   }
 
   /** A recorder; the newest one is also reachable through {@link #newest()} (for spark.extraListeners). */
@@ -51,8 +51,8 @@ public final class SparkJobRecorder extends SparkListener {
 
   @Override
   public void onTaskStart(SparkListenerTaskStart task) {
-    placements.add(new Placement(task.stageId(), task.stageAttemptId(), task.taskInfo().executorId(),
-        task.taskInfo().host()));
+    placements.add(new Placement(task.stageId(), task.stageAttemptId(), task.taskInfo().partitionId(),
+        task.taskInfo().executorId(), task.taskInfo().host()));
   }
 
   /** Descriptions of every job started so far (empty string for none). */
@@ -62,8 +62,13 @@ public final class SparkJobRecorder extends SparkListener {
 
   /** Hosts of the task attempts of stages named {@code name} with {@code numTasks} tasks, in start order. */
   List<String> hostsOfStages(String name, int numTasks) {
+    return placementsOfStages(name, numTasks).stream().map(Placement::host).toList();
+  }
+
+  /** The task attempts of stages named {@code name} with {@code numTasks} tasks, in start order. */
+  List<Placement> placementsOfStages(String name, int numTasks) {
     return placements.stream().filter(p -> name.equals(stageNames.get(p.stageId()))
-        && Integer.valueOf(numTasks).equals(stageTasks.get(p.stageId()))).map(Placement::host).toList();
+        && Integer.valueOf(numTasks).equals(stageTasks.get(p.stageId()))).toList();
   }
 
   /** Executor ids of the task attempts of stages named {@code name} with {@code numTasks} tasks, per stage attempt. */

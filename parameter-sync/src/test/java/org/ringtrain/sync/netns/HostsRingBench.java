@@ -83,7 +83,7 @@ public final class HostsRingBench {
           }
           double seconds = medianSeconds(hosts, k, bytes, iters, codec);
           double busbw = 2.0 * (k - 1) / k * bytes / seconds / 1e6;
-          double link = rate.equals("none") ? Double.NaN : bitsPerSecond(rate) / 8 / 1e6;
+          double link = rate.equals("none") ? Double.NaN : NetnsHosts.bitsPerSecond(rate) / 8 / 1e6;
           System.out.printf("%-6d %-10s %10.1f %14.1f %14s %10s%n", k, rate, seconds * 1e3, busbw,
               Double.isNaN(link) ? "-" : String.format("%.1f", link),
               Double.isNaN(link) ? "-" : String.format("%.3f", busbw / link));
@@ -118,19 +118,5 @@ public final class HostsRingBench {
     }
     Arrays.sort(slowest);
     return slowest[iters / 2];
-  }
-
-  private static double bitsPerSecond(String rate) {
-    String n = rate.substring(0, rate.length() - "bit".length());
-    double mult = 1;
-    switch (n.charAt(n.length() - 1)) {
-      case 'k' -> mult = 1e3;
-      case 'm' -> mult = 1e6;
-      case 'g' -> mult = 1e9;
-      default -> {
-        return Double.parseDouble(n);
-      }
-    }
-    return Double.parseDouble(n.substring(0, n.length() - 1)) * mult;
   }
 }

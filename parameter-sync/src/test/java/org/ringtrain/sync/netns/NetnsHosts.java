@@ -114,6 +114,27 @@ public final class NetnsHosts implements AutoCloseable {
     return create(hosts, DEFAULT_RATE);
   }
 
+  /**
+   * A rate in bits per second, e.g. 1e9 for "1gbit".
+   *
+   * @throws IllegalArgumentException for "none" or a malformed rate, saying what is expected
+   */
+  public static double bitsPerSecond(String rate) {
+    requireRate(rate);
+    if (rate.equals("none")) {
+      throw new IllegalArgumentException("rate 'none' is unlimited and has no bits per second; give a limit such as "
+          + DEFAULT_RATE);
+    }
+    String n = rate.substring(0, rate.length() - "bit".length());
+    double mult = switch (n.charAt(n.length() - 1)) {
+      case 'k' -> 1e3;
+      case 'm' -> 1e6;
+      case 'g' -> 1e9;
+      default -> 1;
+    };
+    return Double.parseDouble(mult == 1 ? n : n.substring(0, n.length() - 1)) * mult;
+  }
+
   /** Number of hosts. */
   public int size() {
     return namespaces.size();
@@ -157,6 +178,16 @@ public final class NetnsHosts implements AutoCloseable {
     runScript(script, "rate", prefix, Integer.toString(checkHost(host)), rate);
   }
 
+  /**
+   * Bytes host {@code host} has sent and received over its link since it was made, as {sent,
+   * received}: its eth0's counters, which count every frame with its Ethernet, IP and TCP headers.
+   */
+  public long[] linkBytes(int host) {
+    List<String> out = run(inHost(host, List.of("cat", "/sys/class/net/eth0/statistics/tx_bytes",
+        "/sys/class/net/eth0/statistics/rx_bytes")));
+    return new long[] {Long.parseLong(out.get(0).trim()), Long.parseLong(out.get(1).trim())};
+  }
+
   /** Removes every namespace and device of these hosts; processes still inside lose their network. */
   @Override
   public synchronized void close() {
@@ -198,6 +229,11 @@ public final class NetnsHosts implements AutoCloseable {
   private static List<String> runScript(Path script, String... args) {
     List<String> command = new ArrayList<>(List.of("bash", script.toString()));
     command.addAll(List.of(args));
+    return run(command);
+  }
+
+  /** Runs {@code command} to its end and returns its output lines; fails naming it and its output. */
+  private static List<String> run(List<String> command) {
     try {
       Process p = new ProcessBuilder(command).redirectErrorStream(true).start();
       p.getOutputStream().close();

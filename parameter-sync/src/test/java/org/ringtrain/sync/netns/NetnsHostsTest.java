@@ -1,5 +1,5 @@
 // The hosts fixture itself: what it makes, that a cut link stops traffic and a restored one
-// carries it again, that close and a later run's create leave nothing behind (also of a crashed
+// carries it again, that a link counts the bytes it carries, that close and a later run's create leave nothing behind (also of a crashed
 // run), and its refusals of bad input. Traffic goes only to the fixture's own addresses. Skipped
 // where namespaces cannot be made (not root, no iproute2).
 package org.ringtrain.sync.netns;
@@ -40,7 +40,11 @@ class NetnsHostsTest {
       assertEquals(2, hosts.size());
       assertTrue(hosts.address(0).startsWith("10.213.") && hosts.rootAddress().endsWith(".254"), hosts.toString());
       assertTrue(namespaces().containsAll(List.of(hosts.namespace(0), hosts.namespace(1))), namespaces().toString());
+      long[] before = hosts.linkBytes(1);
       assertThrows(ConnectException.class, () -> connect(hosts.address(1)), "refused: host 1 is up");
+      long[] after = hosts.linkBytes(1);
+      assertTrue(after[1] > before[1] && after[0] > before[0], "host 1's link counts the SYN it received and the"
+          + " reset it sent: sent/received " + before[0] + "/" + before[1] + " -> " + after[0] + "/" + after[1]);
       hosts.linkDown(1);
       assertThrows(SocketTimeoutException.class, () -> connect(hosts.address(1)), "silent: host 1 is cut off");
       assertThrows(ConnectException.class, () -> connect(hosts.address(0)), "host 0 is still up");
