@@ -23,6 +23,7 @@ import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.ops.classify.ClassifierConfig;
 import org.ringtrain.ops.classify.SequenceClassifier;
 import org.ringtrain.ops.gpt.ModelConfig;
+import org.ringtrain.ops.io.SafetensorsException;
 import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.transformer.BlockTensors;
@@ -84,7 +85,7 @@ final class Backbone implements Serializable {
       String local = new File(fs.makeQualified(p).toUri().getPath()).getPath();
       try {
         gpt = TrainedGpt.fromWeights(local);
-      } catch (IllegalArgumentException | IllegalStateException e) {
+      } catch (IllegalArgumentException | IllegalStateException | SafetensorsException e) {
         throw new IllegalArgumentException("backbone " + path + " is not a GPT-2 file this version reads: "
             + e.getMessage(), e);
       }
