@@ -39,7 +39,8 @@ import org.ringtrain.driver.classify.TextPipeline;
 
 /**
  * Usage: {@code bench/classifier.sh accuracy [--splits K] [--models lr,nb,transformer,lstm,transformer-reg,lstm-reg,
- * transformer-backbone] [--data PATH] [--backbone DIR_OR_FILE | --backbone-steps N] [--quick]}.
+ * transformer-backbone] [--data PATH] [--backbone DIR_OR_FILE | --backbone-steps N] [--backbone-epochs E]
+ * [--quick]}.
  *
  * <p>Split i (1..K) is {@code randomSplit([0.8, 0.2], seed i)} of the corpus rows that keep at
  * least one word after stop-word removal (as train-classifier does). ringtrain's models run at the
@@ -52,7 +53,8 @@ import org.ringtrain.driver.classify.TextPipeline;
  * names a GPT checkpoint directory or GPT-2 file, the bench first trains conf/tiny.yaml's GPT
  * (T 64, C 128, L 4, NH 4, byte tokenizer) on data/moby-dick.txt (unlabelled text, none of the
  * sentences) for {@code --backbone-steps} steps (default 600), once, before the splits; then each
- * split fine-tunes it for {@value #BACKBONE_EPOCHS} epochs at lr 0.001 with dropout 0.1, batch 32
+ * split fine-tunes it for {@code --backbone-epochs} epochs (default {@value #BACKBONE_EPOCHS}) at lr
+ * 0.001 with dropout 0.1, batch 32
  * per rank, 2 ranks, seed 42 (the pretraining's time is printed, not counted in the fit times).
  * Its text stage splits at whitespace and keeps case and stop words (TextPipeline.textStages).
  * {@code --quick} is 1 split, 2 epochs: a smoke run, not a measurement. Default: 5 splits, every
@@ -60,10 +62,11 @@ import org.ringtrain.driver.classify.TextPipeline;
  */
 public final class ClassifierAccuracyBench {
 
-  /** Fine-tuning epochs of the backbone row. */
+  /** Fine-tuning epochs of the backbone row, unless --backbone-epochs says. */
   static final int BACKBONE_EPOCHS = 3;
 
   private static String backbone = ""; // the backbone row's GPT, set before the splits
+  private static int backboneEpochs = BACKBONE_EPOCHS;
 
   private ClassifierAccuracyBench() {
   }
@@ -82,6 +85,7 @@ public final class ClassifierAccuracyBench {
         case "--data" -> data = value(args, ++i);
         case "--backbone" -> backbone = value(args, ++i);
         case "--backbone-steps" -> backboneSteps = Integer.parseInt(value(args, ++i));
+        case "--backbone-epochs" -> backboneEpochs = Integer.parseInt(value(args, ++i));
         case "--quick" -> {
           splits = 1;
           epochs = 2;
@@ -89,18 +93,19 @@ public final class ClassifierAccuracyBench {
         case "--help", "-h" -> {
           System.out.println("bench/classifier.sh accuracy [--splits K] [--models lr,nb,transformer,lstm,"
               + "transformer-reg,lstm-reg,transformer-backbone] [--data PATH] [--backbone DIR_OR_FILE |"
-              + " --backbone-steps N] [--quick]");
+              + " --backbone-steps N] [--backbone-epochs E] [--quick]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown flag " + args[i] + "; expected --splits K, --models"
-            + " LIST, --data PATH, --backbone PATH, --backbone-steps N or --quick (see --help)");
+            + " LIST, --data PATH, --backbone PATH, --backbone-steps N, --backbone-epochs E or --quick (see --help)");
       }
     }
     if (splits < 1) {
       throw new IllegalArgumentException("--splits must be at least 1, but found " + splits);
     }
-    if (backboneSteps < 2) {
-      throw new IllegalArgumentException("--backbone-steps must be at least 2, but found " + backboneSteps);
+    if (backboneSteps < 2 || backboneEpochs < 1) {
+      throw new IllegalArgumentException("--backbone-steps must be at least 2 and --backbone-epochs at least 1, but"
+          + " found " + backboneSteps + " and " + backboneEpochs);
     }
     if (!Files.isRegularFile(Path.of(data))) {
       throw new IllegalArgumentException("--data " + data + " is not a file; run from the repository root or pass"
@@ -116,7 +121,7 @@ public final class ClassifierAccuracyBench {
         .getOrCreate();
     try {
       if (List.of(models.split(",")).contains("transformer-backbone") && backbone.isBlank()) {
-        Path dir = Path.of("bench/target/classifier-backbone-" + System.currentTimeMillis());
+        Path dir = Path.of("bench/target/classifier-backbone-" + System.currentTimeMillis()).toAbsolutePath();
         backbone = BackbonePretraining.pretrain(JavaSparkContext.fromSparkContext(spark.sparkContext()),
             Path.of("conf/tiny.yaml"), "data/moby-dick.txt", backboneSteps, dir);
       }
@@ -177,7 +182,7 @@ public final class ClassifierAccuracyBench {
       case "transformer-reg", "lstm-reg" -> TextPipeline.of("text", ringtrain(model.replace("-reg", ""), epochs)
           .setDropout(0.1).setValidationFraction(0.1).setEarlyStoppingPatience(3));
       case "transformer-backbone" -> TextPipeline.of("text", new TextClassifier().setBackbone(backbone)
-          .setEpochs(Math.min(epochs, BACKBONE_EPOCHS)).setLr(0.001).setDropout(0.1).setWorldSize(2).setSeed(42));
+          .setEpochs(Math.min(epochs, backboneEpochs)).setLr(0.001).setDropout(0.1).setWorldSize(2).setSeed(42));
       default -> throw new IllegalArgumentException("unknown model '" + model + "'; expected lr, nb, transformer,"
           + " lstm, transformer-reg, lstm-reg or transformer-backbone");
     };
