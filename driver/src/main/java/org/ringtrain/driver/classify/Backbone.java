@@ -149,7 +149,7 @@ final class Backbone implements Serializable {
         numClasses, true);
   }
 
-  /** The parameters of {@link #classifierConfig}: refused past what one float[] holds. */
+  /** How many parameters a classifier of {@code spec} has (its weights live in one float[]). */
   static long parameters(ClassifierConfig spec) {
     return SequenceClassifier.layout(spec).totalElements();
   }
