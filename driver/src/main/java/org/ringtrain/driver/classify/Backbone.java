@@ -50,8 +50,9 @@ final class Backbone implements Serializable {
 
   /**
    * Reads {@code path}: a directory is a GPT run's checkpoint directory (its newest valid
-   * checkpoint; corrupt ones are skipped), a file a GPT-2 safetensors file in Hugging Face form on
-   * the driver's local filesystem (its config.json beside it).
+   * checkpoint; corrupt ones are skipped) or, if it holds {@code model.safetensors}, what
+   * {@code ringtrain export} wrote; a file is a GPT-2 safetensors file in Hugging Face form on the
+   * driver's local filesystem (its config.json beside it).
    *
    * @throws IllegalArgumentException when the path does not exist or does not hold a GPT, saying what to give
    * @throws IOException              when reading fails
@@ -66,6 +67,11 @@ final class Backbone implements Serializable {
       throw new IllegalArgumentException("backbone " + path + " does not exist; expected the checkpoint directory of"
           + " a GPT run (ringtrain train --checkpoint-dir) or a GPT-2 safetensors file with its config.json beside it",
           e);
+    }
+    Path exported = new Path(p, "model.safetensors");
+    if (status.isDirectory() && fs.isFile(exported)) {
+      p = exported; // a directory as `ringtrain export` writes it: the GPT-2 file and its config.json
+      status = fs.getFileStatus(p);
     }
     TrainedGpt gpt;
     if (status.isDirectory()) {
