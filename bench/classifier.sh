@@ -11,6 +11,11 @@
 #   bench/classifier.sh --archs lstm --threads 2
 #   bench/classifier.sh accuracy           # accuracy: 5 splits, every model (about an hour on 2 idle cores)
 #   bench/classifier.sh accuracy --splits 3 --models lr,nb,transformer
+#   bench/classifier.sh accuracy --splits 5 --models lr,nb,transformer-backbone
+#                                          # first pretrains conf/tiny.yaml's GPT on data/moby-dick.txt
+#                                          # (600 steps; --backbone-steps N), then fine-tunes it per split
+#   bench/classifier.sh accuracy --models transformer-backbone --backbone target/runs/moby
+#                                          # a GPT checkpoint directory (or GPT-2 file) you trained before
 #   bench/classifier.sh accuracy --quick   # accuracy smoke run: 1 split, 2 epochs
 #   bench/classifier.sh --help
 # 3. The job (`job`): org.ringtrain.bench.model.ClassifierJobBench (the train-classifier job itself on

@@ -1,6 +1,7 @@
 // `ringtrain train-classifier`: read labelled text (CSV, JSON lines, Parquet),
 // split off a test set, fit the tokenise -> stop words -> TextClassifier
-// pipeline data-parallel, print held-out metrics and the confusion matrix, and
+// pipeline (or, with --backbone, split at whitespace -> a classifier started from
+// a GPT) data-parallel, print held-out metrics and the confusion matrix, and
 // save the fitted PipelineModel. Thin: the work is in driver.classify
 // (TrainClassifierJob).
 package org.ringtrain.jobs;
@@ -11,7 +12,10 @@ import org.ringtrain.driver.classify.TrainClassifierJob;
 import org.ringtrain.driver.launch.SparkJob;
 import org.ringtrain.driver.launch.SparkJobConf;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
+import picocli.CommandLine.ParseResult;
+import picocli.CommandLine.Spec;
 
 /**
  * Trains a text classifier.
@@ -29,6 +33,8 @@ import picocli.CommandLine.Option;
         "      --epochs 5 --model-dir target/models/reviews",
         "  ringtrain train-classifier --input data/sentiment/sentences.jsonl --model-dir target/models/s2 \\",
         "      --dropout 0.1 --validation-fraction 0.1 --early-stopping-patience 3 --epochs 20",
+        "  ringtrain train-classifier --input data/sentiment/sentences.jsonl --model-dir target/models/s3 \\",
+        "      --backbone target/runs/tiny-gpt --dropout 0.1 --epochs 4",
         "  ringtrain train-classifier --input 'hdfs:///data/*.parquet' --model-dir hdfs:///models/m1 \\",
         "      --checkpoint-dir hdfs:///runs/m1 --world-size 8 --word-vectors hdfs:///glove/glove.6B.100d.txt --d 100"})
 final class TrainClassifierCommand implements Callable<Integer> {
@@ -103,6 +109,14 @@ final class TrainClassifierCommand implements Callable<Integer> {
       + " embedding")
   String wordVectors;
 
+  @Option(names = "--backbone", description = "a GPT to start the transformer from: a GPT run's checkpoint directory"
+      + " or a GPT-2 safetensors file (config.json beside it); its shape and tokenizer replace --d, --layers, --heads"
+      + " and the word vocabulary, and --max-len defaults to its context length (docs/classifier.md)")
+  String backbone;
+
+  @Spec
+  CommandSpec spec;
+
   @Option(names = "--dropout", defaultValue = "0", description = "drop probability during training, in [0, 1)"
       + " (default ${DEFAULT-VALUE})")
   double dropout;
@@ -136,12 +150,30 @@ final class TrainClassifierCommand implements Callable<Integer> {
           + " with --validation-fraction " + validationFraction + "; e.g. --validation-fraction 0.1"
           + " --early-stopping-patience 3");
     }
-    TextClassifier classifier = new TextClassifier().setArchitecture(architecture).setD(d).setLayers(layers)
-        .setHeads(heads).setMaxLen(maxLen).setVocabSize(vocabSize).setMinCount(minCount).setEpochs(epochs)
+    TextClassifier classifier = new TextClassifier().setArchitecture(architecture).setVocabSize(vocabSize)
+        .setMinCount(minCount).setEpochs(epochs)
         .setBatchSize(batchSize).setLr(lr).setWorldSize(worldSize).setSeed(seed).setLabelCol(labelCol)
         .setCheckpointDir(checkpointDir).setResume(resume).setWordVectorsPath(wordVectors == null ? "" : wordVectors)
         .setDropout(dropout).setValidationFraction(validationFraction)
         .setEarlyStoppingPatience(earlyStoppingPatience).setGroupByLength(groupByLength);
+    // With a backbone the GPT gives the shape: only the shape flags given on the command line are set (and checked).
+    ParseResult given = spec.commandLine().getParseResult();
+    boolean all = backbone == null;
+    if (all || given.hasMatchedOption("--d")) {
+      classifier.setD(d);
+    }
+    if (all || given.hasMatchedOption("--layers")) {
+      classifier.setLayers(layers);
+    }
+    if (all || given.hasMatchedOption("--heads")) {
+      classifier.setHeads(heads);
+    }
+    if (all || given.hasMatchedOption("--max-len")) {
+      classifier.setMaxLen(maxLen);
+    }
+    if (!all) {
+      classifier.setBackbone(backbone);
+    }
     TrainClassifierJob job = new TrainClassifierJob(input, format, textCol, classifier, testFraction, seed, modelDir,
         overwrite);
     SparkJobConf spark = SparkJobConf.of("ringtrain train-classifier", worldSize);

@@ -97,6 +97,15 @@ class ClassifierJobsTest {
     assertEquals(2, badArch.status());
     assertTrue(badArch.err().contains("architecture"), badArch.err());
 
+    CliRun noGpt = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("m3").toString(),
+        "--backbone", tmp.resolve("no-gpt").toString());
+    assertEquals(2, noGpt.status());
+    assertTrue(noGpt.err().contains("does not exist; expected the checkpoint directory of a GPT run"), noGpt.err());
+    CliRun both = run("train-classifier", "--input", input.toString(), "--model-dir", tmp.resolve("m4").toString(),
+        "--backbone", tmp.resolve("no-gpt").toString(), "--word-vectors", "glove.txt");
+    assertEquals(2, both.status());
+    assertTrue(both.err().contains("give one or the other"), both.err());
+
     CliRun notAModel = run("classify", "--model-dir", tmp.resolve("exists").toString(), "--input", input.toString(),
         "--output", tmp.resolve("o.json").toString());
     assertEquals(2, notAModel.status());

@@ -5,7 +5,8 @@
  * K random 80/20 splits of the shipped sentiment corpus, all in one run on one local[2] Spark
  * session, so every model sees the same splits and the same machine load. One untimed fit warms
  * Spark and the JIT up first. It is a command, not a test; it tunes nothing (each model runs at
- * the settings the class comment lists).
+ * the settings the class comment lists). The "transformer-backbone" row first pretrains its GPT
+ * (BackbonePretraining) unless --backbone names one.
  */
 package org.ringtrain.bench.model;
 
@@ -19,6 +20,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
 import org.apache.spark.ml.PipelineStage;
@@ -36,8 +38,9 @@ import org.ringtrain.driver.classify.TextClassifier;
 import org.ringtrain.driver.classify.TextPipeline;
 
 /**
- * Usage: {@code bench/classifier.sh accuracy [--splits K] [--models lr,nb,transformer,lstm,transformer-reg,lstm-reg]
- * [--data PATH] [--quick]}.
+ * Usage: {@code bench/classifier.sh accuracy [--splits K] [--models lr,nb,transformer,lstm,transformer-reg,lstm-reg,
+ * transformer-backbone] [--data PATH] [--backbone DIR_OR_FILE | --backbone-steps N] [--backbone-epochs E]
+ * [--quick]}.
  *
  * <p>Split i (1..K) is {@code randomSplit([0.8, 0.2], seed i)} of the corpus rows that keep at
  * least one word after stop-word removal (as train-classifier does). ringtrain's models run at the
@@ -46,9 +49,25 @@ import org.ringtrain.driver.classify.TextPipeline;
  * training rows held out, patience 3 validation passes, best weights restored); "-grouped" and
  * "-ungrouped" set groupByLength on and off (the plain name keeps its default). MLlib's rows use
  * its defaults (CountVectorizer minDF 1, LogisticRegression and NaiveBayes as constructed).
- * {@code --quick} is 1 split, 2 epochs: a smoke run, not a measurement. Default: 5 splits, every model.
+ * "transformer-backbone" is a Transformer started from a GPT (the {@code backbone} param: its shape
+ * and byte tokenizer, causal attention, maxLen its context of 64 bytes): unless {@code --backbone}
+ * names a GPT checkpoint directory or GPT-2 file, the bench first trains conf/tiny.yaml's GPT
+ * (T 64, C 128, L 4, NH 4, byte tokenizer) on data/moby-dick.txt (unlabelled text, none of the
+ * sentences) for {@code --backbone-steps} steps (default 600), once, before the splits; then each
+ * split fine-tunes it for {@code --backbone-epochs} epochs (default {@value #BACKBONE_EPOCHS}) at lr
+ * 0.001 with dropout 0.1, batch 32
+ * per rank, 2 ranks, seed 42 (the pretraining's time is printed, not counted in the fit times).
+ * Its text stage splits at whitespace and keeps case and stop words (TextPipeline.textStages).
+ * {@code --quick} is 1 split, 2 epochs: a smoke run, not a measurement. Default: 5 splits, every
+ * model but transformer-backbone.
  */
 public final class ClassifierAccuracyBench {
+
+  /** Fine-tuning epochs of the backbone row, unless --backbone-epochs says. */
+  static final int BACKBONE_EPOCHS = 3;
+
+  private static String backbone = ""; // the backbone row's GPT, set before the splits
+  private static int backboneEpochs = BACKBONE_EPOCHS;
 
   private ClassifierAccuracyBench() {
   }
@@ -59,26 +78,35 @@ public final class ClassifierAccuracyBench {
     int epochs = 10;
     String models = "lr,nb,transformer,lstm,transformer-reg,lstm-reg";
     String data = "data/sentiment/sentences.jsonl";
+    int backboneSteps = 600;
     for (int i = 0; i < args.length; i++) {
       switch (args[i]) {
         case "--splits" -> splits = Integer.parseInt(value(args, ++i));
         case "--models" -> models = value(args, ++i);
         case "--data" -> data = value(args, ++i);
+        case "--backbone" -> backbone = value(args, ++i);
+        case "--backbone-steps" -> backboneSteps = Integer.parseInt(value(args, ++i));
+        case "--backbone-epochs" -> backboneEpochs = Integer.parseInt(value(args, ++i));
         case "--quick" -> {
           splits = 1;
           epochs = 2;
         }
         case "--help", "-h" -> {
           System.out.println("bench/classifier.sh accuracy [--splits K] [--models lr,nb,transformer,lstm,"
-              + "transformer-reg,lstm-reg,transformer-grouped,transformer-ungrouped,...] [--data PATH] [--quick]");
+              + "transformer-reg,lstm-reg,transformer-grouped,transformer-ungrouped,...,transformer-backbone]"
+              + " [--data PATH] [--backbone DIR_OR_FILE | --backbone-steps N] [--backbone-epochs E] [--quick]");
           return;
         }
         default -> throw new IllegalArgumentException("unknown flag " + args[i] + "; expected --splits K, --models"
-            + " LIST, --data PATH or --quick (see --help)");
+            + " LIST, --data PATH, --backbone PATH, --backbone-steps N, --backbone-epochs E or --quick (see --help)");
       }
     }
     if (splits < 1) {
       throw new IllegalArgumentException("--splits must be at least 1, but found " + splits);
+    }
+    if (backboneSteps < 2 || backboneEpochs < 1) {
+      throw new IllegalArgumentException("--backbone-steps must be at least 2 and --backbone-epochs at least 1, but"
+          + " found " + backboneSteps + " and " + backboneEpochs);
     }
     if (!Files.isRegularFile(Path.of(data))) {
       throw new IllegalArgumentException("--data " + data + " is not a file; run from the repository root or pass"
@@ -93,6 +121,11 @@ public final class ClassifierAccuracyBench {
         .config("spark.kryo.registrator", "org.ringtrain.driver.serde.RingtrainKryoRegistrator")
         .getOrCreate();
     try {
+      if (List.of(models.split(",")).contains("transformer-backbone") && backbone.isBlank()) {
+        Path dir = Path.of("bench/target/classifier-backbone-" + System.currentTimeMillis()).toAbsolutePath();
+        backbone = BackbonePretraining.pretrain(JavaSparkContext.fromSparkContext(spark.sparkContext()),
+            Path.of("conf/tiny.yaml"), "data/moby-dick.txt", backboneSteps, dir);
+      }
       run(spark, data, splits, epochs, List.of(models.split(",")));
     } finally {
       spark.stop();
@@ -153,9 +186,11 @@ public final class ClassifierAccuracyBench {
           ringtrain(model.replace("-grouped", ""), epochs).setGroupByLength(true));
       case "transformer-ungrouped", "lstm-ungrouped" -> TextPipeline.of("text",
           ringtrain(model.replace("-ungrouped", ""), epochs).setGroupByLength(false));
+      case "transformer-backbone" -> TextPipeline.of("text", new TextClassifier().setBackbone(backbone)
+          .setEpochs(Math.min(epochs, backboneEpochs)).setLr(0.001).setDropout(0.1).setWorldSize(2).setSeed(42));
       default -> throw new IllegalArgumentException("unknown model '" + model + "'; expected lr, nb, transformer,"
-          + " lstm, transformer-reg, lstm-reg, transformer-grouped, lstm-grouped, transformer-ungrouped or"
-          + " lstm-ungrouped");
+          + " lstm, transformer-reg, lstm-reg, transformer-grouped, lstm-grouped, transformer-ungrouped,"
+          + " lstm-ungrouped or transformer-backbone");
     };
   }
 

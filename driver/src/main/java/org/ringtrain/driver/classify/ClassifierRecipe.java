@@ -1,10 +1,12 @@
 // A text classifier as a ModelRecipe for the data-parallel trainer: rows are
 // maxLen padded token ids followed by the label. Pretrained word vectors, when
 // given, overwrite the embedding rows they cover right after the seeded
-// initialisation, identically on every rank. Training forwards drop out with the
+// initialisation, identically on every rank; a GPT backbone (broadcast once)
+// overwrites the embeddings and the blocks, leaving the head seeded. Training forwards drop out with the
 // recipe's probability, keyed by (seed, step, row index) as the GPT's are.
 package org.ringtrain.driver.classify;
 
+import org.apache.spark.broadcast.Broadcast;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
@@ -21,18 +23,24 @@ final class ClassifierRecipe implements ModelRecipe {
 
   private final ClassifierConfig spec;
   private final WordVectors pretrained; // null: the seeded initialisation only
+  private final Broadcast<Backbone> backbone; // null: none
   private final String runConfigJson;
   private final double dropout;
 
   /** A recipe without dropout. */
   ClassifierRecipe(ClassifierConfig spec, WordVectors pretrained, String runConfigJson) {
-    this(spec, pretrained, runConfigJson, 0);
+    this(spec, pretrained, null, runConfigJson, 0);
   }
 
-  /** As above, with dropout of probability {@code dropout} in [0, 1) in training forwards (0 = none). */
-  ClassifierRecipe(ClassifierConfig spec, WordVectors pretrained, String runConfigJson, double dropout) {
+  /**
+   * As above, started from a GPT {@code backbone} (null for none) and with dropout of probability
+   * {@code dropout} in [0, 1) in training forwards (0 = none).
+   */
+  ClassifierRecipe(ClassifierConfig spec, WordVectors pretrained, Broadcast<Backbone> backbone, String runConfigJson,
+      double dropout) {
     this.spec = spec;
     this.pretrained = pretrained;
+    this.backbone = backbone;
     this.runConfigJson = runConfigJson;
     this.dropout = dropout;
   }
@@ -72,6 +80,9 @@ final class ClassifierRecipe implements ModelRecipe {
     SequenceClassifier model = SequenceClassifier.initialised(spec, seed);
     if (pretrained != null) {
       copyPretrained(model.params().view("embed.weight"), pretrained, spec.dModel());
+    }
+    if (backbone != null) {
+      backbone.value().initialise(model.params(), spec);
     }
     return new ClassifierInstance(model, microBatch, spec.maxLen(), dropout, seed);
   }

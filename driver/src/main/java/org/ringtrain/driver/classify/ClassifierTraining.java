@@ -1,6 +1,6 @@
 // What TextClassifier.fit does, apart from Spark ML's param plumbing: check every
-// row, hold out validation rows (for early stopping), build the vocabulary, read
-// word vectors, deal encoded rows to the ranks, train through DataParallelTrainer
+// row, hold out validation rows (for early stopping), build the vocabulary (or take
+// a GPT backbone's tokenizer), read word vectors, deal encoded rows to the ranks, train through DataParallelTrainer
 // and read this run's final weights back. Nothing is written (not even a temporary
 // checkpoint directory) until every check passed.
 package org.ringtrain.driver.classify;
@@ -55,11 +55,14 @@ final class ClassifierTraining {
    * @param validationFraction share of the rows held out for validation, 0 = none
    * @param earlyStoppingPatience validation passes without improvement before stopping, 0 = off
    * @param groupByLength   length-grouped batches ({@link #LENGTH_GROUP_BATCHES} global batches per sorted chunk)
+   * @param backbone        the GPT that starts the encoder (its shape already in d, layers, heads and
+   *                        maxLen), or null for the seeded start
    */
   record Settings(String tokensCol, String labelCol, String architecture, int d, int layers, int heads, int maxLen,
       int vocabSize, int minCount, int numClasses, int epochs, int batchSize, double lr, double weightDecay,
       int worldSize, long seed, String checkpointDir, String wordVectorsPath, boolean resume, double dropout,
-      double validationFraction, int earlyStoppingPatience, boolean groupByLength) {
+      double validationFraction, int earlyStoppingPatience, boolean groupByLength,
+      Backbone backbone) {
   }
 
   /** The rows trained on and the rows held out for validation (empty when validationFraction is 0). */
@@ -85,19 +88,23 @@ final class ClassifierTraining {
       throw new IllegalArgumentException(split.trainRows() + " training rows on " + s.worldSize() + " ranks are "
           + perRank + " per rank, fewer than batchSize=" + s.batchSize() + "; lower batchSize or worldSize");
     }
-    Vocabulary vocab = Vocabulary.fit(split.train(), s.tokensCol(), s.minCount(), s.vocabSize());
+    Backbone backbone = s.backbone();
+    Vocabulary vocab = backbone != null ? Vocabulary.forTokenizer(backbone.tokenizerId())
+        : Vocabulary.fit(split.train(), s.tokensCol(), s.minCount(), s.vocabSize());
     ClassifierConfig.Architecture arch = ClassifierConfig.Architecture.parse(s.architecture());
-    ClassifierConfig spec = new ClassifierConfig(arch, vocab.size(), s.maxLen(), s.d(), s.layers(),
-        arch == ClassifierConfig.Architecture.LSTM ? 1 : s.heads(), summary.numClasses());
+    ClassifierConfig spec = backbone != null ? backbone.classifierConfig(s.maxLen(), summary.numClasses())
+        : new ClassifierConfig(arch, vocab.size(), s.maxLen(), s.d(), s.layers(),
+            arch == ClassifierConfig.Architecture.LSTM ? 1 : s.heads(), summary.numClasses());
     WordVectors vectors = readWordVectors(sc, s, vocab);
     long steps = Math.max(2, (long) Math.ceil((double) s.epochs() * perRank / s.batchSize()));
     String dir = temporary ? temporaryDirectory() : s.checkpointDir();
     LoopConfig cfg = loopConfig(s, dir, steps, perRank, split.validationRows());
     LOG.info("text classifier {}: {} rows ({} held out for validation), {} classes, vocabulary {}, {} epochs = {}"
-        + " steps on {} ranks", uid, split.trainRows(), split.validationRows(), summary.numClasses(), vocab,
-        s.epochs(), steps, s.worldSize());
+        + " steps on {} ranks{}", uid, split.trainRows(), split.validationRows(), summary.numClasses(), vocab,
+        s.epochs(), steps, s.worldSize(), backbone == null ? "" : ", started from " + backbone);
 
     Broadcast<Vocabulary> shared = sc.broadcast(vocab);
+    Broadcast<Backbone> pretrained = backbone == null ? null : sc.broadcast(backbone);
     // Dealing rows to ranks reads them more than once (indexing, sampling, the shuffle): encode once.
     JavaRDD<int[]> encoded = TrainingRows.encode(split.train(), s.tokensCol(), s.labelCol(), shared, spec.maxLen())
         .persist(StorageLevel.MEMORY_AND_DISK());
@@ -106,7 +113,8 @@ final class ClassifierTraining {
       JavaRDD<int[]> held = split.validationRows() == 0 ? sc.parallelize(List.<int[]>of(), s.worldSize())
           : RankRows.shuffledEvenly(TrainingRows.encode(split.validation(), s.tokensCol(), s.labelCol(), shared,
               spec.maxLen()), split.validationRows(), s.worldSize(), s.seed());
-      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors, runConfigJson(spec, cfg), s.dropout());
+      ClassifierRecipe recipe = new ClassifierRecipe(spec, vectors, pretrained, runConfigJson(spec, cfg, backbone),
+          s.dropout());
       DataParallelTrainer trainer = new DataParallelTrainer(cfg);
       if (sink != null) {
         trainer = trainer.withMetricsSink(sink);
@@ -122,6 +130,9 @@ final class ClassifierTraining {
     } finally {
       encoded.unpersist(false);
       shared.destroy();
+      if (pretrained != null) {
+        pretrained.destroy();
+      }
       if (split.validation() != null) {
         split.train().unpersist(false);
         split.validation().unpersist(false);
@@ -175,10 +186,13 @@ final class ClassifierTraining {
     return FlatSettings.read(LoopConfig.class, m, "classifier training config");
   }
 
-  /** What a classifier checkpoint records of its run: the model's shape and the loop's settings. */
-  private static String runConfigJson(ClassifierConfig config, LoopConfig loop) {
+  /** What a classifier checkpoint records of its run: the model's shape, its backbone and the loop's settings. */
+  private static String runConfigJson(ClassifierConfig config, LoopConfig loop, Backbone backbone) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("classifier", config);
+    if (backbone != null) {
+      m.put("backbone", backbone.source());
+    }
     m.put("loop", FlatSettings.write(loop));
     try {
       return JSON.writeValueAsString(m);

@@ -4,13 +4,16 @@
 // rows to worldSize ranks and trains a Transformer or LSTM encoder with the same
 // barrier stage, ring and checkpoints as GPT training, and returns the fitted
 // TextClassificationModel. It does not tokenise: put a Tokenizer (and a
-// StopWordsRemover) before it in the Pipeline.
+// StopWordsRemover) before it in the Pipeline. With a backbone, the GPT's shape and
+// tokenizer replace the encoder params and the word vocabulary (Backbone, resolve).
 //
 // Why over 300 lines: Spark ML wants every param as a field with its doc, default,
-// getter and setter (23 params); they are the estimator's whole public surface and
+// getter and setter (24 params); they are the estimator's whole public surface and
 // read best in one place, as in Spark's own LogisticRegression.
 package org.ringtrain.driver.classify;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import org.apache.spark.ml.Estimator;
 import org.apache.spark.ml.param.BooleanParam;
 import org.apache.spark.ml.param.DoubleParam;
@@ -25,7 +28,9 @@ import org.apache.spark.ml.util.Identifiable$;
 import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.types.StructType;
+import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.driver.metrics.MetricsSink;
+import org.ringtrain.ops.classify.ClassifierConfig;
 
 /**
  * Trains a text classifier data-parallel. Input: a column of token arrays ({@link #inputCol}) and a
@@ -72,6 +77,7 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   private final DoubleParam validationFraction;
   private final IntParam earlyStoppingPatience;
   private final BooleanParam groupByLength;
+  private final Param<String> backbone;
 
   /** A classifier with a random uid and every param at its default. */
   public TextClassifier() {
@@ -131,6 +137,12 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
         + " chunks of " + ClassifierTraining.LENGTH_GROUP_BATCHES + " global batches are sorted by row length, cut"
         + " into global batches and those shuffled, so each micro-batch is padded to a nearby length (default: false)");
     setDefault(groupByLength, false);
+    backbone = new Param<>(this, "backbone", "a pretrained GPT to start the transformer from: a GPT run's checkpoint"
+        + " directory (its newest valid checkpoint) or a GPT-2 safetensors file with config.json beside it. Its"
+        + " blocks, wte and wpe initialise the encoder, its tokenizer replaces the word vocabulary, its shape sets d,"
+        + " layers, heads and (unless a smaller maxLen is set) maxLen, and attention is causal as in pretraining;"
+        + " the head is fresh. Empty = none (default: empty)");
+    setDefault(backbone, "");
     setDefault(dropout, 0.0);
     setDefault(validationFraction, 0.0);
     setDefault(earlyStoppingPatience, 0);
@@ -297,6 +309,24 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
     return this;
   }
 
+  /**
+   * The pretrained GPT backbone (a GPT checkpoint directory or a GPT-2 safetensors file); empty =
+   * none. Not together with {@link #wordVectorsPath()}, and for the transformer only. Default empty.
+   */
+  public Param<String> backbone() {
+    return backbone;
+  }
+
+  /** Sets {@link #backbone()}. */
+  public TextClassifier setBackbone(String value) {
+    return put(backbone, value == null ? "" : value.strip());
+  }
+
+  /** Whether a {@link #backbone()} is set. */
+  boolean hasBackbone() {
+    return !getOrDefault(backbone).isBlank();
+  }
+
   /** Sets {@link #dropout()}, in [0, 1). */
   public TextClassifier setDropout(double value) {
     return put(dropout, value);
@@ -436,6 +466,15 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
       throw new IllegalArgumentException("heads=" + intOf(heads) + " must divide d=" + intOf(d)
           + " for the transformer; e.g. setHeads(" + gcd(intOf(d), intOf(heads)) + ")");
     }
+    if (hasBackbone() && !getOrDefault(wordVectorsPath).isBlank()) {
+      throw new IllegalArgumentException("backbone=" + getOrDefault(backbone) + " and wordVectorsPath="
+          + getOrDefault(wordVectorsPath) + " both initialise the embedding; give one or the other (a backbone brings"
+          + " its own token embeddings and tokenizer)");
+    }
+    if (hasBackbone() && !"transformer".equals(arch)) {
+      throw new IllegalArgumentException("a backbone is a GPT and starts a transformer, but architecture is " + arch
+          + "; setArchitecture(\"transformer\") or drop the backbone");
+    }
     if (intOf(earlyStoppingPatience) > 0 && doubleOf(validationFraction) == 0) {
       throw new IllegalArgumentException("earlyStoppingPatience=" + intOf(earlyStoppingPatience) + " needs held-out"
           + " rows to validate on, but validationFraction is 0; setValidationFraction(0.1) or so, or"
@@ -452,14 +491,74 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   @Override
   public TextClassificationModel fit(Dataset<?> dataset) {
     transformSchema(dataset.schema());
+    Backbone pretrained = null;
+    int width = intOf(d);
+    int blocks = intOf(layers);
+    int nh = intOf(heads);
+    int tokens = intOf(maxLen);
+    if (hasBackbone()) {
+      pretrained = readBackbone(HadoopSettings.of(dataset.sparkSession().sparkContext().hadoopConfiguration()));
+      width = pretrained.shape().dModel();
+      blocks = pretrained.shape().layers();
+      nh = pretrained.shape().heads();
+      tokens = backboneMaxLen(pretrained);
+    }
     ClassifierTraining.Settings settings = new ClassifierTraining.Settings(getOrDefault(inputCol),
-        getOrDefault(labelCol), getOrDefault(architecture), intOf(d), intOf(layers), intOf(heads), intOf(maxLen),
+        getOrDefault(labelCol), getOrDefault(architecture), width, blocks, nh, tokens,
         intOf(vocabSize), intOf(minCount), intOf(numClasses), intOf(epochs), intOf(batchSize), doubleOf(lr),
         doubleOf(weightDecay), intOf(worldSize), longOf(seed), getOrDefault(checkpointDir),
         getOrDefault(wordVectorsPath), (Boolean) getOrDefault(resume), doubleOf(dropout),
-        doubleOf(validationFraction), intOf(earlyStoppingPatience), (Boolean) getOrDefault(groupByLength));
+        doubleOf(validationFraction), intOf(earlyStoppingPatience), (Boolean) getOrDefault(groupByLength),
+        pretrained);
     TextClassificationModel model = ClassifierTraining.fit(uid, settings, dataset, sink);
     return copyValues(model.setParent(this), ParamMap.empty());
+  }
+
+  /**
+   * Reads the {@link #backbone()} and checks it against the params set explicitly: d, layers and
+   * heads, if set, must be the GPT's; maxLen, if set, at most its context length. Nothing else is
+   * read or written; the job calls it before Spark starts.
+   *
+   * @throws IllegalArgumentException naming the path or the param and what to change
+   */
+  Backbone readBackbone(HadoopSettings hadoop) {
+    Backbone b;
+    try {
+      b = Backbone.load(getOrDefault(backbone), hadoop);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read backbone " + getOrDefault(backbone) + ": " + e.getMessage(), e);
+    }
+    requireShape(d, b.shape().dModel(), "dModel", b);
+    requireShape(layers, b.shape().layers(), "layers", b);
+    requireShape(heads, b.shape().heads(), "heads", b);
+    ClassifierConfig spec = b.classifierConfig(backboneMaxLen(b), 2);
+    if (Backbone.parameters(spec) > Integer.MAX_VALUE - 8) {
+      throw new IllegalArgumentException("backbone " + b.source() + " makes a classifier of "
+          + Backbone.parameters(spec) + " parameters, more than one float[] holds (2^31 - 9); use a smaller GPT");
+    }
+    return b;
+  }
+
+  /** The backbone's context length, or maxLen when set smaller; a larger one is refused. */
+  private int backboneMaxLen(Backbone b) {
+    int context = b.shape().contextLength();
+    if (!isSet(maxLen)) {
+      return context;
+    }
+    if (intOf(maxLen) > context) {
+      throw new IllegalArgumentException("maxLen=" + intOf(maxLen) + " is longer than backbone " + b.source()
+          + " can hold: its position embedding has " + context + " rows; setMaxLen(" + context + ") or less, or leave"
+          + " maxLen unset to take " + context);
+    }
+    return intOf(maxLen);
+  }
+
+  private void requireShape(IntParam p, int gpt, String gptName, Backbone b) {
+    if (isSet(p) && intOf(p) != gpt) {
+      throw new IllegalArgumentException(p.name() + "=" + intOf(p) + " was set, but backbone " + b.source() + " has "
+          + gptName + " " + gpt + " and the encoder takes the GPT's shape; leave " + p.name() + " unset or set it to "
+          + gpt);
+    }
   }
 
   @Override

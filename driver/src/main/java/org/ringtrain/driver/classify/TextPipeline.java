@@ -1,7 +1,9 @@
 // The standard text-classification pipeline around TextClassifier, built from
 // MLlib's own stages: RegexTokenizer (lower-cased words) -> StopWordsRemover
-// (English, keeping negations, which carry sentiment) -> TextClassifier. The
-// jobs use it; users may assemble their own.
+// (English, keeping negations, which carry sentiment) -> TextClassifier; for a
+// classifier with a GPT backbone, only RegexTokenizer splitting at whitespace with
+// case kept, so the words joined by spaces are the text the GPT's tokenizer reads.
+// The jobs use it; users may assemble their own.
 package org.ringtrain.driver.classify;
 
 import java.util.Arrays;
@@ -39,9 +41,29 @@ public final class TextPipeline {
     return new StopWordsRemover().setInputCol(textCol + "_words").setOutputCol(TOKENS).setStopWords(words);
   }
 
-  /** Tokenizer, stop words and {@code classifier} (its inputCol set to {@link #TOKENS}). */
+  /**
+   * The words of {@code textCol} as they are (split at whitespace, case and stop words kept) into
+   * {@link #TOKENS}: joined by spaces they give back the text, whitespace runs made single, for a
+   * backbone's tokenizer.
+   */
+  public static RegexTokenizer whitespace(String textCol) {
+    return new RegexTokenizer().setInputCol(textCol).setOutputCol(TOKENS).setPattern("\\s+").setToLowercase(false);
+  }
+
+  /**
+   * The stages before {@code classifier}: {@link #tokenizer} and {@link #stopWords}, or for a
+   * classifier with a backbone {@link #whitespace} alone. Their output column is {@link #TOKENS}.
+   */
+  public static PipelineStage[] textStages(String textCol, TextClassifier classifier) {
+    return classifier.hasBackbone() ? new PipelineStage[] {whitespace(textCol)}
+        : new PipelineStage[] {tokenizer(textCol), stopWords(textCol)};
+  }
+
+  /** {@link #textStages} and {@code classifier} (its inputCol set to {@link #TOKENS}). */
   public static Pipeline of(String textCol, TextClassifier classifier) {
-    return new Pipeline().setStages(new PipelineStage[] {tokenizer(textCol), stopWords(textCol),
-        classifier.setInputCol(TOKENS)});
+    PipelineStage[] text = textStages(textCol, classifier);
+    PipelineStage[] all = Arrays.copyOf(text, text.length + 1);
+    all[text.length] = classifier.setInputCol(TOKENS);
+    return new Pipeline().setStages(all);
   }
 }

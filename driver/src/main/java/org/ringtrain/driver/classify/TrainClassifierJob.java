@@ -15,7 +15,6 @@ import java.util.List;
 import java.util.Optional;
 import org.apache.spark.ml.Pipeline;
 import org.apache.spark.ml.PipelineModel;
-import org.apache.spark.ml.PipelineStage;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.types.DataTypes;
@@ -65,7 +64,8 @@ public record TrainClassifierJob(String input, String format, String textCol, Te
   }
 
   /**
-   * The checks that need no Spark: the classifier's params fit together, and {@code modelDir} does
+   * The checks that need no Spark: the classifier's params fit together, its backbone (if any) is a
+   * GPT whose shape the params can take, and {@code modelDir} does
    * not exist unless {@code overwrite}.
    *
    * @throws IllegalArgumentException for the first check that fails, saying what to do
@@ -76,6 +76,9 @@ public record TrainClassifierJob(String input, String format, String textCol, Te
     classifier.setInputCol(TextPipeline.TOKENS).transformSchema(new StructType()
         .add(TextPipeline.TOKENS, DataTypes.createArrayType(DataTypes.StringType))
         .add(labelCol, DataTypes.DoubleType));
+    if (classifier.hasBackbone()) {
+      classifier.readBackbone(hadoop);
+    }
     if (!overwrite) {
       Preflight.requireAbsent("--model-dir", modelDir, hadoop);
     }
@@ -96,12 +99,12 @@ public record TrainClassifierJob(String input, String format, String textCol, Te
       throw new IllegalArgumentException(nullText + " rows of " + input + " have no " + textCol
           + " (null); remove them or fix the input");
     }
-    Pipeline prepare = new Pipeline().setStages(new PipelineStage[] {TextPipeline.tokenizer(textCol),
-        TextPipeline.stopWords(textCol)});
+    Pipeline prepare = new Pipeline().setStages(TextPipeline.textStages(textCol, classifier));
     Dataset<Row> tokens = prepare.fit(data).transform(data);
     long empty = tokens.filter(size(col(TextPipeline.TOKENS)).equalTo(0)).count();
     if (empty > 0) {
-      LOG.warn("{} rows have no words left after stop-word removal and are left out", empty);
+      LOG.warn("{} rows have no words left after tokenising{} and are left out", empty,
+          classifier.hasBackbone() ? "" : " and stop-word removal");
     }
     Dataset<Row> usable = tokens.filter(size(col(TextPipeline.TOKENS)).gt(0)).select(textCol, labelCol);
     @SuppressWarnings("unchecked")

@@ -4,8 +4,11 @@
 // max size, ties by token so the same data always gives the same ids - which
 // MLlib's CountVectorizer does not promise, and resuming a run needs), saved next
 // to the model as JSON and identified by a SHA-256, so a model is never run with
-// another vocabulary. It does not tokenise text: its
-// input is the token arrays a Tokenizer/StopWordsRemover stage produced.
+// another vocabulary. It does not split text into words: its input is the token
+// arrays a Tokenizer/StopWordsRemover stage produced. A classifier initialised from
+// a GPT backbone uses the backbone's tokenizer instead (forTokenizer): the row's
+// words joined by spaces, tokenised as the GPT was, each id shifted past <pad> and
+// <unk>.
 package org.ringtrain.driver.classify;
 
 import static org.apache.spark.sql.functions.array_distinct;
@@ -35,9 +38,13 @@ import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Encoders;
+import org.ringtrain.driver.tokenize.Tokenizer;
 import org.ringtrain.ops.classify.SequenceClassifier;
 
-/** An immutable token-to-id table with {@code <pad>} = 0 and {@code <unk>} = 1. */
+/**
+ * An immutable token-to-id table with {@code <pad>} = 0 and {@code <unk>} = 1: either words counted
+ * in the training data ({@link #fit}) or a GPT tokenizer's ids shifted by 2 ({@link #forTokenizer}).
+ */
 public final class Vocabulary implements Serializable {
   private static final long serialVersionUID = 1L;
 
@@ -50,13 +57,38 @@ public final class Vocabulary implements Serializable {
   private static final int VERSION = 1;
   private static final ObjectMapper JSON = JsonMapper.builder().build();
 
-  private final List<String> tokens; // id -> token; 0 = PAD, 1 = UNK
+  /** How far a tokenizer's ids are shifted: past {@code <pad>} and {@code <unk>}. */
+  public static final int TOKENIZER_OFFSET = 2;
+
+  private final List<String> tokens; // id -> token; 0 = PAD, 1 = UNK; only these two with a tokenizer
+  private final Tokenizer tokenizer; // null: a word vocabulary
   private final String sha256;
   private transient Map<String, Integer> ids;
 
   private Vocabulary(List<String> tokens) {
     this.tokens = List.copyOf(tokens);
+    this.tokenizer = null;
     this.sha256 = digest(this.tokens);
+  }
+
+  private Vocabulary(Tokenizer tokenizer) {
+    this.tokens = List.of(PAD, UNK);
+    this.tokenizer = tokenizer;
+    this.sha256 = digest(List.of(PAD, UNK, "tokenizer:" + tokenizer.id()));
+  }
+
+  /**
+   * The ids of a GPT tokenizer ({@link Tokenizer#forId}: {@code byte} or {@code gpt2}) shifted by
+   * {@link #TOKENIZER_OFFSET}: a row's words are joined by single spaces and tokenised as text, so
+   * the classifier sees the tokens its GPT backbone was trained on. Size: the tokenizer's + 2.
+   */
+  public static Vocabulary forTokenizer(String tokenizerId) {
+    return new Vocabulary(Tokenizer.forId(tokenizerId));
+  }
+
+  /** The GPT tokenizer's id ({@code byte}, {@code gpt2}), or empty for a word vocabulary. */
+  public java.util.Optional<String> tokenizerId() {
+    return java.util.Optional.ofNullable(tokenizer).map(Tokenizer::id);
   }
 
   /**
@@ -105,15 +137,15 @@ public final class Vocabulary implements Serializable {
 
   /** Entries including {@code <pad>} and {@code <unk>}: the model's V. */
   public int size() {
-    return tokens.size();
+    return tokenizer == null ? tokens.size() : tokenizer.vocabSize() + TOKENIZER_OFFSET;
   }
 
-  /** The token of {@code id}. */
+  /** The token of {@code id} (with a tokenizer: its text, decoded). */
   public String token(int id) {
-    if (id < 0 || id >= tokens.size()) {
-      throw new IllegalArgumentException("token id must be in [0, " + tokens.size() + "), but found " + id);
+    if (id < 0 || id >= size()) {
+      throw new IllegalArgumentException("token id must be in [0, " + size() + "), but found " + id);
     }
-    return tokens.get(id);
+    return id < tokens.size() ? tokens.get(id) : tokenizer.decode(new int[] {id - TOKENIZER_OFFSET});
   }
 
   /** The id of {@code token}, or {@value SequenceClassifier#UNK_ID} when it is not in the vocabulary. */
@@ -122,7 +154,7 @@ public final class Vocabulary implements Serializable {
     return id == null ? SequenceClassifier.UNK_ID : id;
   }
 
-  /** Whether {@code token} has its own id. */
+  /** Whether {@code token} has its own id (a word vocabulary; with a tokenizer only the two reserved). */
   public boolean contains(String token) {
     return index().containsKey(token);
   }
@@ -130,8 +162,23 @@ public final class Vocabulary implements Serializable {
   /**
    * The ids of the first {@code maxLen} tokens into {@code out[offset, offset + maxLen)}, padded
    * with {@value SequenceClassifier#PAD_ID}; returns how many tokens were kept (at most maxLen).
+   * With a tokenizer, the tokens are those of the row's words joined by single spaces, and a row
+   * whose text gives none is one {@code <unk>}.
    */
   public int encode(List<String> row, int maxLen, int[] out, int offset) {
+    if (tokenizer != null) {
+      int[] ids = tokenizer.encode(String.join(" ", row).getBytes(StandardCharsets.UTF_8));
+      int n = Math.min(ids.length, maxLen);
+      for (int i = 0; i < n; i++) {
+        out[offset + i] = ids[i] + TOKENIZER_OFFSET;
+      }
+      java.util.Arrays.fill(out, offset + n, offset + maxLen, SequenceClassifier.PAD_ID);
+      if (n == 0) {
+        out[offset] = SequenceClassifier.UNK_ID;
+        return 1;
+      }
+      return n;
+    }
     int n = Math.min(row.size(), maxLen);
     for (int i = 0; i < n; i++) {
       out[offset + i] = id(row.get(i));
@@ -150,8 +197,11 @@ public final class Vocabulary implements Serializable {
     Map<String, Object> doc = new LinkedHashMap<>();
     doc.put("format", FORMAT);
     doc.put("version", VERSION);
-    doc.put("size", tokens.size());
+    doc.put("size", size());
     doc.put("sha256", sha256);
+    if (tokenizer != null) {
+      doc.put("tokenizer", tokenizer.id());
+    }
     doc.put("tokens", tokens);
     FileSystem fs = path.getFileSystem(conf);
     try (FSDataOutputStream out = fs.create(path, true)) {
@@ -183,16 +233,33 @@ public final class Vocabulary implements Serializable {
     for (Object o : raw) {
       list.add(String.valueOf(o));
     }
-    if (list.size() < 3 || !PAD.equals(list.get(0)) || !UNK.equals(list.get(1))) {
-      throw new IOException(path + " must start with " + PAD + ", " + UNK + " and hold at least one token");
+    Vocabulary v;
+    if (doc.get("tokenizer") != null) {
+      if (!List.of(PAD, UNK).equals(list)) {
+        throw new IOException(path + " names tokenizer " + doc.get("tokenizer") + ", so its tokens must be exactly ["
+            + PAD + ", " + UNK + "], but found " + list.size() + " tokens; the file was edited or corrupted");
+      }
+      try {
+        v = forTokenizer(String.valueOf(doc.get("tokenizer")));
+      } catch (IllegalArgumentException e) {
+        throw new IOException(path + ": " + e.getMessage(), e);
+      }
+    } else {
+      v = words(list, path);
     }
-    checkUnique(list, path.toString());
-    Vocabulary v = new Vocabulary(list);
     if (!v.sha256.equals(doc.get("sha256"))) {
       throw new IOException(path + ": the tokens' SHA-256 is " + v.sha256 + " but the file says " + doc.get("sha256")
           + "; the vocabulary was edited or corrupted after it was saved");
     }
     return v;
+  }
+
+  private static Vocabulary words(List<String> list, Path path) throws IOException {
+    if (list.size() < 3 || !PAD.equals(list.get(0)) || !UNK.equals(list.get(1))) {
+      throw new IOException(path + " must start with " + PAD + ", " + UNK + " and hold at least one token");
+    }
+    checkUnique(list, path.toString());
+    return new Vocabulary(list);
   }
 
   private Map<String, Integer> index() {
@@ -233,6 +300,7 @@ public final class Vocabulary implements Serializable {
 
   @Override
   public String toString() {
-    return "Vocabulary[" + tokens.size() + " tokens, sha256 " + sha256.substring(0, 12) + "]";
+    return "Vocabulary[" + size() + " tokens" + (tokenizer == null ? "" : " of tokenizer " + tokenizer.id())
+        + ", sha256 " + sha256.substring(0, 12) + "]";
   }
 }

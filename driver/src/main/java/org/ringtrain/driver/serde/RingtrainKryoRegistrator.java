@@ -39,6 +39,7 @@ public final class RingtrainKryoRegistrator implements KryoRegistrator {
       "org.ringtrain.driver.data.TableCorpus$Scan", // a partition scan's result
       "org.ringtrain.driver.gpt.GptTextModel$Shipped", // broadcast to transform
       "org.ringtrain.driver.classify.Vocabulary", // broadcast to encode rows
+      "org.ringtrain.driver.classify.Backbone", // broadcast to start the encoders of every rank
       "org.ringtrain.driver.classify.TextClassificationModel$Shipped", // broadcast to transform
   };
 

@@ -19,9 +19,13 @@ import java.util.Locale;
  * @param layers       Transformer blocks or stacked LSTM layers, L
  * @param heads        attention heads NH, must divide dModel (TRANSFORMER); ignored for LSTM
  * @param numClasses   number of classes K, at least 2
+ * @param causal       TRANSFORMER only: each position attends to itself and the positions before it
+ *                     (a GPT's mask), instead of to every token of the row; the mean pooling still
+ *                     covers every non-padding position. For an encoder initialised from a GPT, whose
+ *                     blocks were trained with that mask. Default false (bidirectional)
  */
 public record ClassifierConfig(Architecture architecture, int vocabSize, int maxLen, int dModel, int layers,
-    int heads, int numClasses) implements java.io.Serializable {
+    int heads, int numClasses, boolean causal) implements java.io.Serializable {
 
   /** The model family. */
   public enum Architecture {
@@ -53,6 +57,12 @@ public record ClassifierConfig(Architecture architecture, int vocabSize, int max
     }
   }
 
+  /** A bidirectional config ({@code causal} false), the default. */
+  public ClassifierConfig(Architecture architecture, int vocabSize, int maxLen, int dModel, int layers, int heads,
+      int numClasses) {
+    this(architecture, vocabSize, maxLen, dModel, layers, heads, numClasses, false);
+  }
+
   /** Validates every field; messages name the field, the value found and what to do. */
   public ClassifierConfig {
     if (architecture == null) {
@@ -69,6 +79,10 @@ public record ClassifierConfig(Architecture architecture, int vocabSize, int max
     if (numClasses < 2) {
       throw new IllegalArgumentException("numClasses must be >= 2, but found numClasses=" + numClasses
           + "; a binary task has numClasses=2");
+    }
+    if (causal && architecture != Architecture.TRANSFORMER) {
+      throw new IllegalArgumentException("causal attention is a TRANSFORMER setting, but found architecture "
+          + architecture + " with causal=true; pass causal=false for an LSTM (it reads left to right anyway)");
     }
     if (architecture == Architecture.TRANSFORMER) {
       requirePositive("heads", heads);

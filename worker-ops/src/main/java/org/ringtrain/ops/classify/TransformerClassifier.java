@@ -1,5 +1,6 @@
 /*
- * TransformerClassifier: a bidirectional pre-LayerNorm Transformer encoder over padded token rows,
+ * TransformerClassifier: a pre-LayerNorm Transformer encoder (bidirectional, or causal as a GPT's
+ * decoder when initialised from one) over padded token rows,
  * masked mean pooling and a linear head, with an explicit backward pass on the flat buffers. It
  * reuses the GPT layers (Encoder, LayerNorm, Linear, Attention, Gelu, Dropout); it has no [CLS]
  * token and no segment embeddings.
@@ -8,6 +9,7 @@ package org.ringtrain.ops.classify;
 
 import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.buffer.DataType;
+import org.nd4j.linalg.api.ndarray.INDArray;
 import org.ringtrain.ops.layers.Attention;
 import org.ringtrain.ops.layers.Dropout;
 import org.ringtrain.ops.layers.Encoder;
@@ -28,6 +30,10 @@ import org.ringtrain.ops.transformer.TransformerTrunk;
  * <p>Layout (forward-use order): {@code embed.weight [V, C]}, {@code pos.weight [maxLen, C]},
  * the trunk's {@code h.i.*} and {@code ln_f.*}, {@code head.weight [C, K]}, {@code head.bias [K]}.
  *
+ * <p>With {@link ClassifierConfig#causal()} the trunk gets a GPT's [T', T'] causal mask instead: a
+ * position sees itself and the positions before it, and since padding is trailing, no token sees a
+ * padded position; the pooling is the same mean over the row's tokens.
+ *
  * <p>Padding: padded keys get {@link Attention#MASKED} added to their scores, so their attention
  * weight is exactly 0; padded query rows attend to the row's tokens (finite values) and have pooling
  * weight 0, so nothing of a padded position reaches the output and its gradient is exactly 0.
@@ -41,12 +47,14 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
   private final TransformerTrunk trunk;
   private final long headStart; // head.weight and head.bias are the buffer's last elements
   private final long trunkStart; // embed and pos come first
+  private final INDArray[] causalMasks; // [T', T'] by T', made on first use; null when bidirectional
 
   TransformerClassifier(ClassifierConfig config, DataType dataType) {
     super(requireArchitecture(config, ClassifierConfig.Architecture.TRANSFORMER, "TransformerClassifier"), layout(config), dataType);
     this.trunk = new TransformerTrunk(params, config.layers(), config.heads());
     this.headStart = layout.get("head.weight").offset();
     this.trunkStart = layout.get("pos.weight").offset() + layout.get("pos.weight").length();
+    this.causalMasks = config.causal() ? new INDArray[config.maxLen() + 1] : null;
   }
 
   /** The parameter layout of a Transformer classifier of this config. */
@@ -76,12 +84,23 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
     if (drop.active()) {
       Dropout.forward(x.encoded, x.encoded, drop.embeddings());
     }
-    trunk.forward(x, a.mask, drop, batch, steps);
+    trunk.forward(x, attentionMask(a, steps), drop, batch, steps);
     MaskedMeanPool.forward(a.pooled, x.lnf, a.poolWeights, batch, steps);
     if (pooledDrop != null) {
       Dropout.forward(a.pooled, a.pooled, pooledDrop); // in place: the head's input is the dropped row
     }
     Linear.forward(a.logits, a.pooled, params.view("head.weight"), params.view("head.bias"));
+  }
+
+  /** The key padding mask of the batch, or the causal mask of T' positions. */
+  private INDArray attentionMask(TransformerClassifierActivations a, int steps) {
+    if (causalMasks == null) {
+      return a.mask;
+    }
+    if (causalMasks[steps] == null) {
+      causalMasks[steps] = Attention.causalMask(params.dataType(), steps);
+    }
+    return causalMasks[steps];
   }
 
   /** Token ids of the first T' positions, the key padding mask and the pooling weights. */
@@ -117,7 +136,7 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
       Dropout.backward(a.dpooled, a.dpooled, pooledDrop);
     }
     MaskedMeanPool.backward(x.scratch.dln, a.dpooled, a.poolWeights, batch, steps);
-    trunk.backward(grads, x, a.mask, drop, ready, batch, steps);
+    trunk.backward(grads, x, attentionMask(a, steps), drop, ready, batch, steps);
     if (drop.active()) {
       Dropout.backward(x.dresidual, x.dresidual, drop.embeddings());
     }
