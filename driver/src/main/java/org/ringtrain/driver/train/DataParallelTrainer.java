@@ -155,8 +155,7 @@ public final class DataParallelTrainer {
           LOG.warn("rank 0's metrics channel did not close within {} s of the ranks' end; the last metrics events"
               + " of the run may be missing from the log", METRICS_DRAIN.toSeconds());
         }
-        List<String> checkpoints = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(),
-            config.checkpoints().keepCheckpoints()).list();
+        List<String> checkpoints = store(config, hadoop).list();
         // Diverged ranks end their tasks normally, so that Spark does not retry what would diverge again.
         TrainingDivergedException.throwIfDiverged(results, checkpoints.isEmpty() ? null
             : checkpoints.get(checkpoints.size() - 1));
@@ -219,10 +218,14 @@ public final class DataParallelTrainer {
       if (!endedTheStage(watch, e)) { // not the training stage's end: cancelled, or an earlier stage failed
         throw DataParallelTrainer.<RuntimeException>rethrow(e);
       }
-      List<String> checkpoints = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(),
-          config.checkpoints().keepCheckpoints()).list();
+      List<String> checkpoints = store(config, hadoop).list();
       throw watch.failure(e, checkpoints.isEmpty() ? null : checkpoints.get(checkpoints.size() - 1));
     }
+  }
+
+  /** The run's checkpoint store, keeping as many checkpoints as the config says. */
+  private static CheckpointStore store(LoopConfig config, HadoopSettings hadoop) {
+    return new CheckpointStore(hadoop, config.checkpoints().checkpointDir(), config.checkpoints().keepCheckpoints());
   }
 
   private static boolean endedTheStage(TrainingStageWatch watch, Exception e) {
@@ -349,7 +352,7 @@ public final class DataParallelTrainer {
    * @throws IOException              when the directory cannot be created or written
    */
   public static void checkCheckpointDir(LoopConfig config, HadoopSettings hadoop) throws IOException {
-    CheckpointStore store = new CheckpointStore(hadoop, config.checkpoints().checkpointDir(), config.checkpoints().keepCheckpoints());
+    CheckpointStore store = store(config, hadoop);
     store.checkWritable();
     CheckpointLease.checkFree(hadoop, config.checkpoints().checkpointDir(), config.checkpoints().leaseTimeout());
     int earlier = config.checkpoints().resume() ? 0 : store.list().size();
