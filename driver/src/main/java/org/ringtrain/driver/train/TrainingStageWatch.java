@@ -5,6 +5,8 @@
 // comes back keeps its rank's task "running" on the driver's books, so the barrier stage never gets
 // worldSize free slots at once. The watch turns that hang into a failure that names the host.
 // It neither retries nor schedules anything itself; the trainer cancels the job when it gives up.
+// Over 300 lines as one concept: the listener callbacks, the give-up check and the failure message
+// read and write one piece of synchronised state (attempts, ranks, hosts), which splitting would expose.
 package org.ringtrain.driver.train;
 
 import java.time.Duration;
