@@ -164,6 +164,8 @@ public final class ClassifierJobBench {
     double cpuMs = 0;
     double tokens = 0;
     double positions = 0;
+    double computeMs = 0;
+    double commMs = 0;
     for (MetricsEvent e : events) {
       if (!e.event().equals("step")) {
         continue;
@@ -175,6 +177,8 @@ public final class ClassifierJobBench {
         ms += e.number("step_ms");
         cpuMs += (cpuAtStep.get(step) - cpuAtStep.get(step - 1)) / 1e6;
         tokens += e.number("tokens");
+        computeMs += e.number("compute_ms");
+        commMs += e.number("comm_exposed_ms");
         positions += e.number("positions");
       }
     }
@@ -186,6 +190,9 @@ public final class ClassifierJobBench {
         + " %.0f tokens/s (not padding), %.0f positions/s, padding %.1f%% of positions; test accuracy %.4f; job %.1f s",
         o.arch, o.child, steps, total, ms / steps, cpuMs / steps, tokens / (ms / 1e3), positions / (ms / 1e3),
         100 * (1 - tokens / positions), accuracy, wallSeconds));
+    System.out.println(String.format(Locale.ROOT, "%s %s: per step compute (forward, backward) %.1f ms, exposed ring wait %.1f ms,"
+        + " the rest (clipping, AdamW, the step's small all-reduces, metrics) %.1f ms", o.arch, o.child, computeMs / steps,
+        commMs / steps, (ms - computeMs - commMs) / steps));
     System.out.println(String.format(Locale.ROOT, "%s %s %d %.3f %.0f %.0f %.4f %.3f", ChildJvm.RESULT, o.child, steps,
         ms, tokens, positions, accuracy, cpuMs));
   }

@@ -40,21 +40,43 @@ public final class GeluKernel {
     Parallel.forChunks(count, CHUNK, (from, to) -> forwardRange(o, s, x, from, to));
   }
 
+  // The chunk is copied into this thread's float arrays and computed there, in two vector loops of
+  // their own methods and a scalar tail: one loop over the off-heap buffers ran 3-5x slower on
+  // Java 17, because its exp and two buffer stores exceed the node budget of one C2 compilation
+  // (NodeCountInliningCutoff), so the stores were not inlined and every vector was boxed.
   private static void forwardRange(ByteBuffer o, ByteBuffer s, ByteBuffer x, int from, int to) {
-    int i = from;
-    for (int bound = from + Lanes.bound(to - from); i < bound; i += Lanes.N) {
-      FloatVector xv = Lanes.load(x, i);
-      FloatVector twoU = xv.mul(xv).mul(TWO_K_CUBIC).add(TWO_K).mul(xv);
-      FloatVector sv = ONE.div(Lanes.exp(twoU.neg()).add(1f));
-      Lanes.store(sv, s, i);
-      Lanes.store(xv.mul(sv), o, i);
-    }
-    for (; i < to; i++) {
-      float xv = x.getFloat(i * 4);
+    int len = to - from;
+    float[] xs = Scratch.floats(0, len);
+    float[] ss = Scratch.floats(1, len);
+    float[] os = Scratch.floats(2, len);
+    x.asFloatBuffer().get(from, xs, 0, len);
+    int bound = Lanes.bound(len);
+    sigmoids(ss, xs, bound);
+    products(os, xs, ss, bound);
+    for (int i = bound; i < len; i++) {
+      float xv = xs[i];
       float twoU = (xv * xv * TWO_K_CUBIC + TWO_K) * xv;
       float sv = 1f / (Lanes.exp(-twoU) + 1f);
-      s.putFloat(i * 4, sv);
-      o.putFloat(i * 4, xv * sv);
+      ss[i] = sv;
+      os[i] = xv * sv;
+    }
+    s.asFloatBuffer().put(from, ss, 0, len);
+    o.asFloatBuffer().put(from, os, 0, len);
+  }
+
+  /** {@code s[i] = sigmoid(2u(x[i]))} for {@code i < bound}, a multiple of the vector length. */
+  private static void sigmoids(float[] s, float[] x, int bound) {
+    for (int i = 0; i < bound; i += Lanes.N) {
+      FloatVector xv = FloatVector.fromArray(Lanes.FLOATS, x, i);
+      FloatVector twoU = xv.mul(xv).mul(TWO_K_CUBIC).add(TWO_K).mul(xv);
+      ONE.div(Lanes.exp(twoU.neg()).add(1f)).intoArray(s, i);
+    }
+  }
+
+  /** {@code o[i] = x[i] * s[i]} for {@code i < bound}, a multiple of the vector length. */
+  private static void products(float[] o, float[] x, float[] s, int bound) {
+    for (int i = 0; i < bound; i += Lanes.N) {
+      FloatVector.fromArray(Lanes.FLOATS, x, i).mul(FloatVector.fromArray(Lanes.FLOATS, s, i)).intoArray(o, i);
     }
   }
 
