@@ -24,6 +24,7 @@ import org.ringtrain.driver.gpt.InferenceGpt;
 import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.driver.launch.SparkJob;
 import org.ringtrain.driver.launch.SparkJobConf;
+import org.ringtrain.ops.runtime.Nd4jRuntime;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -96,6 +97,8 @@ public final class ModelServer implements AutoCloseable {
           + " or --weights FILE (a GPT) and/or --model-dir NAME=DIR (a classifier saved by train-classifier)");
     }
     LOG.info("serve settings: {}", settings);
+    Nd4jRuntime.useThreads(new Nd4jRuntime.Threads(settings.computeThreads(), 1));
+    LOG.info("{}", Nd4jRuntime.describe());
     ServeMetrics metrics = new ServeMetrics();
     Map<String, ServedGpt> gpts = new LinkedHashMap<>();
     Map<String, ServedClassifier> classifiers = new LinkedHashMap<>();

@@ -27,11 +27,16 @@ import java.nio.file.Path;
  * @param readTimeoutMs    longest a client may take to send its request body (and longest
  *                         silence on a connection); default {@value #DEFAULT_READ_TIMEOUT_MS}
  * @param shutdownGraceMs  how long shutdown waits for requests in flight; default {@value #DEFAULT_SHUTDOWN_GRACE_MS}
+ * @param computeThreads   BLAS threads of the model's products (the decode step, a classify
+ *                         forward); libnd4j's op pool runs on one. Default {@value #DEFAULT_COMPUTE_THREADS}:
+ *                         on 2 cores a decode step of 8 rows took 2x as long with two BLAS threads
+ *                         as with one (OpenBLAS splits small-row products badly, and its threads
+ *                         compete with the HTTP threads), while one row gained nothing from two
  * @param apiKey           the key clients must send as {@code Authorization: Bearer KEY}, or null
  *                         for none; never printed (see {@link #toString()})
  */
 public record ServeSettings(String host, int port, int maxBatch, int queueCapacity, int maxTokens, int maxPromptChars,
-    int maxTexts, int maxBodyBytes, int readTimeoutMs, int shutdownGraceMs, String apiKey) {
+    int maxTexts, int maxBodyBytes, int readTimeoutMs, int shutdownGraceMs, int computeThreads, String apiKey) {
 
   /** Default bind address: loopback. */
   public static final String DEFAULT_HOST = "127.0.0.1";
@@ -53,6 +58,8 @@ public record ServeSettings(String host, int port, int maxBatch, int queueCapaci
   public static final int DEFAULT_READ_TIMEOUT_MS = 10_000;
   /** Default shutdown grace: 30 s. */
   public static final int DEFAULT_SHUTDOWN_GRACE_MS = 30_000;
+  /** Default BLAS threads for the models' products. */
+  public static final int DEFAULT_COMPUTE_THREADS = 1;
 
   /** Validates every field; messages name the field, the value and what to use instead. */
   public ServeSettings {
@@ -66,6 +73,8 @@ public record ServeSettings(String host, int port, int maxBatch, int queueCapaci
     require(maxBodyBytes >= 1024, "maxBodyBytes", maxBodyBytes, "use at least 1024");
     require(readTimeoutMs >= 100, "readTimeoutMs", readTimeoutMs, "use at least 100 ms");
     require(shutdownGraceMs >= 0, "shutdownGraceMs", shutdownGraceMs, "use 0 (stop at once) or more");
+    require(computeThreads >= 1 && computeThreads <= 1024, "computeThreads", computeThreads,
+        "use 1 (the default) to the machine's cores");
     require(apiKey == null || !apiKey.isBlank(), "apiKey", "(blank)",
         "put a non-empty key in the file, or leave the option out");
   }
@@ -74,31 +83,37 @@ public record ServeSettings(String host, int port, int maxBatch, int queueCapaci
   public static ServeSettings defaults() {
     return new ServeSettings(DEFAULT_HOST, DEFAULT_PORT, DEFAULT_MAX_BATCH, DEFAULT_QUEUE_CAPACITY, DEFAULT_MAX_TOKENS,
         DEFAULT_MAX_PROMPT_CHARS, DEFAULT_MAX_TEXTS, DEFAULT_MAX_BODY_BYTES, DEFAULT_READ_TIMEOUT_MS,
-        DEFAULT_SHUTDOWN_GRACE_MS, null);
+        DEFAULT_SHUTDOWN_GRACE_MS, DEFAULT_COMPUTE_THREADS, null);
   }
 
   /** These settings on another address. */
   public ServeSettings withAddress(String newHost, int newPort) {
     return new ServeSettings(newHost, newPort, maxBatch, queueCapacity, maxTokens, maxPromptChars, maxTexts,
-        maxBodyBytes, readTimeoutMs, shutdownGraceMs, apiKey);
+        maxBodyBytes, readTimeoutMs, shutdownGraceMs, computeThreads, apiKey);
   }
 
   /** These settings with other batching and queue sizes. */
   public ServeSettings withBatching(int newMaxBatch, int newQueueCapacity) {
     return new ServeSettings(host, port, newMaxBatch, newQueueCapacity, maxTokens, maxPromptChars, maxTexts,
-        maxBodyBytes, readTimeoutMs, shutdownGraceMs, apiKey);
+        maxBodyBytes, readTimeoutMs, shutdownGraceMs, computeThreads, apiKey);
   }
 
   /** These settings with other request limits. */
   public ServeSettings withLimits(int newMaxTokens, int newMaxPromptChars, int newMaxBodyBytes, int newReadTimeoutMs) {
     return new ServeSettings(host, port, maxBatch, queueCapacity, newMaxTokens, newMaxPromptChars, maxTexts,
-        newMaxBodyBytes, newReadTimeoutMs, shutdownGraceMs, apiKey);
+        newMaxBodyBytes, newReadTimeoutMs, shutdownGraceMs, computeThreads, apiKey);
   }
 
   /** These settings with another shutdown grace. */
   public ServeSettings withShutdownGrace(int newShutdownGraceMs) {
     return new ServeSettings(host, port, maxBatch, queueCapacity, maxTokens, maxPromptChars, maxTexts, maxBodyBytes,
-        readTimeoutMs, newShutdownGraceMs, apiKey);
+        readTimeoutMs, newShutdownGraceMs, computeThreads, apiKey);
+  }
+
+  /** These settings with another BLAS thread count. */
+  public ServeSettings withComputeThreads(int newComputeThreads) {
+    return new ServeSettings(host, port, maxBatch, queueCapacity, maxTokens, maxPromptChars, maxTexts, maxBodyBytes,
+        readTimeoutMs, shutdownGraceMs, newComputeThreads, apiKey);
   }
 
   /** These settings with the API key read from {@code keyFile} (its first line, trimmed). */
@@ -112,7 +127,7 @@ public record ServeSettings(String host, int port, int maxBatch, int queueCapaci
       throw new IllegalArgumentException("--api-key-file " + keyFile + " is empty; write the key on its first line");
     }
     return new ServeSettings(host, port, maxBatch, queueCapacity, maxTokens, maxPromptChars, maxTexts, maxBodyBytes,
-        readTimeoutMs, shutdownGraceMs, key);
+        readTimeoutMs, shutdownGraceMs, computeThreads, key);
   }
 
   /** Every field but the API key, which shows only as set or not. */
@@ -121,7 +136,7 @@ public record ServeSettings(String host, int port, int maxBatch, int queueCapaci
     return "ServeSettings[host=" + host + ", port=" + port + ", maxBatch=" + maxBatch + ", queueCapacity="
         + queueCapacity + ", maxTokens=" + maxTokens + ", maxPromptChars=" + maxPromptChars + ", maxTexts=" + maxTexts
         + ", maxBodyBytes=" + maxBodyBytes + ", readTimeoutMs=" + readTimeoutMs + ", shutdownGraceMs="
-        + shutdownGraceMs + ", apiKey=" + (apiKey == null ? "none" : "[redacted]") + "]";
+        + shutdownGraceMs + ", computeThreads=" + computeThreads + ", apiKey=" + (apiKey == null ? "none" : "[redacted]") + "]";
   }
 
   private static void require(boolean ok, String field, Object found, String hint) {

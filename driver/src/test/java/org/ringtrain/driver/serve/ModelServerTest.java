@@ -27,6 +27,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.ops.runtime.Nd4jRuntime;
 
 @Timeout(value = 120, unit = TimeUnit.SECONDS)
 class ModelServerTest {
@@ -120,6 +121,21 @@ class ModelServerTest {
       double seconds = (System.nanoTime() - start) / 1e9;
       assertTrue(seconds < 10, "the drip must be cut off near the 1 s read timeout, but took " + seconds + " s");
     }
+  }
+
+  @Test
+  void theModelsRunOnTheConfiguredBlasThreads() throws Exception {
+    Nd4jRuntime.Threads before = Nd4jRuntime.currentThreads();
+    try (ModelServer server = ServeFixtures.serveGpt(tmp.resolve("gpt"), ServeSettings.defaults().withComputeThreads(2))) {
+      assertEquals(2, Nd4jRuntime.currentThreads().blas(), "--threads sets the BLAS threads of the decode step");
+      assertEquals(1, Nd4jRuntime.currentThreads().ops(), "libnd4j's op pool runs on one thread");
+    } finally {
+      Nd4jRuntime.useThreads(before);
+    }
+    assertEquals(1, ServeSettings.defaults().computeThreads(), "one BLAS thread by default (docs/serving.md)");
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class,
+        () -> ServeSettings.defaults().withComputeThreads(0));
+    assertTrue(e.getMessage().contains("computeThreads") && e.getMessage().contains("found 0"), e.getMessage());
   }
 
   @Test
