@@ -5,7 +5,7 @@
 // each model's validation loss on both texts. --pretrained starts from a model
 // pretrained earlier (a run's checkpoints or a GPT-2 file) instead of
 // pretraining again. Everything goes through the product's own entry points
-// (GptTrainer, TrainedGpt.load/fromWeights/export, --init-from's settings,
+// (GptTrainer, PretrainedGpt.open, TrainedGpt.export, --init-from's settings,
 // GptEvaluator) in one local Spark application. It is a command, not a test.
 package org.ringtrain.bench.finetune;
 

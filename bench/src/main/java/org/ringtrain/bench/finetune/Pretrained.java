@@ -1,14 +1,14 @@
-// The pretrained model bench/finetune-story.sh --pretrained starts from: a training run's
-// checkpoint directory (its newest valid checkpoint) or a GPT-2 safetensors file (or a directory
-// holding one, as `ringtrain export` writes it), checked against the story's shape and tokenizer
-// before Spark starts. It does not train, export or evaluate anything.
+// The pretrained model bench/finetune-story.sh --pretrained starts from, read by the product's
+// PretrainedGpt.open (a training run's checkpoint directory, a directory `ringtrain export` wrote
+// or a GPT-2 safetensors file) and checked against the story's shape and tokenizer before Spark
+// starts. It does not train, export or evaluate anything.
 package org.ringtrain.bench.finetune;
 
 import java.io.IOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.gpt.PretrainedGpt;
 import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.ops.gpt.ModelConfig;
 
@@ -25,25 +25,18 @@ record Pretrained(TrainedGpt model, Path file, String describe) {
   private static final int BYTE_VOCABULARY = 256;
 
   /**
-   * Loads {@code path} and checks it against {@code dims} (T, C, L, NH) and the byte tokenizer.
+   * Loads {@code path} (local; see {@link PretrainedGpt#open}) and checks it against {@code dims}
+   * (T, C, L, NH) and the byte tokenizer.
    *
-   * @throws IllegalArgumentException when the path does not exist or holds another shape or tokenizer
+   * @throws IllegalArgumentException when the path does not exist, holds no GPT, or holds another
+   *                                  shape or tokenizer
    */
   static Pretrained load(String path, int[] dims) throws IOException {
-    Path p = Path.of(path);
-    Pretrained given;
-    if (Files.isRegularFile(p)) {
-      given = new Pretrained(TrainedGpt.fromWeights(path), p, "GPT-2 file " + path);
-    } else if (Files.isRegularFile(p.resolve("model.safetensors"))) {
-      Path file = p.resolve("model.safetensors");
-      given = new Pretrained(TrainedGpt.fromWeights(file.toString()), file, "GPT-2 file " + file);
-    } else if (Files.isDirectory(p)) {
-      TrainedGpt model = TrainedGpt.load(path, HadoopSettings.defaults());
-      given = new Pretrained(model, null, model.step() + " steps, checkpoint " + model.checkpoint());
-    } else {
-      throw new IllegalArgumentException("--pretrained " + path + " does not exist; expected a training run's"
-          + " checkpoint directory or a GPT-2 safetensors file (ringtrain export writes one)");
-    }
+    PretrainedGpt opened = PretrainedGpt.open(path, HadoopSettings.defaults(), "--pretrained");
+    TrainedGpt model = opened.model();
+    Path file = opened.file().orElse(null);
+    Pretrained given = new Pretrained(model, file, file != null ? "GPT-2 file " + file
+        : model.step() + " steps, checkpoint " + model.checkpoint());
     ModelConfig c = given.model().modelConfig();
     int[] found = {c.contextLength(), c.dModel(), c.layers(), c.heads()};
     if (!Arrays.equals(found, dims) || c.vocabSize() != BYTE_VOCABULARY) {

@@ -1,29 +1,22 @@
 // Backbone: a GPT whose weights start a Transformer classifier (the `backbone` param):
-// read from a ringtrain GPT checkpoint directory (its newest valid checkpoint, through
-// TrainedGpt and the checkpoint store's verification) or a Hugging Face GPT-2
-// safetensors file (Gpt2Import, config.json beside it), checked against the
-// classifier's params, and copied into a fresh classifier: the blocks and ln_f bit for
-// bit, wte into the embedding rows after <pad> and <unk>, wpe's first maxLen rows into
-// the position embedding. The head and the two reserved rows keep the seeded init.
-// It does not train and does not tokenise (Vocabulary.forTokenizer does).
+// read by PretrainedGpt.open (a ringtrain GPT checkpoint directory, an export directory or
+// a Hugging Face GPT-2 safetensors file), checked against the classifier's params, and
+// copied into a fresh classifier: the blocks and ln_f bit for bit, wte into the embedding
+// rows after <pad> and <unk>, wpe's first maxLen rows into the position embedding. The
+// head and the two reserved rows keep the seeded init. It does not train and does not
+// tokenise (Vocabulary.forTokenizer does).
 package org.ringtrain.driver.classify;
 
-import java.io.File;
-import java.io.FileNotFoundException;
 import java.io.IOException;
 import java.io.Serializable;
-import org.apache.hadoop.fs.FileStatus;
-import org.apache.hadoop.fs.FileSystem;
-import org.apache.hadoop.fs.LocalFileSystem;
-import org.apache.hadoop.fs.Path;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.driver.fs.HadoopSettings;
+import org.ringtrain.driver.gpt.PretrainedGpt;
 import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.ops.classify.ClassifierConfig;
 import org.ringtrain.ops.classify.SequenceClassifier;
 import org.ringtrain.ops.gpt.ModelConfig;
-import org.ringtrain.ops.io.SafetensorsException;
 import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterLayout;
 import org.ringtrain.ops.transformer.BlockTensors;
@@ -49,53 +42,14 @@ final class Backbone implements Serializable {
   }
 
   /**
-   * Reads {@code path}: a directory is a GPT run's checkpoint directory (its newest valid
-   * checkpoint; corrupt ones are skipped) or, if it holds {@code model.safetensors}, what
-   * {@code ringtrain export} wrote; a file is a GPT-2 safetensors file in Hugging Face form on the
-   * driver's local filesystem (its config.json beside it).
+   * Reads {@code path} as {@link PretrainedGpt#open} does: a GPT run's checkpoint directory, a
+   * directory {@code ringtrain export} wrote or a GPT-2 safetensors file with its config.json beside it.
    *
    * @throws IllegalArgumentException when the path does not exist or does not hold a GPT, saying what to give
    * @throws IOException              when reading fails
    */
   static Backbone load(String path, HadoopSettings hadoop) throws IOException {
-    Path p = new Path(path);
-    FileSystem fs = p.getFileSystem(hadoop.toConfiguration());
-    FileStatus status;
-    try {
-      status = fs.getFileStatus(p);
-    } catch (FileNotFoundException e) {
-      throw new IllegalArgumentException("backbone " + path + " does not exist; expected the checkpoint directory of"
-          + " a GPT run (ringtrain train --checkpoint-dir) or a GPT-2 safetensors file with its config.json beside it",
-          e);
-    }
-    Path exported = new Path(p, "model.safetensors");
-    if (status.isDirectory() && fs.isFile(exported)) {
-      p = exported; // a directory as `ringtrain export` writes it: the GPT-2 file and its config.json
-      status = fs.getFileStatus(p);
-    }
-    TrainedGpt gpt;
-    if (status.isDirectory()) {
-      try {
-        gpt = TrainedGpt.load(path, hadoop);
-      } catch (IllegalArgumentException | IllegalStateException e) {
-        throw new IllegalArgumentException("backbone " + path + " is a directory but holds no GPT checkpoint to start"
-            + " from: " + e.getMessage() + ". Give the checkpoint directory of a `ringtrain train` run (not a"
-            + " classifier's) or a GPT-2 safetensors file", e);
-      }
-    } else {
-      if (!(fs instanceof LocalFileSystem) && !"file".equals(fs.getScheme())) {
-        throw new IllegalArgumentException("backbone " + path + " is a file on " + fs.getScheme() + ", but GPT-2"
-            + " safetensors files are read from the driver's local disk; copy it (and its config.json) there, or give"
-            + " a GPT checkpoint directory");
-      }
-      String local = new File(fs.makeQualified(p).toUri().getPath()).getPath();
-      try {
-        gpt = TrainedGpt.fromWeights(local);
-      } catch (IllegalArgumentException | IllegalStateException | SafetensorsException e) {
-        throw new IllegalArgumentException("backbone " + path + " is not a GPT-2 file this version reads: "
-            + e.getMessage(), e);
-      }
-    }
+    TrainedGpt gpt = PretrainedGpt.open(path, hadoop, "backbone").model();
     return new Backbone(gpt.checkpoint(), gpt.tokenizer().id(), gpt.modelConfig(), gpt.weights());
   }
 

@@ -5,6 +5,6 @@
  * checkpoint as a TrainedGpt, and evaluation (GptEvaluator).
  *
  * <p>Must not import driver.classify or ops.classify. Stability: TrainConfig, GptTrainer, TrainedGpt,
- * GptEvaluator and TrainingPreflight are public API; the rest is internal.
+ * PretrainedGpt, GptEvaluator and TrainingPreflight are public API; the rest is internal.
  */
 package org.ringtrain.driver.gpt;
