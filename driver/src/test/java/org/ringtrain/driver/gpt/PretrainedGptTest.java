@@ -3,7 +3,7 @@
  * (a run's checkpoint directory, the directory `ringtrain export` wrote, the GPT-2 file in it) gives
  * the same weights and says which kind it was, and each refusal (a missing path, a directory that is
  * none of them, a file that is no GPT-2, an int8 model) names the option, what was found and the
- * accepted kinds. Tiny models the test writes itself; test code only, no Spark starts.
+ * accepted kinds. A small model the test writes itself (SmallGptRun); test code only, no Spark.
  */
 package org.ringtrain.driver.gpt;
 
@@ -14,18 +14,12 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
-import org.ringtrain.driver.checkpoint.CheckpointStore;
-import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.fs.HadoopSettings;
-import org.ringtrain.ops.gpt.GptModel;
-import org.ringtrain.ops.gpt.ModelConfig;
-import org.ringtrain.ops.optim.AdamW;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class PretrainedGptTest {
@@ -34,25 +28,12 @@ class PretrainedGptTest {
   @TempDir
   Path tmp;
 
-  /** A run's checkpoint directory holding one checkpoint (step 7) of a tiny byte GPT (T 16, C 8, L 1). */
-  private Path checkpointDir() throws IOException {
-    Path dir = tmp.resolve("run");
-    TrainConfig cfg = TrainConfig.fromLayers(Map.of("input", "unused.txt", "checkpointDir", dir.toString(),
-        "contextLength", 16, "dModel", 8, "layers", 1, "heads", 2));
-    ModelConfig shape = cfg.modelConfig(256);
-    try (GptModel gpt = GptModel.initialised(shape, 3); AdamW adam = new AdamW(GptModel.layout(shape))) {
-      new CheckpointStore(LOCAL, dir.toString()).write(new TrainingState(7, 0, 0, 1, cfg.toJson(), "byte"),
-          GptModel.layout(shape), gpt.params().flat(), adam);
-    }
-    return dir;
-  }
-
   @Test
   void eachAcceptedKindReadsTheSameWeightsAndSaysWhatItWas() throws IOException {
-    Path run = checkpointDir();
+    Path run = SmallGptRun.write(tmp);
     PretrainedGpt fromRun = PretrainedGpt.open(run.toString(), LOCAL, "--model");
     assertEquals(PretrainedGpt.Kind.CHECKPOINT_DIRECTORY, fromRun.kind());
-    assertEquals(7, fromRun.model().step());
+    assertEquals(SmallGptRun.STEP, fromRun.model().step());
     assertEquals("byte", fromRun.model().tokenizer().id());
     assertEquals(Optional.empty(), fromRun.file(), "a checkpoint's weights are no GPT-2 file");
 
@@ -100,7 +81,7 @@ class PretrainedGptTest {
 
   @Test
   void anInt8ModelIsRefusedPointingBackToItsFloatRun() throws IOException {
-    Path run = checkpointDir();
+    Path run = SmallGptRun.write(tmp);
     String int8 = tmp.resolve("int8.safetensors").toString();
     QuantizedGpt.quantize(run.toString(), int8, false, LOCAL);
     String message = refusal(int8);

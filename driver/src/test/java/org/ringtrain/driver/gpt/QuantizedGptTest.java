@@ -15,18 +15,13 @@ import java.io.ObjectOutputStream;
 import java.io.OutputStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.api.io.TempDir;
 import org.ringtrain.driver.checkpoint.CheckpointStore;
-import org.ringtrain.driver.checkpoint.TrainingState;
 import org.ringtrain.driver.fs.HadoopSettings;
-import org.ringtrain.ops.gpt.GptModel;
-import org.ringtrain.ops.gpt.ModelConfig;
-import org.ringtrain.ops.optim.AdamW;
 
 @Timeout(value = 60, unit = TimeUnit.SECONDS)
 class QuantizedGptTest {
@@ -35,20 +30,9 @@ class QuantizedGptTest {
   @TempDir
   Path tmp;
 
-  /** A checkpoint of a small random GPT (byte tokenizer, C 64, L 2) at step 7; returns its directory. */
+  /** The small GPT run's checkpoint directory (step 7, C 64, L 2, byte tokenizer). */
   private Path checkpoint() throws IOException {
-    Path dir = tmp.resolve("run");
-    Path corpus = Files.writeString(tmp.resolve("corpus.txt"), "call me ishmael. ".repeat(20));
-    TrainConfig cfg = TrainConfig.fromLayers(Map.of("input", corpus.toString(), "checkpointDir", dir.toString(),
-        "contextLength", 16, "tokenizer", "byte", "format", "text", "worldSize", 1, "dModel", 64, "heads", 4,
-        "layers", 2));
-    ModelConfig model = cfg.modelConfig(256);
-    try (GptModel gpt = GptModel.initialised(model, 3); AdamW adam = new AdamW(GptModel.layout(model))) {
-      gpt.params().flat().muli(3);
-      new CheckpointStore(LOCAL, dir.toString()).write(new TrainingState(7, 0, 0, 1, cfg.toJson(), "byte"),
-          GptModel.layout(model), gpt.params().flat(), adam);
-    }
-    return dir;
+    return SmallGptRun.write(tmp);
   }
 
   @Test
