@@ -44,6 +44,14 @@ public final class FinetuneBench {
     int rank = LoraConfig.DEFAULT_RANK;
     String targets = LoraConfig.DEFAULT_TARGETS;
     for (int i = 0; i < args.length; i += 2) {
+      if (args[i].equals("--help") || args[i].equals("-h")) {
+        System.out.println("usage: bench/finetune.sh [--preset small|124m (default small)] [--batch B (default 8)]"
+            + " [--seq T (default: the preset's context)] [--steps N (default 5)] [--rounds R (default 2)]"
+            + " [--rank R (default " + LoraConfig.DEFAULT_RANK + ")] [--targets LIST (default "
+            + LoraConfig.DEFAULT_TARGETS + ")]\n  e.g. bench/finetune.sh --preset 124m --batch 1 --seq 256 --steps 2"
+            + " --rounds 1");
+        return;
+      }
       String value = i + 1 < args.length ? args[i + 1] : null;
       if (value == null) {
         throw new IllegalArgumentException(args[i] + " needs a value; see the usage in bench/finetune.sh");
