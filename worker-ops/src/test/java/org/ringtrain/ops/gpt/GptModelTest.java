@@ -169,12 +169,12 @@ class GptModelTest {
     try (GptModel model = GptModel.initialised(config, 1)) {
       int[] in = randomTokens(1, b * t, 64);
       int[] tg = randomTokens(2, b * t, 64);
-      long[] at = new long[1001];
-      for (int step = 1; step <= 1000; step++) {
+      long[] at = new long[1501];
+      for (int step = 1; step <= 1500; step++) {
         model.zeroGrad();
         model.forward(in, tg, b, t);
         model.backward();
-        if (step == 10 || step == 500 || step == 1000) {
+        if (step == 10 || step % 500 == 0) {
           at[step] = offHeapBytes();
         }
       }
@@ -182,11 +182,14 @@ class GptModelTest {
       // compilation of the fused kernels and the direct sgemm calls, whose compiler arenas are
       // native memory and, on this model's tiny arrays, get hot only after ~100-400 steps on a
       // loaded machine): ~30-40 MiB measured. A leak of even 32 KiB a step adds 16 MiB over the
-      // last 500 steps.
+      // last 500 steps. The JIT's growth is one-off, a leak's is not: a leak grows every window of
+      // 500 steps, so the check fails only when both of the last two windows grew (the resident
+      // size moved by 30 MiB in one window of one CI run, once, and not in the next).
       String report = "off-heap bytes at step 10: " + at[10] + ", 500: " + at[500] + ", 1000: " + at[1000]
-          + "; activations " + model.activationBytes();
+          + ", 1500: " + at[1500] + "; activations " + model.activationBytes();
       assertTrue(at[1000] - at[10] < (64L << 20), "grew by more than 64 MiB from step 10 to 1000; " + report);
-      assertTrue(at[1000] - at[500] < (16L << 20), "grew by more than 16 MiB from step 500 to 1000; " + report);
+      assertTrue(at[1000] - at[500] < (16L << 20) || at[1500] - at[1000] < (16L << 20),
+          "grew by more than 16 MiB in each of the windows 500-1000 and 1000-1500; " + report);
     }
   }
 
