@@ -16,9 +16,10 @@ import jdk.incubator.vector.VectorSpecies;
 
 /**
  * Float vectors of the CPU's preferred width, over the native-order buffers of the arrays
- * (streaming kernels: GELU, AdamW, layer norm) or over Java float arrays that a kernel copies
- * rows into ({@link Scratch}; the attention softmax, whose short rows ran ~2x faster that way on
- * Java 17). Which of the two a kernel uses was measured, not assumed.
+ * (streaming kernels: GELU backward, AdamW, layer norm) or over Java float arrays that a kernel
+ * copies rows into ({@link Scratch}; the attention softmax, whose short rows ran ~2x faster that
+ * way on Java 17, and GELU forward, whose exp and two buffer stores did not fit one C2
+ * compilation). Which of the two a kernel uses was measured, not assumed.
  *
  * <p>Reproducibility: the Vector API's {@code reduceLanes(ADD)} may add lanes in any order, and
  * its {@code EXP} is a different approximation when compiled (a vector math library) than when
