@@ -12,7 +12,6 @@ package org.ringtrain.driver.gpt;
 import java.io.File;
 import java.io.FileNotFoundException;
 import java.io.IOException;
-import java.io.InputStream;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.hadoop.fs.FileStatus;
@@ -22,7 +21,6 @@ import org.apache.hadoop.fs.Path;
 import org.ringtrain.driver.checkpoint.CheckpointFormat;
 import org.ringtrain.driver.fs.HadoopSettings;
 import org.ringtrain.ops.io.SafetensorsException;
-import org.ringtrain.ops.io.SafetensorsReader;
 import org.ringtrain.ops.io.TensorFile;
 
 /**
@@ -114,8 +112,8 @@ public record PretrainedGpt(TrainedGpt model, Kind kind) {
    */
   private static void refuseInt8(FileSystem fs, Path file, String given) throws IOException {
     Map<String, String> meta;
-    try (InputStream in = fs.open(file)) {
-      meta = SafetensorsReader.inspect(in, fs.getFileStatus(file).getLen(), file.toString()).metadata();
+    try {
+      meta = QuantizedGpt.headerMetadata(fs, file, file.toString());
     } catch (SafetensorsException e) {
       return;
     }

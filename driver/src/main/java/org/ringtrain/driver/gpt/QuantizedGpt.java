@@ -150,11 +150,23 @@ public final class QuantizedGpt implements InferenceGpt {
           + " (Hugging Face's model.safetensors) or the file written by `ringtrain quantize --output FILE`"
           + " (a checkpoint directory goes to --checkpoint-dir)");
     }
-    try (InputStream in = fs.open(p)) {
-      return SafetensorsReader.inspect(in, fs.getFileStatus(p).getLen(), path).metadata()
-          .containsKey(TensorFile.QUANTIZATION_KEY);
+    try {
+      return headerMetadata(fs, p, path).containsKey(TensorFile.QUANTIZATION_KEY);
     } catch (SafetensorsException e) {
       throw new IllegalArgumentException("--weights " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * The metadata of the safetensors header of {@code p}, read without its tensors; an int8 model
+   * has {@link TensorFile#QUANTIZATION_KEY} (and {@link #SOURCE_KEY}) in it.
+   *
+   * @param name how messages name the file
+   * @throws SafetensorsException when {@code p} is no safetensors file
+   */
+  static Map<String, String> headerMetadata(FileSystem fs, Path p, String name) throws IOException {
+    try (InputStream in = fs.open(p)) {
+      return SafetensorsReader.inspect(in, fs.getFileStatus(p).getLen(), name).metadata();
     }
   }
 
