@@ -51,6 +51,10 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
 
   private final String uid;
   private transient MetricsSink sink;
+  // The backbone the job's pre-flight read (readBackbone), kept for the next fit so that the GPT is
+  // read once per run, not twice; fit takes it and drops it. Null when none was read.
+  private transient Backbone backboneRead;
+  private transient String backboneReadFrom; // the backbone param's value when it was read
 
   private final Param<String> inputCol;
   private final Param<String> labelCol;
@@ -492,19 +496,14 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   public TextClassificationModel fit(Dataset<?> dataset) {
     transformSchema(dataset.schema());
     Backbone pretrained = null;
-    int width = intOf(d);
-    int blocks = intOf(layers);
-    int nh = intOf(heads);
     int tokens = intOf(maxLen);
-    if (hasBackbone()) {
+    if (hasBackbone()) { // the model's shape is then the GPT's (Backbone.classifierConfig), not d/layers/heads
       pretrained = readBackbone(HadoopSettings.of(dataset.sparkSession().sparkContext().hadoopConfiguration()));
-      width = pretrained.shape().dModel();
-      blocks = pretrained.shape().layers();
-      nh = pretrained.shape().heads();
+      backboneRead = null;
       tokens = backboneMaxLen(pretrained);
     }
     ClassifierTraining.Settings settings = new ClassifierTraining.Settings(getOrDefault(inputCol),
-        getOrDefault(labelCol), getOrDefault(architecture), width, blocks, nh, tokens,
+        getOrDefault(labelCol), getOrDefault(architecture), intOf(d), intOf(layers), intOf(heads), tokens,
         intOf(vocabSize), intOf(minCount), intOf(numClasses), intOf(epochs), intOf(batchSize), doubleOf(lr),
         doubleOf(weightDecay), intOf(worldSize), longOf(seed), getOrDefault(checkpointDir),
         getOrDefault(wordVectorsPath), (Boolean) getOrDefault(resume), doubleOf(dropout),
@@ -517,16 +516,19 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   /**
    * Reads the {@link #backbone()} and checks it against the params set explicitly: d, layers and
    * heads, if set, must be the GPT's; maxLen, if set, at most its context length. Nothing else is
-   * read or written; the job calls it before Spark starts.
+   * read or written; the job calls it before Spark starts. The GPT read is kept for the next
+   * {@link #fit}, which then does not read it again (unless the backbone param changed).
    *
    * @throws IllegalArgumentException naming the path or the param and what to change
    */
   Backbone readBackbone(HadoopSettings hadoop) {
-    Backbone b;
-    try {
-      b = Backbone.load(getOrDefault(backbone), hadoop);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read backbone " + getOrDefault(backbone) + ": " + e.getMessage(), e);
+    Backbone b = backboneRead;
+    if (b == null || !getOrDefault(backbone).equals(backboneReadFrom)) {
+      try {
+        b = Backbone.load(getOrDefault(backbone), hadoop);
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot read backbone " + getOrDefault(backbone) + ": " + e.getMessage(), e);
+      }
     }
     requireShape(d, b.shape().dModel(), "dModel", b);
     requireShape(layers, b.shape().layers(), "layers", b);
@@ -536,6 +538,8 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
       throw new IllegalArgumentException("backbone " + b.source() + " makes a classifier of "
           + Backbone.parameters(spec) + " parameters, more than one float[] holds (2^31 - 9); use a smaller GPT");
     }
+    backboneRead = b;
+    backboneReadFrom = getOrDefault(backbone);
     return b;
   }
 
@@ -565,6 +569,8 @@ public final class TextClassifier extends Estimator<TextClassificationModel> imp
   public TextClassifier copy(ParamMap extra) {
     TextClassifier copy = defaultCopy(extra);
     copy.sink = sink;
+    copy.backboneRead = backboneRead;
+    copy.backboneReadFrom = backboneReadFrom;
     return copy;
   }
 
