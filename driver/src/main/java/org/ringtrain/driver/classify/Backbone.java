@@ -16,6 +16,7 @@ import org.ringtrain.driver.gpt.PretrainedGpt;
 import org.ringtrain.driver.gpt.TrainedGpt;
 import org.ringtrain.ops.classify.ClassifierConfig;
 import org.ringtrain.ops.classify.SequenceClassifier;
+import org.ringtrain.ops.gpt.GptModel;
 import org.ringtrain.ops.gpt.ModelConfig;
 import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterLayout;
@@ -76,8 +77,9 @@ final class Backbone implements Serializable {
   void initialise(ParameterBuffer params, ClassifierConfig spec) {
     long c = shape.dModel();
     long v = shape.vocabSize();
-    long wteEnd = v * c;
-    long trunkFrom = wteEnd + shape.contextLength() * c;
+    ParameterLayout gpt = GptModel.layout(shape); // the order of the weights read: wte, wpe, blocks, ln_f
+    long wteEnd = gpt.get("wpe.weight").offset();
+    long trunkFrom = gpt.get(BlockTensors.firstName(0)).offset();
     ParameterLayout layout = params.layout();
     long embed = layout.get("embed.weight").offset() + Vocabulary.TOKENIZER_OFFSET * c;
     long pos = layout.get("pos.weight").offset();
