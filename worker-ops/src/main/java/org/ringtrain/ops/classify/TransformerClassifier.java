@@ -79,7 +79,7 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
   void forwardLogits(int[] tokens, int[] lengths, int batch, int steps) {
     TransformerClassifierActivations a = activations(batch, steps);
     TransformerActivations x = a.trunk;
-    fillInputs(a, tokens, lengths);
+    fillInputs(a, tokens, lengths, causalMasks == null);
     Encoder.forward(x.encoded, a.tokens, params.view("embed.weight"), params.view("pos.weight"), batch, steps, 0);
     if (drop.active()) {
       Dropout.forward(x.encoded, x.encoded, drop.embeddings());
@@ -103,8 +103,11 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
     return causalMasks[steps];
   }
 
-  /** Token ids of the first T' positions, the key padding mask and the pooling weights. */
-  private static void fillInputs(TransformerClassifierActivations a, int[] tokens, int[] lengths) {
+  /**
+   * Token ids of the first T' positions, the key padding mask (only when attention reads it: not
+   * with the causal mask) and the pooling weights.
+   */
+  private static void fillInputs(TransformerClassifierActivations a, int[] tokens, int[] lengths, boolean padMask) {
     int batch = a.batch;
     int steps = a.steps;
     int maxLen = tokens.length / batch;
@@ -115,7 +118,9 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
     for (int b = 0; b < batch; b++) {
       for (int t = 0; t < steps; t++) {
         ids.put(idBase + (long) b * steps + t, tokens[b * maxLen + t]);
-        mask.put(maskBase + (long) b * steps + t, t < lengths[b] ? 0.0 : Attention.MASKED);
+        if (padMask) {
+          mask.put(maskBase + (long) b * steps + t, t < lengths[b] ? 0.0 : Attention.MASKED);
+        }
       }
     }
     MaskedMeanPool.fillWeights(a.poolWeights, lengths, steps, false);
