@@ -17,9 +17,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.io.BufferedReader;
 import java.io.ByteArrayOutputStream;
-import java.io.FileInputStream;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.InputStreamReader;
 import java.io.PrintStream;
 import java.nio.ByteBuffer;
@@ -34,7 +32,6 @@ import java.util.Arrays;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Properties;
 import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import java.util.function.BooleanSupplier;
@@ -455,14 +452,7 @@ class StandaloneClusterTrainingTest {
 
   /** conf/spark-defaults.conf as shipped, resized for one-core, 1 GiB executors, on this cluster. */
   private static SparkConf trainingConf() throws IOException {
-    SparkConf conf = cluster.driverConf("StandaloneClusterTrainingTest", "1g");
-    Properties shipped = new Properties();
-    try (InputStream in = new FileInputStream("../conf/spark-defaults.conf")) {
-      shipped.load(in);
-    }
-    shipped.stringPropertyNames().forEach(k -> conf.set(k, shipped.getProperty(k).trim()));
-    cluster.settings("1g").forEach(conf::set); // one core and 1 GiB per executor, not the shipped 2 and 4g
-    return conf.set("spark.task.cpus", "1").set("spark.app.name", "StandaloneClusterTrainingTest")
+    return ShippedSparkConf.onCluster(cluster, "1g", "StandaloneClusterTrainingTest")
         .set("spark.hadoop.dfs.replication", "1");
   }
 
