@@ -89,10 +89,12 @@ public final class ServeBench {
     }
     List<String> routes = routes(opt.get("--routes"));
     Path work = Files.createTempDirectory(Path.of("bench/target/tmp"), "serve");
-    String gptDir = opt.containsKey("--checkpoint-dir") ? opt.get("--checkpoint-dir")
-        : writeGpt(work.resolve("gpt"), Integer.parseInt(opt.get("--width")), Integer.parseInt(opt.get("--layers")),
-            Integer.parseInt(opt.get("--context")));
+    boolean generate = routes.contains("generate");
     boolean classify = routes.contains("classify");
+    Map<String, String> gpts = !generate ? Map.of()
+        : Map.of("gpt", opt.containsKey("--checkpoint-dir") ? opt.get("--checkpoint-dir")
+            : writeGpt(work.resolve("gpt"), Integer.parseInt(opt.get("--width")), Integer.parseInt(opt.get("--layers")),
+                Integer.parseInt(opt.get("--context"))));
     Map<String, String> classifiers = !classify ? Map.of()
         : Map.of("cls", opt.containsKey("--model-dir") ? opt.get("--model-dir") : trainClassifier(work));
     int tokens = Integer.parseInt(opt.get("--tokens"));
@@ -102,22 +104,24 @@ public final class ServeBench {
     Map<String, Cell> cells = new LinkedHashMap<>();
     for (int maxBatch : new int[] {32, 1}) {
       ServeSettings settings = ServeSettings.defaults().withAddress("127.0.0.1", 0).withBatching(maxBatch, 256);
-      try (ModelServer server = ModelServer.start(settings, Map.of("gpt", gptDir), classifiers,
-          HadoopSettings.defaults())) {
+      try (ModelServer server = ModelServer.start(settings, gpts, classifiers, HadoopSettings.defaults())) {
         String base = "http://127.0.0.1:" + server.port();
-        run(base, 8, 16, seconds, c -> generate(base, tokens, c)); // warm-up: JIT, first allocations
-        if (classify) {
-          run(base, 8, 16, seconds, c -> classify(base, c));
+        Map<String, Request> byRoute = new LinkedHashMap<>();
+        if (generate) {
+          byRoute.put("generate", i -> generate(base, tokens, i));
         }
+        if (classify) {
+          byRoute.put("classify", i -> classify(base, i));
+        }
+        for (Request request : byRoute.values()) {
+          run(base, 8, 16, seconds, request); // warm-up: JIT, first allocations
+        }
+        String mode = maxBatch > 1 ? "batched" : "unbatched";
         for (int c : levels) {
-          String mode = maxBatch > 1 ? "batched" : "unbatched";
-          cells.put("generate " + mode + " c" + c, run(base, c, Math.max(requests, 2 * c), seconds,
-              i -> generate(base, tokens, i)));
-          System.err.println("generate " + mode + " c" + c + " done: " + summary(cells.get("generate " + mode + " c" + c)));
-          if (classify) {
-            cells.put("classify " + mode + " c" + c, run(base, c, Math.max(requests, 2 * c), seconds,
-                i -> classify(base, i)));
-            System.err.println("classify " + mode + " c" + c + " done: " + summary(cells.get("classify " + mode + " c" + c)));
+          for (Map.Entry<String, Request> route : byRoute.entrySet()) {
+            String name = route.getKey() + " " + mode + " c" + c;
+            cells.put(name, run(base, c, Math.max(requests, 2 * c), seconds, route.getValue()));
+            System.err.println(name + " done: " + summary(cells.get(name)));
           }
         }
       }
