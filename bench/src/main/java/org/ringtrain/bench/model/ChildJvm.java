@@ -1,8 +1,9 @@
 /*
  * ChildJvm: runs a benchmark's main class again in a child JVM with this JVM's flags and class
  * path, on the fused float32 kernels or on the ND4J compositions (-Dringtrain.kernels.nd4j=true,
- * decided once per JVM by Fused.AVAILABLE), and hands back the child's result lines while passing
- * the rest of its output through. It measures nothing itself.
+ * decided once per JVM by Fused.AVAILABLE), the Transformer classifier on packed rows or on every
+ * padded position (-Dringtrain.classifier.padded=true), and hands back the child's result lines
+ * while passing the rest of its output through. It measures nothing itself.
  */
 package org.ringtrain.bench.model;
 
@@ -19,26 +20,41 @@ final class ChildJvm {
 
   /** The prefix of the lines a child prints for its parent to parse. */
   static final String RESULT = "RESULT";
+  private static final String KERNELS_ND4J = "ringtrain.kernels.nd4j";
+  private static final String CLASSIFIER_PADDED = "ringtrain.classifier.padded";
 
   private ChildJvm() {
   }
 
   /**
-   * Runs {@code main} with {@code args} in a child JVM (ND4J compositions when {@code nd4j}) and
-   * returns the lines it printed that start with {@link #RESULT}; its other lines go to stdout.
+   * Runs {@code main} with {@code args} in a child JVM and returns the lines it printed that start
+   * with {@link #RESULT}; its other lines go to stdout. With {@code nd4j}, the first version's
+   * computation: ND4J compositions, and the Transformer classifier over every padded position.
    *
    * @throws IllegalStateException when the child exits with a non-zero status
    */
   static List<String> run(Class<?> main, boolean nd4j, List<String> args) throws IOException, InterruptedException {
+    return run(main, nd4j, nd4j, args);
+  }
+
+  /**
+   * As {@link #run(Class, boolean, List)}, choosing the kernels ({@code nd4j}) and the Transformer
+   * classifier's layout ({@code padded}, else packed rows) apart.
+   */
+  static List<String> run(Class<?> main, boolean nd4j, boolean padded, List<String> args)
+      throws IOException, InterruptedException {
     List<String> cmd = new ArrayList<>();
     cmd.add(ProcessHandle.current().info().command().orElse("java"));
     for (String flag : ManagementFactory.getRuntimeMXBean().getInputArguments()) {
-      if (!flag.startsWith("-Dringtrain.kernels.nd4j")) {
+      if (!flag.startsWith("-D" + KERNELS_ND4J) && !flag.startsWith("-D" + CLASSIFIER_PADDED)) {
         cmd.add(flag);
       }
     }
     if (nd4j) {
-      cmd.add("-Dringtrain.kernels.nd4j=true");
+      cmd.add("-D" + KERNELS_ND4J + "=true");
+    }
+    if (padded) {
+      cmd.add("-D" + CLASSIFIER_PADDED + "=true");
     }
     cmd.add("-cp");
     cmd.add(System.getProperty("java.class.path"));

@@ -32,12 +32,15 @@ import org.ringtrain.driver.metrics.MetricsEvent;
 
 /**
  * Usage: {@code bench/classifier.sh job [--epochs E] [--warmup W] [--rounds R] [--arch transformer|lstm]
- * [--variants nd4j,fused,fused-grouped,nd4j-grouped] [--data PATH]}.
+ * [--variants nd4j,fused,fused-grouped,nd4j-grouped,fused-padded,fused-padded-grouped] [--data PATH]}.
  *
  * <p>Each child runs {@link TrainClassifierJob} as train-classifier does at its defaults (d 64, 2
  * layers, 4 heads, maxLen 64, vocabulary 20000, batch 32 per rank, lr 0.002, 2 ranks, seed 42,
  * test fraction 0.2) except {@code --epochs} (default 2 of the job's 10), with the variant's kernel
- * path ({@code nd4j*}: {@code -Dringtrain.kernels.nd4j=true}) and groupByLength ({@code *-grouped}).
+ * path ({@code nd4j*}: {@code -Dringtrain.kernels.nd4j=true}, and the Transformer over every padded
+ * position as the first version computed it, {@code -Dringtrain.classifier.padded=true}; {@code fused*}:
+ * the fused kernels on packed rows, the job's default, or with {@code -padded} over every padded
+ * position) and groupByLength ({@code *-grouped}).
  * Timed: rank 0's {@code step_ms} (its forward and backward, the exposed ring wait, clipping, AdamW:
  * the pace of the slower rank) summed over the run's steps after the first {@code --warmup}
  * (default 8), leaving out steps that wrote a checkpoint; counted: the {@code tokens} (not padding)
@@ -80,7 +83,8 @@ public final class ClassifierJobBench {
         List<String> childArgs = new ArrayList<>(o.passOn);
         childArgs.add(CHILD);
         childArgs.add(variant);
-        for (String line : ChildJvm.run(ClassifierJobBench.class, variant.startsWith("nd4j"), childArgs)) {
+        boolean nd4j = variant.startsWith("nd4j");
+        for (String line : ChildJvm.run(ClassifierJobBench.class, nd4j, nd4j || variant.contains("padded"), childArgs)) {
           String[] f = line.split(" ");
           double[] r = new double[6];
           for (int k = 0; k < r.length; k++) {
@@ -110,7 +114,7 @@ public final class ClassifierJobBench {
         case "--help", "-h" -> {
           System.out.println("bench/classifier.sh job [--epochs E (default 2)] [--warmup W steps (default 8)]"
               + " [--rounds R (default 2)] [--arch transformer|lstm] [--variants nd4j,fused,fused-grouped,"
-              + "nd4j-grouped] [--data PATH]\n  e.g. bench/classifier.sh job --rounds 1 --variants nd4j,fused-grouped");
+              + "nd4j-grouped,fused-padded,fused-padded-grouped] [--data PATH]\n  e.g. bench/classifier.sh job --rounds 1 --variants nd4j,fused-grouped");
           System.exit(0);
         }
         default -> throw new IllegalArgumentException("unknown flag " + a + "; expected --epochs, --warmup, --rounds,"
@@ -122,9 +126,9 @@ public final class ClassifierJobBench {
       }
     }
     for (String v : o.variants) {
-      if (!Set.of("nd4j", "fused", "fused-grouped", "nd4j-grouped").contains(v)) {
+      if (!Set.of("nd4j", "fused", "fused-grouped", "nd4j-grouped", "fused-padded", "fused-padded-grouped").contains(v)) {
         throw new IllegalArgumentException("--variants has '" + v + "'; expected a list of nd4j, fused,"
-            + " fused-grouped and nd4j-grouped, e.g. --variants nd4j,fused-grouped");
+            + " fused-grouped, nd4j-grouped, fused-padded and fused-padded-grouped, e.g. --variants nd4j,fused-grouped");
       }
     }
     if (!Files.isRegularFile(Path.of(o.data))) {

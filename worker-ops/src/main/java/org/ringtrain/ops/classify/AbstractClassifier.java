@@ -173,11 +173,16 @@ abstract class AbstractClassifier<A extends BatchActivations> implements Sequenc
 
   /** The activations carved for a (batch, steps) shape, reallocated only for a larger batch than before. */
   final A activations(int batch, int steps) {
+    return activations(batch, steps, batch * steps);
+  }
+
+  /** {@link #activations(int, int)} with {@code rows} (at most batch*steps) token rows. */
+  final A activations(int batch, int steps, int rows) {
     if (acts == null || acts.capacityBatch < batch) {
       closeActivations();
       acts = newActivations(batch);
     }
-    acts.carve(batch, steps);
+    acts.carve(batch, steps, rows);
     return acts;
   }
 

@@ -41,9 +41,10 @@ final class LstmActivations extends BatchActivations {
   }
 
   @Override
-  void carveInto(Arena a, int b, int t) {
+  void carveInto(Arena a, int b, int t, int r) {
     long n = (long) b * t;
     long h = config.dModel();
+    poolWeights = a.take(n);
     int layers = config.layers();
     embedded = a.take(n, h);
     act = new INDArray[layers];

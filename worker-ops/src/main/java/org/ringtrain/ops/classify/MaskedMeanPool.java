@@ -1,6 +1,6 @@
 /*
  * MaskedMeanPool: the mean of a row's vectors over its non-padding positions, as a weighted sum
- * with weights 1/len (0 on padding), in a batch-major and a time-major variant. It is not a
+ * with weights 1/len (0 on padding), in a batch-major, a time-major and a packed variant. It is not a
  * max-pool or an attention pool and does not look at token ids (the model fills the weights).
  */
 package org.ringtrain.ops.classify;
@@ -9,6 +9,7 @@ import org.nd4j.linalg.api.buffer.DataBuffer;
 import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.layers.Kernels;
+import org.ringtrain.ops.layers.PackedRows;
 
 /**
  * {@code out[b, :] = sum_t w[b, t] inp[b, t, :]} with {@code w[b, t] = 1/len_b} for
@@ -69,6 +70,50 @@ final class MaskedMeanPool {
     long c = dinp.size(1);
     Kernels.bmm(dinp.reshape(batch, steps, c), weights.reshape(batch, 1, steps), dout.reshape(batch, 1, c),
         true, false, 1.0, 0.0);
+  }
+
+  /**
+   * Fills the pooling weights of packed rows: {@code w[b, i] = 1/len_b} for row b's packed rows i,
+   * 0 for every other (another row's, slack).
+   *
+   * @param weights [B, R] contiguous, overwritten
+   * @param rows    the packing
+   */
+  static void fillPackedWeights(INDArray weights, PackedRows rows) {
+    weights.assign(0);
+    DataBuffer data = weights.data();
+    long base = Kernels.bufferIndex(weights);
+    long width = weights.size(1);
+    for (int b = 0; b < rows.batch(); b++) {
+      double w = 1.0 / rows.length(b);
+      long at = base + b * width + rows.offset(b);
+      for (int t = 0; t < rows.length(b); t++) {
+        data.put(at + t, w);
+      }
+    }
+  }
+
+  /**
+   * Packed forward, one gemm {@code [B, R] x [R, C]} (a row's weights are 0 outside its tokens).
+   *
+   * @param out     [B, C] overwritten
+   * @param inp     [R, C] packed rows
+   * @param weights [B, R] from {@link #fillPackedWeights}
+   */
+  static void forwardPacked(INDArray out, INDArray inp, INDArray weights) {
+    Kernels.gemm(out, weights, inp, false, false, 1.0, 0.0);
+  }
+
+  /**
+   * Packed backward: {@code dinp = weights^T dout}, so a token gets {@code dout[b] / len_b} and a
+   * slack row exactly 0.
+   *
+   * @param dinp    [R, C] overwritten
+   * @param dout    [B, C]
+   * @param weights [B, R] as in forward
+   */
+  static void backwardPacked(INDArray dinp, INDArray dout, INDArray weights) {
+    Kernels.gemm(dinp, weights, dout, true, false, 1.0, 0.0);
   }
 
   /**

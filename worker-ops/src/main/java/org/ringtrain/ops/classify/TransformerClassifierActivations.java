@@ -1,8 +1,9 @@
 /*
- * TransformerClassifierActivations: every array of the Transformer classifier for one (B, T')
- * batch shape: the trunk's (TransformerActivations) and the classifier's own (key padding mask,
- * pooling weights, pooled rows, their gradients), taken from an Arena sized for the largest
- * batch seen. It computes nothing; TransformerClassifier fills and reads it.
+ * TransformerClassifierActivations: every array of the Transformer classifier for one (B, T', rows)
+ * batch shape: the trunk's (TransformerActivations, token-wise arrays padded [B*T', C] or packed
+ * [R, C]) and the classifier's own (key padding mask, pooling weights, pooled rows, their
+ * gradients), taken from an Arena sized for the largest batch seen. It computes nothing;
+ * TransformerClassifier fills and reads it.
  */
 package org.ringtrain.ops.classify;
 
@@ -17,19 +18,25 @@ import org.ringtrain.ops.transformer.TransformerActivations;
  */
 final class TransformerClassifierActivations extends BatchActivations {
 
+  private final boolean packed;
   INDArray mask; // [B, 1, 1, T'] 0 for tokens, Attention.MASKED for padded keys
   TransformerActivations trunk;
 
-  /** Activations for batches of up to {@code capacityBatch} rows of up to maxLen tokens. */
-  TransformerClassifierActivations(ClassifierConfig config, int capacityBatch, DataType dataType) {
+  /**
+   * Activations for batches of up to {@code capacityBatch} rows of up to maxLen tokens, with
+   * packed token rows (poolWeights [B, R]) or padded ones (poolWeights [B*T']).
+   */
+  TransformerClassifierActivations(ClassifierConfig config, int capacityBatch, DataType dataType, boolean packed) {
     super(config, capacityBatch, dataType);
+    this.packed = packed;
     allocate();
   }
 
   @Override
-  void carveInto(Arena a, int b, int t) {
+  void carveInto(Arena a, int b, int t, int r) {
     long c = config.dModel();
     mask = a.take(b, 1, 1, t);
-    trunk = new TransformerActivations(a, ones, b, t, config.layers(), c, config.heads(), false);
+    poolWeights = packed ? a.take(b, r) : a.take((long) b * t);
+    trunk = new TransformerActivations(a, ones, r, b, t, config.layers(), c, config.heads(), false, packed);
   }
 }

@@ -103,35 +103,80 @@ public final class DropoutKernel {
     int cols = (int) (inp.length() / rows);
     ByteBuffer o = Fused.elements(out);
     ByteBuffer x = Fused.elements(inp);
-    int chunkRows = Math.max(1, CHUNK_ELEMENTS / Math.max(1, cols));
-    if (inp.dataType() == DataType.FLOAT) {
+    boolean floats = inp.dataType() == DataType.FLOAT;
+    Parallel.forChunks(rows, chunkRows(cols), (from, to) -> {
+      for (int r = from; r < to; r++) {
+        long key = rowKey(siteKey, samples[r / rowsPerSample], r % rowsPerSample);
+        dropRow(o, x, r * cols, cols, key, threshold, scale, floats);
+      }
+    });
+  }
+
+  /**
+   * {@link #apply} for a packed [rows, K] array: sample b owns rows {@code offsets[b] ..
+   * offsets[b+1]-1}, and its row r gets the key of row {@code r - offsets[b]} of the [B, R, K]
+   * layout, so a token's mask is the same packed or padded; rows past offsets[B] are copied
+   * unchanged.
+   *
+   * @param out     [rows, K] overwritten
+   * @param inp     [rows, K]
+   * @param offsets B+1 row starts
+   */
+  public static void applyPacked(INDArray out, INDArray inp, long siteKey, int[] samples, int[] offsets,
+      long threshold, double scale) {
+    int rows = (int) inp.size(0);
+    int cols = (int) (inp.length() / rows);
+    int batch = samples.length;
+    ByteBuffer o = Fused.elements(out);
+    ByteBuffer x = Fused.elements(inp);
+    int width = inp.dataType().width();
+    boolean floats = inp.dataType() == DataType.FLOAT;
+    boolean inPlace = out == inp;
+    Parallel.forChunks(rows, chunkRows(cols), (from, to) -> {
+      int b = 0;
+      while (b < batch && offsets[b + 1] <= from) {
+        b++;
+      }
+      for (int r = from; r < to; r++) {
+        while (b < batch && offsets[b + 1] <= r) {
+          b++;
+        }
+        if (b == batch) { // a slack row
+          if (!inPlace) {
+            o.put(r * cols * width, x, r * cols * width, cols * width);
+          }
+          continue;
+        }
+        dropRow(o, x, r * cols, cols, rowKey(siteKey, samples[b], r - offsets[b]), threshold, scale, floats);
+      }
+    });
+  }
+
+  /** Whole rows of about CHUNK_ELEMENTS elements. */
+  private static int chunkRows(int cols) {
+    return Math.max(1, CHUNK_ELEMENTS / Math.max(1, cols));
+  }
+
+  /** One row of {@code cols} elements from element {@code base}: {@code out = inp * m * scale}. */
+  private static void dropRow(ByteBuffer o, ByteBuffer x, int base, int cols, long rowKey, long threshold,
+      double scale, boolean floats) {
+    long counter = rowKey;
+    if (floats) {
       float s = (float) scale;
-      Parallel.forChunks(rows, chunkRows, (from, to) -> {
-        for (int r = from; r < to; r++) {
-          long counter = rowKey(siteKey, samples[r / rowsPerSample], r % rowsPerSample);
-          int base = r * cols;
-          for (int k = 0; k < cols; k++) {
-            counter += GOLDEN; // column k's draw is mix(rowKey + (k + 1) GOLDEN), as keep() says
-            int at = (base + k) * 4;
-            float v = x.getFloat(at);
-            // x * m is x itself for x = +-0: skip the draw (causal attention is half zeros).
-            o.putFloat(at, v == 0f ? v : v * ((mix(counter) >>> 32) >= threshold ? s : 0f));
-          }
-        }
-      });
+      for (int k = 0; k < cols; k++) {
+        counter += GOLDEN; // column k's draw is mix(rowKey + (k + 1) GOLDEN), as keep() says
+        int at = (base + k) * 4;
+        float v = x.getFloat(at);
+        // x * m is x itself for x = +-0: skip the draw (causal attention is half zeros).
+        o.putFloat(at, v == 0f ? v : v * ((mix(counter) >>> 32) >= threshold ? s : 0f));
+      }
     } else {
-      Parallel.forChunks(rows, chunkRows, (from, to) -> {
-        for (int r = from; r < to; r++) {
-          long counter = rowKey(siteKey, samples[r / rowsPerSample], r % rowsPerSample);
-          int base = r * cols;
-          for (int k = 0; k < cols; k++) {
-            counter += GOLDEN;
-            int at = (base + k) * 8;
-            double v = x.getDouble(at);
-            o.putDouble(at, v == 0.0 ? v : v * ((mix(counter) >>> 32) >= threshold ? scale : 0.0));
-          }
-        }
-      });
+      for (int k = 0; k < cols; k++) {
+        counter += GOLDEN;
+        int at = (base + k) * 8;
+        double v = x.getDouble(at);
+        o.putDouble(at, v == 0.0 ? v : v * ((mix(counter) >>> 32) >= threshold ? scale : 0.0));
+      }
     }
   }
 }

@@ -2,12 +2,12 @@
  * EmbeddingKernel: the token + position embedding lookup and the token embedding's gradient as
  * plain loops over the off-heap buffers, in place of libnd4j's gather, broadcast add and
  * scatter_add ops (three op dispatches and a view per step, and the serial scatter_add's own
- * overhead). It is not the position embedding's gradient (a column sum, ColumnSumKernel).
+ * overhead), for padded [B*T, C] or packed [R, C] rows. It is not the padded layout's position
+ * embedding gradient (a column sum, ColumnSumKernel).
  */
 package org.ringtrain.ops.kernels;
 
 import java.nio.ByteBuffer;
-import jdk.incubator.vector.FloatVector;
 import org.nd4j.linalg.api.buffer.DataType;
 import org.nd4j.linalg.api.ndarray.INDArray;
 
@@ -48,20 +48,81 @@ public final class EmbeddingKernel {
     ByteBuffer te = Fused.floats(wte);
     ByteBuffer pe = Fused.floats(wpe);
     Parallel.forChunks(rows, CHUNK, (from, to) -> {
-      int bound = Lanes.bound(c);
       for (int row = from; row < to; row++) {
-        int tokenAt = token(ids, row, vocab) * c;
-        int posAt = (pos0 + row % seqLen) * c;
-        int outAt = row * c;
-        int j = 0;
-        for (; j < bound; j += Lanes.N) {
-          Lanes.store(Lanes.load(te, tokenAt + j).add(Lanes.load(pe, posAt + j)), o, outAt + j);
+        addRows(o, row * c, te, token(ids, row, vocab) * c, pe, (pos0 + row % seqLen) * c, c);
+      }
+    });
+  }
+
+  /**
+   * Forward lookup on packed rows (org.ringtrain.ops.transformer.PackedRows): row {@code i} of
+   * sample b is position {@code i - offsets[b]}; rows past offsets[B] (slack) get position 0.
+   *
+   * @param out     [R, C] overwritten
+   * @param tokens  [R] int32 ids in [0, V)
+   * @param wte     [V, C]
+   * @param wpe     [maxT, C]
+   * @param offsets B+1 row starts
+   */
+  public static void forwardPacked(INDArray out, INDArray tokens, INDArray wte, INDArray wpe, int[] offsets) {
+    int rows = (int) tokens.length();
+    int c = (int) wte.size(1);
+    int vocab = (int) wte.size(0);
+    int batch = offsets.length - 1;
+    ByteBuffer ids = Fused.elements(tokens);
+    ByteBuffer o = Fused.floats(out);
+    ByteBuffer te = Fused.floats(wte);
+    ByteBuffer pe = Fused.floats(wpe);
+    Parallel.forChunks(rows, CHUNK, (from, to) -> {
+      int b = 0;
+      for (int row = from; row < to; row++) {
+        while (b < batch && offsets[b + 1] <= row) {
+          b++;
         }
-        for (; j < c; j++) {
-          o.putFloat((outAt + j) * 4, te.getFloat((tokenAt + j) * 4) + pe.getFloat((posAt + j) * 4));
+        int position = b == batch ? 0 : row - offsets[b];
+        addRows(o, row * c, te, token(ids, row, vocab) * c, pe, position * c, c);
+      }
+    });
+  }
+
+  /**
+   * The position embedding's gradient on packed rows: {@code dwpe[t] += sum_b dout[offsets[b] + t]}
+   * over the samples b longer than t, in sample order (slack rows are not read).
+   *
+   * @param dwpe    [maxT, C] accumulated
+   * @param dout    [R, C]
+   * @param offsets B+1 row starts
+   */
+  public static void positionsAddPacked(INDArray dwpe, INDArray dout, int[] offsets) {
+    int c = (int) dwpe.size(1);
+    int batch = offsets.length - 1;
+    int longest = 0;
+    for (int b = 0; b < batch; b++) {
+      longest = Math.max(longest, offsets[b + 1] - offsets[b]);
+    }
+    ByteBuffer d = Fused.floats(dwpe);
+    ByteBuffer g = Fused.floats(dout);
+    Parallel.forChunks(longest, 1, (from, to) -> {
+      for (int t = from; t < to; t++) {
+        for (int b = 0; b < batch; b++) {
+          if (t < offsets[b + 1] - offsets[b]) {
+            addRows(d, t * c, d, t * c, g, (offsets[b] + t) * c, c);
+          }
         }
       }
     });
+  }
+
+  /** {@code o[outAt..+c) = a[aAt..+c) + b[bAt..+c)} (float element indices; o may be a). */
+  private static void addRows(ByteBuffer o, int outAt, ByteBuffer a, int aAt, ByteBuffer b, int bAt, int c) {
+    int bound = Lanes.bound(c);
+    int j = 0;
+    for (; j < bound; j += Lanes.N) {
+      Lanes.store(Lanes.load(a, aAt + j).add(Lanes.load(b, bAt + j)), o, outAt + j);
+    }
+    for (; j < c; j++) {
+      o.putFloat((outAt + j) * 4, a.getFloat((aAt + j) * 4) + b.getFloat((bAt + j) * 4));
+    }
   }
 
   /**
@@ -79,18 +140,9 @@ public final class EmbeddingKernel {
     ByteBuffer ids = Fused.elements(tokens);
     ByteBuffer d = Fused.floats(dwte);
     ByteBuffer g = Fused.floats(dout);
-    int bound = Lanes.bound(c);
     for (int row = 0; row < rows; row++) {
       int tokenAt = token(ids, row, vocab) * c;
-      int rowAt = row * c;
-      int j = 0;
-      for (; j < bound; j += Lanes.N) {
-        FloatVector sum = Lanes.load(d, tokenAt + j).add(Lanes.load(g, rowAt + j));
-        Lanes.store(sum, d, tokenAt + j);
-      }
-      for (; j < c; j++) {
-        d.putFloat((tokenAt + j) * 4, d.getFloat((tokenAt + j) * 4) + g.getFloat((rowAt + j) * 4));
-      }
+      addRows(d, tokenAt, d, tokenAt, g, row * c, c);
     }
   }
 

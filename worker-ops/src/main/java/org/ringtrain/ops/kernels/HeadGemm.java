@@ -23,6 +23,9 @@ import org.nd4j.linalg.api.ndarray.INDArray;
  */
 public final class HeadGemm {
 
+  /** A size that is each sample's own length (see the gemm with lengths). */
+  public static final int SAMPLE_LENGTH = -1;
+
   private HeadGemm() {
   }
 
@@ -66,13 +69,34 @@ public final class HeadGemm {
    */
   public static void gemm(Operand c, Operand a, boolean transA, Operand b, boolean transB, int batch, int heads,
       int m, int n, int k, float alpha, float beta) {
+    gemm(c, a, transA, b, transB, batch, heads, m, n, k, alpha, beta, null);
+  }
+
+  /**
+   * {@link #gemm(Operand, Operand, boolean, Operand, boolean, int, int, int, int, int, float, float)}
+   * for samples of different lengths (attention over each row's own tokens): a size given as
+   * {@link #SAMPLE_LENGTH} is {@code lengths[s]} for sample s, so each product covers only the
+   * top-left block of its padded matrices; entries outside it are neither read nor written.
+   *
+   * @param lengths B sample lengths, each at most the padded size; null when no size is
+   *                {@link #SAMPLE_LENGTH}
+   */
+  public static void gemm(Operand c, Operand a, boolean transA, Operand b, boolean transB, int batch, int heads,
+      int m, int n, int k, float alpha, float beta, int[] lengths) {
     if (!RowGemm.AVAILABLE) {
       throw new IllegalStateException("HeadGemm needs the CPU backend's cblas_sgemm (RowGemm.AVAILABLE), but it is"
           + " not reachable in this JVM; callers must check RowGemm.AVAILABLE and use Kernels.bmm otherwise");
     }
-    check("c", c, batch, heads, m, n);
-    check("a", a, batch, heads, transA ? k : m, transA ? m : k);
-    check("b", b, batch, heads, transB ? n : k, transB ? k : n);
+    int longest = 0;
+    for (int s = 0; lengths != null && s < batch; s++) {
+      longest = Math.max(longest, lengths[s]);
+    }
+    int mMax = size(m, longest);
+    int nMax = size(n, longest);
+    int kMax = size(k, longest);
+    check("c", c, batch, heads, mMax, nMax);
+    check("a", a, batch, heads, transA ? kMax : mMax, transA ? mMax : kMax);
+    check("b", b, batch, heads, transB ? nMax : kMax, transB ? kMax : nMax);
     FloatPointer pc = RowGemm.pointer(c.array(), c.first());
     FloatPointer pa = RowGemm.pointer(a.array(), a.first());
     FloatPointer pb = RowGemm.pointer(b.array(), b.first());
@@ -80,13 +104,26 @@ public final class HeadGemm {
     long a0 = pa.position();
     long b0 = pb.position();
     for (int s = 0; s < batch; s++) {
+      int length = lengths == null ? 0 : lengths[s];
+      int ms = size(m, length);
+      int ns = size(n, length);
+      int ks = size(k, length);
       for (int h = 0; h < heads; h++) {
         pc.position(c0 + s * c.batchStride() + h * c.headStride());
         pa.position(a0 + s * a.batchStride() + h * a.headStride());
         pb.position(b0 + s * b.batchStride() + h * b.headStride());
-        RowGemm.sgemm(transA, transB, m, n, k, alpha, pa, a.ld(), pb, b.ld(), beta, pc, c.ld());
+        RowGemm.sgemm(transA, transB, ms, ns, ks, alpha, pa, a.ld(), pb, b.ld(), beta, pc, c.ld());
       }
     }
+  }
+
+  /** {@code size}, or {@code length} where size is {@link #SAMPLE_LENGTH}. */
+  private static int size(int size, int length) {
+    if (size == SAMPLE_LENGTH && length <= 0) {
+      throw new IllegalArgumentException("HeadGemm: a size is SAMPLE_LENGTH, but found no lengths (or a length"
+          + " below 1: " + length + "); pass every sample's length");
+    }
+    return size == SAMPLE_LENGTH ? length : size;
   }
 
   /** Every matrix of the operand must lie inside its array: a native call would not notice. */

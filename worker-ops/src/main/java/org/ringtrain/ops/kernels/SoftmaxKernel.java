@@ -29,6 +29,8 @@ public final class SoftmaxKernel {
   public static final float MASKED = -1e9f;
   /** Rows per chunk of work. */
   static final int CHUNK = 32;
+  /** (sample, head) blocks per chunk of work of the ragged passes. */
+  static final int BLOCKS = 4;
 
   private SoftmaxKernel() {
   }
@@ -86,6 +88,73 @@ public final class SoftmaxKernel {
     });
   }
 
+  /**
+   * Forward pass in place over each sample's own positions only (attention on rows of different
+   * lengths, see HeadGemm's gemm with lengths): in the [len, len] top-left block of each (sample,
+   * head), row i is the softmax of its first len scores (bidirectional) or of its first i + 1 with
+   * zeros after them up to len ({@code causal}); nothing outside those blocks is read or written.
+   * Each row's arithmetic is that of {@link #forward} with a key padding mask, or causal, of the
+   * same lengths (up to the order of additions where the row's tail is shorter than a vector).
+   *
+   * @param att     [B, NH, T, T] in: scaled scores; out: probabilities inside the blocks
+   * @param lengths B sample lengths in [1, T]
+   * @param causal  whether row i sees only the positions up to i
+   */
+  public static void forwardRagged(INDArray att, int[] lengths, boolean causal) {
+    int heads = (int) att.size(1);
+    int t = (int) att.size(2);
+    FloatBuffer a = Fused.floats(att).asFloatBuffer();
+    Parallel.forChunks(lengths.length * heads, BLOCKS, (from, to) -> {
+      float[] row = Scratch.floats(0, t);
+      for (int block = from; block < to; block++) {
+        int len = lengths[block / heads];
+        for (int i = 0; i < len; i++) {
+          int at = (block * t + i) * t;
+          int valid = causal ? i + 1 : len;
+          a.get(at, row, 0, valid);
+          softmaxRow(row, null, 0, valid);
+          Arrays.fill(row, valid, len, 0f);
+          a.put(at, row, 0, len);
+        }
+      }
+    });
+  }
+
+  /**
+   * Backward of {@link #forwardRagged}, in place inside the same blocks:
+   * {@code datt = att * (datt - rowsum(att * datt))} over each row's first len entries.
+   *
+   * @param datt    [B, NH, T, T] in: gradient of the probabilities; out: of the scores (inside the blocks)
+   * @param att     [B, NH, T, T] the probabilities from forwardRagged
+   * @param lengths B sample lengths, as in forward
+   */
+  public static void backwardRagged(INDArray datt, INDArray att, int[] lengths) {
+    int heads = (int) att.size(1);
+    int t = (int) att.size(2);
+    FloatBuffer d = Fused.floats(datt).asFloatBuffer();
+    FloatBuffer a = Fused.floats(att).asFloatBuffer();
+    Parallel.forChunks(lengths.length * heads, BLOCKS, (from, to) -> {
+      float[] ds = Scratch.floats(0, t);
+      float[] as = Scratch.floats(1, t);
+      for (int block = from; block < to; block++) {
+        int len = lengths[block / heads];
+        for (int i = 0; i < len; i++) {
+          int at = (block * t + i) * t;
+          d.get(at, ds, 0, len);
+          a.get(at, as, 0, len);
+          backwardRow(ds, as, 0, len);
+          d.put(at, ds, 0, len);
+        }
+      }
+    });
+  }
+
+  /** Whether {@code mask} is a [T, T] causal mask as Attention.causalMask makes it. */
+  public static boolean isCausal(INDArray mask) {
+    return mask.rank() == 2 && mask.size(0) == mask.size(1) && Fused.accepts(mask)
+        && isCausal(Fused.floats(mask).asFloatBuffer(), (int) mask.size(0));
+  }
+
   /** Whether the [t, t] mask is exactly 0 on and below the diagonal and MASKED above it. */
   private static boolean isCausal(FloatBuffer m, int t) {
     float[] row = Scratch.floats(0, t);
@@ -105,6 +174,10 @@ public final class SoftmaxKernel {
    * the decode step's (DecodeAttentionKernel).
    */
   static void softmaxRow(float[] a, float[] mask, int base, int count) {
+    if (count < Lanes.N) {
+      softmaxShortRow(a, mask, base, count);
+      return;
+    }
     int bound = Lanes.bound(count);
     // Pass 1: scores + mask, stored back, and their maximum.
     FloatVector maxV = FloatVector.broadcast(Lanes.FLOATS, Float.NEGATIVE_INFINITY);
@@ -149,6 +222,31 @@ public final class SoftmaxKernel {
   }
 
   /**
+   * {@link #softmaxRow} of a row shorter than a vector, in scalar code: the same operations in the
+   * same order as that method's tail loops (its vector passes have nothing to do), so the same
+   * bits, without the vector reductions and broadcasts that cost more than a short row's work
+   * (attention over rows of a few tokens, see forwardRagged).
+   */
+  private static void softmaxShortRow(float[] a, float[] mask, int base, int count) {
+    float max = Float.NEGATIVE_INFINITY;
+    for (int i = 0; i < count; i++) {
+      if (mask != null) {
+        a[base + i] += mask[i];
+      }
+      max = Math.max(max, a[base + i]);
+    }
+    float sum = 0f;
+    for (int i = 0; i < count; i++) {
+      float e = Lanes.exp(a[base + i] - max);
+      a[base + i] = e;
+      sum += e;
+    }
+    for (int i = 0; i < count; i++) {
+      a[base + i] /= sum;
+    }
+  }
+
+  /**
    * Backward pass in place: {@code datt = att * (datt - rowsum(att * datt))}. Masked entries have
    * att = 0 and so get no gradient.
    *
@@ -174,6 +272,16 @@ public final class SoftmaxKernel {
   }
 
   private static void backwardRow(float[] d, float[] a, int base, int tk) {
+    if (tk < Lanes.N) { // scalar, as the tail loops below: the same bits without the vector reduction
+      float dot = 0f;
+      for (int i = 0; i < tk; i++) {
+        dot += a[base + i] * d[base + i];
+      }
+      for (int i = 0; i < tk; i++) {
+        d[base + i] = a[base + i] * (d[base + i] - dot);
+      }
+      return;
+    }
     int bound = Lanes.bound(tk);
     FloatVector dotV = FloatVector.zero(Lanes.FLOATS);
     int i = 0;

@@ -93,8 +93,51 @@ public final class Attention {
    */
   public static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, Dropout.Mask drop, INDArray attDropped, int batch, int seqLen, int heads) {
-    forward(out, qkvh, att, yh, inp, mask, drop, attDropped, batch, seqLen, heads,
-        RowGemm.AVAILABLE && Fused.accepts(out, qkvh, att, yh, inp, mask) && SoftmaxKernel.supportsMask(att, mask));
+    forward(out, qkvh, att, yh, inp, mask, drop, attDropped, null, batch, seqLen, heads);
+  }
+
+  /**
+   * The forward above for samples whose tokens are their first {@code lengths[b]} positions
+   * (trailing padding, masked by {@code mask}): the float32 path then computes each sample's
+   * [len, len] block of scores only, and leaves the rows of {@code out} past a sample's length and
+   * the entries of {@code att} outside its blocks as they were (the padded rows' values, which
+   * nothing may read); the ND4J path computes every position, the padding masked. The
+   * backward must be given the same lengths.
+   *
+   * @param mask    a key padding mask [B, 1, 1, T] that masks exactly the positions past each length,
+   *                or the causal mask [T, T]
+   * @param lengths B lengths in [1, T]; null: every position is computed
+   */
+  public static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
+      INDArray mask, Dropout.Mask drop, INDArray attDropped, int[] lengths, int batch, int seqLen, int heads) {
+    boolean fused = RowGemm.AVAILABLE && Fused.accepts(out, qkvh, att, yh, inp, mask)
+        && SoftmaxKernel.supportsMask(att, mask);
+    if (fused) {
+      forwardFused(out, qkvh, att, inp, mask, drop, attDropped, checkLengths(lengths, mask, batch, seqLen), batch,
+          seqLen, heads);
+      return;
+    }
+    forward(out, qkvh, att, yh, inp, mask, drop, attDropped, batch, seqLen, heads, false);
+  }
+
+  /** {@code lengths}, after checking they fit the batch and the mask is one ragged attention can skip. */
+  private static int[] checkLengths(int[] lengths, INDArray mask, int batch, int seqLen) {
+    if (lengths == null) {
+      return null;
+    }
+    boolean keyPadding = mask.rank() == 4;
+    if (lengths.length != batch || !(keyPadding || SoftmaxKernel.isCausal(mask))) {
+      throw new IllegalArgumentException("attention over per-sample lengths needs B=" + batch + " lengths and a key"
+          + " padding mask [B, 1, 1, T] or the causal mask [T, T], but found " + lengths.length + " lengths and a mask"
+          + " of shape " + java.util.Arrays.toString(mask.shape()) + "; pass null lengths for any other mask");
+    }
+    for (int len : lengths) {
+      if (len < 1 || len > seqLen) {
+        throw new IllegalArgumentException("attention lengths must be in [1, T=" + seqLen + "], but found " + len
+            + "; T is the longest sample's length");
+      }
+    }
+    return lengths;
   }
 
   /**
@@ -109,7 +152,7 @@ public final class Attention {
   private static void forward(INDArray out, INDArray qkvh, INDArray att, INDArray yh, INDArray inp,
       INDArray mask, Dropout.Mask drop, INDArray attDropped, int batch, int seqLen, int heads, boolean fused) {
     if (fused) {
-      forwardFused(out, qkvh, att, inp, mask, drop, attDropped, batch, seqLen, heads);
+      forwardFused(out, qkvh, att, inp, mask, drop, attDropped, null, batch, seqLen, heads);
       return;
     }
     long hs = inp.size(1) / 3 / heads;
@@ -136,20 +179,25 @@ public final class Attention {
    * them). Same products, operands and order as the ND4J path's batched matmuls, so the same bits.
    */
   private static void forwardFused(INDArray out, INDArray qkvh, INDArray att, INDArray inp, INDArray mask,
-      Dropout.Mask drop, INDArray attDropped, int batch, int seqLen, int heads) {
+      Dropout.Mask drop, INDArray attDropped, int[] lengths, int batch, int seqLen, int heads) {
     int hs = (int) (inp.size(1) / 3 / heads);
     float scale = (float) (1.0 / Math.sqrt(hs));
+    int len = lengths == null ? seqLen : HeadGemm.SAMPLE_LENGTH; // the T of each product
     HeadsKernel.toHeads(qkvh, inp, batch, seqLen, 3, heads);
     HeadGemm.gemm(scores(att, batch, seqLen, heads), head(qkvh, 0, batch, seqLen, heads, hs), false,
-        head(qkvh, 1, batch, seqLen, heads, hs), true, batch, heads, seqLen, seqLen, hs, scale, 0f);
-    SoftmaxKernel.forward(att, mask);
+        head(qkvh, 1, batch, seqLen, heads, hs), true, batch, heads, len, len, hs, scale, 0f, lengths);
+    if (lengths == null) {
+      SoftmaxKernel.forward(att, mask);
+    } else {
+      SoftmaxKernel.forwardRagged(att, lengths, mask.rank() == 2);
+    }
     INDArray probs = att;
     if (drop != null) {
       Dropout.forward(attDropped, att, drop);
       probs = attDropped;
     }
     HeadGemm.gemm(HeadGemm.Operand.tokenMajor(out, 0, 1, seqLen, heads, hs), scores(probs, batch, seqLen, heads),
-        false, head(qkvh, 2, batch, seqLen, heads, hs), false, batch, heads, seqLen, hs, seqLen, 1f, 0f);
+        false, head(qkvh, 2, batch, seqLen, heads, hs), false, batch, heads, len, hs, len, 1f, 0f, lengths);
   }
 
   /** Part p (q, k, v) of [3, B, NH, T, HS]. */
@@ -199,8 +247,24 @@ public final class Attention {
   public static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh, Dropout.Mask drop,
       int batch, int seqLen, int heads) {
-    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, drop, batch, seqLen, heads,
-        RowGemm.AVAILABLE && Fused.accepts(dinp, dout, qkvh, att, dyh, datt, dqkvh));
+    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, drop, null, batch, seqLen, heads);
+  }
+
+  /**
+   * Backward of a forward given {@code lengths} (the same; null for none): the float32 path
+   * computes inside each sample's blocks only and leaves {@code dinp}'s rows past a sample's length
+   * as they were. {@code dout}'s rows past a sample's length must be 0, as they are when nothing
+   * reads a padded position's output: the ND4J path would otherwise pass their gradient on to the
+   * tokens' keys and values, and the float32 path would not.
+   */
+  public static void backward(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att,
+      INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh, Dropout.Mask drop,
+      int[] lengths, int batch, int seqLen, int heads) {
+    if (RowGemm.AVAILABLE && Fused.accepts(dinp, dout, qkvh, att, dyh, datt, dqkvh)) {
+      backwardFused(dinp, dout, qkvh, att, datt, attTmp, drop, lengths, batch, seqLen, heads);
+      return;
+    }
+    backward(dinp, dout, qkvh, att, dyh, datt, attTmp, rowSum, dqkvh, drop, batch, seqLen, heads, false);
   }
 
   /**
@@ -217,7 +281,7 @@ public final class Attention {
       INDArray dyh, INDArray datt, INDArray attTmp, INDArray rowSum, INDArray dqkvh, Dropout.Mask drop,
       int batch, int seqLen, int heads, boolean fused) {
     if (fused) {
-      backwardFused(dinp, dout, qkvh, att, datt, attTmp, drop, batch, seqLen, heads);
+      backwardFused(dinp, dout, qkvh, att, datt, attTmp, drop, null, batch, seqLen, heads);
       return;
     }
     long hs = dinp.size(1) / 3 / heads;
@@ -250,9 +314,10 @@ public final class Attention {
    * token-major {@code dinp}, with no head-major copies in between.
    */
   private static void backwardFused(INDArray dinp, INDArray dout, INDArray qkvh, INDArray att, INDArray datt,
-      INDArray attTmp, Dropout.Mask drop, int batch, int seqLen, int heads) {
+      INDArray attTmp, Dropout.Mask drop, int[] lengths, int batch, int seqLen, int heads) {
     int hs = (int) (dinp.size(1) / 3 / heads);
     float scale = (float) (1.0 / Math.sqrt(hs));
+    int len = lengths == null ? seqLen : HeadGemm.SAMPLE_LENGTH; // the T of each product
     HeadGemm.Operand dy = HeadGemm.Operand.tokenMajor(dout, 0, 1, seqLen, heads, hs);
     HeadGemm.Operand scores = scores(datt, batch, seqLen, heads);
     INDArray probs = att;
@@ -261,16 +326,20 @@ public final class Attention {
       probs = attTmp;
     }
     HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 2, 3, seqLen, heads, hs), scores(probs, batch, seqLen, heads),
-        true, dy, false, batch, heads, seqLen, hs, seqLen, 1f, 0f); // dv = probs^T dy; attTmp is free after
-    HeadGemm.gemm(scores, dy, false, head(qkvh, 2, batch, seqLen, heads, hs), true, batch, heads, seqLen, seqLen, hs,
-        1f, 0f); // datt = dy v^T
+        true, dy, false, batch, heads, len, hs, len, 1f, 0f, lengths); // dv = probs^T dy; attTmp is free after
+    HeadGemm.gemm(scores, dy, false, head(qkvh, 2, batch, seqLen, heads, hs), true, batch, heads, len, len, hs,
+        1f, 0f, lengths); // datt = dy v^T
     if (drop != null) {
       Dropout.backward(datt, datt, drop); // gradient of the probabilities before dropout
     }
-    SoftmaxKernel.backward(datt, att); // dpre
+    if (lengths == null) {
+      SoftmaxKernel.backward(datt, att); // dpre
+    } else {
+      SoftmaxKernel.backwardRagged(datt, att, lengths);
+    }
     HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 0, 3, seqLen, heads, hs), scores, false,
-        head(qkvh, 1, batch, seqLen, heads, hs), false, batch, heads, seqLen, hs, seqLen, scale, 0f); // dq = dpre k
+        head(qkvh, 1, batch, seqLen, heads, hs), false, batch, heads, len, hs, len, scale, 0f, lengths); // dq = dpre k
     HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 1, 3, seqLen, heads, hs), scores, true,
-        head(qkvh, 0, batch, seqLen, heads, hs), false, batch, heads, seqLen, hs, seqLen, scale, 0f); // dk = dpre^T q
+        head(qkvh, 0, batch, seqLen, heads, hs), false, batch, heads, len, hs, len, scale, 0f, lengths); // dk = dpre^T q
   }
 }

@@ -29,8 +29,18 @@ public final class Dropout {
    * @param siteKey       {@link DropoutKernel#siteKey} of the site (seed, step, layer, site)
    * @param samples       B sample indices (the samples' indices in the training set); not copied
    * @param rowsPerSample R, for instance T for a [B*T, C] activation or NH*T for attention [B, NH, T, T]
+   * @param rowOffsets    null for the [B, R, K] layout; else B+1 row starts of a packed [rows, K]
+   *                      array ({@link PackedRows}): sample b has rows
+   *                      {@code rowOffsets[b] .. rowOffsets[b+1]-1}, its row r has the key of row
+   *                      {@code r - rowOffsets[b]} of the [B, R, K] layout (so packed and padded rows
+   *                      of one token get the same mask), and rows past rowOffsets[B] pass unchanged
    */
-  public record Mask(double p, long siteKey, int[] samples, int rowsPerSample) {
+  public record Mask(double p, long siteKey, int[] samples, int rowsPerSample, int[] rowOffsets) {
+
+    /** The mask of a [B, R, K] array. */
+    public Mask(double p, long siteKey, int[] samples, int rowsPerSample) {
+      this(p, siteKey, samples, rowsPerSample, null);
+    }
 
     /** Checks p and the sizes; the array's shape is checked where the mask is applied. */
     public Mask {
@@ -42,6 +52,15 @@ public final class Dropout {
         throw new IllegalArgumentException("a dropout mask needs at least one sample and rowsPerSample > 0, but found "
             + (samples == null ? "null samples" : samples.length + " samples") + " and rowsPerSample=" + rowsPerSample);
       }
+      if (rowOffsets != null && rowOffsets.length != samples.length + 1) {
+        throw new IllegalArgumentException("a packed dropout mask needs B+1=" + (samples.length + 1)
+            + " row offsets, but found " + rowOffsets.length + "; pass PackedRows.offsets() of the same batch");
+      }
+    }
+
+    /** This mask for the packed layout with these B+1 row starts (see {@link #rowOffsets}). */
+    public Mask packed(int[] offsets) {
+      return new Mask(p, siteKey, samples, rowsPerSample, offsets);
     }
 
     /** The factor kept units are multiplied by, {@code 1 / (1 - p)}. */
@@ -71,6 +90,10 @@ public final class Dropout {
    * @param mask which elements are kept
    */
   public static void forward(INDArray out, INDArray inp, Mask mask) {
+    if (mask.rowOffsets() != null) {
+      forwardPacked(out, inp, mask);
+      return;
+    }
     long rows = (long) mask.samples().length * mask.rowsPerSample();
     if (inp.length() % rows != 0 || !DropoutKernel.accepts(out, inp)) {
       throw new IllegalArgumentException("dropout needs dense float32 or float64 arrays of the same length, a"
@@ -80,6 +103,19 @@ public final class Dropout {
     }
     DropoutKernel.apply(out, inp, mask.siteKey(), mask.samples(), mask.rowsPerSample(),
         DropoutKernel.threshold(mask.p()), mask.scale());
+  }
+
+  /** {@link #forward} of a packed [rows, K] array (a mask with {@link Mask#rowOffsets}). */
+  private static void forwardPacked(INDArray out, INDArray inp, Mask mask) {
+    int[] offsets = mask.rowOffsets();
+    if (inp.rank() != 2 || inp.size(0) < offsets[offsets.length - 1] || !DropoutKernel.accepts(out, inp)) {
+      throw new IllegalArgumentException("packed dropout needs dense float32 or float64 [rows, K] arrays of the same"
+          + " length with rows >= " + offsets[offsets.length - 1] + " (the batch's tokens), but found out "
+          + out.dataType() + " " + Arrays.toString(out.shape()) + " and inp " + inp.dataType() + " "
+          + Arrays.toString(inp.shape()) + "; pass packed arena views of one batch");
+    }
+    DropoutKernel.applyPacked(out, inp, mask.siteKey(), mask.samples(), offsets, DropoutKernel.threshold(mask.p()),
+        mask.scale());
   }
 
   /**

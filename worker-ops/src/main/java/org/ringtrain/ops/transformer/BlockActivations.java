@@ -1,7 +1,8 @@
 /*
  * BlockActivations: what one Transformer block keeps from its forward pass for its backward pass,
- * carved from an Arena for one (B, T) batch shape. It computes nothing; TransformerBlock fills
- * and reads it. Scratch shared by all blocks is in BlockScratch.
+ * carved from an Arena for one (B, T) batch shape, its token-wise arrays either [B*T, C] or
+ * packed [R, C] (PackedRows). It computes nothing; TransformerBlock fills and reads it. Scratch
+ * shared by all blocks is in BlockScratch.
  */
 package org.ringtrain.ops.transformer;
 
@@ -12,7 +13,9 @@ import org.ringtrain.ops.param.Arena;
  * Per block, in float elements per token: {@code 16 C + 4 + NH T} (ln1 C, its mean and rstd,
  * q/k/v split into heads 3C, attention probabilities NH*T, atty C, residual2 C, ln2 C and its
  * mean and rstd, fch 4C, GELU's sigmoid 4C, the output C). The GELU output is not kept: backward
- * recomputes it from fch and fchSig, which is cheaper than keeping it.
+ * recomputes it from fch and fchSig, which is cheaper than keeping it. With packed rows the
+ * token-wise arrays have R rows (the batch's tokens, rounded up) instead of B*T; qkvh and att stay
+ * padded, attention's layout.
  */
 public final class BlockActivations {
 
@@ -30,9 +33,8 @@ public final class BlockActivations {
   public final INDArray fchSig; // [B*T, 4C] GELU's sigmoid(2u), see Gelu
   public final INDArray out; // [B*T, C] the residual stream after the MLP: the block's output
 
-  /** Takes this block's arrays for a (b, t) batch from {@code arena}. */
-  BlockActivations(Arena arena, long b, long t, long c, long nh) {
-    long n = b * t;
+  /** Takes this block's arrays for a (b, t) batch of {@code n} token rows (b*t, or packed R) from {@code arena}. */
+  BlockActivations(Arena arena, long n, long b, long t, long c, long nh) {
     ln1 = arena.take(n, c);
     ln1Mean = arena.take(n);
     ln1Rstd = arena.take(n);

@@ -1,7 +1,7 @@
 /*
  * BlockScratch: the arrays every Transformer block uses in turn during its forward or backward
- * pass and does not keep, carved from an Arena for one (B, T) batch shape. Shared by all blocks
- * and by the final LayerNorm; it computes nothing.
+ * pass and does not keep, carved from an Arena for one (B, T) batch shape (token-wise arrays [B*T, .]
+ * or packed [R, .]). Shared by all blocks and by the final LayerNorm; it computes nothing.
  */
 package org.ringtrain.ops.transformer;
 
@@ -12,7 +12,8 @@ import org.ringtrain.ops.param.Arena;
  * {@code 28 C + NH T + NH + 1} float elements per token, whatever the number of blocks. Attention
  * needs one [B, NH, T, T] array besides the kept probabilities: with dropout it holds the dropped
  * probabilities (forward, and backward until v's gradient has read them), then the probabilities'
- * gradient.
+ * gradient. With packed rows, attention's input and output get padded copies (qkvPadded,
+ * attyPadded: {@code 4 C} more per padded position), which backward reuses for its gradients.
  */
 public final class BlockScratch {
 
@@ -32,10 +33,14 @@ public final class BlockScratch {
   public final INDArray datt; // [B, NH, T, T] the dropped probabilities, then the probabilities' gradient
   public final INDArray rowSum; // [B, NH, T]
   public final INDArray dqkvh; // [3, B, NH, T, HS]
+  public final INDArray qkvPadded; // [B*T, 3C] packed rows only (else null): qkv forward, dqkv backward
+  public final INDArray attyPadded; // [B*T, C] packed rows only (else null): atty forward, datty backward
 
-  /** Takes the scratch arrays for a (b, t) batch from {@code arena}. */
-  BlockScratch(Arena arena, long b, long t, long c, long nh) {
-    long n = b * t;
+  /**
+   * Takes the scratch arrays for a (b, t) batch of {@code n} token rows from {@code arena}; with
+   * {@code packed}, also the padded copies around attention.
+   */
+  BlockScratch(Arena arena, long n, long b, long t, long c, long nh, boolean packed) {
     long hs = c / nh;
     qkv = arena.take(n, 3 * c);
     proj = arena.take(n, c);
@@ -53,5 +58,7 @@ public final class BlockScratch {
     datt = arena.take(b, nh, t, t);
     rowSum = arena.take(b, nh, t);
     dqkvh = arena.take(3, b, nh, t, hs);
+    qkvPadded = packed ? arena.take(b * t, 3 * c) : null;
+    attyPadded = packed ? arena.take(b * t, c) : null;
   }
 }

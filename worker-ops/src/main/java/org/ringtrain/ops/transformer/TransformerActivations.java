@@ -19,8 +19,8 @@ import org.ringtrain.ops.param.Arena;
  */
 public final class TransformerActivations {
 
-  public final INDArray ones; // [1, >= B*T] all ones, owned by the model
-  public final INDArray encoded; // [B*T, C] the embeddings: the model writes them, block 0 reads them
+  public final INDArray ones; // [1, >= B*T] (packed: >= R) all ones, owned by the model
+  public final INDArray encoded; // [B*T, C] (packed: [R, C], as every token-wise array here) the embeddings: the model writes them, block 0 reads them
   public final BlockActivations[] blocks; // L
   public final INDArray lnf; // [B*T, C] the trunk's output
   public final INDArray lnfMean; // [B*T]
@@ -40,21 +40,30 @@ public final class TransformerActivations {
    */
   public TransformerActivations(Arena arena, INDArray ones, long b, long t, int layers, long c, long heads,
       boolean recompute) {
-    long n = b * t;
+    this(arena, ones, b * t, b, t, layers, c, heads, recompute, false);
+  }
+
+  /**
+   * As the constructor above, with the token-wise arrays (the residual stream, the layer norms,
+   * the linear layers' inputs and outputs) of {@code n} rows: with {@code packed}, R packed rows
+   * of {@link PackedRows}, and the padded copies attention needs; without, {@code n = b*t}.
+   */
+  public TransformerActivations(Arena arena, INDArray ones, long n, long b, long t, int layers, long c, long heads,
+      boolean recompute, boolean packed) {
     this.ones = ones;
     this.recompute = recompute;
     encoded = arena.take(n, c);
     blocks = new BlockActivations[layers];
-    BlockActivations shared = recompute ? new BlockActivations(arena, b, t, c, heads) : null;
+    BlockActivations shared = recompute ? new BlockActivations(arena, n, b, t, c, heads) : null;
     for (int l = 0; l < layers; l++) {
       blocks[l] = recompute
           ? (l == 0 ? shared : new BlockActivations(shared, arena.take(n, c)))
-          : new BlockActivations(arena, b, t, c, heads);
+          : new BlockActivations(arena, n, b, t, c, heads);
     }
     lnf = arena.take(n, c);
     lnfMean = arena.take(n);
     lnfRstd = arena.take(n);
-    scratch = new BlockScratch(arena, b, t, c, heads);
+    scratch = new BlockScratch(arena, n, b, t, c, heads, packed);
     dresidual = arena.take(n, c);
   }
 

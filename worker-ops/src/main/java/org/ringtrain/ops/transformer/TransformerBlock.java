@@ -13,6 +13,7 @@ import org.ringtrain.ops.layers.Dropout;
 import org.ringtrain.ops.layers.Gelu;
 import org.ringtrain.ops.layers.LayerNorm;
 import org.ringtrain.ops.layers.Linear;
+import org.ringtrain.ops.layers.PackedRows;
 import org.ringtrain.ops.layers.Residual;
 
 /**
@@ -55,19 +56,32 @@ public final class TransformerBlock {
    */
   public static void forward(BlockActivations acts, BlockScratch s, INDArray inp, INDArray mask,
       TransformerDropout drop, int layer, BlockTensors w, int batch, int seqLen, int heads) {
-    forward(acts, s, inp, mask, drop, layer, w, null, batch, seqLen, heads);
+    forward(acts, s, inp, mask, drop, layer, w, null, null, batch, seqLen, heads);
   }
 
-  /** {@link #forward} with {@code adapters} (null for none) beside the linear layers. */
+  /**
+   * {@link #forward} with {@code adapters} (null for none) beside the linear layers, and the
+   * token-wise arrays either [B*T, C] ({@code packing} null) or packed as {@code packing} says:
+   * then only attention sees the padded layout, its input and output moved across around it, and
+   * it computes each row's own positions only (Attention's lengths).
+   */
   public static void forward(BlockActivations acts, BlockScratch s, INDArray inp, INDArray mask,
-      TransformerDropout drop, int layer, BlockTensors w, BlockAdapters adapters, int batch, int seqLen, int heads) {
+      TransformerDropout drop, int layer, BlockTensors w, BlockAdapters adapters, PackedRows packing, int batch,
+      int seqLen, int heads) {
     Dropout.Mask attDrop = drop.attention(layer);
     Dropout.Mask attOutDrop = drop.attentionOut(layer);
     Dropout.Mask mlpOutDrop = drop.mlpOut(layer);
     LayerNorm.forward(acts.ln1, acts.ln1Mean, acts.ln1Rstd, inp, w.ln1w(), w.ln1b());
     Linear.forward(s.qkv, acts.ln1, w.qkvW(), w.qkvB());
     adapt(adapters, layer, BlockAdapters.Target.QKV, s.qkv, acts.ln1);
-    Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.datt, batch, seqLen, heads);
+    if (packing == null) {
+      Attention.forward(acts.atty, acts.qkvh, acts.att, s.yh, s.qkv, mask, attDrop, s.datt, batch, seqLen, heads);
+    } else {
+      packing.toPadded(s.qkvPadded, s.qkv);
+      Attention.forward(s.attyPadded, acts.qkvh, acts.att, s.yh, s.qkvPadded, mask, attDrop, s.datt, packing.lengths(),
+          batch, seqLen, heads);
+      packing.toPacked(acts.atty, s.attyPadded);
+    }
     Linear.forward(s.proj, acts.atty, w.attProjW(), w.attProjB());
     adapt(adapters, layer, BlockAdapters.Target.ATTN_PROJ, s.proj, acts.atty);
     if (attOutDrop != null) {
@@ -89,7 +103,7 @@ public final class TransformerBlock {
   /**
    * Backward pass of one block: the layers of {@link #forward} in exactly the reverse order.
    *
-   * @param dresidual [B*T, C] in: the gradient of the block's output; out: the gradient of its input
+   * @param dresidual [B*T, C] (or packed [R, C]) in: the gradient of the block's output; out: the gradient of its input
    * @param dw        the block's weight gradients, accumulated; a null linear weight gradient skips
    *                  that weight's dW gemm (a frozen weight)
    * @param acts      this block's activations from forward
@@ -106,13 +120,13 @@ public final class TransformerBlock {
   public static void backward(INDArray dresidual, BlockTensors dw, BlockActivations acts, BlockScratch s,
       INDArray inp, TransformerDropout drop, int layer, BlockTensors w, INDArray ones, int batch, int seqLen,
       int heads) {
-    backward(dresidual, dw, acts, s, inp, drop, layer, w, null, ones, batch, seqLen, heads);
+    backward(dresidual, dw, acts, s, inp, drop, layer, w, null, null, ones, batch, seqLen, heads);
   }
 
-  /** {@link #backward} of a forward with {@code adapters} (null for none). */
+  /** {@link #backward} of a forward with {@code adapters} (null for none) and {@code packing} (null for none). */
   public static void backward(INDArray dresidual, BlockTensors dw, BlockActivations acts, BlockScratch s,
-      INDArray inp, TransformerDropout drop, int layer, BlockTensors w, BlockAdapters adapters, INDArray ones,
-      int batch, int seqLen, int heads) {
+      INDArray inp, TransformerDropout drop, int layer, BlockTensors w, BlockAdapters adapters, PackedRows packing,
+      INDArray ones, int batch, int seqLen, int heads) {
     Dropout.Mask attDrop = drop.attention(layer);
     Dropout.Mask attOutDrop = drop.attentionOut(layer);
     Dropout.Mask mlpOutDrop = drop.mlpOut(layer);
@@ -137,8 +151,16 @@ public final class TransformerBlock {
     }
     Linear.backward(s.datty, dw.attProjW(), dw.attProjB(), dattOut, acts.atty, w.attProjW(), ones);
     adaptBack(adapters, layer, BlockAdapters.Target.ATTN_PROJ, s.datty, dattOut, acts.atty);
-    Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.datt, s.rowSum, s.dqkvh, attDrop,
-        batch, seqLen, heads);
+    if (packing == null) {
+      Attention.backward(s.dqkv, s.datty, acts.qkvh, acts.att, s.dyh, s.datt, s.datt, s.rowSum, s.dqkvh, attDrop,
+          batch, seqLen, heads);
+    } else {
+      // Padding positions get datty 0 (no output reads them); slack rows get dqkv 0 (no weight sees them).
+      packing.toPadded(s.attyPadded, s.datty);
+      Attention.backward(s.qkvPadded, s.attyPadded, acts.qkvh, acts.att, s.dyh, s.datt, s.datt, s.rowSum, s.dqkvh,
+          attDrop, packing.lengths(), batch, seqLen, heads);
+      packing.toPacked(s.dqkv, s.qkvPadded);
+    }
     Linear.backward(s.dln, dw.qkvW(), dw.qkvB(), s.dqkv, acts.ln1, w.qkvW(), ones);
     adaptBack(adapters, layer, BlockAdapters.Target.QKV, s.dln, s.dqkv, acts.ln1);
     LayerNorm.backward(dresidual, dw.ln1w(), dw.ln1b(), s.dln, inp, w.ln1w(),

@@ -8,6 +8,7 @@
 package org.ringtrain.ops.transformer;
 
 import org.ringtrain.ops.layers.Dropout;
+import org.ringtrain.ops.layers.PackedRows;
 
 /**
  * The dropout of one forward pass: a probability and a {@link DropoutKey}. Site keys follow
@@ -18,7 +19,7 @@ import org.ringtrain.ops.layers.Dropout;
 public final class TransformerDropout {
 
   /** No dropout: evaluation, generation, models configured with p = 0. */
-  public static final TransformerDropout NONE = new TransformerDropout(0, null, 0, 0);
+  public static final TransformerDropout NONE = new TransformerDropout(0, null, 0, 0, null);
 
   /** Site numbers within a layer (part of the key: changing them changes every mask). */
   private static final int EMBEDDINGS = 0;
@@ -32,12 +33,14 @@ public final class TransformerDropout {
   private final DropoutKey key;
   private final int seqLen;
   private final int heads;
+  private final int[] rowOffsets; // null: token-wise arrays are [B*T, C]; else packed, see packed()
 
-  private TransformerDropout(double p, DropoutKey key, int seqLen, int heads) {
+  private TransformerDropout(double p, DropoutKey key, int seqLen, int heads, int[] rowOffsets) {
     this.p = p;
     this.key = key;
     this.seqLen = seqLen;
     this.heads = heads;
+    this.rowOffsets = rowOffsets;
   }
 
   /**
@@ -61,7 +64,16 @@ public final class TransformerDropout {
       throw new IllegalArgumentException("a dropout key needs one sample index per row: expected " + batch
           + ", but found " + key.samplesView().length + "; pass the batch's sample indices in row order");
     }
-    return new TransformerDropout(p, key, seqLen, heads);
+    return new TransformerDropout(p, key, seqLen, heads, null);
+  }
+
+  /**
+   * This dropout for a forward whose token-wise arrays (embeddings, the branches' outputs) are
+   * packed as {@code rows} says: each token keeps the mask it has in the [B*T, C] layout, so packing
+   * changes no kept or dropped unit. The attention probabilities stay [B, NH, T, T].
+   */
+  public TransformerDropout packed(PackedRows rows) {
+    return active() ? new TransformerDropout(p, key, seqLen, heads, rows.offsets()) : this;
   }
 
   /** Whether this forward drops anything; false for {@link #NONE}. */
@@ -69,9 +81,9 @@ public final class TransformerDropout {
     return key != null;
   }
 
-  /** The mask of the embeddings (token + position) [B*T, C], or null. */
+  /** The mask of the embeddings (token + position) [B*T, C] (or packed), or null. */
   public Dropout.Mask embeddings() {
-    return mask(BEFORE_BLOCKS, EMBEDDINGS, seqLen);
+    return tokenWise(mask(BEFORE_BLOCKS, EMBEDDINGS, seqLen));
   }
 
   /** The mask of block {@code layer}'s attention probabilities [B, NH, T, T], or null. */
@@ -79,14 +91,18 @@ public final class TransformerDropout {
     return mask(layer, ATTENTION, heads * seqLen);
   }
 
-  /** The mask of block {@code layer}'s attention projection output [B*T, C], or null. */
+  /** The mask of block {@code layer}'s attention projection output [B*T, C] (or packed), or null. */
   public Dropout.Mask attentionOut(int layer) {
-    return mask(layer, ATTENTION_OUT, seqLen);
+    return tokenWise(mask(layer, ATTENTION_OUT, seqLen));
   }
 
-  /** The mask of block {@code layer}'s MLP output [B*T, C], or null. */
+  /** The mask of block {@code layer}'s MLP output [B*T, C] (or packed), or null. */
   public Dropout.Mask mlpOut(int layer) {
-    return mask(layer, MLP_OUT, seqLen);
+    return tokenWise(mask(layer, MLP_OUT, seqLen));
+  }
+
+  private Dropout.Mask tokenWise(Dropout.Mask mask) {
+    return mask == null || rowOffsets == null ? mask : mask.packed(rowOffsets);
   }
 
   private Dropout.Mask mask(int layer, int site, int rowsPerSample) {

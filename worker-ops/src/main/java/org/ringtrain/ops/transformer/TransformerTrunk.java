@@ -11,6 +11,7 @@ import org.nd4j.linalg.api.ndarray.INDArray;
 import org.nd4j.linalg.factory.Nd4j;
 import org.nd4j.linalg.indexing.NDArrayIndex;
 import org.ringtrain.ops.layers.LayerNorm;
+import org.ringtrain.ops.layers.PackedRows;
 import org.ringtrain.ops.param.GradientListener;
 import org.ringtrain.ops.param.ParameterBuffer;
 import org.ringtrain.ops.param.ParameterLayout;
@@ -110,9 +111,18 @@ public final class TransformerTrunk {
    * @param drop the forward's dropout; backward must be given the same
    */
   public void forward(TransformerActivations a, INDArray mask, TransformerDropout drop, int batch, int seqLen) {
+    forward(a, mask, drop, null, batch, seqLen);
+  }
+
+  /**
+   * The forward above on packed token rows ({@code packing} null: [B*T, C]); {@code a} must have
+   * been carved for them and {@code drop} made {@link TransformerDropout#packed packed} too.
+   */
+  public void forward(TransformerActivations a, INDArray mask, TransformerDropout drop, PackedRows packing, int batch,
+      int seqLen) {
     for (int l = 0; l < layers; l++) {
-      TransformerBlock.forward(a.blocks[l], a.scratch, a.blockInput(l), mask, drop, l, weights[l], adapters, batch,
-          seqLen, heads);
+      TransformerBlock.forward(a.blocks[l], a.scratch, a.blockInput(l), mask, drop, l, weights[l], adapters, packing,
+          batch, seqLen, heads);
     }
     LayerNorm.forward(a.lnf, a.lnfMean, a.lnfRstd, a.blocks[layers - 1].out, lnfW, lnfB);
   }
@@ -140,6 +150,12 @@ public final class TransformerTrunk {
    */
   public void backward(ParameterBuffer gradBuffer, TransformerActivations a, INDArray mask, TransformerDropout drop,
       GradientListener ready, int batch, int seqLen) {
+    backward(gradBuffer, a, mask, drop, null, ready, batch, seqLen);
+  }
+
+  /** Backward of a forward on packed token rows ({@code packing} null: [B*T, C]). */
+  public void backward(ParameterBuffer gradBuffer, TransformerActivations a, INDArray mask, TransformerDropout drop,
+      PackedRows packing, GradientListener ready, int batch, int seqLen) {
     if (grads == null) {
       grads = BlockTensors.allOf(gradBuffer, layers);
     }
@@ -156,11 +172,11 @@ public final class TransformerTrunk {
     long blockEnd = lnfStart;
     for (int l = layers - 1; l >= 0; l--) {
       if (a.recompute && l < layers - 1) {
-        TransformerBlock.forward(a.blocks[l], s, a.blockInput(l), mask, drop, l, weights[l], adapters, batch, seqLen,
-            heads);
+        TransformerBlock.forward(a.blocks[l], s, a.blockInput(l), mask, drop, l, weights[l], adapters, packing, batch,
+            seqLen, heads);
       }
       TransformerBlock.backward(a.dresidual, grads[l], a.blocks[l], s, a.blockInput(l), drop, l, weights[l], adapters,
-          a.ones, batch, seqLen, heads);
+          packing, a.ones, batch, seqLen, heads);
       ready.ready(blockStart[l], blockEnd);
       blockEnd = blockStart[l];
     }

@@ -123,4 +123,56 @@ class AttentionTest {
     }, 1000);
     assertTrue(check.passed(), check.report());
   }
+
+  /**
+   * Per-sample lengths (the float32 path computes each sample's own block only): the rows inside
+   * the lengths match the key-padding-masked forward and backward, rows past a length are left as
+   * they were, and a mask that is neither a key padding mask nor causal is refused.
+   */
+  @Test
+  void perSampleLengthsGiveTheMaskedResultsInsideTheLengthsAndRefuseOtherMasks() {
+    int t = 20; // longer than a float vector, so the softmax rows take both the vector and the scalar paths
+    int[] lengths = {20, 3};
+    INDArray inp = randn(11, 1, B * t, 3 * C).castTo(DataType.FLOAT);
+    INDArray dout = randn(12, 1, B * t, C).castTo(DataType.FLOAT);
+    INDArray keyMask = Nd4j.zeros(DataType.FLOAT, B, 1, 1, t);
+    for (int p = lengths[1]; p < t; p++) {
+      keyMask.putScalar(new long[] {1, 0, 0, p}, Attention.MASKED);
+      dout.getRow((long) t + p).assign(0); // a padded query's output is read by nothing: its gradient is 0
+    }
+    INDArray[] outs = new INDArray[2];
+    INDArray[] dinps = new INDArray[2];
+    for (int ragged = 0; ragged < 2; ragged++) {
+      int[] lens = ragged == 1 ? lengths : null;
+      INDArray out = Nd4j.valueArrayOf(new long[] {B * t, C}, 7f, DataType.FLOAT);
+      INDArray qkvh = Nd4j.create(DataType.FLOAT, 3, B, NH, t, HS);
+      INDArray att = Nd4j.create(DataType.FLOAT, B, NH, t, t);
+      INDArray yh = Nd4j.create(DataType.FLOAT, B, NH, t, HS);
+      INDArray datt = Nd4j.create(DataType.FLOAT, B, NH, t, t);
+      Attention.forward(out, qkvh, att, yh, inp, keyMask, null, null, lens, B, t, NH);
+      INDArray dinp = Nd4j.valueArrayOf(new long[] {B * t, 3 * C}, 7f, DataType.FLOAT);
+      Attention.backward(dinp, dout, qkvh, att, yh.dup(), datt, datt, Nd4j.create(DataType.FLOAT, B, NH, t),
+          qkvh.dup(), null, lens, B, t, NH);
+      outs[ragged] = out;
+      dinps[ragged] = dinp;
+    }
+    for (int b = 0; b < B; b++) {
+      for (int p = 0; p < t; p++) {
+        long row = (long) b * t + p;
+        if (p < lengths[b]) {
+          assertTrue(outs[0].getRow(row).equalsWithEps(outs[1].getRow(row), 1e-5), "out row " + row);
+          assertTrue(dinps[0].getRow(row).equalsWithEps(dinps[1].getRow(row), 1e-5), "dinp row " + row);
+        } else {
+          assertEquals(7f, outs[1].getFloat(row, 0), "out row " + row + " is past its sample's length: untouched");
+          assertEquals(7f, dinps[1].getFloat(row, 0), "dinp row " + row + " is past its sample's length: untouched");
+        }
+      }
+    }
+    INDArray notCausal = Nd4j.zeros(DataType.FLOAT, t, t);
+    IllegalArgumentException e = org.junit.jupiter.api.Assertions.assertThrows(IllegalArgumentException.class,
+        () -> Attention.forward(Nd4j.create(DataType.FLOAT, B * t, C), Nd4j.create(DataType.FLOAT, 3, B, NH, t, HS),
+            Nd4j.create(DataType.FLOAT, B, NH, t, t), Nd4j.create(DataType.FLOAT, B, NH, t, HS), inp, notCausal, null,
+            null, lengths, B, t, NH));
+    assertTrue(e.getMessage().contains("a key padding mask [B, 1, 1, T] or the causal mask [T, T]"), e.getMessage());
+  }
 }

@@ -151,4 +151,40 @@ class DropoutTest {
     assertTrue(shape.getMessage().contains("a multiple of B*R=80"), shape.getMessage());
     assertTrue(shape.getMessage().contains("[7, 3]"), shape.getMessage());
   }
+
+  /**
+   * A packed mask keys a packed row by its sample and its position in that sample, so every
+   * token is kept or dropped exactly as in the [B, T, C] layout, in both types and in place or
+   * not; slack rows pass unchanged, and a wrong offset count is refused.
+   */
+  @Test
+  void aPackedMaskKeepsEachTokensPaddedMaskAndPassesSlackRows() {
+    int[] lengths = {5, 40, 1};
+    PackedRows rows = PackedRows.of(lengths, T);
+    Dropout.Mask padded = mask(0.4, 3, 10, 11, 12);
+    Dropout.Mask packed = padded.packed(rows.offsets());
+    for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      INDArray x = randn(2, 1, B * T, C).castTo(type);
+      INDArray expected = Nd4j.create(type, B * T, C);
+      Dropout.forward(expected, x, padded);
+      INDArray inp = Nd4j.create(type, rows.rows(), C);
+      rows.toPacked(inp, x);
+      inp.getRow(rows.rows() - 1).assign(5); // a slack row (46 tokens, 48 rows)
+      INDArray out = Nd4j.create(type, rows.rows(), C);
+      Dropout.forward(out, inp, packed);
+      INDArray inPlace = inp.dup();
+      Dropout.forward(inPlace, inPlace, packed);
+      assertEquals(out, inPlace, type + ": in place");
+      INDArray back = Nd4j.create(type, B * T, C);
+      rows.toPadded(back, out);
+      for (int b = 0; b < B; b++) {
+        for (int t = 0; t < lengths[b]; t++) {
+          assertEquals(expected.getRow((long) b * T + t), back.getRow((long) b * T + t), type + " row " + b + " t " + t);
+        }
+      }
+      assertEquals(inp.getRow(rows.rows() - 1), out.getRow(rows.rows() - 1), type + ": a slack row passes unchanged");
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> padded.packed(new int[] {0, 5}));
+    assertTrue(e.getMessage().contains("B+1=4 row offsets, but found 2"), e.getMessage());
+  }
 }
