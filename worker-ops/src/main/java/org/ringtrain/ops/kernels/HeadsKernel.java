@@ -25,7 +25,18 @@ public final class HeadsKernel {
    * @param tokens [B*T, P*NH*HS]
    */
   public static void toHeads(INDArray heads, INDArray tokens, int batch, int seqLen, int parts, int nh) {
-    copy(heads, tokens, batch, seqLen, parts, nh, true);
+    copy(heads, tokens, batch, seqLen, parts, nh, true, null);
+  }
+
+  /**
+   * {@link #toHeads} of each sample's first {@code lengths[b]} positions only (attention over
+   * per-sample lengths reads no other); the heads' later positions are left as they were.
+   *
+   * @param lengths B lengths in [1, T]; null for all T positions
+   */
+  public static void toHeads(INDArray heads, INDArray tokens, int batch, int seqLen, int parts, int nh,
+      int[] lengths) {
+    copy(heads, tokens, batch, seqLen, parts, nh, true, lengths);
   }
 
   /**
@@ -35,10 +46,11 @@ public final class HeadsKernel {
    * @param heads  [P, B, NH, T, HS]
    */
   public static void fromHeads(INDArray tokens, INDArray heads, int batch, int seqLen, int parts, int nh) {
-    copy(tokens, heads, batch, seqLen, parts, nh, false);
+    copy(tokens, heads, batch, seqLen, parts, nh, false, null);
   }
 
-  private static void copy(INDArray dst, INDArray src, int batch, int seqLen, int parts, int nh, boolean toHeads) {
+  private static void copy(INDArray dst, INDArray src, int batch, int seqLen, int parts, int nh, boolean toHeads,
+      int[] lengths) {
     int hs = (int) (dst.length() / ((long) batch * seqLen * parts * nh));
     int bytes = hs * 4;
     ByteBuffer d = Fused.floats(dst);
@@ -47,6 +59,9 @@ public final class HeadsKernel {
       for (int token = from; token < to; token++) {
         int b = token / seqLen;
         int t = token % seqLen;
+        if (lengths != null && t >= lengths[b]) {
+          continue;
+        }
         for (int p = 0; p < parts; p++) {
           for (int h = 0; h < nh; h++) {
             int tokenAt = ((token * parts + p) * nh + h) * bytes;

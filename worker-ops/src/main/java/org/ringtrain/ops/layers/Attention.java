@@ -183,7 +183,7 @@ public final class Attention {
     int hs = (int) (inp.size(1) / 3 / heads);
     float scale = (float) (1.0 / Math.sqrt(hs));
     int len = lengths == null ? seqLen : HeadGemm.SAMPLE_LENGTH; // the T of each product
-    HeadsKernel.toHeads(qkvh, inp, batch, seqLen, 3, heads);
+    HeadsKernel.toHeads(qkvh, inp, batch, seqLen, 3, heads, lengths);
     HeadGemm.gemm(scores(att, batch, seqLen, heads), head(qkvh, 0, batch, seqLen, heads, hs), false,
         head(qkvh, 1, batch, seqLen, heads, hs), true, batch, heads, len, len, hs, scale, 0f, lengths);
     if (lengths == null) {
