@@ -31,6 +31,8 @@ S3_SECRET="${S3_SECRET:-ringtrain-s3}"
 SPARK_AUTH_SECRET="${SPARK_AUTH_SECRET:-ringtrain-spark-auth}"
 SPARK_SUBMIT="${SPARK_SUBMIT:-${SPARK_HOME:?set SPARK_HOME to a Spark 4.1.0 installation}/bin/spark-submit}"
 LOG4J="-Dlog4j2.configurationFile=file:/opt/spark/conf-ringtrain/log4j2.properties"
+# The fused kernels' vector helpers always inlined (docs/architecture.md#jvm-flags).
+JIT="-XX:CompileCommand=quiet -XX:CompileCommand=inline,org.ringtrain.ops.kernels.Lanes::*"
 
 conf=(
   --conf spark.kubernetes.namespace="$NAMESPACE"
@@ -56,8 +58,8 @@ conf=(
   --conf spark.barrier.sync.timeout=900s
   --conf spark.task.maxFailures=4
   --conf spark.stage.maxConsecutiveAttempts=4
-  --conf spark.driver.extraJavaOptions="$LOG4J"
-  --conf spark.executor.extraJavaOptions="$LOG4J"
+  --conf spark.driver.extraJavaOptions="$LOG4J $JIT"
+  --conf spark.executor.extraJavaOptions="$LOG4J $JIT"
   # Object-store credentials from the Secret, never on the command line.
   --conf spark.kubernetes.driver.secretKeyRef.AWS_ACCESS_KEY_ID="$S3_SECRET:access-key-id"
   --conf spark.kubernetes.driver.secretKeyRef.AWS_SECRET_ACCESS_KEY="$S3_SECRET:secret-access-key"

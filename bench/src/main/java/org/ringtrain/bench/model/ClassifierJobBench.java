@@ -44,10 +44,12 @@ import org.ringtrain.driver.metrics.MetricsEvent;
  * Timed: rank 0's {@code step_ms} (its forward and backward, the exposed ring wait, clipping, AdamW:
  * the pace of the slower rank) summed over the run's steps after the first {@code --warmup}
  * (default 8), leaving out steps that wrote a checkpoint; counted: the {@code tokens} (not padding)
- * and {@code positions} (each micro-batch's rows x its longest row, what the model computes) of
+ * and {@code positions} (each micro-batch's rows x its longest row: what the padded layout computes) of
  * those steps' global batches, both ranks. Also the child JVM's CPU time over the same steps (every
  * thread: both ranks, Spark, the JIT), which a loaded machine distorts less than wall time.
- * Default: 2 rounds of nd4j, fused, fused-grouped.
+ * A third line gives the medians of the timed steps' parts, and the table the median step beside
+ * the mean: a 10-epoch run is short enough that the JIT's first compilations and recompilation
+ * episodes weigh in its mean. Default: 2 rounds of nd4j, fused, fused-grouped.
  */
 public final class ClassifierJobBench {
 
@@ -77,7 +79,8 @@ public final class ClassifierJobBench {
     }
     System.out.println("command: bench/classifier.sh job" + (args.length == 0 ? "" : " " + String.join(" ", args)));
     System.out.println("machine: " + LoadAverage.machine() + "; load average at the start " + LoadAverage.now());
-    Map<String, List<double[]>> byVariant = new LinkedHashMap<>(); // per round {steps, ms, tokens, positions, acc, cpu ms}
+    // per round {steps, ms, tokens, positions, acc, cpu ms, median step ms}
+    Map<String, List<double[]>> byVariant = new LinkedHashMap<>();
     for (int round = 1; round <= o.rounds; round++) {
       for (String variant : o.variants) {
         List<String> childArgs = new ArrayList<>(o.passOn);
@@ -86,7 +89,7 @@ public final class ClassifierJobBench {
         boolean nd4j = variant.startsWith("nd4j");
         for (String line : ChildJvm.run(ClassifierJobBench.class, nd4j, nd4j || variant.contains("padded"), childArgs)) {
           String[] f = line.split(" ");
-          double[] r = new double[6];
+          double[] r = new double[7];
           for (int k = 0; k < r.length; k++) {
             r[k] = Double.parseDouble(f[2 + k]);
           }
@@ -170,6 +173,7 @@ public final class ClassifierJobBench {
     double positions = 0;
     double computeMs = 0;
     double commMs = 0;
+    List<double[]> perStep = new ArrayList<>(); // {step, compute, ring wait, rest} ms of each timed step
     for (MetricsEvent e : events) {
       if (!e.event().equals("step")) {
         continue;
@@ -184,6 +188,9 @@ public final class ClassifierJobBench {
         computeMs += e.number("compute_ms");
         commMs += e.number("comm_exposed_ms");
         positions += e.number("positions");
+        double compute = e.number("compute_ms");
+        double comm = e.number("comm_exposed_ms");
+        perStep.add(new double[] {e.number("step_ms"), compute, comm, e.number("step_ms") - compute - comm});
       }
     }
     if (steps == 0) {
@@ -197,8 +204,20 @@ public final class ClassifierJobBench {
     System.out.println(String.format(Locale.ROOT, "%s %s: per step compute (forward, backward) %.1f ms, exposed ring wait %.1f ms,"
         + " the rest (clipping, AdamW, the step's small all-reduces, metrics) %.1f ms", o.arch, o.child, computeMs / steps,
         commMs / steps, (ms - computeMs - commMs) / steps));
-    System.out.println(String.format(Locale.ROOT, "%s %s %d %.3f %.0f %.0f %.4f %.3f", ChildJvm.RESULT, o.child, steps,
-        ms, tokens, positions, accuracy, cpuMs));
+    // Medians leave out what a mean of a short run keeps: the JIT's first compilations and its
+    // recompilation episodes, a step that shared the cores with a checkpoint or the OS.
+    System.out.println(String.format(Locale.ROOT, "%s %s: per step medians: step %.1f ms, compute %.1f ms, exposed ring"
+        + " wait %.1f ms, rest %.1f ms", o.arch, o.child, median(perStep, 0), median(perStep, 1), median(perStep, 2),
+        median(perStep, 3)));
+    System.out.println(String.format(Locale.ROOT, "%s %s %d %.3f %.0f %.0f %.4f %.3f %.3f", ChildJvm.RESULT, o.child,
+        steps, ms, tokens, positions, accuracy, cpuMs, median(perStep, 0)));
+  }
+
+  /** The median of column {@code k} of the rows. */
+  private static double median(List<double[]> rows, int k) {
+    double[] values = rows.stream().mapToDouble(r -> r[k]).sorted().toArray();
+    int n = values.length;
+    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
   }
 
   private static void printTable(Options o, Map<String, List<double[]>> byVariant) {
@@ -206,14 +225,16 @@ public final class ClassifierJobBench {
     double todayRate = today == null ? 0 : mean(today, 2, 1);
     double todayCpuRate = today == null ? 0 : mean(today, 2, 5);
     System.out.println();
+    double todayMedian = today == null ? 0 : meanOf(today, 6);
     System.out.println("| variant | steps timed | ms per step (JVM CPU ms) | tokens/s (not padding) per round | tokens/s"
-        + " mean | positions/s mean | padding share | tokens/s / nd4j's | tokens per CPU s / nd4j's | test accuracy |");
-    System.out.println("|---|---|---|---|---|---|---|---|---|---|");
+        + " mean | positions/s mean | padding share | tokens/s / nd4j's | tokens per CPU s / nd4j's | median step ms"
+        + " (nd4j's / this) | test accuracy |");
+    System.out.println("|---|---|---|---|---|---|---|---|---|---|---|");
     for (Map.Entry<String, List<double[]>> e : byVariant.entrySet()) {
       List<double[]> rs = e.getValue();
       StringBuilder perRound = new StringBuilder();
       StringBuilder acc = new StringBuilder();
-      double[] sum = new double[6];
+      double[] sum = new double[7];
       for (double[] r : rs) {
         perRound.append(perRound.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.0f", r[2] / (r[1] / 1e3)));
         acc.append(acc.length() == 0 ? "" : ", ").append(String.format(Locale.ROOT, "%.3f", r[4]));
@@ -222,14 +243,23 @@ public final class ClassifierJobBench {
         }
       }
       double rate = mean(rs, 2, 1);
-      System.out.println(String.format(Locale.ROOT, "| %s %s | %.0f | %.1f (%.1f) | %s | %.0f | %.0f | %.1f%% | %s | %s | %s |",
+      double medianMs = meanOf(rs, 6);
+      System.out.println(String.format(Locale.ROOT, "| %s %s | %.0f | %.1f (%.1f) | %s | %.0f | %.0f | %.1f%% | %s | %s | %s | %s |",
           o.arch, e.getKey(), sum[0] / rs.size(), sum[1] / sum[0], sum[5] / sum[0], perRound, rate, mean(rs, 3, 1),
           100 * (1 - sum[2] / sum[3]),
           todayRate > 0 ? String.format(Locale.ROOT, "**%.2fx**", rate / todayRate) : "-",
-          todayCpuRate > 0 ? String.format(Locale.ROOT, "%.2fx", mean(rs, 2, 5) / todayCpuRate) : "-", acc));
+          todayCpuRate > 0 ? String.format(Locale.ROOT, "%.2fx", mean(rs, 2, 5) / todayCpuRate) : "-",
+          String.format(Locale.ROOT, "%.1f", medianMs) + (todayMedian > 0
+              ? String.format(Locale.ROOT, " (%.2fx)", todayMedian / medianMs) : ""), acc));
     }
     System.out.println("(rates per round are that round's tokens over its timed seconds; means are of the rounds' rates;"
-        + " JVM CPU is the child JVM's CPU time between step events, every thread)");
+        + " JVM CPU is the child JVM's CPU time between step events, every thread; the median step is the rounds' mean"
+        + " of each round's median step time)");
+  }
+
+  /** Mean over the rounds of column {@code k}. */
+  private static double meanOf(List<double[]> rows, int k) {
+    return rows.stream().mapToDouble(r -> r[k]).average().orElse(0);
   }
 
   /** Mean over the rounds of column {@code num} per second of column {@code msColumn} (ms). */

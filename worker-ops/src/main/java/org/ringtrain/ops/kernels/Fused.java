@@ -5,6 +5,7 @@
  */
 package org.ringtrain.ops.kernels;
 
+import java.lang.management.ManagementFactory;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import org.bytedeco.javacpp.BytePointer;
@@ -28,6 +29,9 @@ public final class Fused {
   /** Whether the fused kernels run at all in this JVM; decided once. */
   public static final boolean AVAILABLE = vectorApiUsable();
 
+  /** The class whose methods the JVM flag -XX:CompileCommand=inline,...::* should name. */
+  static final String INLINE_LANES = "org.ringtrain.ops.kernels.Lanes";
+
   /** The most elements a kernel addresses in one array: its bytes must fit a ByteBuffer (int) index. */
   static final long MAX_ELEMENTS = Integer.MAX_VALUE / 4;
 
@@ -46,6 +50,11 @@ public final class Fused {
     }
     try {
       LOG.debug("fused kernels on: {} float lanes", Lanes.FLOATS);
+      if (ManagementFactory.getRuntimeMXBean().getInputArguments().stream().noneMatch(a -> a.contains(INLINE_LANES))) {
+        LOG.info("fused kernels on, without -XX:CompileCommand=inline,{}::* : the JIT may box their vectors"
+            + " (the same results, up to ~1.5x slower steps); add it to the JVM's flags, see docs/architecture.md"
+            + "#jvm-flags", INLINE_LANES);
+      }
       return true;
     } catch (LinkageError e) {
       LOG.warn("fused kernels off: the Vector API did not load ({})", e.toString());

@@ -50,4 +50,15 @@ class LanesTest {
     assertTrue(Float.isNaN(Lanes.exp(Float.NaN)));
     assertEquals(1f, Lanes.exp(0f));
   }
+
+  /**
+   * The JVM flag the docs and the shipped configurations give names this class, and the test JVM
+   * (surefire's argLine: the parent pom's spark.jvm.flags) carries it.
+   */
+  @Test
+  void theInliningFlagNamesThisClassAndTheTestJvmHasIt() {
+    assertEquals(Lanes.class.getName(), Fused.INLINE_LANES);
+    assertTrue(java.lang.management.ManagementFactory.getRuntimeMXBean().getInputArguments()
+        .contains("-XX:CompileCommand=inline," + Fused.INLINE_LANES + "::*"), "spark.jvm.flags lost the inlining flag");
+  }
 }
