@@ -139,9 +139,11 @@ final class RankSteps {
         (long) cfg.ring().bucketMb() << 20, sharded != null);
     double lossSum = forwardBackward(step, buckets, timer);
     syncGradients(buckets, timer);
-    long samplesHash = ReplicaChecks.agreeOnSamples(ring, pickedHash, BatchSampler.hash(stepRows), step + 1);
-    // The loss is reduced before the update, so that every rank decides on the same loss and norm.
-    float loss = globalLoss(lossSum);
+    // The loss is reduced before the update, so that every rank decides on the same loss and norm;
+    // it travels with the rows' hash (one round trip for both).
+    float[] lossSums = {(float) (lossSum / accum)};
+    long samplesHash = ReplicaChecks.agreeOnSamples(ring, pickedHash, BatchSampler.hash(stepRows), step + 1, lossSums);
+    float loss = lossSums[0] / ring.worldSize(); // the ranks' mean, as ReduceOp.AVERAGE computes it
     double gradNorm = clip(step, buckets);
     long done = step + 1;
     NonFiniteGuard.Verdict verdict = guard.check(loss, gradNorm);
@@ -275,13 +277,6 @@ final class RankSteps {
           + " (FaultPlan, first stage attempt only)");
     }
     return gradNorm;
-  }
-
-  /** The step's loss averaged over the ranks: every rank reports the same number. */
-  private float globalLoss(double lossSum) throws RingException {
-    float[] loss = {(float) (lossSum / accum)};
-    ring.allReduce(loss, ReduceOp.AVERAGE);
-    return loss[0];
   }
 
   private void maybeCheckReplicas(long done, boolean last) throws RingException {

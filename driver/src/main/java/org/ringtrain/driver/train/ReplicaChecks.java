@@ -33,12 +33,24 @@ final class ReplicaChecks {
    * read other rows fails the stage. Returns the agreed hash.
    */
   static long agreeOnSamples(RingCommunicator ring, long mine, long expected, long step) throws RingException {
+    return agreeOnSamples(ring, mine, expected, step, new float[0]);
+  }
+
+  /**
+   * {@link #agreeOnSamples(RingCommunicator, long, long, long)}, summing {@code sums} (in place:
+   * each rank's values in, the sums over the ranks out) in the same all-reduce, so that a step's
+   * other small sums (its loss) cost no second round trip.
+   */
+  static long agreeOnSamples(RingCommunicator ring, long mine, long expected, long step, float[] sums)
+      throws RingException {
     // Four 16-bit limbs: their sums over up to 256 ranks stay below 2^24, exact in float32.
-    float[] limbs = new float[4];
+    float[] limbs = new float[4 + sums.length];
     for (int k = 0; k < 4; k++) {
       limbs[k] = (mine >>> (16 * k)) & 0xFFFF;
     }
+    System.arraycopy(sums, 0, limbs, 4, sums.length);
     ring.allReduce(limbs, ReduceOp.SUM);
+    System.arraycopy(limbs, 4, sums, 0, sums.length);
     long sum = 0;
     for (int k = 0; k < 4; k++) {
       sum += (long) limbs[k] << (16 * k); // carries out of bit 63 vanish: the hash adds mod 2^64
