@@ -142,9 +142,7 @@ public final class RingCommunicator implements AutoCloseable {
     await(submit("allreduce", () -> {
       ByteBuffer buf = staging(values.length);
       buf.asFloatBuffer().put(values);
-      if (transport != null && values.length > 0) {
-        new RingAllReduce(transport, buf, 0, values.length, op, RingAllReduce.Phase.ALL, WireCodec.FP32).run();
-      }
+      reduce(buf, 0, values.length, op, WireCodec.FP32); // control values: exact whatever the codec
       buf.asFloatBuffer().get(values);
     }));
   }
@@ -260,10 +258,15 @@ public final class RingCommunicator implements AutoCloseable {
   }
 
   private void reduce(ByteBuffer buffer, int offset, int count, ReduceOp op) throws RingException {
+    reduce(buffer, offset, count, op, transport == null ? null : transport.config.codec());
+  }
+
+  /** The all-reduce of a region on the wire as {@code codec}. */
+  private void reduce(ByteBuffer buffer, int offset, int count, ReduceOp op, WireCodec codec) throws RingException {
     if (transport == null || count == 0) {
       return; // one rank: the sum and the average are the input
     }
-    new RingAllReduce(transport, buffer, offset, count, op).run();
+    new RingAllReduce(transport, buffer, offset, count, op, RingAllReduce.Phase.ALL, codec).run();
   }
 
   private void half(ByteBuffer buffer, int offset, int count, ReduceOp op, RingAllReduce.Phase phase)
