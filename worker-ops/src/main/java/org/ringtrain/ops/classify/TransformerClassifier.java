@@ -106,12 +106,11 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
     TransformerActivations x = a.trunk;
     INDArray wte = params.view("embed.weight");
     INDArray wpe = params.view("pos.weight");
+    fillInputs(a, tokens, lengths, causalMasks == null, packing);
     if (packed) {
       drop = drop.packed(packing); // the token-wise masks in packed rows; backward reads this too
-      fillPackedInputs(a, tokens, lengths, causalMasks == null, packing);
       Encoder.forwardPacked(x.encoded, a.tokens, wte, wpe, packing);
     } else {
-      fillInputs(a, tokens, lengths, causalMasks == null);
       Encoder.forward(x.encoded, a.tokens, wte, wpe, batch, steps, 0);
     }
     if (drop.active()) {
@@ -141,10 +140,14 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
   }
 
   /**
-   * Token ids of the first T' positions, the key padding mask (only when attention reads it: not
-   * with the causal mask) and the pooling weights.
+   * Token ids (padded: the first T' positions of every row; packed: the rows' tokens one after
+   * another, slack rows PAD_ID), the key padding mask of the padded layout attention uses (only
+   * when attention reads it: not with the causal mask) and the pooling weights.
+   *
+   * @param rows the packing, or null for the padded layout
    */
-  private static void fillInputs(TransformerClassifierActivations a, int[] tokens, int[] lengths, boolean padMask) {
+  private static void fillInputs(TransformerClassifierActivations a, int[] tokens, int[] lengths, boolean padMask,
+      PackedRows rows) {
     int batch = a.batch;
     int steps = a.steps;
     int maxLen = tokens.length / batch;
@@ -153,36 +156,18 @@ final class TransformerClassifier extends AbstractClassifier<TransformerClassifi
     long idBase = Kernels.bufferIndex(a.tokens);
     long maskBase = Kernels.bufferIndex(a.mask);
     for (int b = 0; b < batch; b++) {
-      for (int t = 0; t < steps; t++) {
-        ids.put(idBase + (long) b * steps + t, tokens[b * maxLen + t]);
-        if (padMask) {
-          mask.put(maskBase + (long) b * steps + t, t < lengths[b] ? 0.0 : Attention.MASKED);
-        }
-      }
-    }
-    MaskedMeanPool.fillWeights(a.poolWeights, lengths, steps, false);
-  }
-
-  /**
-   * {@link #fillInputs} for packed rows: the rows' tokens one after another (slack rows get
-   * PAD_ID), the key padding mask of the padded layout attention uses, and the pooling weights.
-   */
-  private static void fillPackedInputs(TransformerClassifierActivations a, int[] tokens, int[] lengths,
-      boolean padMask, PackedRows rows) {
-    int batch = a.batch;
-    int steps = a.steps;
-    int maxLen = tokens.length / batch;
-    DataBuffer ids = a.tokens.data();
-    DataBuffer mask = a.mask.data();
-    long idBase = Kernels.bufferIndex(a.tokens);
-    long maskBase = Kernels.bufferIndex(a.mask);
-    for (int b = 0; b < batch; b++) {
-      for (int t = 0; t < lengths[b]; t++) {
-        ids.put(idBase + rows.offset(b) + t, tokens[b * maxLen + t]);
+      long first = idBase + (rows == null ? (long) b * steps : rows.offset(b));
+      int count = rows == null ? steps : lengths[b];
+      for (int t = 0; t < count; t++) {
+        ids.put(first + t, tokens[b * maxLen + t]);
       }
       for (int t = 0; padMask && t < steps; t++) {
         mask.put(maskBase + (long) b * steps + t, t < lengths[b] ? 0.0 : Attention.MASKED);
       }
+    }
+    if (rows == null) {
+      MaskedMeanPool.fillWeights(a.poolWeights, lengths, steps, false);
+      return;
     }
     for (int i = rows.tokens(); i < rows.rows(); i++) {
       ids.put(idBase + i, PAD_ID);
