@@ -30,16 +30,9 @@ final class ReplicaChecks {
   /**
    * The hash ({@link BatchSampler#hash}) of the rows every rank used in a step, summed over the
    * ranks; it must equal the hash of the step's global batch, which every rank knows, so a rank that
-   * read other rows fails the stage. Returns the agreed hash.
-   */
-  static long agreeOnSamples(RingCommunicator ring, long mine, long expected, long step) throws RingException {
-    return agreeOnSamples(ring, mine, expected, step, new float[0]);
-  }
-
-  /**
-   * {@link #agreeOnSamples(RingCommunicator, long, long, long)}, summing {@code sums} (in place:
-   * each rank's values in, the sums over the ranks out) in the same all-reduce, so that a step's
-   * other small sums (its loss) cost no second round trip.
+   * read other rows fails the stage. Returns the agreed hash. {@code sums} (in place: each rank's
+   * values in, their sums over the ranks out) travel in the same all-reduce, so that a step's other
+   * small sums (its loss) cost no second round trip.
    */
   static long agreeOnSamples(RingCommunicator ring, long mine, long expected, long step, float[] sums)
       throws RingException {

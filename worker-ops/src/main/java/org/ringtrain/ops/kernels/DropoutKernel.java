@@ -152,6 +152,35 @@ public final class DropoutKernel {
     });
   }
 
+  /**
+   * {@link #apply} on attention probabilities [B, NH, T, T] (R = NH*T rows per sample) inside
+   * each (sample, head)'s top-left [len, len] block only (attention over per-sample lengths, which
+   * reads nothing else); an element there gets the same mask as in {@link #apply}, and elements
+   * outside the blocks are neither read nor written.
+   *
+   * @param out     [B, NH, T, T] overwritten inside the blocks
+   * @param inp     [B, NH, T, T]
+   * @param lengths B sample lengths in [1, T]
+   */
+  public static void applyBlocks(INDArray out, INDArray inp, long siteKey, int[] samples, int[] lengths,
+      long threshold, double scale) {
+    int heads = (int) inp.size(1);
+    int t = (int) inp.size(2);
+    ByteBuffer o = Fused.elements(out);
+    ByteBuffer x = Fused.elements(inp);
+    boolean floats = inp.dataType() == DataType.FLOAT;
+    Parallel.forChunks(samples.length * heads, 4, (from, to) -> {
+      for (int block = from; block < to; block++) {
+        int b = block / heads;
+        int h = block % heads;
+        for (int i = 0; i < lengths[b]; i++) {
+          long key = rowKey(siteKey, samples[b], h * t + i);
+          dropRow(o, x, (block * t + i) * t, lengths[b], key, threshold, scale, floats);
+        }
+      }
+    });
+  }
+
   /** Whole rows of about CHUNK_ELEMENTS elements. */
   private static int chunkRows(int cols) {
     return Math.max(1, CHUNK_ELEMENTS / Math.max(1, cols));

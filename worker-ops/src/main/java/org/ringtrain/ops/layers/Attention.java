@@ -193,11 +193,20 @@ public final class Attention {
     }
     INDArray probs = att;
     if (drop != null) {
-      Dropout.forward(attDropped, att, drop);
+      drop(attDropped, att, drop, lengths);
       probs = attDropped;
     }
     HeadGemm.gemm(HeadGemm.Operand.tokenMajor(out, 0, 1, seqLen, heads, hs), scores(probs, batch, seqLen, heads),
         false, head(qkvh, 2, batch, seqLen, heads, hs), false, batch, heads, len, hs, len, 1f, 0f, lengths);
+  }
+
+  /** Dropout of [B, NH, T, T] probabilities or their gradient: all of it, or each sample's blocks. */
+  private static void drop(INDArray out, INDArray inp, Dropout.Mask drop, int[] lengths) {
+    if (lengths == null) {
+      Dropout.forward(out, inp, drop);
+    } else {
+      Dropout.forwardBlocks(out, inp, drop, lengths);
+    }
   }
 
   /** Part p (q, k, v) of [3, B, NH, T, HS]. */
@@ -322,7 +331,7 @@ public final class Attention {
     HeadGemm.Operand scores = scores(datt, batch, seqLen, heads);
     INDArray probs = att;
     if (drop != null) {
-      Dropout.forward(attTmp, att, drop); // the forward's dropped probabilities, from the same key
+      drop(attTmp, att, drop, lengths); // the forward's dropped probabilities, from the same key
       probs = attTmp;
     }
     HeadGemm.gemm(HeadGemm.Operand.tokenMajor(dinp, 2, 3, seqLen, heads, hs), scores(probs, batch, seqLen, heads),
@@ -330,7 +339,7 @@ public final class Attention {
     HeadGemm.gemm(scores, dy, false, head(qkvh, 2, batch, seqLen, heads, hs), true, batch, heads, len, len, hs,
         1f, 0f, lengths); // datt = dy v^T
     if (drop != null) {
-      Dropout.backward(datt, datt, drop); // gradient of the probabilities before dropout
+      drop(datt, datt, drop, lengths); // gradient of the probabilities before dropout: the same mask
     }
     if (lengths == null) {
       SoftmaxKernel.backward(datt, att); // dpre

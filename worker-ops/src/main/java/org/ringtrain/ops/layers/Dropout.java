@@ -105,6 +105,27 @@ public final class Dropout {
         DropoutKernel.threshold(mask.p()), mask.scale());
   }
 
+  /**
+   * {@link #forward} of attention probabilities [B, NH, T, T] inside each (sample, head)'s
+   * [len, len] block only (attention over per-sample lengths reads nothing else): the masks there
+   * are those of {@link #forward}; entries outside the blocks are left as they were.
+   *
+   * @param mask    rows per sample NH*T, as for the whole array
+   * @param lengths B sample lengths in [1, T]
+   */
+  public static void forwardBlocks(INDArray out, INDArray inp, Mask mask, int[] lengths) {
+    if (inp.rank() != 4 || inp.size(2) != inp.size(3) || lengths.length != mask.samples().length
+        || mask.rowsPerSample() != inp.size(1) * inp.size(2) || mask.rowOffsets() != null
+        || !DropoutKernel.accepts(out, inp)) {
+      throw new IllegalArgumentException("block dropout needs dense float32 or float64 [B, NH, T, T] arrays of one"
+          + " shape, B lengths and a [B, NH*T, T] mask, but found out " + Arrays.toString(out.shape()) + ", inp "
+          + Arrays.toString(inp.shape()) + ", " + lengths.length + " lengths and a mask of " + mask.samples().length
+          + " samples x " + mask.rowsPerSample() + " rows; pass attention's arrays with its mask");
+    }
+    DropoutKernel.applyBlocks(out, inp, mask.siteKey(), mask.samples(), lengths, DropoutKernel.threshold(mask.p()),
+        mask.scale());
+  }
+
   /** {@link #forward} of a packed [rows, K] array (a mask with {@link Mask#rowOffsets}). */
   private static void forwardPacked(INDArray out, INDArray inp, Mask mask) {
     int[] offsets = mask.rowOffsets();

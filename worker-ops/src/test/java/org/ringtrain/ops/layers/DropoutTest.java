@@ -187,4 +187,36 @@ class DropoutTest {
     IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> padded.packed(new int[] {0, 5}));
     assertTrue(e.getMessage().contains("B+1=4 row offsets, but found 2"), e.getMessage());
   }
+
+  /**
+   * Block dropout (attention over per-sample lengths) gives each entry inside a sample's [len, len]
+   * blocks the mask of the whole-array dropout and leaves every other entry as it was.
+   */
+  @Test
+  void blockDropoutMatchesTheWholeArrayInsideTheBlocksAndLeavesTheRest() {
+    int heads = 2;
+    int t = 20;
+    int[] lengths = {3, 20, 17};
+    Dropout.Mask m = new Dropout.Mask(0.3, Dropout.siteKey(7, 1, 0, 1), new int[] {4, 5, 6}, heads * t);
+    for (DataType type : new DataType[] {DataType.FLOAT, DataType.DOUBLE}) {
+      INDArray x = randn(3, 1, B, heads, t, t).castTo(type);
+      INDArray whole = Nd4j.create(type, B, heads, t, t);
+      Dropout.forward(whole, x, m);
+      INDArray blocks = Nd4j.valueArrayOf(new long[] {B, heads, t, t}, 9.0, type);
+      Dropout.forwardBlocks(blocks, x, m, lengths);
+      for (int b = 0; b < B; b++) {
+        for (int h = 0; h < heads; h++) {
+          for (int i = 0; i < t; i++) {
+            for (int j = 0; j < t; j++) {
+              double expected = i < lengths[b] && j < lengths[b] ? whole.getDouble(b, h, i, j) : 9.0;
+              assertEquals(expected, blocks.getDouble(b, h, i, j), type + " at " + b + "," + h + "," + i + "," + j);
+            }
+          }
+        }
+      }
+    }
+    IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> Dropout.forwardBlocks(
+        Nd4j.create(DataType.FLOAT, B * t, C), Nd4j.create(DataType.FLOAT, B * t, C), m, lengths));
+    assertTrue(e.getMessage().contains("[B, NH, T, T] arrays"), e.getMessage());
+  }
 }
