@@ -236,14 +236,7 @@ public final class TextClassificationModel extends Model<TextClassificationModel
 
   /** Class probabilities of one token row, computed on the driver. */
   public double[] predictProbabilities(List<String> tokens) {
-    try (Predictor p = new Predictor(spec, vocabulary, weights)) {
-      float[] f = p.predict(List.of(tokens))[0];
-      double[] out = new double[f.length];
-      for (int k = 0; k < f.length; k++) {
-        out[k] = f[k];
-      }
-      return out;
-    }
+    return predictBatch(List.of(tokens))[0];
   }
 
   /**
@@ -254,8 +247,32 @@ public final class TextClassificationModel extends Model<TextClassificationModel
    * @return [rows.size()][numClasses()]
    */
   public double[][] predictBatch(List<List<String>> rows) {
-    try (Predictor p = new Predictor(spec, vocabulary, weights)) {
-      float[][] f = p.predict(rows);
+    try (Scorer scorer = scorer()) {
+      return scorer.predictBatch(rows);
+    }
+  }
+
+  /**
+   * A predictor of this model to keep and call many times from one thread (a server's classify
+   * loop): the network, its weights and its activations are allocated once here, where
+   * {@link #predictBatch} and {@link #explain} allocate them on every call. Not thread-safe;
+   * {@link Scorer#close()} frees the off-heap memory.
+   */
+  public Scorer scorer() {
+    return new Scorer(new Predictor(spec, vocabulary, weights));
+  }
+
+  /** See {@link #scorer()}. */
+  public static final class Scorer implements AutoCloseable {
+    private final Predictor predictor;
+
+    private Scorer(Predictor predictor) {
+      this.predictor = predictor;
+    }
+
+    /** As {@link TextClassificationModel#predictBatch}. */
+    public double[][] predictBatch(List<List<String>> rows) {
+      float[][] f = predictor.predict(rows);
       double[][] out = new double[f.length][];
       for (int i = 0; i < f.length; i++) {
         out[i] = new double[f[i].length];
@@ -264,6 +281,16 @@ public final class TextClassificationModel extends Model<TextClassificationModel
         }
       }
       return out;
+    }
+
+    /** As {@link TextClassificationModel#explain(List, ExplanationMethod)}. */
+    public Explanation explain(List<String> tokens, ExplanationMethod method) {
+      return predictor.explain(tokens, method);
+    }
+
+    @Override
+    public void close() {
+      predictor.close();
     }
   }
 
@@ -280,8 +307,8 @@ public final class TextClassificationModel extends Model<TextClassificationModel
    * perturbed copy of the row is predicted in batches of 64. Only the first maxLen tokens count.
    */
   public Explanation explain(List<String> tokens, ExplanationMethod method) {
-    try (Predictor p = new Predictor(spec, vocabulary, weights)) {
-      return p.explain(tokens, method);
+    try (Scorer scorer = scorer()) {
+      return scorer.explain(tokens, method);
     }
   }
 

@@ -99,8 +99,10 @@ final class ServedClassifier implements AutoCloseable {
    * never split), predicts all their texts in one call and answers each job.
    */
   private void run() {
-    while (running || !pending.isEmpty()) {
-      try {
+    // One network for the thread's life: allocating it per batch (weights and activations) cost
+    // more than the batch's forward pass.
+    try (TextClassificationModel.Scorer scorer = model.scorer()) {
+      while (running || !pending.isEmpty()) {
         Job first = pending.poll(50, TimeUnit.MILLISECONDS);
         if (first == null) {
           continue;
@@ -112,23 +114,22 @@ final class ServedClassifier implements AutoCloseable {
           jobs.add(next);
           rows.addAll(next.rows());
         }
-        answer(jobs, rows);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        return;
+        answer(scorer, jobs, rows);
       }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 
-  private void answer(List<Job> jobs, List<List<String>> rows) {
+  private void answer(TextClassificationModel.Scorer scorer, List<Job> jobs, List<List<String>> rows) {
     try {
-      double[][] p = model.predictBatch(rows);
+      double[][] p = scorer.predictBatch(rows);
       metrics.classifyForward(rows.size());
       int at = 0;
       for (Job job : jobs) {
         List<Result> results = new ArrayList<>(job.rows().size());
         for (List<String> row : job.rows()) {
-          results.add(new Result(row, p[at++], job.explain() > 0 ? model.explain(row, job.method()) : null));
+          results.add(new Result(row, p[at++], job.explain() > 0 ? scorer.explain(row, job.method()) : null));
         }
         job.answer().complete(results);
       }
