@@ -42,6 +42,9 @@ final class ServedClassifier implements AutoCloseable {
   private final int maxBatch;
   private final BlockingQueue<Job> pending;
   private final Thread thread;
+  // The classify thread's own network, made on its first batch and kept for the thread's life:
+  // allocating it per batch (weights and activations) cost more than the batch's forward pass.
+  private TextClassificationModel.Scorer scorer;
   private volatile boolean running = true;
 
   ServedClassifier(String name, String dir, PipelineModel pipeline, String digest, ServeSettings settings,
@@ -99,9 +102,7 @@ final class ServedClassifier implements AutoCloseable {
    * never split), predicts all their texts in one call and answers each job.
    */
   private void run() {
-    // One network for the thread's life: allocating it per batch (weights and activations) cost
-    // more than the batch's forward pass.
-    try (TextClassificationModel.Scorer scorer = model.scorer()) {
+    try {
       while (running || !pending.isEmpty()) {
         Job first = pending.poll(50, TimeUnit.MILLISECONDS);
         if (first == null) {
@@ -114,15 +115,22 @@ final class ServedClassifier implements AutoCloseable {
           jobs.add(next);
           rows.addAll(next.rows());
         }
-        answer(scorer, jobs, rows);
+        answer(jobs, rows);
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    } finally {
+      if (scorer != null) {
+        scorer.close();
+      }
     }
   }
 
-  private void answer(TextClassificationModel.Scorer scorer, List<Job> jobs, List<List<String>> rows) {
+  private void answer(List<Job> jobs, List<List<String>> rows) {
     try {
+      if (scorer == null) {
+        scorer = model.scorer(); // made here so that a failure to make it fails this batch, not the thread
+      }
       double[][] p = scorer.predictBatch(rows);
       metrics.classifyForward(rows.size());
       int at = 0;
